@@ -1,0 +1,302 @@
+//! Configuration: one TOML file per profile, and where a profile keeps its data.
+//!
+//! `TENANTRY_CONFIG` overrides the file's path and `TENANTRY_DATA_DIR` the data directory; together
+//! they isolate a whole instance, which is how every test and the demo avoid the user's real data.
+//! Values are validated once, on load, and each error names the key.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use url::Url;
+
+pub const ENV_CONFIG: &str = "TENANTRY_CONFIG";
+pub const ENV_DATA_DIR: &str = "TENANTRY_DATA_DIR";
+
+/// Scopes every login asks for: identity (to key the token set by Xero user) and a refresh token.
+pub const REQUIRED_SCOPES: [&str; 4] = ["offline_access", "openid", "profile", "email"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The Xero app's Client ID (an "Auth code with PKCE" app has no secret).
+    pub client_id: String,
+    /// Each registered at Xero as `http://localhost:PORT/callback`; the first free one is used.
+    pub redirect_ports: Vec<u16>,
+    /// API scopes; [`REQUIRED_SCOPES`] are always added.
+    pub scopes: Vec<String>,
+    /// Keep-alive refreshes logins whose refresh token is older than this many days.
+    pub keepalive_days: u32,
+    /// The keychain service name entries are stored under; tests and dev builds use their own.
+    pub keychain_service: String,
+    pub xero: XeroEndpoints,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            client_id: String::new(),
+            redirect_ports: vec![53682, 53683, 53684],
+            scopes: vec!["accounting.settings.read".into()],
+            keepalive_days: 45,
+            keychain_service: "tenantry".into(),
+            xero: XeroEndpoints::default(),
+        }
+    }
+}
+
+/// Xero's endpoints by default; set them only to use another OpenID provider or the fake Xero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XeroEndpoints {
+    pub issuer: String,
+    pub authorize_url: Url,
+    pub token_url: Url,
+    pub revocation_url: Url,
+    pub jwks_url: Url,
+    pub api_url: Url,
+}
+
+impl Default for XeroEndpoints {
+    fn default() -> Self {
+        let url = |s: &str| Url::parse(s).expect("built-in Xero URL");
+        Self {
+            issuer: "https://identity.xero.com".into(),
+            authorize_url: url("https://login.xero.com/identity/connect/authorize"),
+            token_url: url("https://identity.xero.com/connect/token"),
+            revocation_url: url("https://identity.xero.com/connect/revocation"),
+            jwks_url: url("https://identity.xero.com/.well-known/openid-configuration/jwks"),
+            api_url: url("https://api.xero.com"),
+        }
+    }
+}
+
+impl XeroEndpoints {
+    /// Endpoints of a server laid out like Xero's under one base URL (the fake Xero, a test server).
+    pub fn under(base: &Url) -> Self {
+        let at = |path: &str| base.join(path).expect("joining a path onto a base URL");
+        Self {
+            issuer: base.as_str().trim_end_matches('/').to_owned(),
+            authorize_url: at("identity/connect/authorize"),
+            token_url: at("connect/token"),
+            revocation_url: at("connect/revocation"),
+            jwks_url: at(".well-known/openid-configuration/jwks"),
+            api_url: base.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("cannot write the configuration file {path}: {source}")]
+    Unwritable { path: PathBuf, source: std::io::Error },
+    #[error("no home directory was found; set {ENV_CONFIG} and {ENV_DATA_DIR}")]
+    NoHome,
+}
+
+impl Config {
+    /// Reads and validates `path`. A missing file is the default configuration (no client id yet),
+    /// so a first run can explain what to set rather than fail.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => return Err(ConfigError::Unreadable { path: path.into(), source }),
+        };
+        Self::parse_from(&text, path)
+    }
+
+    /// Parses configuration text (for `config set` and tests); errors name it `<input>`.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        Self::parse_from(text, Path::new("<input>"))
+    }
+
+    fn parse_from(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.into(),
+            message: describe_toml_error(text, &e),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| Err(ConfigError::Invalid { key, reason: reason.into() });
+        if self.client_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("client_id", "must not contain spaces; paste the Client ID exactly as Xero shows it");
+        }
+        if self.redirect_ports.is_empty() || self.redirect_ports.len() > 50 {
+            return invalid("redirect_ports", "list 1 to 50 ports, each registered at Xero as http://localhost:PORT/callback");
+        }
+        if let Some(p) = self.redirect_ports.iter().find(|p| **p < 1024) {
+            return Err(ConfigError::Invalid { key: "redirect_ports", reason: format!("{p} is a privileged port; use 1024-65535") });
+        }
+        let mut sorted = self.redirect_ports.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != self.redirect_ports.len() {
+            return invalid("redirect_ports", "lists a port twice");
+        }
+        if let Some(s) = self.scopes.iter().find(|s| s.is_empty() || s.contains(char::is_whitespace)) {
+            return Err(ConfigError::Invalid { key: "scopes", reason: format!("`{s}` is not one scope; write each scope as its own string") });
+        }
+        if !(1..=59).contains(&self.keepalive_days) {
+            return invalid("keepalive_days", "must be 1 to 59: Xero drops a refresh token unused for 60 days");
+        }
+        if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
+            return invalid("keychain_service", "must be a short, non-empty name");
+        }
+        let xero = &self.xero;
+        if Url::parse(&xero.issuer).is_err() {
+            return invalid("xero.issuer", "must be a URL such as https://identity.xero.com");
+        }
+        for (key, url) in [
+            ("xero.authorize_url", &xero.authorize_url),
+            ("xero.token_url", &xero.token_url),
+            ("xero.revocation_url", &xero.revocation_url),
+            ("xero.jwks_url", &xero.jwks_url),
+            ("xero.api_url", &xero.api_url),
+        ] {
+            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                return Err(ConfigError::Invalid { key, reason: format!("`{url}` must use https (plain http only for a server on this machine)") });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every scope to request: the configured ones plus [`REQUIRED_SCOPES`], without duplicates.
+    pub fn all_scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = REQUIRED_SCOPES.iter().map(|s| s.to_string()).collect();
+        for s in &self.scopes {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+        scopes
+    }
+
+    /// Writes the file atomically (temporary file + rename), so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        self.validate()?;
+        let text = toml::to_string_pretty(self).expect("configuration serialises");
+        let unwritable = |source| ConfigError::Unwritable { path: path.into(), source };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(unwritable)?;
+        }
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).map_err(unwritable)?;
+        std::fs::rename(&tmp, path).map_err(unwritable)
+    }
+}
+
+/// toml's message says what is wrong but not always where; quoting the offending line (which
+/// starts with the key) lets the user find it.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else { return e.message().to_owned() };
+    let line_no = text[..span.start.min(text.len())].matches('\n').count();
+    match text.lines().nth(line_no) {
+        Some(line) => format!("line {}: `{}`: {}", line_no + 1, line.trim(), e.message()),
+        None => e.message().to_owned(),
+    }
+}
+
+/// Where one profile keeps its configuration file and its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfilePaths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl ProfilePaths {
+    /// Resolves the paths for `profile`: explicit path, else the environment, else the platform's
+    /// config and data directories (`~/.config/tenantry/PROFILE.toml`, `~/.local/share/tenantry/PROFILE`).
+    pub fn resolve(profile: &str, config_override: Option<&Path>) -> Result<Self, ConfigError> {
+        if profile.is_empty() || !profile.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(ConfigError::Invalid { key: "profile", reason: format!("`{profile}` must be letters, digits, - or _") });
+        }
+        let dirs = directories::ProjectDirs::from("com", "Tenantry", "tenantry");
+        let config_file = match config_override.map(PathBuf::from).or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from)) {
+            Some(path) => path,
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.config_dir().join(format!("{profile}.toml")),
+        };
+        let data_dir = match std::env::var_os(ENV_DATA_DIR) {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.data_dir().join(profile),
+        };
+        Ok(Self { config_file, data_dir })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = r#"
+client_id = "ABC123"
+redirect_ports = [53682, 53683, 53684]
+scopes = ["accounting.settings.read"]
+keepalive_days = 45
+keychain_service = "tenantry"
+[xero]
+issuer = "https://identity.xero.com"
+authorize_url = "https://login.xero.com/identity/connect/authorize"
+token_url = "https://identity.xero.com/connect/token"
+revocation_url = "https://identity.xero.com/connect/revocation"
+jwks_url = "https://identity.xero.com/.well-known/openid-configuration/jwks"
+api_url = "https://api.xero.com"
+"#;
+        let config = Config::parse(text).expect("the README's example must be valid");
+        assert_eq!(config.client_id, "ABC123");
+        assert_eq!(config.xero, XeroEndpoints::default(), "the example spells out the defaults");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let table = [
+            ("client_id = \"ab c\"", "client_id"),
+            ("redirect_ports = []", "redirect_ports"),
+            ("redirect_ports = [80]", "redirect_ports"),
+            ("redirect_ports = [5000, 5000]", "redirect_ports"),
+            ("redirect_ports = [70000]", "redirect_ports"),
+            ("scopes = [\"a b\"]", "scopes"),
+            ("keepalive_days = 60", "keepalive_days"),
+            ("keepalive_days = \"x\"", "keepalive_days"),
+            ("keychain_service = \"\"", "keychain_service"),
+            ("colour = \"blue\"", "colour"),
+            ("[xero]\ntoken_url = \"http://evil.example/token\"", "xero.token_url"),
+            ("[xero]\nmystery = 1", "mystery"),
+            ("client_id = ", "client_id"),
+        ];
+        for (text, key) in table {
+            let err = Config::parse(text).expect_err(text).to_string();
+            assert!(err.contains(key), "`{text}` -> `{err}`: the message must name `{key}` so the user can fix it");
+        }
+    }
+
+    #[test]
+    fn required_scopes_are_always_requested_once() {
+        let config = Config { scopes: vec!["openid".into(), "accounting.contacts".into()], ..Config::default() };
+        assert_eq!(
+            config.all_scopes(),
+            ["offline_access", "openid", "profile", "email", "accounting.contacts"],
+            "offline_access gives the refresh token and openid the user id; duplicates are dropped"
+        );
+    }
+
+    #[test]
+    fn save_then_load_round_trips_and_a_missing_file_is_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/default.toml");
+        assert_eq!(Config::load(&path).unwrap(), Config::default(), "first run: no file yet");
+        let config = Config { client_id: "XYZ".into(), ..Config::default() };
+        config.save(&path).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), config, "what is saved is what loads");
+    }
+}

@@ -1,0 +1,662 @@
+//! The engine: hands out valid access tokens and keeps every login alive.
+//!
+//! The refresh protocol (see docs/ARCHITECTURE.md for the sequence):
+//! 1. A caller whose cached access token is fresh gets it at once (no lock, no I/O).
+//! 2. Otherwise the refresh runs in a spawned task, so a cancelled caller cannot abort it halfway,
+//!    behind the login's async mutex (one flight per login per process) and then the login's OS
+//!    file lock (one flight per login across processes).
+//! 3. Under both locks the vault is read again: another process may already have refreshed.
+//! 4. A journal intent (refresh-token fingerprint, start time) is written before the token
+//!    endpoint is called; the new token set goes into the keychain before anyone uses it; then the
+//!    metadata is updated and the intent cleared.
+//! 5. An intent left behind (crash, lost answer, timeout) means Xero may have rotated the refresh
+//!    token without us seeing the new one. Xero accepts the previous refresh token for 30 minutes,
+//!    so any process that sees the intent refreshes again at once with the token still in the
+//!    vault; [`Engine::recover`] does this at start-up.
+//! 6. `invalid_grant` marks the login "needs reconnect" and is never retried; transient failures
+//!    back off (1 s doubling to 5 min, or Retry-After) and keep serving a not-yet-expired token.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::EngineError;
+use crate::lock::LoginLock;
+use crate::login::{CallbackListener, PendingLogin, Pkce, authorize_url};
+use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, REFRESH_TOKEN_LIFETIME};
+use crate::secret::Secret;
+use crate::store::{RefreshIntent, Store};
+use crate::token::TokenSet;
+use crate::vault::TokenVault;
+use crate::xero::{XeroClient, XeroError, access_claims};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
+
+/// How long Xero keeps accepting a refresh token after rotating it (FACTS §2.1).
+pub const ROTATION_GRACE: Duration = Duration::minutes(30);
+/// Logins refreshed at once by keep-alive: well under Xero's limits, and quick for 1,000 logins.
+pub const KEEPALIVE_CONCURRENCY: usize = 8;
+const MAX_BACKOFF: Duration = Duration::minutes(5);
+/// How long a sign-in waits for the browser.
+pub const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A valid access token for one organisation, and whose it is.
+#[derive(Debug, Clone)]
+pub struct AccessGrant {
+    pub login_id: LoginId,
+    pub tenant_id: String,
+    pub access_token: Secret,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What changed, for a UI that updates itself instead of polling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Login(LoginId),
+    Organisations,
+}
+
+/// The result of a sign-in.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    pub login: Login,
+    /// The organisations this consent added (by `authEventId`, or newly seen ones).
+    pub added: Vec<Organisation>,
+    pub organisations: Vec<Organisation>,
+    /// Set when a reconnect of this login came back signed in as someone else. The intended
+    /// login is untouched; the one that signed in is stored as its own login.
+    pub expected_other: Option<Login>,
+    /// Set when the login was stored but its organisations could not be listed.
+    pub organisations_error: Option<String>,
+}
+
+/// What keep-alive did for one login.
+#[derive(Debug, Clone)]
+pub struct KeepAliveReport {
+    pub login: Login,
+    pub outcome: KeepAliveOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepAliveOutcome {
+    /// Refreshed: the 60-day clock starts again.
+    Refreshed { deadline: DateTime<Utc> },
+    /// Young enough; nothing to do.
+    NotDue { deadline: DateTime<Utc> },
+    /// A human must reconnect it.
+    NeedsReconnect { reason: String },
+    /// The refresh failed and may succeed later.
+    Failed { code: &'static str, message: String },
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    lock_dir: PathBuf,
+    store: Store,
+    vault: Arc<dyn TokenVault>,
+    xero: XeroClient,
+    clock: Arc<dyn Clock>,
+    slots: Mutex<HashMap<LoginId, Arc<Slot>>>,
+    /// tenant id → logins reaching it, healthy ones first. Rebuilt from the store on change.
+    directory: RwLock<HashMap<String, Arc<[LoginId]>>>,
+    changes: broadcast::Sender<Change>,
+}
+
+#[derive(Default)]
+struct Slot {
+    cached: RwLock<Option<Arc<TokenSet>>>,
+    /// Held for the whole refresh: one flight per login in this process. Guards the backoff.
+    flight: tokio::sync::Mutex<Backoff>,
+}
+
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+    not_before: Option<DateTime<Utc>>,
+    last: Option<XeroError>,
+}
+
+impl Slot {
+    fn fresh(&self, now: DateTime<Utc>) -> Option<Arc<TokenSet>> {
+        self.cached.read().expect("slot lock").as_ref().filter(|t| t.is_fresh_at(now)).cloned()
+    }
+
+    fn unexpired(&self, now: DateTime<Utc>) -> Option<Arc<TokenSet>> {
+        self.cached.read().expect("slot lock").as_ref().filter(|t| now < t.expires_at).cloned()
+    }
+
+    fn set(&self, tokens: Option<Arc<TokenSet>>) {
+        *self.cached.write().expect("slot lock") = tokens;
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Refresh only if the access token is stale or an earlier refresh may have lost its answer.
+    IfStale,
+    /// Refresh regardless (keep-alive, "Refresh now").
+    Force,
+}
+
+/// Runs a blocking call (keychain, SQLite) off the async worker threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("blocking task does not panic")
+}
+
+impl Engine {
+    /// Opens a profile's engine: the store in `data_dir`, the given vault and clock.
+    pub fn open(config: Config, data_dir: &Path, vault: Arc<dyn TokenVault>, clock: Arc<dyn Clock>) -> Result<Self, EngineError> {
+        config.validate()?;
+        let store = Store::open(&data_dir.join("tenantry.db"))?;
+        let xero = XeroClient::new(config.xero.clone(), config.client_id.clone());
+        let inner = Inner {
+            config,
+            lock_dir: data_dir.join("locks"),
+            store,
+            vault,
+            xero,
+            clock,
+            slots: Mutex::default(),
+            directory: RwLock::default(),
+            changes: broadcast::channel(256).0,
+        };
+        inner.reload_directory()?;
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    pub fn logins(&self) -> Result<Vec<Login>, EngineError> {
+        Ok(self.inner.store.logins()?)
+    }
+
+    pub fn organisations(&self) -> Result<Vec<Organisation>, EngineError> {
+        Ok(self.inner.store.organisations()?)
+    }
+
+    pub fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>, EngineError> {
+        Ok(self.inner.store.events(login, limit)?)
+    }
+
+    /// A login by email (case-insensitive), user id, or unique prefix of either.
+    pub fn resolve_login(&self, selector: &str) -> Result<Login, EngineError> {
+        let logins = self.logins()?;
+        let wanted = selector.to_lowercase();
+        if let Some(exact) = logins.iter().find(|l| l.id.as_str() == selector || l.email.to_lowercase() == wanted) {
+            return Ok(exact.clone());
+        }
+        let matches: Vec<&Login> = logins
+            .iter()
+            .filter(|l| !wanted.is_empty() && (l.id.as_str().starts_with(selector) || l.email.to_lowercase().starts_with(&wanted)))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(EngineError::UnknownLogin(selector.into())),
+            many => Err(EngineError::Ambiguous { selector: selector.into(), candidates: many.iter().map(|l| l.email.clone()).collect() }),
+        }
+    }
+
+    /// An organisation's tenant id from its tenant id or its name (case-insensitive, unique).
+    pub fn resolve_organisation(&self, selector: &str) -> Result<String, EngineError> {
+        let orgs = self.organisations()?;
+        if orgs.iter().any(|o| o.tenant_id.eq_ignore_ascii_case(selector)) {
+            return Ok(selector.to_lowercase());
+        }
+        let mut tenants: Vec<&Organisation> = orgs.iter().filter(|o| o.name.eq_ignore_ascii_case(selector)).collect();
+        tenants.dedup_by(|a, b| a.tenant_id == b.tenant_id);
+        match tenants.as_slice() {
+            [one] => Ok(one.tenant_id.clone()),
+            [] => Err(EngineError::UnknownOrganisation(selector.into())),
+            many => Err(EngineError::Ambiguous {
+                selector: selector.into(),
+                candidates: many.iter().map(|o| format!("{} ({})", o.name, o.tenant_id)).collect(),
+            }),
+        }
+    }
+
+    /// A valid access token for the organisation, from a login that reaches it (a healthy one
+    /// first when two do). Never another login's token.
+    pub async fn access_token_for(&self, tenant_id: &str) -> Result<AccessGrant, EngineError> {
+        let candidates = self.inner.candidates(tenant_id)?;
+        let mut first_error = None;
+        for login in candidates.iter() {
+            match self.inner.token_for_login(login).await {
+                Ok(tokens) => {
+                    return Ok(AccessGrant {
+                        login_id: login.clone(),
+                        tenant_id: tenant_id.to_owned(),
+                        access_token: tokens.access_token.clone(),
+                        expires_at: tokens.expires_at,
+                    });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| EngineError::UnknownOrganisation(tenant_id.into())))
+    }
+
+    /// Refreshes one login now, whatever its access token's age ("Refresh now").
+    pub async fn refresh_login(&self, login: &LoginId) -> Result<Login, EngineError> {
+        self.inner.spawn_refresh(login.clone(), Mode::Force).await?;
+        self.inner.store.login(login)?.ok_or_else(|| EngineError::UnknownLogin(login.to_string()))
+    }
+
+    /// Finishes refreshes whose answer may have been lost (crash, timeout): run at start-up.
+    /// Within Xero's 30-minute grace the refresh token in the vault still works.
+    pub async fn recover(&self) -> Vec<(LoginId, Result<(), EngineError>)> {
+        let intents = match self.inner.store.refresh_intents() {
+            Ok(intents) => intents,
+            Err(e) => return vec![(LoginId::new("journal").expect("valid id"), Err(e.into()))],
+        };
+        let mut results = Vec::new();
+        for intent in intents {
+            let outcome = self.inner.spawn_refresh(intent.login_id.clone(), Mode::IfStale).await.map(drop);
+            results.push((intent.login_id, outcome));
+        }
+        results
+    }
+
+    /// Refreshes every login whose refresh token is older than `older_than`, a few at a time.
+    pub async fn keepalive(&self, older_than: Duration) -> Result<Vec<KeepAliveReport>, EngineError> {
+        let now = self.inner.clock.now();
+        let limit = Arc::new(Semaphore::new(KEEPALIVE_CONCURRENCY));
+        let mut tasks = Vec::new();
+        for login in self.logins()? {
+            let inner = self.inner.clone();
+            let limit = limit.clone();
+            tasks.push(tokio::spawn(async move {
+                let deadline = login.refresh_deadline();
+                let outcome = if login.state == LoginState::NeedsReconnect {
+                    KeepAliveOutcome::NeedsReconnect { reason: login.last_error.clone().unwrap_or_default() }
+                } else if now - login.refresh_issued_at < older_than {
+                    KeepAliveOutcome::NotDue { deadline }
+                } else {
+                    let _permit = limit.acquire().await.expect("semaphore open");
+                    match inner.spawn_refresh(login.id.clone(), Mode::Force).await {
+                        Ok(tokens) => {
+                            let deadline = tokens.refresh_issued_at + REFRESH_TOKEN_LIFETIME;
+                            let detail = format!("refreshed by keep-alive; next deadline {}", deadline.format("%Y-%m-%d"));
+                            inner.event(Some(&login.id), EventKind::KeepAlive, None, &detail);
+                            KeepAliveOutcome::Refreshed { deadline }
+                        }
+                        Err(EngineError::NeedsReconnect { reason, .. }) => KeepAliveOutcome::NeedsReconnect { reason },
+                        Err(e) => KeepAliveOutcome::Failed { code: e.code(), message: e.to_string() },
+                    }
+                };
+                let login = inner.store.login(&login.id).ok().flatten().unwrap_or(login);
+                KeepAliveReport { login, outcome }
+            }));
+        }
+        let mut reports = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            reports.push(task.await.expect("keep-alive task does not panic"));
+        }
+        Ok(reports)
+    }
+
+    /// Starts a sign-in: binds the loopback listener and builds the authorize URL. Pass the
+    /// login being reconnected, if any, so a sign-in as someone else can be reported.
+    pub async fn begin_login(&self, reconnect: Option<LoginId>) -> Result<PendingLogin, EngineError> {
+        let config = &self.inner.config;
+        if config.client_id.is_empty() {
+            return Err(EngineError::NoClientId);
+        }
+        let listener = CallbackListener::bind(&config.redirect_ports).await?;
+        let pkce = Pkce::generate();
+        let url = authorize_url(&config.xero.authorize_url, &config.client_id, &listener.redirect_uri(), &config.all_scopes(), &pkce);
+        Ok(PendingLogin::new(listener, pkce, url, reconnect))
+    }
+
+    /// Waits for the browser's callback, then exchanges the code, identifies the login from the
+    /// verified id_token, stores its token set and lists its organisations.
+    pub async fn complete_login(&self, pending: PendingLogin, cancel: CancellationToken) -> Result<LoginOutcome, EngineError> {
+        let PendingLogin { listener, pkce, redirect_uri, expected, .. } = pending;
+        let issuer = self.inner.config.xero.issuer.clone();
+        let code = listener.wait(&pkce.state, &issuer, LOGIN_TIMEOUT, cancel).await?;
+        self.inner.finish_login(code, &redirect_uri, &pkce, expected).await
+    }
+
+    /// Lists the login's organisations at Xero again and records what changed.
+    pub async fn sync_organisations(&self, login: &LoginId) -> Result<Vec<Organisation>, EngineError> {
+        let tokens = self.inner.token_for_login(login).await?;
+        self.inner.sync_organisations(login, &tokens, None).await.map(|(all, _)| all)
+    }
+
+    /// Calls the Organisation endpoint for a tenant through its login: proves the connection works.
+    pub async fn test_organisation(&self, tenant_id: &str) -> Result<crate::xero::OrganisationInfo, EngineError> {
+        let grant = self.access_token_for(tenant_id).await?;
+        match self.inner.xero.organisation(&grant.access_token, tenant_id).await {
+            Err(XeroError::ConnectionGone) => {
+                // The connection is gone at Xero: bring the list up to date so the UI shows it.
+                let _ = self.sync_organisations(&grant.login_id).await;
+                Err(XeroError::ConnectionGone.into())
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Disconnects one organisation from one login at Xero (`DELETE /connections/{id}`).
+    pub async fn disconnect(&self, login: &LoginId, tenant_id: &str) -> Result<Organisation, EngineError> {
+        let org = self
+            .inner
+            .store
+            .organisations_of(login)?
+            .into_iter()
+            .find(|o| o.tenant_id.eq_ignore_ascii_case(tenant_id))
+            .ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))?;
+        let tokens = self.inner.token_for_login(login).await?;
+        match self.inner.xero.delete_connection(&tokens.access_token, &org.connection_id).await {
+            Ok(()) | Err(XeroError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.inner.store.remove_organisation(login, &org.tenant_id)?;
+        self.inner.event(Some(login), EventKind::Disconnected, Some(&org.tenant_id), &format!("disconnected {}", org.name));
+        self.inner.reload_directory()?;
+        let _ = self.inner.changes.send(Change::Organisations);
+        Ok(org)
+    }
+
+    /// Removes a login: revokes its refresh token at Xero (which drops all its connections),
+    /// deletes its keychain entry, then its metadata.
+    pub async fn remove_login(&self, login: &LoginId) -> Result<(), EngineError> {
+        let inner = &self.inner;
+        let slot = inner.slot(login);
+        let _flight = slot.flight.lock().await;
+        let _lock = LoginLock::acquire(&inner.lock_dir, login).await?;
+        let vault = inner.vault.clone();
+        let id = login.clone();
+        if let Some(tokens) = blocking(move || vault.load(&id)).await? {
+            match inner.xero.revoke(&tokens.refresh_token).await {
+                // Already dead at Xero: nothing left to revoke.
+                Ok(()) | Err(XeroError::NeedsReconnect) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let vault = inner.vault.clone();
+        let id = login.clone();
+        blocking(move || vault.delete(&id)).await?;
+        slot.set(None);
+        inner.store.delete_login(login)?;
+        inner.event(Some(login), EventKind::Removed, None, "login removed; its refresh token was revoked at Xero");
+        inner.reload_directory()?;
+        let _ = inner.changes.send(Change::Login(login.clone()));
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn slot(&self, login: &LoginId) -> Arc<Slot> {
+        self.slots.lock().expect("slots lock").entry(login.clone()).or_default().clone()
+    }
+
+    fn event(&self, login: Option<&LoginId>, kind: EventKind, tenant: Option<&str>, detail: &str) {
+        if let Err(e) = self.store.add_event(self.clock.now(), login, kind, tenant, detail) {
+            tracing::warn!(error = %e, "could not record an event");
+        }
+    }
+
+    fn reload_directory(&self) -> Result<(), EngineError> {
+        let healthy: HashMap<LoginId, bool> = self.store.logins()?.into_iter().map(|l| (l.id, l.state != LoginState::NeedsReconnect)).collect();
+        let mut map: HashMap<String, Vec<LoginId>> = HashMap::new();
+        for org in self.store.organisations()? {
+            map.entry(org.tenant_id.to_lowercase()).or_default().push(org.login_id);
+        }
+        let directory = map
+            .into_iter()
+            .map(|(tenant, mut logins)| {
+                logins.sort_by_key(|l| !healthy.get(l).copied().unwrap_or(false));
+                (tenant, Arc::from(logins))
+            })
+            .collect();
+        *self.directory.write().expect("directory lock") = directory;
+        Ok(())
+    }
+
+    fn candidates(&self, tenant_id: &str) -> Result<Arc<[LoginId]>, EngineError> {
+        let lookup = |dir: &HashMap<String, Arc<[LoginId]>>| {
+            dir.get(tenant_id).or_else(|| dir.get(&tenant_id.to_lowercase())).cloned()
+        };
+        if let Some(found) = lookup(&self.directory.read().expect("directory lock")) {
+            return Ok(found);
+        }
+        // Another process (a CLI run, the desktop app) may have connected it since we loaded.
+        self.reload_directory()?;
+        lookup(&self.directory.read().expect("directory lock")).ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))
+    }
+
+    async fn token_for_login(self: &Arc<Self>, login: &LoginId) -> Result<Arc<TokenSet>, EngineError> {
+        if let Some(tokens) = self.slot(login).fresh(self.clock.now()) {
+            return Ok(tokens);
+        }
+        self.spawn_refresh(login.clone(), Mode::IfStale).await
+    }
+
+    /// Runs the refresh in its own task: a caller that is cancelled (timeout, closed window) stops
+    /// waiting, but the refresh runs to the end and stores what Xero returned.
+    async fn spawn_refresh(self: &Arc<Self>, login: LoginId, mode: Mode) -> Result<Arc<TokenSet>, EngineError> {
+        let inner = self.clone();
+        tokio::spawn(async move { inner.refresh(&login, mode).await }).await.expect("refresh task does not panic")
+    }
+
+    async fn refresh(&self, login: &LoginId, mode: Mode) -> Result<Arc<TokenSet>, EngineError> {
+        let slot = self.slot(login);
+        let mut backoff = slot.flight.lock().await;
+        let now = self.clock.now();
+        if mode == Mode::IfStale {
+            if let Some(tokens) = slot.fresh(now) {
+                return Ok(tokens); // a caller ahead of us in this process just refreshed
+            }
+            if let (Some(until), Some(last)) = (backoff.not_before, &backoff.last) {
+                if now < until {
+                    // Do not hammer Xero: serve a token that still works, else the last error.
+                    return slot.unexpired(now).ok_or_else(|| last.clone().into());
+                }
+            }
+        }
+        let _lock = LoginLock::acquire(&self.lock_dir, login).await?;
+        let result = self.refresh_locked(login, mode, &slot).await;
+        match &result {
+            Ok(_) => *backoff = Backoff::default(),
+            Err(EngineError::Xero(e)) if e.is_transient() => {
+                backoff.failures += 1;
+                let wait = match e {
+                    XeroError::RateLimited { retry_after, .. } => Duration::from_std(*retry_after).unwrap_or(MAX_BACKOFF),
+                    _ => Duration::seconds(1 << backoff.failures.min(9)).min(MAX_BACKOFF),
+                };
+                backoff.not_before = Some(now + wait);
+                backoff.last = Some(e.clone());
+                if mode == Mode::IfStale {
+                    if let Some(still_valid) = slot.unexpired(now) {
+                        return Ok(still_valid);
+                    }
+                }
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// The part of the protocol that runs while holding both locks.
+    async fn refresh_locked(&self, login: &LoginId, mode: Mode, slot: &Slot) -> Result<Arc<TokenSet>, EngineError> {
+        let vault = self.vault.clone();
+        let id = login.clone();
+        let current = blocking(move || vault.load(&id)).await?.ok_or_else(|| EngineError::NeedsReconnect {
+            login: login.clone(),
+            reason: "its tokens are missing from the keychain".into(),
+        })?;
+        let current = Arc::new(current);
+        let now = self.clock.now();
+        let mut intent = self.store.refresh_intent(login)?;
+        if let Some(pending) = &intent {
+            if pending.refresh_token_fingerprint != current.refresh_token.fingerprint() {
+                // An interrupted refresh got as far as storing its tokens: finish its bookkeeping.
+                self.store.record_refresh(login, current.expires_at, current.refresh_issued_at, pending.started_at)?;
+                self.store.end_refresh(login)?;
+                self.event(Some(login), EventKind::Recovered, None, "completed a refresh that was interrupted after its tokens were stored");
+                intent = None;
+            }
+        }
+        let must_refresh = mode == Mode::Force || intent.is_some() || !current.is_fresh_at(now);
+        if !must_refresh {
+            slot.set(Some(current.clone())); // another process refreshed while we waited
+            return Ok(current);
+        }
+        let started_at = intent.as_ref().map_or(now, |i| i.started_at);
+        self.store.begin_refresh(&RefreshIntent {
+            login_id: login.clone(),
+            started_at,
+            refresh_token_fingerprint: current.refresh_token.fingerprint(),
+            pid: std::process::id(),
+        })?;
+        tracing::debug!(login = %login, token = %current.refresh_token.fingerprint(), "refreshing");
+        match self.xero.refresh(&current.refresh_token).await {
+            Ok(response) => {
+                let now = self.clock.now();
+                let next = TokenSet::from_response(response, now, Some(&current), &self.config.all_scopes())?;
+                if let Some(uid) = access_claims(next.access_token.expose()).and_then(|c| c.xero_userid) {
+                    if uid != login.as_str() {
+                        return Err(EngineError::IdentityMismatch); // never file one user's tokens under another
+                    }
+                }
+                let vault = self.vault.clone();
+                let id = login.clone();
+                let stored = next.clone();
+                // The keychain holds the new refresh token before anyone can use the new access token.
+                blocking(move || vault.store(&id, &stored)).await?;
+                let next = Arc::new(next);
+                slot.set(Some(next.clone()));
+                self.store.record_refresh(login, next.expires_at, next.refresh_issued_at, now)?;
+                let recovered = if intent.is_some() { " (after an earlier attempt lost its answer)" } else { "" };
+                self.event(Some(login), EventKind::Refreshed, None, &format!("access token valid until {}{recovered}", next.expires_at.format("%H:%M:%S UTC")));
+                self.store.end_refresh(login)?;
+                let _ = self.changes.send(Change::Login(login.clone()));
+                Ok(next)
+            }
+            Err(XeroError::NeedsReconnect) => {
+                let reason = if now - started_at > ROTATION_GRACE {
+                    "the answer to an earlier refresh was lost more than 30 minutes ago, and Xero no longer accepts the previous refresh token; sign in again".to_string()
+                } else if now - current.refresh_issued_at > REFRESH_TOKEN_LIFETIME {
+                    "its refresh token went unused for 60 days and Xero dropped it; sign in again".to_string()
+                } else {
+                    "Xero no longer accepts its refresh token (it was revoked, or used by another copy of these tokens); sign in again".to_string()
+                };
+                self.store.end_refresh(login)?;
+                self.store.set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
+                self.event(Some(login), EventKind::NeedsReconnect, None, &reason);
+                slot.set(None);
+                self.reload_directory()?;
+                let _ = self.changes.send(Change::Login(login.clone()));
+                Err(EngineError::NeedsReconnect { login: login.clone(), reason })
+            }
+            Err(e) => {
+                // The intent stays: the request may have reached Xero and rotated the token, and the
+                // next attempt (by any process) must retry within the 30-minute grace.
+                self.store.set_login_state(login, LoginState::Error, Some(&e.to_string()))?;
+                self.event(Some(login), EventKind::RefreshFailed, None, &e.to_string());
+                let _ = self.changes.send(Change::Login(login.clone()));
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn finish_login(&self, code: Secret, redirect_uri: &str, pkce: &Pkce, expected: Option<LoginId>) -> Result<LoginOutcome, EngineError> {
+        let response = self.xero.exchange_code(&code, redirect_uri, &pkce.verifier).await?;
+        let id_token = response.id_token.clone().map(Secret::new).ok_or(EngineError::NoIdToken)?;
+        let now = self.clock.now();
+        let claims = self.xero.verify_id_token(&id_token, Some(&pkce.nonce), now).await?;
+        let login_id = LoginId::new(claims.user_id()).map_err(|_| EngineError::IdentityMismatch)?;
+        let tokens = TokenSet::from_response(response, now, None, &self.config.all_scopes())?;
+        let access = access_claims(tokens.access_token.expose()).unwrap_or_default();
+        if access.xero_userid.as_deref().is_some_and(|uid| uid != login_id.as_str()) {
+            return Err(EngineError::IdentityMismatch);
+        }
+        let expected_other = match expected {
+            Some(wanted) if wanted != login_id => self.store.login(&wanted)?,
+            _ => None,
+        };
+        // Store under this login's locks: another process may be refreshing it right now.
+        let slot = self.slot(&login_id);
+        {
+            let _flight = slot.flight.lock().await;
+            let _lock = LoginLock::acquire(&self.lock_dir, &login_id).await?;
+            let vault = self.vault.clone();
+            let id = login_id.clone();
+            let stored = tokens.clone();
+            blocking(move || vault.store(&id, &stored)).await?;
+            let previous = self.store.login(&login_id)?;
+            self.store.upsert_login(&Login {
+                id: login_id.clone(),
+                name: claims.display_name(),
+                email: claims.email.clone().unwrap_or_default(),
+                state: LoginState::Connected,
+                last_error: None,
+                access_expires_at: tokens.expires_at,
+                refresh_issued_at: tokens.refresh_issued_at,
+                last_refresh_at: previous.as_ref().and_then(|p| p.last_refresh_at),
+                scopes: tokens.scopes.clone(),
+                connected_at: previous.as_ref().map_or(now, |p| p.connected_at),
+            })?;
+            self.store.end_refresh(&login_id)?; // any interrupted refresh is moot now
+            slot.set(Some(Arc::new(tokens.clone())));
+            let detail = match (&previous, &expected_other) {
+                (_, Some(other)) => format!("signed in as {} while reconnecting {}", claims.email.as_deref().unwrap_or(""), other.email),
+                (Some(_), None) => "reconnected".to_string(),
+                (None, None) => "connected".to_string(),
+            };
+            self.event(Some(&login_id), EventKind::Connected, None, &detail);
+        }
+        let (organisations, added, organisations_error) =
+            match self.sync_organisations(&login_id, &tokens, access.authentication_event_id.as_deref()).await {
+                Ok((all, added)) => (all, added, None),
+                Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
+            };
+        let login = self.store.login(&login_id)?.expect("the login was just stored");
+        let _ = self.changes.send(Change::Login(login_id));
+        Ok(LoginOutcome { login, added, organisations, expected_other, organisations_error })
+    }
+
+    /// Replaces the login's organisations with Xero's list; returns (all, added by this consent).
+    async fn sync_organisations(&self, login: &LoginId, tokens: &TokenSet, auth_event: Option<&str>) -> Result<(Vec<Organisation>, Vec<Organisation>), EngineError> {
+        let now = self.clock.now();
+        let current: Vec<Organisation> = self
+            .xero
+            .connections(&tokens.access_token, None)
+            .await?
+            .into_iter()
+            .map(|c| c.into_organisation(login, now))
+            .collect();
+        let changes = self.store.replace_organisations(login, &current)?;
+        for org in &changes.added {
+            self.event(Some(login), EventKind::OrganisationAdded, Some(&org.tenant_id), &format!("{} is reachable", org.name));
+        }
+        for org in &changes.removed {
+            self.event(Some(login), EventKind::OrganisationRemoved, Some(&org.tenant_id), &format!("{} is no longer connected at Xero", org.name));
+        }
+        // Which organisations did this consent add? Xero tags each connection with the
+        // authentication event that made it; other providers do not, so fall back to "new to us".
+        let added = match auth_event {
+            Some(event) if current.iter().any(|o| o.auth_event_id.is_some()) => {
+                current.iter().filter(|o| o.auth_event_id.as_deref() == Some(event)).cloned().collect()
+            }
+            _ => changes.added,
+        };
+        self.reload_directory()?;
+        let _ = self.changes.send(Change::Organisations);
+        Ok((current, added))
+    }
+}

@@ -1,0 +1,29 @@
+//! Tenantry's engine: everything but the window. No Tauri dependency, so it builds and tests
+//! headless and serves both the desktop app and the `tenantry` CLI.
+//!
+//! - [`engine`]: hands out valid access tokens; the crash-safe, single-flight refresh protocol;
+//!   sign-in; keep-alive; disconnect and remove.
+//! - [`token`]: a login's token set and the pure rules about it.
+//! - [`model`]: logins, organisations, events.
+//! - [`vault`]: the token vault port, the OS keychain adapter and an in-memory fake.
+//! - [`store`]: SQLite metadata (never secrets) with migrations.
+//! - [`xero`]: the Xero client and id_token verification.
+//! - [`login`]: PKCE, the authorize URL, callback parsing and the loopback listener.
+//! - [`lock`]: the cross-process per-login file lock.
+//! - [`config`], [`clock`], [`secret`], [`error`].
+
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod lock;
+pub mod login;
+pub mod model;
+pub mod secret;
+pub mod store;
+pub mod token;
+pub mod vault;
+pub mod xero;
+
+pub use engine::{AccessGrant, Change, Engine, KeepAliveOutcome, KeepAliveReport, LoginOutcome};
+pub use error::EngineError;

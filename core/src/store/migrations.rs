@@ -1,0 +1,76 @@
+//! Schema migrations, keyed by SQLite's `user_version`. Append only: a released step never changes.
+
+use super::StoreError;
+use rusqlite::Connection;
+
+const STEPS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE logins (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        state TEXT NOT NULL,
+        last_error TEXT,
+        access_expires_at INTEGER NOT NULL,
+        refresh_issued_at INTEGER NOT NULL,
+        last_refresh_at INTEGER,
+        scopes TEXT NOT NULL,
+        connected_at INTEGER NOT NULL
+    );
+    CREATE TABLE organisations (
+        login_id TEXT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,
+        connection_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tenant_type TEXT NOT NULL,
+        auth_event_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (login_id, tenant_id)
+    );
+    CREATE INDEX organisations_by_tenant ON organisations(tenant_id);
+    CREATE TABLE refresh_journal (
+        login_id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        refresh_token_hash TEXT NOT NULL,
+        pid INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        login_id TEXT,
+        kind TEXT NOT NULL,
+        tenant_id TEXT,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX events_by_login ON events(login_id, id);",
+];
+
+pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = STEPS.len() as i64;
+    let tx = conn.transaction()?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_newer_schemas_are_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).expect("running migrations on an up-to-date database changes nothing");
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(run(&mut conn), Err(StoreError::TooNew { found: 99, .. })), "never downgrade a newer database");
+    }
+}

@@ -1,0 +1,224 @@
+//! The OS keychain adapter (keyring-core): the Secret Service on Linux, the Keychain on macOS,
+//! the Credential Manager on Windows. One entry per login, under a configurable service name so
+//! tests and dev builds never touch the user's real entries.
+//!
+//! Windows limits a credential to 2,560 bytes (1,280 UTF-16 characters), and a Xero token set
+//! (two JWTs and a refresh token) is larger. So a record longer than the store's limit is split:
+//! the chunks are written under `LOGIN.GEN.I` first, then the head entry `LOGIN` is replaced with
+//! `chunked:v1:GEN:N`, then the previous generation's chunks are deleted. The head write is the
+//! commit point, so a crash mid-write leaves either the old token set or the new one readable,
+//! never a mix. On Linux and macOS the limit is effectively unlimited and the head holds the record.
+
+use super::{TokenVault, VaultError, record};
+use crate::model::LoginId;
+use crate::token::TokenSet;
+use keyring_core::{CredentialStore, Entry, Error as KeyringError};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+const CHUNK_PREFIX: &str = "chunked:v1:";
+
+pub struct KeychainVault {
+    store: Arc<CredentialStore>,
+    service: String,
+    /// Longest secret one entry may hold, in characters.
+    max_entry_len: usize,
+}
+
+impl KeychainVault {
+    /// The platform's keychain under `service`.
+    pub fn platform(service: &str) -> Result<Self, VaultError> {
+        let store = platform_store()?;
+        Ok(Self::with_store(store, service, PLATFORM_MAX_ENTRY_LEN))
+    }
+
+    /// Any keyring-core store; `max_entry_len` lets tests force the chunked layout.
+    pub fn with_store(store: Arc<CredentialStore>, service: &str, max_entry_len: usize) -> Self {
+        Self { store, service: service.to_owned(), max_entry_len: max_entry_len.max(64) }
+    }
+
+    fn entry(&self, user: &str) -> Result<Entry, VaultError> {
+        Entry::new_in_store(&self.store, &self.service, user).map_err(map_error)
+    }
+
+    fn read(&self, user: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
+        match self.entry(user)?.get_password() {
+            Ok(text) => Ok(Some(Zeroizing::new(text))),
+            Err(KeyringError::NoEntry) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    fn write(&self, user: &str, text: &str) -> Result<(), VaultError> {
+        self.entry(user)?.set_password(text).map_err(map_error)
+    }
+
+    fn remove(&self, user: &str) -> Result<(), VaultError> {
+        match self.entry(user)?.delete_credential() {
+            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    fn chunk_names(login: &LoginId, head: &str) -> Option<Vec<String>> {
+        let rest = head.strip_prefix(CHUNK_PREFIX)?;
+        let (generation, count) = rest.split_once(':')?;
+        let count: usize = count.parse().ok().filter(|n| (1..=64).contains(n))?;
+        Some((0..count).map(|i| format!("{login}.{generation}.{i}")).collect())
+    }
+}
+
+impl TokenVault for KeychainVault {
+    fn load(&self, login: &LoginId) -> Result<Option<TokenSet>, VaultError> {
+        let Some(head) = self.read(login.as_str())? else { return Ok(None) };
+        if !head.starts_with(CHUNK_PREFIX) {
+            return record::decode(&head).map(Some);
+        }
+        let names = Self::chunk_names(login, &head).ok_or_else(|| VaultError::Corrupt("bad chunk header".into()))?;
+        let mut text = Zeroizing::new(String::new());
+        for name in names {
+            let chunk = self.read(&name)?.ok_or_else(|| VaultError::Corrupt("a chunk is missing".into()))?;
+            text.push_str(&chunk);
+        }
+        record::decode(&text).map(Some)
+    }
+
+    fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
+        let text = record::encode(tokens);
+        let previous = self.read(login.as_str())?.and_then(|head| Self::chunk_names(login, &head));
+        if text.len() <= self.max_entry_len {
+            self.write(login.as_str(), &text)?;
+        } else {
+            let generation = new_generation();
+            // The record is ASCII JSON, so byte chunks are character chunks.
+            let chunks: Vec<&str> = text
+                .as_bytes()
+                .chunks(self.max_entry_len)
+                .map(|c| std::str::from_utf8(c).expect("token records are ASCII"))
+                .collect();
+            for (i, chunk) in chunks.iter().enumerate() {
+                self.write(&format!("{login}.{generation}.{i}"), chunk)?;
+            }
+            self.write(login.as_str(), &format!("{CHUNK_PREFIX}{generation}:{}", chunks.len()))?;
+        }
+        // Old chunks are garbage once the head points elsewhere; failing to delete them loses nothing.
+        for name in previous.unwrap_or_default() {
+            if let Err(e) = self.remove(&name) {
+                tracing::warn!(error = %e, "could not delete an old keychain chunk");
+            }
+        }
+        Ok(())
+    }
+
+    fn delete(&self, login: &LoginId) -> Result<(), VaultError> {
+        let chunks = self.read(login.as_str())?.and_then(|head| Self::chunk_names(login, &head));
+        self.remove(login.as_str())?;
+        for name in chunks.unwrap_or_default() {
+            self.remove(&name)?;
+        }
+        Ok(())
+    }
+}
+
+fn new_generation() -> String {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).expect("the OS random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn map_error(e: KeyringError) -> VaultError {
+    match e {
+        KeyringError::NoStorageAccess(inner) => VaultError::Unavailable(inner.to_string()),
+        KeyringError::NoDefaultStore => VaultError::Unavailable("no keychain store".into()),
+        KeyringError::BadEncoding(_) | KeyringError::BadDataFormat(..) => VaultError::Corrupt("not text".into()),
+        KeyringError::PlatformFailure(inner) => {
+            // zbus reports a missing session bus or daemon as a platform failure.
+            let text = inner.to_string();
+            if text.contains("NotFound") || text.contains("ServiceUnknown") || text.contains("Connection") {
+                VaultError::Unavailable(text)
+            } else {
+                VaultError::Platform(text)
+            }
+        }
+        other => VaultError::Platform(other.to_string()),
+    }
+}
+
+#[cfg(target_os = "windows")]
+const PLATFORM_MAX_ENTRY_LEN: usize = 1200; // 2,560 bytes of UTF-16, with headroom.
+#[cfg(not(target_os = "windows"))]
+const PLATFORM_MAX_ENTRY_LEN: usize = 64 * 1024;
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+    let store = zbus_secret_service_keyring_store::Store::new().map_err(map_error)?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+    let store = apple_native_keyring_store::keychain::Store::new().map_err(map_error)?;
+    Ok(store)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+    let store = windows_native_keyring_store::Store::new().map_err(map_error)?;
+    Ok(store)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+    Err(VaultError::Unavailable("no supported keychain on this platform".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(max: usize) -> KeychainVault {
+        let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        KeychainVault::with_store(store, "tenantry-unit", max)
+    }
+
+    #[test]
+    fn small_limit_splits_and_reads_back() {
+        let vault = vault(300);
+        let login = LoginId::new("u-1").unwrap();
+        assert_eq!(vault.load(&login).unwrap(), None, "missing entry is None");
+        vault.store(&login, &record::sample("one")).unwrap();
+        let head = vault.read("u-1").unwrap().unwrap();
+        assert!(head.starts_with(CHUNK_PREFIX), "a record over the limit must be split, as on Windows");
+        assert_eq!(vault.load(&login).unwrap(), Some(record::sample("one")), "chunks reassemble exactly");
+        vault.store(&login, &record::sample("two")).unwrap();
+        assert_eq!(vault.load(&login).unwrap(), Some(record::sample("two")), "a rewrite replaces the set");
+        let old = KeychainVault::chunk_names(&login, &head).unwrap();
+        assert!(vault.read(&old[0]).unwrap().is_none(), "the previous generation's chunks are cleaned up");
+        vault.delete(&login).unwrap();
+        vault.delete(&login).expect("delete is idempotent");
+        assert_eq!(vault.load(&login).unwrap(), None);
+        let new_head = KeychainVault::chunk_names(&login, &vault.read("u-1").unwrap().unwrap_or_default());
+        assert!(new_head.is_none(), "nothing is left behind after delete");
+    }
+
+    #[test]
+    fn a_crash_before_the_head_write_leaves_the_old_set_readable() {
+        let vault = vault(300);
+        let login = LoginId::new("u-2").unwrap();
+        vault.store(&login, &record::sample("old")).unwrap();
+        // Simulate a crash after new chunks were written but before the head moved.
+        vault.write("u-2.deadbeef.0", "{\"partial\":").unwrap();
+        assert_eq!(vault.load(&login).unwrap(), Some(record::sample("old")), "the head is the commit point");
+    }
+
+    #[test]
+    fn a_missing_chunk_is_reported_as_damage() {
+        let vault = vault(300);
+        let login = LoginId::new("u-3").unwrap();
+        vault.store(&login, &record::sample("x")).unwrap();
+        let head = vault.read("u-3").unwrap().unwrap();
+        let names = KeychainVault::chunk_names(&login, &head).unwrap();
+        vault.remove(&names[1]).unwrap();
+        assert!(matches!(vault.load(&login), Err(VaultError::Corrupt(_))), "a torn entry must not parse as tokens");
+    }
+}

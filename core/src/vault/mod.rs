@@ -1,0 +1,36 @@
+//! The token vault port: where token sets live, one entry per login, and nowhere else.
+//!
+//! Adapters: [`KeychainVault`] (the OS keychain; the real thing) and [`MemoryVault`] (an in-memory
+//! fake for unit tests, with fault injection). Adapters MUST return `Ok(None)` for a missing entry,
+//! treat `delete` of a missing entry as success, and map "keychain locked or unreachable" to
+//! [`VaultError::Unavailable`] so the caller can tell the user to unlock it.
+
+mod keychain;
+mod memory;
+mod record;
+
+pub use keychain::KeychainVault;
+pub use memory::MemoryVault;
+
+use crate::model::LoginId;
+use crate::token::TokenSet;
+
+pub trait TokenVault: Send + Sync + 'static {
+    fn load(&self, login: &LoginId) -> Result<Option<TokenSet>, VaultError>;
+    fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError>;
+    fn delete(&self, login: &LoginId) -> Result<(), VaultError>;
+}
+
+/// Shaped by what the caller does next.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum VaultError {
+    /// The keychain is locked, or its daemon is not running: the user must unlock or start it.
+    #[error("the keychain is locked or not running ({0}); unlock it (log in to the desktop session or start gnome-keyring) and try again")]
+    Unavailable(String),
+    /// An entry exists but cannot be read as a token set: reconnecting the login replaces it.
+    #[error("the keychain entry for this login is damaged ({0}); reconnect the login to replace it")]
+    Corrupt(String),
+    /// Anything else the platform reported; retrying may help.
+    #[error("the keychain reported an error: {0}")]
+    Platform(String),
+}

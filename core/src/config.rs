@@ -87,13 +87,19 @@ impl XeroEndpoints {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the configuration file {path} is not valid: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("configuration key `{key}`: {reason}")]
     Invalid { key: &'static str, reason: String },
     #[error("cannot write the configuration file {path}: {source}")]
-    Unwritable { path: PathBuf, source: std::io::Error },
+    Unwritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no home directory was found; set {ENV_CONFIG} and {ENV_DATA_DIR}")]
     NoHome,
 }
@@ -105,7 +111,12 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => return Err(ConfigError::Unreadable { path: path.into(), source }),
+            Err(source) => {
+                return Err(ConfigError::Unreadable {
+                    path: path.into(),
+                    source,
+                });
+            }
         };
         Self::parse_from(&text, path)
     }
@@ -125,15 +136,33 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, reason: &str| Err(ConfigError::Invalid { key, reason: reason.into() });
-        if self.client_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return invalid("client_id", "must not contain spaces; paste the Client ID exactly as Xero shows it");
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.into(),
+            })
+        };
+        if self
+            .client_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return invalid(
+                "client_id",
+                "must not contain spaces; paste the Client ID exactly as Xero shows it",
+            );
         }
         if self.redirect_ports.is_empty() || self.redirect_ports.len() > 50 {
-            return invalid("redirect_ports", "list 1 to 50 ports, each registered at Xero as http://localhost:PORT/callback");
+            return invalid(
+                "redirect_ports",
+                "list 1 to 50 ports, each registered at Xero as http://localhost:PORT/callback",
+            );
         }
         if let Some(p) = self.redirect_ports.iter().find(|p| **p < 1024) {
-            return Err(ConfigError::Invalid { key: "redirect_ports", reason: format!("{p} is a privileged port; use 1024-65535") });
+            return Err(ConfigError::Invalid {
+                key: "redirect_ports",
+                reason: format!("{p} is a privileged port; use 1024-65535"),
+            });
         }
         let mut sorted = self.redirect_ports.clone();
         sorted.sort_unstable();
@@ -141,18 +170,31 @@ impl Config {
         if sorted.len() != self.redirect_ports.len() {
             return invalid("redirect_ports", "lists a port twice");
         }
-        if let Some(s) = self.scopes.iter().find(|s| s.is_empty() || s.contains(char::is_whitespace)) {
-            return Err(ConfigError::Invalid { key: "scopes", reason: format!("`{s}` is not one scope; write each scope as its own string") });
+        if let Some(s) = self
+            .scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::Invalid {
+                key: "scopes",
+                reason: format!("`{s}` is not one scope; write each scope as its own string"),
+            });
         }
         if !(1..=59).contains(&self.keepalive_days) {
-            return invalid("keepalive_days", "must be 1 to 59: Xero drops a refresh token unused for 60 days");
+            return invalid(
+                "keepalive_days",
+                "must be 1 to 59: Xero drops a refresh token unused for 60 days",
+            );
         }
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
             return invalid("keychain_service", "must be a short, non-empty name");
         }
         let xero = &self.xero;
         if Url::parse(&xero.issuer).is_err() {
-            return invalid("xero.issuer", "must be a URL such as https://identity.xero.com");
+            return invalid(
+                "xero.issuer",
+                "must be a URL such as https://identity.xero.com",
+            );
         }
         for (key, url) in [
             ("xero.authorize_url", &xero.authorize_url),
@@ -163,7 +205,12 @@ impl Config {
         ] {
             let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
             if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-                return Err(ConfigError::Invalid { key, reason: format!("`{url}` must use https (plain http only for a server on this machine)") });
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: format!(
+                        "`{url}` must use https (plain http only for a server on this machine)"
+                    ),
+                });
             }
         }
         Ok(())
@@ -184,7 +231,10 @@ impl Config {
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
         let text = toml::to_string_pretty(self).expect("configuration serialises");
-        let unwritable = |source| ConfigError::Unwritable { path: path.into(), source };
+        let unwritable = |source| ConfigError::Unwritable {
+            path: path.into(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(unwritable)?;
         }
@@ -197,7 +247,9 @@ impl Config {
 /// toml's message says what is wrong but not always where; quoting the offending line (which
 /// starts with the key) lets the user find it.
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let Some(span) = e.span() else { return e.message().to_owned() };
+    let Some(span) = e.span() else {
+        return e.message().to_owned();
+    };
     let line_no = text[..span.start.min(text.len())].matches('\n').count();
     match text.lines().nth(line_no) {
         Some(line) => format!("line {}: `{}`: {}", line_no + 1, line.trim(), e.message()),
@@ -216,19 +268,40 @@ impl ProfilePaths {
     /// Resolves the paths for `profile`: explicit path, else the environment, else the platform's
     /// config and data directories (`~/.config/tenantry/PROFILE.toml`, `~/.local/share/tenantry/PROFILE`).
     pub fn resolve(profile: &str, config_override: Option<&Path>) -> Result<Self, ConfigError> {
-        if profile.is_empty() || !profile.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(ConfigError::Invalid { key: "profile", reason: format!("`{profile}` must be letters, digits, - or _") });
+        if profile.is_empty()
+            || !profile
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::Invalid {
+                key: "profile",
+                reason: format!("`{profile}` must be letters, digits, - or _"),
+            });
         }
         let dirs = directories::ProjectDirs::from("com", "Tenantry", "tenantry");
-        let config_file = match config_override.map(PathBuf::from).or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from)) {
+        let config_file = match config_override
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from))
+        {
             Some(path) => path,
-            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.config_dir().join(format!("{profile}.toml")),
+            None => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .config_dir()
+                .join(format!("{profile}.toml")),
         };
         let data_dir = match std::env::var_os(ENV_DATA_DIR) {
             Some(dir) => PathBuf::from(dir),
-            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.data_dir().join(profile),
+            None => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .data_dir()
+                .join(profile),
         };
-        Ok(Self { config_file, data_dir })
+        Ok(Self {
+            config_file,
+            data_dir,
+        })
     }
 }
 
@@ -254,7 +327,11 @@ api_url = "https://api.xero.com"
 "#;
         let config = Config::parse(text).expect("the README's example must be valid");
         assert_eq!(config.client_id, "ABC123");
-        assert_eq!(config.xero, XeroEndpoints::default(), "the example spells out the defaults");
+        assert_eq!(
+            config.xero,
+            XeroEndpoints::default(),
+            "the example spells out the defaults"
+        );
     }
 
     #[test]
@@ -270,22 +347,37 @@ api_url = "https://api.xero.com"
             ("keepalive_days = \"x\"", "keepalive_days"),
             ("keychain_service = \"\"", "keychain_service"),
             ("colour = \"blue\"", "colour"),
-            ("[xero]\ntoken_url = \"http://evil.example/token\"", "xero.token_url"),
+            (
+                "[xero]\ntoken_url = \"http://evil.example/token\"",
+                "xero.token_url",
+            ),
             ("[xero]\nmystery = 1", "mystery"),
             ("client_id = ", "client_id"),
         ];
         for (text, key) in table {
             let err = Config::parse(text).expect_err(text).to_string();
-            assert!(err.contains(key), "`{text}` -> `{err}`: the message must name `{key}` so the user can fix it");
+            assert!(
+                err.contains(key),
+                "`{text}` -> `{err}`: the message must name `{key}` so the user can fix it"
+            );
         }
     }
 
     #[test]
     fn required_scopes_are_always_requested_once() {
-        let config = Config { scopes: vec!["openid".into(), "accounting.contacts".into()], ..Config::default() };
+        let config = Config {
+            scopes: vec!["openid".into(), "accounting.contacts".into()],
+            ..Config::default()
+        };
         assert_eq!(
             config.all_scopes(),
-            ["offline_access", "openid", "profile", "email", "accounting.contacts"],
+            [
+                "offline_access",
+                "openid",
+                "profile",
+                "email",
+                "accounting.contacts"
+            ],
             "offline_access gives the refresh token and openid the user id; duplicates are dropped"
         );
     }
@@ -294,9 +386,20 @@ api_url = "https://api.xero.com"
     fn save_then_load_round_trips_and_a_missing_file_is_the_default() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/default.toml");
-        assert_eq!(Config::load(&path).unwrap(), Config::default(), "first run: no file yet");
-        let config = Config { client_id: "XYZ".into(), ..Config::default() };
+        assert_eq!(
+            Config::load(&path).unwrap(),
+            Config::default(),
+            "first run: no file yet"
+        );
+        let config = Config {
+            client_id: "XYZ".into(),
+            ..Config::default()
+        };
         config.save(&path).unwrap();
-        assert_eq!(Config::load(&path).unwrap(), config, "what is saved is what loads");
+        assert_eq!(
+            Config::load(&path).unwrap(),
+            config,
+            "what is saved is what loads"
+        );
     }
 }

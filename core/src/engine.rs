@@ -21,7 +21,9 @@ use crate::config::Config;
 use crate::error::EngineError;
 use crate::lock::LoginLock;
 use crate::login::{CallbackListener, PendingLogin, Pkce, authorize_url};
-use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, REFRESH_TOKEN_LIFETIME};
+use crate::model::{
+    Event, EventKind, Login, LoginId, LoginState, Organisation, REFRESH_TOKEN_LIFETIME,
+};
 use crate::secret::Secret;
 use crate::store::{RefreshIntent, Store};
 use crate::token::TokenSet;
@@ -30,6 +32,7 @@ use crate::xero::{XeroClient, XeroError, access_claims};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
@@ -107,6 +110,9 @@ struct Inner {
     /// tenant id → logins reaching it, healthy ones first. Rebuilt from the store on change.
     directory: RwLock<HashMap<String, Arc<[LoginId]>>>,
     changes: broadcast::Sender<Change>,
+    /// Long-running hosts (the desktop app) retry failed refreshes in the background, so an
+    /// answer lost mid-rotation is recovered within Xero's grace even if nobody asks for a token.
+    background_retries: AtomicBool,
 }
 
 #[derive(Default)]
@@ -114,6 +120,8 @@ struct Slot {
     cached: RwLock<Option<Arc<TokenSet>>>,
     /// Held for the whole refresh: one flight per login in this process. Guards the backoff.
     flight: tokio::sync::Mutex<Backoff>,
+    /// A background retry is scheduled for this login.
+    retrying: AtomicBool,
 }
 
 #[derive(Default)]
@@ -125,11 +133,21 @@ struct Backoff {
 
 impl Slot {
     fn fresh(&self, now: DateTime<Utc>) -> Option<Arc<TokenSet>> {
-        self.cached.read().expect("slot lock").as_ref().filter(|t| t.is_fresh_at(now)).cloned()
+        self.cached
+            .read()
+            .expect("slot lock")
+            .as_ref()
+            .filter(|t| t.is_fresh_at(now))
+            .cloned()
     }
 
     fn unexpired(&self, now: DateTime<Utc>) -> Option<Arc<TokenSet>> {
-        self.cached.read().expect("slot lock").as_ref().filter(|t| now < t.expires_at).cloned()
+        self.cached
+            .read()
+            .expect("slot lock")
+            .as_ref()
+            .filter(|t| now < t.expires_at)
+            .cloned()
     }
 
     fn set(&self, tokens: Option<Arc<TokenSet>>) {
@@ -147,12 +165,19 @@ enum Mode {
 
 /// Runs a blocking call (keychain, SQLite) off the async worker threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.expect("blocking task does not panic")
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("blocking task does not panic")
 }
 
 impl Engine {
     /// Opens a profile's engine: the store in `data_dir`, the given vault and clock.
-    pub fn open(config: Config, data_dir: &Path, vault: Arc<dyn TokenVault>, clock: Arc<dyn Clock>) -> Result<Self, EngineError> {
+    pub fn open(
+        config: Config,
+        data_dir: &Path,
+        vault: Arc<dyn TokenVault>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, EngineError> {
         config.validate()?;
         let store = Store::open(&data_dir.join("tenantry.db"))?;
         let xero = XeroClient::new(config.xero.clone(), config.client_id.clone());
@@ -166,13 +191,22 @@ impl Engine {
             slots: Mutex::default(),
             directory: RwLock::default(),
             changes: broadcast::channel(256).0,
+            background_retries: AtomicBool::new(false),
         };
         inner.reload_directory()?;
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Retry failed refreshes in the background (with the same backoff) until they succeed or
+    /// need a human. For long-running hosts; a CLI run instead recovers at its next start.
+    pub fn enable_background_retries(&self) {
+        self.inner.background_retries.store(true, Ordering::SeqCst);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
@@ -195,34 +229,53 @@ impl Engine {
     pub fn resolve_login(&self, selector: &str) -> Result<Login, EngineError> {
         let logins = self.logins()?;
         let wanted = selector.to_lowercase();
-        if let Some(exact) = logins.iter().find(|l| l.id.as_str() == selector || l.email.to_lowercase() == wanted) {
+        if let Some(exact) = logins
+            .iter()
+            .find(|l| l.id.as_str() == selector || l.email.to_lowercase() == wanted)
+        {
             return Ok(exact.clone());
         }
         let matches: Vec<&Login> = logins
             .iter()
-            .filter(|l| !wanted.is_empty() && (l.id.as_str().starts_with(selector) || l.email.to_lowercase().starts_with(&wanted)))
+            .filter(|l| {
+                !wanted.is_empty()
+                    && (l.id.as_str().starts_with(selector)
+                        || l.email.to_lowercase().starts_with(&wanted))
+            })
             .collect();
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
             [] => Err(EngineError::UnknownLogin(selector.into())),
-            many => Err(EngineError::Ambiguous { selector: selector.into(), candidates: many.iter().map(|l| l.email.clone()).collect() }),
+            many => Err(EngineError::Ambiguous {
+                selector: selector.into(),
+                candidates: many.iter().map(|l| l.email.clone()).collect(),
+            }),
         }
     }
 
     /// An organisation's tenant id from its tenant id or its name (case-insensitive, unique).
     pub fn resolve_organisation(&self, selector: &str) -> Result<String, EngineError> {
         let orgs = self.organisations()?;
-        if orgs.iter().any(|o| o.tenant_id.eq_ignore_ascii_case(selector)) {
+        if orgs
+            .iter()
+            .any(|o| o.tenant_id.eq_ignore_ascii_case(selector))
+        {
             return Ok(selector.to_lowercase());
         }
-        let mut tenants: Vec<&Organisation> = orgs.iter().filter(|o| o.name.eq_ignore_ascii_case(selector)).collect();
+        let mut tenants: Vec<&Organisation> = orgs
+            .iter()
+            .filter(|o| o.name.eq_ignore_ascii_case(selector))
+            .collect();
         tenants.dedup_by(|a, b| a.tenant_id == b.tenant_id);
         match tenants.as_slice() {
             [one] => Ok(one.tenant_id.clone()),
             [] => Err(EngineError::UnknownOrganisation(selector.into())),
             many => Err(EngineError::Ambiguous {
                 selector: selector.into(),
-                candidates: many.iter().map(|o| format!("{} ({})", o.name, o.tenant_id)).collect(),
+                candidates: many
+                    .iter()
+                    .map(|o| format!("{} ({})", o.name, o.tenant_id))
+                    .collect(),
             }),
         }
     }
@@ -253,7 +306,10 @@ impl Engine {
     /// Refreshes one login now, whatever its access token's age ("Refresh now").
     pub async fn refresh_login(&self, login: &LoginId) -> Result<Login, EngineError> {
         self.inner.spawn_refresh(login.clone(), Mode::Force).await?;
-        self.inner.store.login(login)?.ok_or_else(|| EngineError::UnknownLogin(login.to_string()))
+        self.inner
+            .store
+            .login(login)?
+            .ok_or_else(|| EngineError::UnknownLogin(login.to_string()))
     }
 
     /// Finishes refreshes whose answer may have been lost (crash, timeout): run at start-up.
@@ -265,14 +321,21 @@ impl Engine {
         };
         let mut results = Vec::new();
         for intent in intents {
-            let outcome = self.inner.spawn_refresh(intent.login_id.clone(), Mode::IfStale).await.map(drop);
+            let outcome = self
+                .inner
+                .spawn_refresh(intent.login_id.clone(), Mode::IfStale)
+                .await
+                .map(drop);
             results.push((intent.login_id, outcome));
         }
         results
     }
 
     /// Refreshes every login whose refresh token is older than `older_than`, a few at a time.
-    pub async fn keepalive(&self, older_than: Duration) -> Result<Vec<KeepAliveReport>, EngineError> {
+    pub async fn keepalive(
+        &self,
+        older_than: Duration,
+    ) -> Result<Vec<KeepAliveReport>, EngineError> {
         let now = self.inner.clock.now();
         let limit = Arc::new(Semaphore::new(KEEPALIVE_CONCURRENCY));
         let mut tasks = Vec::new();
@@ -282,7 +345,9 @@ impl Engine {
             tasks.push(tokio::spawn(async move {
                 let deadline = login.refresh_deadline();
                 let outcome = if login.state == LoginState::NeedsReconnect {
-                    KeepAliveOutcome::NeedsReconnect { reason: login.last_error.clone().unwrap_or_default() }
+                    KeepAliveOutcome::NeedsReconnect {
+                        reason: login.last_error.clone().unwrap_or_default(),
+                    }
                 } else if now - login.refresh_issued_at < older_than {
                     KeepAliveOutcome::NotDue { deadline }
                 } else {
@@ -290,12 +355,20 @@ impl Engine {
                     match inner.spawn_refresh(login.id.clone(), Mode::Force).await {
                         Ok(tokens) => {
                             let deadline = tokens.refresh_issued_at + REFRESH_TOKEN_LIFETIME;
-                            let detail = format!("refreshed by keep-alive; next deadline {}", deadline.format("%Y-%m-%d"));
+                            let detail = format!(
+                                "refreshed by keep-alive; next deadline {}",
+                                deadline.format("%Y-%m-%d")
+                            );
                             inner.event(Some(&login.id), EventKind::KeepAlive, None, &detail);
                             KeepAliveOutcome::Refreshed { deadline }
                         }
-                        Err(EngineError::NeedsReconnect { reason, .. }) => KeepAliveOutcome::NeedsReconnect { reason },
-                        Err(e) => KeepAliveOutcome::Failed { code: e.code(), message: e.to_string() },
+                        Err(EngineError::NeedsReconnect { reason, .. }) => {
+                            KeepAliveOutcome::NeedsReconnect { reason }
+                        }
+                        Err(e) => KeepAliveOutcome::Failed {
+                            code: e.code(),
+                            message: e.to_string(),
+                        },
                     }
                 };
                 let login = inner.store.login(&login.id).ok().flatten().unwrap_or(login);
@@ -311,36 +384,73 @@ impl Engine {
 
     /// Starts a sign-in: binds the loopback listener and builds the authorize URL. Pass the
     /// login being reconnected, if any, so a sign-in as someone else can be reported.
-    pub async fn begin_login(&self, reconnect: Option<LoginId>) -> Result<PendingLogin, EngineError> {
+    pub async fn begin_login(
+        &self,
+        reconnect: Option<LoginId>,
+    ) -> Result<PendingLogin, EngineError> {
         let config = &self.inner.config;
         if config.client_id.is_empty() {
             return Err(EngineError::NoClientId);
         }
         let listener = CallbackListener::bind(&config.redirect_ports).await?;
         let pkce = Pkce::generate();
-        let url = authorize_url(&config.xero.authorize_url, &config.client_id, &listener.redirect_uri(), &config.all_scopes(), &pkce);
+        let url = authorize_url(
+            &config.xero.authorize_url,
+            &config.client_id,
+            &listener.redirect_uri(),
+            &config.all_scopes(),
+            &pkce,
+        );
         Ok(PendingLogin::new(listener, pkce, url, reconnect))
     }
 
     /// Waits for the browser's callback, then exchanges the code, identifies the login from the
     /// verified id_token, stores its token set and lists its organisations.
-    pub async fn complete_login(&self, pending: PendingLogin, cancel: CancellationToken) -> Result<LoginOutcome, EngineError> {
-        let PendingLogin { listener, pkce, redirect_uri, expected, .. } = pending;
+    pub async fn complete_login(
+        &self,
+        pending: PendingLogin,
+        cancel: CancellationToken,
+    ) -> Result<LoginOutcome, EngineError> {
+        let PendingLogin {
+            listener,
+            pkce,
+            redirect_uri,
+            expected,
+            ..
+        } = pending;
         let issuer = self.inner.config.xero.issuer.clone();
-        let code = listener.wait(&pkce.state, &issuer, LOGIN_TIMEOUT, cancel).await?;
-        self.inner.finish_login(code, &redirect_uri, &pkce, expected).await
+        let code = listener
+            .wait(&pkce.state, &issuer, LOGIN_TIMEOUT, cancel)
+            .await?;
+        self.inner
+            .finish_login(code, &redirect_uri, &pkce, expected)
+            .await
     }
 
     /// Lists the login's organisations at Xero again and records what changed.
-    pub async fn sync_organisations(&self, login: &LoginId) -> Result<Vec<Organisation>, EngineError> {
+    pub async fn sync_organisations(
+        &self,
+        login: &LoginId,
+    ) -> Result<Vec<Organisation>, EngineError> {
         let tokens = self.inner.token_for_login(login).await?;
-        self.inner.sync_organisations(login, &tokens, None).await.map(|(all, _)| all)
+        self.inner
+            .sync_organisations(login, &tokens, None)
+            .await
+            .map(|(all, _)| all)
     }
 
     /// Calls the Organisation endpoint for a tenant through its login: proves the connection works.
-    pub async fn test_organisation(&self, tenant_id: &str) -> Result<crate::xero::OrganisationInfo, EngineError> {
+    pub async fn test_organisation(
+        &self,
+        tenant_id: &str,
+    ) -> Result<crate::xero::OrganisationInfo, EngineError> {
         let grant = self.access_token_for(tenant_id).await?;
-        match self.inner.xero.organisation(&grant.access_token, tenant_id).await {
+        match self
+            .inner
+            .xero
+            .organisation(&grant.access_token, tenant_id)
+            .await
+        {
             Err(XeroError::ConnectionGone) => {
                 // The connection is gone at Xero: bring the list up to date so the UI shows it.
                 let _ = self.sync_organisations(&grant.login_id).await;
@@ -351,7 +461,11 @@ impl Engine {
     }
 
     /// Disconnects one organisation from one login at Xero (`DELETE /connections/{id}`).
-    pub async fn disconnect(&self, login: &LoginId, tenant_id: &str) -> Result<Organisation, EngineError> {
+    pub async fn disconnect(
+        &self,
+        login: &LoginId,
+        tenant_id: &str,
+    ) -> Result<Organisation, EngineError> {
         let org = self
             .inner
             .store
@@ -360,12 +474,24 @@ impl Engine {
             .find(|o| o.tenant_id.eq_ignore_ascii_case(tenant_id))
             .ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))?;
         let tokens = self.inner.token_for_login(login).await?;
-        match self.inner.xero.delete_connection(&tokens.access_token, &org.connection_id).await {
+        match self
+            .inner
+            .xero
+            .delete_connection(&tokens.access_token, &org.connection_id)
+            .await
+        {
             Ok(()) | Err(XeroError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
-        self.inner.store.remove_organisation(login, &org.tenant_id)?;
-        self.inner.event(Some(login), EventKind::Disconnected, Some(&org.tenant_id), &format!("disconnected {}", org.name));
+        self.inner
+            .store
+            .remove_organisation(login, &org.tenant_id)?;
+        self.inner.event(
+            Some(login),
+            EventKind::Disconnected,
+            Some(&org.tenant_id),
+            &format!("disconnected {}", org.name),
+        );
         self.inner.reload_directory()?;
         let _ = self.inner.changes.send(Change::Organisations);
         Ok(org)
@@ -392,7 +518,12 @@ impl Engine {
         blocking(move || vault.delete(&id)).await?;
         slot.set(None);
         inner.store.delete_login(login)?;
-        inner.event(Some(login), EventKind::Removed, None, "login removed; its refresh token was revoked at Xero");
+        inner.event(
+            Some(login),
+            EventKind::Removed,
+            None,
+            "login removed; its refresh token was revoked at Xero",
+        );
         inner.reload_directory()?;
         let _ = inner.changes.send(Change::Login(login.clone()));
         Ok(())
@@ -401,20 +532,35 @@ impl Engine {
 
 impl Inner {
     fn slot(&self, login: &LoginId) -> Arc<Slot> {
-        self.slots.lock().expect("slots lock").entry(login.clone()).or_default().clone()
+        self.slots
+            .lock()
+            .expect("slots lock")
+            .entry(login.clone())
+            .or_default()
+            .clone()
     }
 
     fn event(&self, login: Option<&LoginId>, kind: EventKind, tenant: Option<&str>, detail: &str) {
-        if let Err(e) = self.store.add_event(self.clock.now(), login, kind, tenant, detail) {
+        if let Err(e) = self
+            .store
+            .add_event(self.clock.now(), login, kind, tenant, detail)
+        {
             tracing::warn!(error = %e, "could not record an event");
         }
     }
 
     fn reload_directory(&self) -> Result<(), EngineError> {
-        let healthy: HashMap<LoginId, bool> = self.store.logins()?.into_iter().map(|l| (l.id, l.state != LoginState::NeedsReconnect)).collect();
+        let healthy: HashMap<LoginId, bool> = self
+            .store
+            .logins()?
+            .into_iter()
+            .map(|l| (l.id, l.state != LoginState::NeedsReconnect))
+            .collect();
         let mut map: HashMap<String, Vec<LoginId>> = HashMap::new();
         for org in self.store.organisations()? {
-            map.entry(org.tenant_id.to_lowercase()).or_default().push(org.login_id);
+            map.entry(org.tenant_id.to_lowercase())
+                .or_default()
+                .push(org.login_id);
         }
         let directory = map
             .into_iter()
@@ -429,17 +575,23 @@ impl Inner {
 
     fn candidates(&self, tenant_id: &str) -> Result<Arc<[LoginId]>, EngineError> {
         let lookup = |dir: &HashMap<String, Arc<[LoginId]>>| {
-            dir.get(tenant_id).or_else(|| dir.get(&tenant_id.to_lowercase())).cloned()
+            dir.get(tenant_id)
+                .or_else(|| dir.get(&tenant_id.to_lowercase()))
+                .cloned()
         };
         if let Some(found) = lookup(&self.directory.read().expect("directory lock")) {
             return Ok(found);
         }
         // Another process (a CLI run, the desktop app) may have connected it since we loaded.
         self.reload_directory()?;
-        lookup(&self.directory.read().expect("directory lock")).ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))
+        lookup(&self.directory.read().expect("directory lock"))
+            .ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))
     }
 
-    async fn token_for_login(self: &Arc<Self>, login: &LoginId) -> Result<Arc<TokenSet>, EngineError> {
+    async fn token_for_login(
+        self: &Arc<Self>,
+        login: &LoginId,
+    ) -> Result<Arc<TokenSet>, EngineError> {
         if let Some(tokens) = self.slot(login).fresh(self.clock.now()) {
             return Ok(tokens);
         }
@@ -448,9 +600,47 @@ impl Inner {
 
     /// Runs the refresh in its own task: a caller that is cancelled (timeout, closed window) stops
     /// waiting, but the refresh runs to the end and stores what Xero returned.
-    async fn spawn_refresh(self: &Arc<Self>, login: LoginId, mode: Mode) -> Result<Arc<TokenSet>, EngineError> {
+    async fn spawn_refresh(
+        self: &Arc<Self>,
+        login: LoginId,
+        mode: Mode,
+    ) -> Result<Arc<TokenSet>, EngineError> {
         let inner = self.clone();
-        tokio::spawn(async move { inner.refresh(&login, mode).await }).await.expect("refresh task does not panic")
+        tokio::spawn(async move {
+            let result = inner.refresh(&login, mode).await;
+            if matches!(&result, Err(EngineError::Xero(e)) if e.is_transient()) {
+                inner.schedule_retry(login);
+            }
+            result
+        })
+        .await
+        .expect("refresh task does not panic")
+    }
+
+    /// Keeps retrying a login whose refresh failed transiently, paced by its backoff, until the
+    /// journal intent is gone (success, or a definite "needs reconnect").
+    fn schedule_retry(self: Arc<Self>, login: LoginId) {
+        let slot = self.slot(&login);
+        if !self.background_retries.load(Ordering::SeqCst)
+            || slot.retrying.swap(true, Ordering::SeqCst)
+        {
+            return;
+        }
+        tokio::spawn(async move {
+            loop {
+                let not_before = slot.flight.lock().await.not_before;
+                let wait = not_before.map_or(Duration::seconds(1), |at| at - self.clock.now());
+                tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+                if !matches!(self.store.refresh_intent(&login), Ok(Some(_))) {
+                    break;
+                }
+                match self.refresh(&login, Mode::IfStale).await {
+                    Err(EngineError::Xero(e)) if e.is_transient() => continue,
+                    _ => break,
+                }
+            }
+            slot.retrying.store(false, Ordering::SeqCst);
+        });
     }
 
     async fn refresh(&self, login: &LoginId, mode: Mode) -> Result<Arc<TokenSet>, EngineError> {
@@ -461,11 +651,11 @@ impl Inner {
             if let Some(tokens) = slot.fresh(now) {
                 return Ok(tokens); // a caller ahead of us in this process just refreshed
             }
-            if let (Some(until), Some(last)) = (backoff.not_before, &backoff.last) {
-                if now < until {
-                    // Do not hammer Xero: serve a token that still works, else the last error.
-                    return slot.unexpired(now).ok_or_else(|| last.clone().into());
-                }
+            if let (Some(until), Some(last)) = (backoff.not_before, &backoff.last)
+                && now < until
+            {
+                // Do not hammer Xero: serve a token that still works, else the last error.
+                return slot.unexpired(now).ok_or_else(|| last.clone().into());
             }
         }
         let _lock = LoginLock::acquire(&self.lock_dir, login).await?;
@@ -475,15 +665,17 @@ impl Inner {
             Err(EngineError::Xero(e)) if e.is_transient() => {
                 backoff.failures += 1;
                 let wait = match e {
-                    XeroError::RateLimited { retry_after, .. } => Duration::from_std(*retry_after).unwrap_or(MAX_BACKOFF),
+                    XeroError::RateLimited { retry_after, .. } => {
+                        Duration::from_std(*retry_after).unwrap_or(MAX_BACKOFF)
+                    }
                     _ => Duration::seconds(1 << backoff.failures.min(9)).min(MAX_BACKOFF),
                 };
                 backoff.not_before = Some(now + wait);
                 backoff.last = Some(e.clone());
-                if mode == Mode::IfStale {
-                    if let Some(still_valid) = slot.unexpired(now) {
-                        return Ok(still_valid);
-                    }
+                if mode == Mode::IfStale
+                    && let Some(still_valid) = slot.unexpired(now)
+                {
+                    return Ok(still_valid);
                 }
             }
             Err(_) => {}
@@ -492,24 +684,53 @@ impl Inner {
     }
 
     /// The part of the protocol that runs while holding both locks.
-    async fn refresh_locked(&self, login: &LoginId, mode: Mode, slot: &Slot) -> Result<Arc<TokenSet>, EngineError> {
+    async fn refresh_locked(
+        &self,
+        login: &LoginId,
+        mode: Mode,
+        slot: &Slot,
+    ) -> Result<Arc<TokenSet>, EngineError> {
+        // Xero has already said no: asking again cannot help and only looks like an attack.
+        if let Some(known) = self.store.login(login)?
+            && known.state == LoginState::NeedsReconnect
+        {
+            let reason = known
+                .last_error
+                .unwrap_or_else(|| "Xero no longer accepts its refresh token".into());
+            return Err(EngineError::NeedsReconnect {
+                login: login.clone(),
+                reason,
+            });
+        }
         let vault = self.vault.clone();
         let id = login.clone();
-        let current = blocking(move || vault.load(&id)).await?.ok_or_else(|| EngineError::NeedsReconnect {
-            login: login.clone(),
-            reason: "its tokens are missing from the keychain".into(),
+        let current = blocking(move || vault.load(&id)).await?.ok_or_else(|| {
+            EngineError::NeedsReconnect {
+                login: login.clone(),
+                reason: "its tokens are missing from the keychain".into(),
+            }
         })?;
         let current = Arc::new(current);
         let now = self.clock.now();
         let mut intent = self.store.refresh_intent(login)?;
-        if let Some(pending) = &intent {
-            if pending.refresh_token_fingerprint != current.refresh_token.fingerprint() {
-                // An interrupted refresh got as far as storing its tokens: finish its bookkeeping.
-                self.store.record_refresh(login, current.expires_at, current.refresh_issued_at, pending.started_at)?;
-                self.store.end_refresh(login)?;
-                self.event(Some(login), EventKind::Recovered, None, "completed a refresh that was interrupted after its tokens were stored");
-                intent = None;
-            }
+        if let Some(pending) = &intent
+            && pending.refresh_token_fingerprint != current.refresh_token.fingerprint()
+        {
+            // An interrupted refresh got as far as storing its tokens: finish its bookkeeping.
+            self.store.record_refresh(
+                login,
+                current.expires_at,
+                current.refresh_issued_at,
+                pending.started_at,
+            )?;
+            self.store.end_refresh(login)?;
+            self.event(
+                Some(login),
+                EventKind::Recovered,
+                None,
+                "completed a refresh that was interrupted after its tokens were stored",
+            );
+            intent = None;
         }
         let must_refresh = mode == Mode::Force || intent.is_some() || !current.is_fresh_at(now);
         if !must_refresh {
@@ -527,11 +748,17 @@ impl Inner {
         match self.xero.refresh(&current.refresh_token).await {
             Ok(response) => {
                 let now = self.clock.now();
-                let next = TokenSet::from_response(response, now, Some(&current), &self.config.all_scopes())?;
-                if let Some(uid) = access_claims(next.access_token.expose()).and_then(|c| c.xero_userid) {
-                    if uid != login.as_str() {
-                        return Err(EngineError::IdentityMismatch); // never file one user's tokens under another
-                    }
+                let next = TokenSet::from_response(
+                    response,
+                    now,
+                    Some(&current),
+                    &self.config.all_scopes(),
+                )?;
+                if let Some(uid) =
+                    access_claims(next.access_token.expose()).and_then(|c| c.xero_userid)
+                    && uid != login.as_str()
+                {
+                    return Err(EngineError::IdentityMismatch); // never file one user's tokens under another
                 }
                 let vault = self.vault.clone();
                 let id = login.clone();
@@ -540,9 +767,22 @@ impl Inner {
                 blocking(move || vault.store(&id, &stored)).await?;
                 let next = Arc::new(next);
                 slot.set(Some(next.clone()));
-                self.store.record_refresh(login, next.expires_at, next.refresh_issued_at, now)?;
-                let recovered = if intent.is_some() { " (after an earlier attempt lost its answer)" } else { "" };
-                self.event(Some(login), EventKind::Refreshed, None, &format!("access token valid until {}{recovered}", next.expires_at.format("%H:%M:%S UTC")));
+                self.store
+                    .record_refresh(login, next.expires_at, next.refresh_issued_at, now)?;
+                let recovered = if intent.is_some() {
+                    " (after an earlier attempt lost its answer)"
+                } else {
+                    ""
+                };
+                self.event(
+                    Some(login),
+                    EventKind::Refreshed,
+                    None,
+                    &format!(
+                        "access token valid until {}{recovered}",
+                        next.expires_at.format("%H:%M:%S UTC")
+                    ),
+                );
                 self.store.end_refresh(login)?;
                 let _ = self.changes.send(Change::Login(login.clone()));
                 Ok(next)
@@ -551,22 +791,28 @@ impl Inner {
                 let reason = if now - started_at > ROTATION_GRACE {
                     "the answer to an earlier refresh was lost more than 30 minutes ago, and Xero no longer accepts the previous refresh token; sign in again".to_string()
                 } else if now - current.refresh_issued_at > REFRESH_TOKEN_LIFETIME {
-                    "its refresh token went unused for 60 days and Xero dropped it; sign in again".to_string()
+                    "its refresh token went unused for 60 days and Xero dropped it; sign in again"
+                        .to_string()
                 } else {
                     "Xero no longer accepts its refresh token (it was revoked, or used by another copy of these tokens); sign in again".to_string()
                 };
                 self.store.end_refresh(login)?;
-                self.store.set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
+                self.store
+                    .set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
                 self.event(Some(login), EventKind::NeedsReconnect, None, &reason);
                 slot.set(None);
                 self.reload_directory()?;
                 let _ = self.changes.send(Change::Login(login.clone()));
-                Err(EngineError::NeedsReconnect { login: login.clone(), reason })
+                Err(EngineError::NeedsReconnect {
+                    login: login.clone(),
+                    reason,
+                })
             }
             Err(e) => {
                 // The intent stays: the request may have reached Xero and rotated the token, and the
                 // next attempt (by any process) must retry within the 30-minute grace.
-                self.store.set_login_state(login, LoginState::Error, Some(&e.to_string()))?;
+                self.store
+                    .set_login_state(login, LoginState::Error, Some(&e.to_string()))?;
                 self.event(Some(login), EventKind::RefreshFailed, None, &e.to_string());
                 let _ = self.changes.send(Change::Login(login.clone()));
                 Err(e.into())
@@ -574,15 +820,35 @@ impl Inner {
         }
     }
 
-    async fn finish_login(&self, code: Secret, redirect_uri: &str, pkce: &Pkce, expected: Option<LoginId>) -> Result<LoginOutcome, EngineError> {
-        let response = self.xero.exchange_code(&code, redirect_uri, &pkce.verifier).await?;
-        let id_token = response.id_token.clone().map(Secret::new).ok_or(EngineError::NoIdToken)?;
+    async fn finish_login(
+        &self,
+        code: Secret,
+        redirect_uri: &str,
+        pkce: &Pkce,
+        expected: Option<LoginId>,
+    ) -> Result<LoginOutcome, EngineError> {
+        let response = self
+            .xero
+            .exchange_code(&code, redirect_uri, &pkce.verifier)
+            .await?;
+        let id_token = response
+            .id_token
+            .clone()
+            .map(Secret::new)
+            .ok_or(EngineError::NoIdToken)?;
         let now = self.clock.now();
-        let claims = self.xero.verify_id_token(&id_token, Some(&pkce.nonce), now).await?;
+        let claims = self
+            .xero
+            .verify_id_token(&id_token, Some(&pkce.nonce), now)
+            .await?;
         let login_id = LoginId::new(claims.user_id()).map_err(|_| EngineError::IdentityMismatch)?;
         let tokens = TokenSet::from_response(response, now, None, &self.config.all_scopes())?;
         let access = access_claims(tokens.access_token.expose()).unwrap_or_default();
-        if access.xero_userid.as_deref().is_some_and(|uid| uid != login_id.as_str()) {
+        if access
+            .xero_userid
+            .as_deref()
+            .is_some_and(|uid| uid != login_id.as_str())
+        {
             return Err(EngineError::IdentityMismatch);
         }
         let expected_other = match expected {
@@ -614,24 +880,48 @@ impl Inner {
             self.store.end_refresh(&login_id)?; // any interrupted refresh is moot now
             slot.set(Some(Arc::new(tokens.clone())));
             let detail = match (&previous, &expected_other) {
-                (_, Some(other)) => format!("signed in as {} while reconnecting {}", claims.email.as_deref().unwrap_or(""), other.email),
+                (_, Some(other)) => format!(
+                    "signed in as {} while reconnecting {}",
+                    claims.email.as_deref().unwrap_or(""),
+                    other.email
+                ),
                 (Some(_), None) => "reconnected".to_string(),
                 (None, None) => "connected".to_string(),
             };
             self.event(Some(&login_id), EventKind::Connected, None, &detail);
         }
-        let (organisations, added, organisations_error) =
-            match self.sync_organisations(&login_id, &tokens, access.authentication_event_id.as_deref()).await {
-                Ok((all, added)) => (all, added, None),
-                Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
-            };
-        let login = self.store.login(&login_id)?.expect("the login was just stored");
+        let (organisations, added, organisations_error) = match self
+            .sync_organisations(
+                &login_id,
+                &tokens,
+                access.authentication_event_id.as_deref(),
+            )
+            .await
+        {
+            Ok((all, added)) => (all, added, None),
+            Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
+        };
+        let login = self
+            .store
+            .login(&login_id)?
+            .expect("the login was just stored");
         let _ = self.changes.send(Change::Login(login_id));
-        Ok(LoginOutcome { login, added, organisations, expected_other, organisations_error })
+        Ok(LoginOutcome {
+            login,
+            added,
+            organisations,
+            expected_other,
+            organisations_error,
+        })
     }
 
     /// Replaces the login's organisations with Xero's list; returns (all, added by this consent).
-    async fn sync_organisations(&self, login: &LoginId, tokens: &TokenSet, auth_event: Option<&str>) -> Result<(Vec<Organisation>, Vec<Organisation>), EngineError> {
+    async fn sync_organisations(
+        &self,
+        login: &LoginId,
+        tokens: &TokenSet,
+        auth_event: Option<&str>,
+    ) -> Result<(Vec<Organisation>, Vec<Organisation>), EngineError> {
         let now = self.clock.now();
         let current: Vec<Organisation> = self
             .xero
@@ -642,17 +932,29 @@ impl Inner {
             .collect();
         let changes = self.store.replace_organisations(login, &current)?;
         for org in &changes.added {
-            self.event(Some(login), EventKind::OrganisationAdded, Some(&org.tenant_id), &format!("{} is reachable", org.name));
+            self.event(
+                Some(login),
+                EventKind::OrganisationAdded,
+                Some(&org.tenant_id),
+                &format!("{} is reachable", org.name),
+            );
         }
         for org in &changes.removed {
-            self.event(Some(login), EventKind::OrganisationRemoved, Some(&org.tenant_id), &format!("{} is no longer connected at Xero", org.name));
+            self.event(
+                Some(login),
+                EventKind::OrganisationRemoved,
+                Some(&org.tenant_id),
+                &format!("{} is no longer connected at Xero", org.name),
+            );
         }
         // Which organisations did this consent add? Xero tags each connection with the
         // authentication event that made it; other providers do not, so fall back to "new to us".
         let added = match auth_event {
-            Some(event) if current.iter().any(|o| o.auth_event_id.is_some()) => {
-                current.iter().filter(|o| o.auth_event_id.as_deref() == Some(event)).cloned().collect()
-            }
+            Some(event) if current.iter().any(|o| o.auth_event_id.is_some()) => current
+                .iter()
+                .filter(|o| o.auth_event_id.as_deref() == Some(event))
+                .cloned()
+                .collect(),
             _ => changes.added,
         };
         self.reload_directory()?;

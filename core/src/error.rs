@@ -12,16 +12,23 @@ use crate::xero::XeroError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("no connected login reaches an organisation matching `{0}`; run `tenantry orgs` to list them")]
+    #[error(
+        "no connected login reaches an organisation matching `{0}`; run `tenantry orgs` to list them"
+    )]
     UnknownOrganisation(String),
     #[error("no login matches `{0}`; run `tenantry status` to list them")]
     UnknownLogin(String),
     #[error("`{selector}` matches several: {}; be more specific", candidates.join(", "))]
-    Ambiguous { selector: String, candidates: Vec<String> },
+    Ambiguous {
+        selector: String,
+        candidates: Vec<String>,
+    },
     /// A human must sign in again (invalid_grant, or no token set in the keychain).
     #[error("login {login} needs reconnecting: {reason}")]
     NeedsReconnect { login: LoginId, reason: String },
-    #[error("Xero's client id is not set; set `client_id` in the configuration (a Xero app of type \"Auth code with PKCE\")")]
+    #[error(
+        "Xero's client id is not set; set `client_id` in the configuration (a Xero app of type \"Auth code with PKCE\")"
+    )]
     NoClientId,
     #[error(transparent)]
     Xero(#[from] XeroError),
@@ -37,7 +44,9 @@ pub enum EngineError {
     Listen(#[from] ListenError),
     #[error("Xero's answer could not be used: {0}")]
     TokenResponse(#[from] TokenResponseError),
-    #[error("the sign-in did not include an id_token; make sure the `openid` scope is allowed for the app")]
+    #[error(
+        "the sign-in did not include an id_token; make sure the `openid` scope is allowed for the app"
+    )]
     NoIdToken,
     #[error("Xero returned tokens for a different user than the sign-in named; nothing was stored")]
     IdentityMismatch,
@@ -50,12 +59,16 @@ impl EngineError {
             Self::UnknownOrganisation(_) => "unknown_organisation",
             Self::UnknownLogin(_) => "unknown_login",
             Self::Ambiguous { .. } => "ambiguous",
-            Self::NeedsReconnect { .. } | Self::Xero(XeroError::NeedsReconnect) => "needs_reconnect",
+            Self::NeedsReconnect { .. } | Self::Xero(XeroError::NeedsReconnect) => {
+                "needs_reconnect"
+            }
             Self::NoClientId | Self::Config(_) | Self::Xero(XeroError::ClientRejected) => "config",
             Self::Xero(XeroError::RateLimited { .. }) => "rate_limited",
             Self::Xero(XeroError::ConnectionGone) => "connection_gone",
             Self::Xero(e) if e.is_transient() => "unreachable",
-            Self::Xero(_) | Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => "xero_rejected",
+            Self::Xero(_) | Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => {
+                "xero_rejected"
+            }
             Self::Vault(_) => "keychain",
             Self::Store(_) | Self::Lock(_) => "storage",
             Self::Listen(ListenError::Cancelled) => "cancelled",

@@ -10,6 +10,7 @@
 //! - [`xero`]: the Xero client and id_token verification.
 //! - [`login`]: PKCE, the authorize URL, callback parsing and the loopback listener.
 //! - [`lock`]: the cross-process per-login file lock.
+//! - [`profile`]: opening a profile as the CLI and the desktop app do.
 //! - [`config`], [`clock`], [`secret`], [`error`].
 
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod lock;
 pub mod login;
 pub mod model;
+pub mod profile;
 pub mod secret;
 pub mod store;
 pub mod token;

@@ -36,9 +36,17 @@ impl LoginLock {
     /// Blocks until this process holds the login's lock.
     pub fn acquire_blocking(dir: &Path, login: &LoginId) -> Result<Self, LockError> {
         let path = Self::path(dir, login);
-        let io = |e: std::io::Error| LockError::Io { path: path.display().to_string(), reason: e.to_string() };
+        let io = |e: std::io::Error| LockError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io)?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
         file.lock().map_err(io)?;
         Ok(Self { _file: file })
     }
@@ -71,6 +79,9 @@ mod tests {
             "while one holder has the lock, another open file description must not get it"
         );
         drop(first);
-        assert!(other.try_lock().is_ok(), "dropping the holder releases the lock");
+        assert!(
+            other.try_lock().is_ok(),
+            "dropping the holder releases the lock"
+        );
     }
 }

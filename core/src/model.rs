@@ -17,8 +17,14 @@ impl LoginId {
         let raw = raw.into();
         let ok = !raw.is_empty()
             && raw.len() <= 128
-            && raw.chars().all(|c| c.is_ascii_graphic() && c != '/' && c != '\\');
-        if ok { Ok(Self(raw)) } else { Err(InvalidLoginId(raw.chars().take(40).collect())) }
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\');
+        if ok {
+            Ok(Self(raw))
+        } else {
+            Err(InvalidLoginId(raw.chars().take(40).collect()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -27,7 +33,9 @@ impl LoginId {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a usable user id (expected 1-128 printable ASCII characters without slashes)")]
+#[error(
+    "`{0}` is not a usable user id (expected 1-128 printable ASCII characters without slashes)"
+)]
 pub struct InvalidLoginId(String);
 
 impl TryFrom<String> for LoginId {
@@ -204,34 +212,67 @@ mod tests {
     #[test]
     fn xero_dates_parse_as_utc() {
         let table = [
-            ("2019-12-07T18:46:19.5165400", Some((2019, 12, 7, 18, 46, 19, 516_540_000))),
+            (
+                "2019-12-07T18:46:19.5165400",
+                Some((2019, 12, 7, 18, 46, 19, 516_540_000)),
+            ),
             ("2019-12-07T18:46:19", Some((2019, 12, 7, 18, 46, 19, 0))),
-            ("2019-12-07T18:46:19.5165400Z", Some((2019, 12, 7, 18, 46, 19, 516_540_000))),
-            ("2019-12-07T20:46:19+02:00", Some((2019, 12, 7, 18, 46, 19, 0))),
+            (
+                "2019-12-07T18:46:19.5165400Z",
+                Some((2019, 12, 7, 18, 46, 19, 516_540_000)),
+            ),
+            (
+                "2019-12-07T20:46:19+02:00",
+                Some((2019, 12, 7, 18, 46, 19, 0)),
+            ),
             ("07/12/2019", None),
             ("", None),
         ];
         for (raw, want) in table {
             let got = parse_xero_datetime(raw).map(|d| {
-                (d.year(), d.month(), d.day(), d.hour(), d.minute(), d.second(), d.nanosecond())
+                (
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    d.hour(),
+                    d.minute(),
+                    d.second(),
+                    d.nanosecond(),
+                )
             });
-            assert_eq!(got, want, "`{raw}`: Xero's zone-less 7-digit dates are UTC; junk is rejected");
+            assert_eq!(
+                got, want,
+                "`{raw}`: Xero's zone-less 7-digit dates are UTC; junk is rejected"
+            );
         }
     }
 
     #[test]
     fn login_ids_are_validated_once() {
-        assert!(LoginId::new("1c3d2a6e-8a3b-4f0e-9d8c-1f2e3d4c5b6a").is_ok(), "a GUID is a Xero user id");
-        assert!(LoginId::new("auth0|123").is_ok(), "other OpenID providers' `sub` values work too");
+        assert!(
+            LoginId::new("1c3d2a6e-8a3b-4f0e-9d8c-1f2e3d4c5b6a").is_ok(),
+            "a GUID is a Xero user id"
+        );
+        assert!(
+            LoginId::new("auth0|123").is_ok(),
+            "other OpenID providers' `sub` values work too"
+        );
         for bad in ["", "a b", "x/../y", "a\\b", "é", &"a".repeat(129)] {
-            assert!(LoginId::new(bad).is_err(), "`{bad}` would be unsafe as a keychain or lock-file name");
+            assert!(
+                LoginId::new(bad).is_err(),
+                "`{bad}` would be unsafe as a keychain or lock-file name"
+            );
         }
     }
 
     #[test]
     fn event_kinds_round_trip() {
         for kind in EventKind::ALL {
-            assert_eq!(EventKind::parse(kind.as_str()), Some(kind), "stored kinds must read back");
+            assert_eq!(
+                EventKind::parse(kind.as_str()),
+                Some(kind),
+                "stored kinds must read back"
+            );
         }
     }
 }

@@ -64,8 +64,20 @@ mod tests {
     #[test]
     fn fingerprint_is_short_stable_and_distinct() {
         let a = Secret::new("a").fingerprint();
-        assert_eq!(a.len(), 12, "a fingerprint is 6 bytes of hex, short enough for a log line");
-        assert_eq!(a, Secret::new("a").fingerprint(), "same token, same fingerprint");
-        assert_ne!(a, Secret::new("b").fingerprint(), "different tokens must be told apart");
+        assert_eq!(
+            a.len(),
+            12,
+            "a fingerprint is 6 bytes of hex, short enough for a log line"
+        );
+        assert_eq!(
+            a,
+            Secret::new("a").fingerprint(),
+            "same token, same fingerprint"
+        );
+        assert_ne!(
+            a,
+            Secret::new("b").fingerprint(),
+            "different tokens must be told apart"
+        );
     }
 }

@@ -54,13 +54,18 @@ impl TokenSet {
         };
         let scopes = match response.scope {
             Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
-            None => previous.map(|p| p.scopes.clone()).unwrap_or_else(|| requested_scopes.to_vec()),
+            None => previous
+                .map(|p| p.scopes.clone())
+                .unwrap_or_else(|| requested_scopes.to_vec()),
         };
         let lifetime = response.expires_in.clamp(1, 24 * 3600);
         Ok(Self {
             access_token: Secret::new(response.access_token),
             refresh_token,
-            id_token: response.id_token.map(Secret::new).or_else(|| previous.and_then(|p| p.id_token.clone())),
+            id_token: response
+                .id_token
+                .map(Secret::new)
+                .or_else(|| previous.and_then(|p| p.id_token.clone())),
             issued_at: now,
             expires_at: now + Duration::seconds(lifetime),
             scopes,
@@ -79,6 +84,22 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Space-separated; Xero sends it, the OpenAPI schema and some servers omit it.
     pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field("expires_in", &self.expires_in)
+            .field("token_type", &self.token_type)
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -100,7 +121,9 @@ impl TokenResponse {
             TokenResponseError::Malformed(format!("{} at column {}", e.classify_name(), e.column()))
         })?;
         if !parsed.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TokenResponseError::NotBearer(parsed.token_type.chars().take(20).collect()));
+            return Err(TokenResponseError::NotBearer(
+                parsed.token_type.chars().take(20).collect(),
+            ));
         }
         if parsed.access_token.is_empty() {
             return Err(TokenResponseError::Malformed("empty access_token".into()));
@@ -129,7 +152,9 @@ mod tests {
     use super::*;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn response(body: &str) -> Result<TokenResponse, TokenResponseError> {
@@ -140,9 +165,21 @@ mod tests {
     fn parses_xeros_recorded_shape() {
         let r = response(r#"{"id_token":"i","access_token":"a","expires_in":1800,"token_type":"Bearer","refresh_token":"r","scope":"email profile openid offline_access"}"#).unwrap();
         let set = TokenSet::from_response(r, now(), None, &[]).unwrap();
-        assert_eq!(set.expires_at - now(), Duration::minutes(30), "expires_in is seconds from receipt");
-        assert_eq!(set.scopes, ["email", "profile", "openid", "offline_access"], "scope is space-separated");
-        assert_eq!(set.refresh_issued_at, now(), "a new refresh token starts its 60 days now");
+        assert_eq!(
+            set.expires_at - now(),
+            Duration::minutes(30),
+            "expires_in is seconds from receipt"
+        );
+        assert_eq!(
+            set.scopes,
+            ["email", "profile", "openid", "offline_access"],
+            "scope is space-separated"
+        );
+        assert_eq!(
+            set.refresh_issued_at,
+            now(),
+            "a new refresh token starts its 60 days now"
+        );
     }
 
     #[test]
@@ -150,15 +187,29 @@ mod tests {
         let table = [
             ("<html>oops</html>", "not JSON"),
             ("{\"access_token\":\"SECRETVALUE\"", "truncated"),
-            ("{\"access_token\":\"SECRETVALUE\",\"expires_in\":\"soon\",\"token_type\":\"Bearer\"}", "mistyped"),
-            ("{\"access_token\":\"SECRETVALUE\",\"expires_in\":1,\"token_type\":\"mac\"}", "Bearer"),
+            (
+                "{\"access_token\":\"SECRETVALUE\",\"expires_in\":\"soon\",\"token_type\":\"Bearer\"}",
+                "mistyped",
+            ),
+            (
+                "{\"access_token\":\"SECRETVALUE\",\"expires_in\":1,\"token_type\":\"mac\"}",
+                "Bearer",
+            ),
             ("", "truncated"),
         ];
         for (body, want) in table {
-            let err = response(body).err().unwrap_or_else(|| panic!("`{body}` must be rejected"));
+            let err = response(body)
+                .err()
+                .unwrap_or_else(|| panic!("`{body}` must be rejected"));
             let msg = err.to_string();
-            assert!(msg.contains(want), "`{body}` -> `{msg}` should say `{want}` so the user knows what went wrong");
-            assert!(!msg.contains("SECRETVALUE"), "error messages reach logs, so they must not quote tokens");
+            assert!(
+                msg.contains(want),
+                "`{body}` -> `{msg}` should say `{want}` so the user knows what went wrong"
+            );
+            assert!(
+                !msg.contains("SECRETVALUE"),
+                "error messages reach logs, so they must not quote tokens"
+            );
         }
     }
 
@@ -171,7 +222,11 @@ mod tests {
             &["openid".to_string()],
         )
         .unwrap();
-        assert_eq!(first.scopes, ["openid"], "without `scope`, the requested scopes are what was granted");
+        assert_eq!(
+            first.scopes,
+            ["openid"],
+            "without `scope`, the requested scopes are what was granted"
+        );
         let later = now() + Duration::hours(1);
         let second = TokenSet::from_response(
             response(r#"{"access_token":"a2","expires_in":1800,"token_type":"bearer"}"#).unwrap(),
@@ -180,10 +235,23 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(second.refresh_token, first.refresh_token, "a server that does not rotate keeps the old token valid");
-        assert_eq!(second.refresh_issued_at, now(), "and its 60-day clock keeps running from its own issue");
+        assert_eq!(
+            second.refresh_token, first.refresh_token,
+            "a server that does not rotate keeps the old token valid"
+        );
+        assert_eq!(
+            second.refresh_issued_at,
+            now(),
+            "and its 60-day clock keeps running from its own issue"
+        );
         assert!(
-            TokenSet::from_response(response(r#"{"access_token":"a","expires_in":1,"token_type":"Bearer"}"#).unwrap(), now(), None, &[]).is_err(),
+            TokenSet::from_response(
+                response(r#"{"access_token":"a","expires_in":1,"token_type":"Bearer"}"#).unwrap(),
+                now(),
+                None,
+                &[]
+            )
+            .is_err(),
             "a first token set without a refresh token cannot be kept alive, so it is refused"
         );
     }
@@ -200,10 +268,22 @@ mod tests {
             refresh_issued_at: now(),
         };
         let xero = set(1800);
-        assert!(xero.is_fresh_at(now() + Duration::seconds(1739)), "30-min token is fresh until 60 s before expiry");
-        assert!(!xero.is_fresh_at(now() + Duration::seconds(1740)), "and stale within the last 60 s");
+        assert!(
+            xero.is_fresh_at(now() + Duration::seconds(1739)),
+            "30-min token is fresh until 60 s before expiry"
+        );
+        assert!(
+            !xero.is_fresh_at(now() + Duration::seconds(1740)),
+            "and stale within the last 60 s"
+        );
         let short = set(2);
-        assert!(short.is_fresh_at(now() + Duration::milliseconds(1700)), "a 2 s token stays usable for most of its life");
-        assert!(!short.is_fresh_at(now() + Duration::seconds(2)), "and is stale once expired");
+        assert!(
+            short.is_fresh_at(now() + Duration::milliseconds(1700)),
+            "a 2 s token stays usable for most of its life"
+        );
+        assert!(
+            !short.is_fresh_at(now() + Duration::seconds(2)),
+            "and is stale once expired"
+        );
     }
 }

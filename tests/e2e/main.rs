@@ -1,1 +1,24 @@
-fn main() {}
+//! Tenantry's end-to-end tests: the engine and the CLI against the fake Xero over real HTTP on
+//! loopback, with the in-memory vault or the real Secret Service keychain.
+//!
+//! Contents:
+//! - `client`: the Xero client's exact requests and its error classification.
+//! - `id_token`: id_token verification rejects every forgery.
+//! - `login`: the sign-in flow, the callback listener, and reconnecting as another user.
+//! - `refresh`: single flight in one process and across processes; lost answers within and
+//!   after Xero's grace; invalid_grant; transient failures.
+//! - `keepalive`: the 60-day deadline.
+//! - `organisations`: disconnect, remove, test connection, the shared organisation.
+//! - `keychain`: the OS keychain adapter against a real Secret Service.
+//! - `secrets`: no token reaches SQLite or the logs.
+
+mod util;
+
+mod client;
+mod id_token;
+mod keepalive;
+mod keychain;
+mod login;
+mod organisations;
+mod refresh;
+mod secrets;

@@ -23,7 +23,9 @@ const MAX_CONNECTIONS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ListenError {
-    #[error("none of the redirect ports {0:?} is free on this computer; close the program using them or add another port (registered at Xero) to `redirect_ports`")]
+    #[error(
+        "none of the redirect ports {0:?} is free on this computer; close the program using them or add another port (registered at Xero) to `redirect_ports`"
+    )]
     PortsBusy(Vec<u16>),
     #[error("no approval arrived within {0} s; start connecting again")]
     TimedOut(u64),
@@ -55,7 +57,9 @@ pub(crate) fn judge_head(head: &[u8]) -> HeadVerdict {
         return HeadVerdict::Reject(400, "Bad request");
     };
     let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return HeadVerdict::Reject(400, "Bad request");
     };
     if !version.starts_with("HTTP/1.") {
@@ -76,7 +80,10 @@ impl CallbackListener {
     /// computer has IPv6, since browsers may resolve `localhost` to either).
     pub async fn bind(ports: &[u16]) -> Result<Self, ListenError> {
         for &port in ports {
-            let Ok(v4) = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await else { continue };
+            let Ok(v4) = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+            else {
+                continue;
+            };
             let mut listeners = vec![v4];
             if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
                 listeners.push(v6);
@@ -96,29 +103,39 @@ impl CallbackListener {
     }
 
     /// Waits for the one callback carrying `state`, then stops listening.
-    pub async fn wait(self, state: &str, issuer: &str, timeout: Duration, cancel: CancellationToken) -> Result<Secret, ListenError> {
+    pub async fn wait(
+        self,
+        state: &str,
+        issuer: &str,
+        timeout: Duration,
+        cancel: CancellationToken,
+    ) -> Result<Secret, ListenError> {
         let (tx, mut rx) = mpsc::channel::<Result<Secret, CallbackError>>(1);
         let done = Arc::new(Mutex::new(false));
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let stop = CancellationToken::new();
+        let mut acceptors = Vec::new();
         for listener in self.listeners {
             let (tx, done, slots, stop) = (tx.clone(), done.clone(), slots.clone(), stop.clone());
             let (state, issuer) = (state.to_owned(), issuer.to_owned());
-            tokio::spawn(async move {
+            acceptors.push(tokio::spawn(async move {
                 loop {
                     let accepted = tokio::select! {
                         _ = stop.cancelled() => return,
                         accepted = listener.accept() => accepted,
                     };
                     let Ok((stream, _)) = accepted else { continue };
-                    let Ok(permit) = slots.clone().try_acquire_owned() else { continue }; // overloaded: drop
-                    let (tx, done, state, issuer) = (tx.clone(), done.clone(), state.clone(), issuer.clone());
+                    let Ok(permit) = slots.clone().try_acquire_owned() else {
+                        continue;
+                    }; // overloaded: drop
+                    let (tx, done, state, issuer) =
+                        (tx.clone(), done.clone(), state.clone(), issuer.clone());
                     tokio::spawn(async move {
                         handle(stream, &state, &issuer, &done, &tx).await;
                         drop(permit);
                     });
                 }
-            });
+            }));
         }
         drop(tx);
         let outcome = tokio::select! {
@@ -130,7 +147,12 @@ impl CallbackListener {
                 None => Err(ListenError::Cancelled),
             },
         };
-        stop.cancel(); // closes the listening sockets: later callbacks are refused by the kernel
+        // Close the listening sockets before returning: later callbacks are refused by the kernel,
+        // and the port is free for the next sign-in.
+        stop.cancel();
+        for acceptor in acceptors {
+            let _ = acceptor.await;
+        }
         outcome
     }
 }
@@ -139,10 +161,24 @@ pub fn redirect_uri(port: u16) -> String {
     format!("http://localhost:{port}/callback")
 }
 
-async fn handle(mut stream: TcpStream, state: &str, issuer: &str, done: &Mutex<bool>, tx: &mpsc::Sender<Result<Secret, CallbackError>>) {
+async fn handle(
+    mut stream: TcpStream,
+    state: &str,
+    issuer: &str,
+    done: &Mutex<bool>,
+    tx: &mpsc::Sender<Result<Secret, CallbackError>>,
+) {
     let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Some(head)) => head,
-        Ok(None) => return respond(&mut stream, 431, "Request too large", "The request was too large.").await,
+        Ok(None) => {
+            return respond(
+                &mut stream,
+                431,
+                "Request too large",
+                "The request was too large.",
+            )
+            .await;
+        }
         Err(_) => return, // slow client: just close
     };
     let query = match judge_head(&head) {
@@ -157,7 +193,13 @@ async fn handle(mut stream: TcpStream, state: &str, issuer: &str, done: &Mutex<b
         outcome => {
             let first = !std::mem::replace(&mut *done.lock().expect("callback flag"), true);
             if !first {
-                return respond(&mut stream, 409, "Already done", "This sign-in has already been completed. You can close this tab.").await;
+                return respond(
+                    &mut stream,
+                    409,
+                    "Already done",
+                    "This sign-in has already been completed. You can close this tab.",
+                )
+                .await;
             }
             match &outcome {
                 Ok(_) => respond(&mut stream, 200, "Connected", "Tenantry received your approval. You can close this tab and return to Tenantry.").await,
@@ -196,7 +238,11 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, message: &str
         409 => "Conflict",
         _ => "Request Header Fields Too Large",
     };
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Tenantry: {t}</title>\
          <style>body{{font:16px system-ui,sans-serif;max-width:34em;margin:4em auto;padding:0 1em;color-scheme:light dark}}</style>\
@@ -224,20 +270,55 @@ mod tests {
     #[test]
     fn request_heads_are_judged_strictly() {
         let table: &[(&[u8], HeadVerdict)] = &[
-            (b"GET /callback?code=a&state=b HTTP/1.1\r\nHost: x\r\n\r\n", HeadVerdict::Callback("code=a&state=b".into())),
-            (b"GET /callback HTTP/1.0\r\n\r\n", HeadVerdict::Callback(String::new())),
-            (b"POST /callback?code=a HTTP/1.1\r\n\r\n", HeadVerdict::Reject(405, "Only GET is accepted here")),
-            (b"HEAD /callback HTTP/1.1\r\n\r\n", HeadVerdict::Reject(405, "Only GET is accepted here")),
-            (b"GET /favicon.ico HTTP/1.1\r\n\r\n", HeadVerdict::Reject(404, "Not found")),
-            (b"GET /callbackX?code=a HTTP/1.1\r\n\r\n", HeadVerdict::Reject(404, "Not found")),
-            (b"GET  /callback HTTP/1.1\r\n\r\n", HeadVerdict::Reject(400, "Bad request")),
-            (b"GET /callback\r\n\r\n", HeadVerdict::Reject(400, "Bad request")),
-            (b"GET /callback SPDY/3\r\n\r\n", HeadVerdict::Reject(400, "Bad request")),
-            (b"\xff\xfe /callback HTTP/1.1\r\n\r\n", HeadVerdict::Reject(400, "Bad request")),
+            (
+                b"GET /callback?code=a&state=b HTTP/1.1\r\nHost: x\r\n\r\n",
+                HeadVerdict::Callback("code=a&state=b".into()),
+            ),
+            (
+                b"GET /callback HTTP/1.0\r\n\r\n",
+                HeadVerdict::Callback(String::new()),
+            ),
+            (
+                b"POST /callback?code=a HTTP/1.1\r\n\r\n",
+                HeadVerdict::Reject(405, "Only GET is accepted here"),
+            ),
+            (
+                b"HEAD /callback HTTP/1.1\r\n\r\n",
+                HeadVerdict::Reject(405, "Only GET is accepted here"),
+            ),
+            (
+                b"GET /favicon.ico HTTP/1.1\r\n\r\n",
+                HeadVerdict::Reject(404, "Not found"),
+            ),
+            (
+                b"GET /callbackX?code=a HTTP/1.1\r\n\r\n",
+                HeadVerdict::Reject(404, "Not found"),
+            ),
+            (
+                b"GET  /callback HTTP/1.1\r\n\r\n",
+                HeadVerdict::Reject(400, "Bad request"),
+            ),
+            (
+                b"GET /callback\r\n\r\n",
+                HeadVerdict::Reject(400, "Bad request"),
+            ),
+            (
+                b"GET /callback SPDY/3\r\n\r\n",
+                HeadVerdict::Reject(400, "Bad request"),
+            ),
+            (
+                b"\xff\xfe /callback HTTP/1.1\r\n\r\n",
+                HeadVerdict::Reject(400, "Bad request"),
+            ),
             (b"no line end", HeadVerdict::Reject(400, "Bad request")),
         ];
         for (head, want) in table {
-            assert_eq!(&judge_head(head), want, "{:?}", String::from_utf8_lossy(head));
+            assert_eq!(
+                &judge_head(head),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(head)
+            );
         }
     }
 }

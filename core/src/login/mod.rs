@@ -33,7 +33,11 @@ pub struct Pkce {
 
 impl Pkce {
     pub fn generate() -> Self {
-        Self { state: random_token(), nonce: random_token(), verifier: Secret::new(random_token()) }
+        Self {
+            state: random_token(),
+            nonce: random_token(),
+            verifier: Secret::new(random_token()),
+        }
     }
 
     /// `BASE64URL(SHA256(verifier))`, RFC 7636 S256.
@@ -43,7 +47,13 @@ impl Pkce {
 }
 
 /// Builds the authorize URL. Pure: the same inputs give the same URL.
-pub fn authorize_url(authorize_endpoint: &Url, client_id: &str, redirect_uri: &str, scopes: &[String], pkce: &Pkce) -> Url {
+pub fn authorize_url(
+    authorize_endpoint: &Url,
+    client_id: &str,
+    redirect_uri: &str,
+    scopes: &[String],
+    pkce: &Pkce,
+) -> Url {
     let mut url = authorize_endpoint.clone();
     url.query_pairs_mut()
         .append_pair("response_type", "code")
@@ -68,9 +78,20 @@ pub struct PendingLogin {
 }
 
 impl PendingLogin {
-    pub(crate) fn new(listener: CallbackListener, pkce: Pkce, authorize_url: Url, expected: Option<LoginId>) -> Self {
+    pub(crate) fn new(
+        listener: CallbackListener,
+        pkce: Pkce,
+        authorize_url: Url,
+        expected: Option<LoginId>,
+    ) -> Self {
         let redirect_uri = listener.redirect_uri();
-        Self { listener, pkce, redirect_uri, expected, authorize_url }
+        Self {
+            listener,
+            pkce,
+            redirect_uri,
+            expected,
+            authorize_url,
+        }
     }
 
     /// The page to open in the user's browser.
@@ -89,16 +110,36 @@ mod tests {
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {
-        let pkce = Pkce { state: "s".into(), nonce: "n".into(), verifier: Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") };
-        assert_eq!(pkce.challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "the RFC's own example must hold");
+        let pkce = Pkce {
+            state: "s".into(),
+            nonce: "n".into(),
+            verifier: Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        };
+        assert_eq!(
+            pkce.challenge(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "the RFC's own example must hold"
+        );
         let fresh = Pkce::generate();
-        assert_eq!(fresh.verifier.expose().len(), 43, "Xero wants a 43-128 character verifier");
-        assert_ne!(fresh.state, Pkce::generate().state, "every attempt gets its own state");
+        assert_eq!(
+            fresh.verifier.expose().len(),
+            43,
+            "Xero wants a 43-128 character verifier"
+        );
+        assert_ne!(
+            fresh.state,
+            Pkce::generate().state,
+            "every attempt gets its own state"
+        );
     }
 
     #[test]
     fn authorize_url_carries_every_parameter() {
-        let pkce = Pkce { state: "st".into(), nonce: "no".into(), verifier: Secret::new("v") };
+        let pkce = Pkce {
+            state: "st".into(),
+            nonce: "no".into(),
+            verifier: Secret::new("v"),
+        };
         let url = authorize_url(
             &Url::parse("https://login.xero.com/identity/connect/authorize").unwrap(),
             "CID",
@@ -109,12 +150,21 @@ mod tests {
         let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(pairs["response_type"], "code");
         assert_eq!(pairs["client_id"], "CID");
-        assert_eq!(pairs["redirect_uri"], "http://localhost:53682/callback", "must equal a registered URI exactly");
-        assert_eq!(pairs["scope"], "offline_access openid", "scopes are space-separated");
+        assert_eq!(
+            pairs["redirect_uri"], "http://localhost:53682/callback",
+            "must equal a registered URI exactly"
+        );
+        assert_eq!(
+            pairs["scope"], "offline_access openid",
+            "scopes are space-separated"
+        );
         assert_eq!(pairs["state"], "st");
         assert_eq!(pairs["nonce"], "no");
         assert_eq!(pairs["code_challenge_method"], "S256");
         assert_eq!(pairs["code_challenge"], pkce.challenge());
-        assert!(!url.as_str().contains("code_verifier"), "the verifier never goes to the browser");
+        assert!(
+            !url.as_str().contains("code_verifier"),
+            "the verifier never goes to the browser"
+        );
     }
 }

@@ -71,6 +71,9 @@ mod tests {
         run(&mut conn).unwrap();
         run(&mut conn).expect("running migrations on an up-to-date database changes nothing");
         conn.pragma_update(None, "user_version", 99).unwrap();
-        assert!(matches!(run(&mut conn), Err(StoreError::TooNew { found: 99, .. })), "never downgrade a newer database");
+        assert!(
+            matches!(run(&mut conn), Err(StoreError::TooNew { found: 99, .. })),
+            "never downgrade a newer database"
+        );
     }
 }

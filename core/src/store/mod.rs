@@ -37,9 +37,13 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("the disk is full; free some space and try again")]
     DiskFull,
-    #[error("the database file is damaged ({0}); move it aside and reconnect your logins (tokens in the keychain are untouched)")]
+    #[error(
+        "the database file is damaged ({0}); move it aside and reconnect your logins (tokens in the keychain are untouched)"
+    )]
     Corrupt(String),
-    #[error("the database was written by a newer Tenantry (schema {found}, this build knows {known}); upgrade Tenantry")]
+    #[error(
+        "the database was written by a newer Tenantry (schema {found}, this build knows {known}); upgrade Tenantry"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("cannot open the database at {path}: {reason}")]
     Open { path: String, reason: String },
@@ -71,7 +75,9 @@ fn from_ms(v: i64) -> DateTime<Utc> {
 }
 
 fn login_id(raw: String) -> rusqlite::Result<LoginId> {
-    LoginId::new(raw).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    LoginId::new(raw).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 const LOGIN_COLUMNS: &str = "id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at";
@@ -93,7 +99,8 @@ fn login_from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
     })
 }
 
-const ORG_COLUMNS: &str = "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at";
+const ORG_COLUMNS: &str =
+    "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at";
 
 fn org_from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
     Ok(Organisation {
@@ -118,7 +125,10 @@ pub struct OrganisationChanges {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
-        let open_err = |reason: String| StoreError::Open { path: path.display().to_string(), reason };
+        let open_err = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
@@ -139,7 +149,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::run(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
@@ -169,27 +181,47 @@ impl Store {
 
     pub fn login(&self, id: &LoginId) -> Result<Option<Login>> {
         self.with(|c| {
-            c.query_row(&format!("SELECT {LOGIN_COLUMNS} FROM logins WHERE id = ?1"), [id.as_str()], login_from_row)
-                .optional()
+            c.query_row(
+                &format!("SELECT {LOGIN_COLUMNS} FROM logins WHERE id = ?1"),
+                [id.as_str()],
+                login_from_row,
+            )
+            .optional()
         })
     }
 
     pub fn logins(&self) -> Result<Vec<Login>> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(&format!("SELECT {LOGIN_COLUMNS} FROM logins ORDER BY email, id"))?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {LOGIN_COLUMNS} FROM logins ORDER BY email, id"
+            ))?;
             stmt.query_map([], login_from_row)?.collect()
         })
     }
 
-    pub fn set_login_state(&self, id: &LoginId, state: LoginState, last_error: Option<&str>) -> Result<()> {
+    pub fn set_login_state(
+        &self,
+        id: &LoginId,
+        state: LoginState,
+        last_error: Option<&str>,
+    ) -> Result<()> {
         self.with(|c| {
-            c.execute("UPDATE logins SET state = ?2, last_error = ?3 WHERE id = ?1", params![id.as_str(), state.as_str(), last_error])?;
+            c.execute(
+                "UPDATE logins SET state = ?2, last_error = ?3 WHERE id = ?1",
+                params![id.as_str(), state.as_str(), last_error],
+            )?;
             Ok(())
         })
     }
 
     /// Records a successful refresh: new expiry and refresh-token date, state back to connected.
-    pub fn record_refresh(&self, id: &LoginId, expires_at: DateTime<Utc>, refresh_issued_at: DateTime<Utc>, at: DateTime<Utc>) -> Result<()> {
+    pub fn record_refresh(
+        &self,
+        id: &LoginId,
+        expires_at: DateTime<Utc>,
+        refresh_issued_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "UPDATE logins SET state = 'connected', last_error = NULL, access_expires_at = ?2, refresh_issued_at = ?3, last_refresh_at = ?4 WHERE id = ?1",
@@ -204,8 +236,14 @@ impl Store {
     pub fn delete_login(&self, id: &LoginId) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM refresh_journal WHERE login_id = ?1", [id.as_str()])?;
-            tx.execute("DELETE FROM organisations WHERE login_id = ?1", [id.as_str()])?;
+            tx.execute(
+                "DELETE FROM refresh_journal WHERE login_id = ?1",
+                [id.as_str()],
+            )?;
+            tx.execute(
+                "DELETE FROM organisations WHERE login_id = ?1",
+                [id.as_str()],
+            )?;
             tx.execute("DELETE FROM logins WHERE id = ?1", [id.as_str()])?;
             tx.commit()
         })
@@ -229,7 +267,11 @@ impl Store {
 
     /// Makes `current` the login's full list of organisations (as `GET /connections` returned it),
     /// in one transaction, and says what was added and removed.
-    pub fn replace_organisations(&self, login: &LoginId, current: &[Organisation]) -> Result<OrganisationChanges> {
+    pub fn replace_organisations(
+        &self,
+        login: &LoginId,
+        current: &[Organisation],
+    ) -> Result<OrganisationChanges> {
         self.with(|c| {
             let tx = c.transaction()?;
             let before: Vec<Organisation> = {
@@ -262,7 +304,10 @@ impl Store {
 
     pub fn remove_organisation(&self, login: &LoginId, tenant_id: &str) -> Result<()> {
         self.with(|c| {
-            c.execute("DELETE FROM organisations WHERE login_id = ?1 AND tenant_id = ?2", params![login.as_str(), tenant_id])?;
+            c.execute(
+                "DELETE FROM organisations WHERE login_id = ?1 AND tenant_id = ?2",
+                params![login.as_str(), tenant_id],
+            )?;
             Ok(())
         })
     }
@@ -295,14 +340,24 @@ impl Store {
 
     pub fn end_refresh(&self, login: &LoginId) -> Result<()> {
         self.with(|c| {
-            c.execute("DELETE FROM refresh_journal WHERE login_id = ?1", [login.as_str()])?;
+            c.execute(
+                "DELETE FROM refresh_journal WHERE login_id = ?1",
+                [login.as_str()],
+            )?;
             Ok(())
         })
     }
 
     // ---- events ----
 
-    pub fn add_event(&self, at: DateTime<Utc>, login: Option<&LoginId>, kind: EventKind, tenant_id: Option<&str>, detail: &str) -> Result<()> {
+    pub fn add_event(
+        &self,
+        at: DateTime<Utc>,
+        login: Option<&LoginId>,
+        kind: EventKind,
+        tenant_id: Option<&str>,
+        detail: &str,
+    ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO events (at, login_id, kind, tenant_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -384,13 +439,21 @@ mod tests {
         let store = Store::in_memory().unwrap();
         let mut a = login("a");
         store.upsert_login(&a).unwrap();
-        assert_eq!(store.login(&a.id).unwrap(), Some(a.clone()), "a stored login reads back unchanged");
+        assert_eq!(
+            store.login(&a.id).unwrap(),
+            Some(a.clone()),
+            "a stored login reads back unchanged"
+        );
         a.connected_at = at("2027-01-01T00:00:00Z");
         a.name = "Ann B".into();
         store.upsert_login(&a).unwrap();
         let back = store.login(&a.id).unwrap().unwrap();
         assert_eq!(back.name, "Ann B", "reconnecting updates the name");
-        assert_eq!(back.connected_at, at("2026-03-01T10:00:00Z"), "but 'connected since' is the first connection");
+        assert_eq!(
+            back.connected_at,
+            at("2026-03-01T10:00:00Z"),
+            "but 'connected since' is the first connection"
+        );
     }
 
     #[test]
@@ -400,44 +463,120 @@ mod tests {
         store.upsert_login(&login("b")).unwrap();
         let a = LoginId::new("a").unwrap();
         let b = LoginId::new("b").unwrap();
-        let first = store.replace_organisations(&a, &[org("a", "t1"), org("a", "shared")]).unwrap();
+        let first = store
+            .replace_organisations(&a, &[org("a", "t1"), org("a", "shared")])
+            .unwrap();
         assert_eq!(first.added.len(), 2, "both are new");
-        store.replace_organisations(&b, &[org("b", "shared")]).unwrap();
-        let second = store.replace_organisations(&a, &[org("a", "shared"), org("a", "t3")]).unwrap();
-        assert_eq!(second.added.iter().map(|o| o.tenant_id.as_str()).collect::<Vec<_>>(), ["t3"]);
-        assert_eq!(second.removed.iter().map(|o| o.tenant_id.as_str()).collect::<Vec<_>>(), ["t1"]);
-        let shared: Vec<_> = store.organisations().unwrap().into_iter().filter(|o| o.tenant_id == "shared").collect();
-        assert_eq!(shared.len(), 2, "an organisation reached through two logins is two rows, one per login");
+        store
+            .replace_organisations(&b, &[org("b", "shared")])
+            .unwrap();
+        let second = store
+            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")])
+            .unwrap();
+        assert_eq!(
+            second
+                .added
+                .iter()
+                .map(|o| o.tenant_id.as_str())
+                .collect::<Vec<_>>(),
+            ["t3"]
+        );
+        assert_eq!(
+            second
+                .removed
+                .iter()
+                .map(|o| o.tenant_id.as_str())
+                .collect::<Vec<_>>(),
+            ["t1"]
+        );
+        let shared: Vec<_> = store
+            .organisations()
+            .unwrap()
+            .into_iter()
+            .filter(|o| o.tenant_id == "shared")
+            .collect();
+        assert_eq!(
+            shared.len(),
+            2,
+            "an organisation reached through two logins is two rows, one per login"
+        );
         store.delete_login(&a).unwrap();
-        assert!(store.organisations_of(&a).unwrap().is_empty(), "deleting a login deletes its organisations");
-        assert_eq!(store.organisations_of(&b).unwrap().len(), 1, "and leaves the other login's alone");
+        assert!(
+            store.organisations_of(&a).unwrap().is_empty(),
+            "deleting a login deletes its organisations"
+        );
+        assert_eq!(
+            store.organisations_of(&b).unwrap().len(),
+            1,
+            "and leaves the other login's alone"
+        );
     }
 
     #[test]
     fn journal_and_events() {
         let store = Store::in_memory().unwrap();
         let a = LoginId::new("a").unwrap();
-        let intent = RefreshIntent { login_id: a.clone(), started_at: at("2026-03-01T10:00:00Z"), refresh_token_fingerprint: "abc".into(), pid: 7 };
+        let intent = RefreshIntent {
+            login_id: a.clone(),
+            started_at: at("2026-03-01T10:00:00Z"),
+            refresh_token_fingerprint: "abc".into(),
+            pid: 7,
+        };
         store.begin_refresh(&intent).unwrap();
         assert_eq!(store.refresh_intent(&a).unwrap(), Some(intent.clone()));
         assert_eq!(store.refresh_intents().unwrap(), vec![intent]);
         store.end_refresh(&a).unwrap();
-        assert_eq!(store.refresh_intent(&a).unwrap(), None, "a finished refresh leaves no intent");
-        store.add_event(at("2026-03-01T10:00:00Z"), Some(&a), EventKind::Refreshed, None, "ok").unwrap();
-        store.add_event(at("2026-03-01T10:01:00Z"), None, EventKind::KeepAlive, None, "run").unwrap();
+        assert_eq!(
+            store.refresh_intent(&a).unwrap(),
+            None,
+            "a finished refresh leaves no intent"
+        );
+        store
+            .add_event(
+                at("2026-03-01T10:00:00Z"),
+                Some(&a),
+                EventKind::Refreshed,
+                None,
+                "ok",
+            )
+            .unwrap();
+        store
+            .add_event(
+                at("2026-03-01T10:01:00Z"),
+                None,
+                EventKind::KeepAlive,
+                None,
+                "run",
+            )
+            .unwrap();
         let all = store.events(None, 10).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].kind, EventKind::KeepAlive, "newest first");
-        assert_eq!(store.events(Some(&a), 10).unwrap().len(), 1, "filtering by login");
+        assert_eq!(
+            store.events(Some(&a), 10).unwrap().len(),
+            1,
+            "filtering by login"
+        );
     }
 
     #[test]
     fn a_file_that_is_not_a_database_is_reported_as_damage() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tenantry.db");
-        std::fs::write(&path, b"this is not sqlite, just some bytes that fill a page ".repeat(200)).unwrap();
+        std::fs::write(
+            &path,
+            b"this is not sqlite, just some bytes that fill a page ".repeat(200),
+        )
+        .unwrap();
         let err = Store::open(&path).err().expect("garbage must not open");
-        assert!(matches!(err, StoreError::Corrupt(_)), "damage must say so, with the fix, got {err:?}");
-        assert_eq!(std::fs::read(&path).unwrap().len(), 53 * 200, "a damaged file is left as it was for recovery");
+        assert!(
+            matches!(err, StoreError::Corrupt(_)),
+            "damage must say so, with the fix, got {err:?}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap().len(),
+            53 * 200,
+            "a damaged file is left as it was for recovery"
+        );
     }
 }

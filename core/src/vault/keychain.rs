@@ -32,9 +32,19 @@ impl KeychainVault {
         Ok(Self::with_store(store, service, PLATFORM_MAX_ENTRY_LEN))
     }
 
+    /// The platform's keychain with a smaller entry limit: tests use it to exercise the chunked
+    /// layout (which Windows needs) against a real Secret Service.
+    pub fn platform_with_limit(service: &str, max_entry_len: usize) -> Result<Self, VaultError> {
+        Ok(Self::with_store(platform_store()?, service, max_entry_len))
+    }
+
     /// Any keyring-core store; `max_entry_len` lets tests force the chunked layout.
     pub fn with_store(store: Arc<CredentialStore>, service: &str, max_entry_len: usize) -> Self {
-        Self { store, service: service.to_owned(), max_entry_len: max_entry_len.max(64) }
+        Self {
+            store,
+            service: service.to_owned(),
+            max_entry_len: max_entry_len.max(64),
+        }
     }
 
     fn entry(&self, user: &str) -> Result<Entry, VaultError> {
@@ -64,20 +74,29 @@ impl KeychainVault {
         let rest = head.strip_prefix(CHUNK_PREFIX)?;
         let (generation, count) = rest.split_once(':')?;
         let count: usize = count.parse().ok().filter(|n| (1..=64).contains(n))?;
-        Some((0..count).map(|i| format!("{login}.{generation}.{i}")).collect())
+        Some(
+            (0..count)
+                .map(|i| format!("{login}.{generation}.{i}"))
+                .collect(),
+        )
     }
 }
 
 impl TokenVault for KeychainVault {
     fn load(&self, login: &LoginId) -> Result<Option<TokenSet>, VaultError> {
-        let Some(head) = self.read(login.as_str())? else { return Ok(None) };
+        let Some(head) = self.read(login.as_str())? else {
+            return Ok(None);
+        };
         if !head.starts_with(CHUNK_PREFIX) {
             return record::decode(&head).map(Some);
         }
-        let names = Self::chunk_names(login, &head).ok_or_else(|| VaultError::Corrupt("bad chunk header".into()))?;
+        let names = Self::chunk_names(login, &head)
+            .ok_or_else(|| VaultError::Corrupt("bad chunk header".into()))?;
         let mut text = Zeroizing::new(String::new());
         for name in names {
-            let chunk = self.read(&name)?.ok_or_else(|| VaultError::Corrupt("a chunk is missing".into()))?;
+            let chunk = self
+                .read(&name)?
+                .ok_or_else(|| VaultError::Corrupt("a chunk is missing".into()))?;
             text.push_str(&chunk);
         }
         record::decode(&text).map(Some)
@@ -85,7 +104,9 @@ impl TokenVault for KeychainVault {
 
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
         let text = record::encode(tokens);
-        let previous = self.read(login.as_str())?.and_then(|head| Self::chunk_names(login, &head));
+        let previous = self
+            .read(login.as_str())?
+            .and_then(|head| Self::chunk_names(login, &head));
         if text.len() <= self.max_entry_len {
             self.write(login.as_str(), &text)?;
         } else {
@@ -99,7 +120,10 @@ impl TokenVault for KeychainVault {
             for (i, chunk) in chunks.iter().enumerate() {
                 self.write(&format!("{login}.{generation}.{i}"), chunk)?;
             }
-            self.write(login.as_str(), &format!("{CHUNK_PREFIX}{generation}:{}", chunks.len()))?;
+            self.write(
+                login.as_str(),
+                &format!("{CHUNK_PREFIX}{generation}:{}", chunks.len()),
+            )?;
         }
         // Old chunks are garbage once the head points elsewhere; failing to delete them loses nothing.
         for name in previous.unwrap_or_default() {
@@ -111,7 +135,9 @@ impl TokenVault for KeychainVault {
     }
 
     fn delete(&self, login: &LoginId) -> Result<(), VaultError> {
-        let chunks = self.read(login.as_str())?.and_then(|head| Self::chunk_names(login, &head));
+        let chunks = self
+            .read(login.as_str())?
+            .and_then(|head| Self::chunk_names(login, &head));
         self.remove(login.as_str())?;
         for name in chunks.unwrap_or_default() {
             self.remove(&name)?;
@@ -130,11 +156,16 @@ fn map_error(e: KeyringError) -> VaultError {
     match e {
         KeyringError::NoStorageAccess(inner) => VaultError::Unavailable(inner.to_string()),
         KeyringError::NoDefaultStore => VaultError::Unavailable("no keychain store".into()),
-        KeyringError::BadEncoding(_) | KeyringError::BadDataFormat(..) => VaultError::Corrupt("not text".into()),
+        KeyringError::BadEncoding(_) | KeyringError::BadDataFormat(..) => {
+            VaultError::Corrupt("not text".into())
+        }
         KeyringError::PlatformFailure(inner) => {
             // zbus reports a missing session bus or daemon as a platform failure.
             let text = inner.to_string();
-            if text.contains("NotFound") || text.contains("ServiceUnknown") || text.contains("Connection") {
+            if text.contains("NotFound")
+                || text.contains("ServiceUnknown")
+                || text.contains("Connection")
+            {
                 VaultError::Unavailable(text)
             } else {
                 VaultError::Platform(text)
@@ -169,7 +200,9 @@ fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
-    Err(VaultError::Unavailable("no supported keychain on this platform".into()))
+    Err(VaultError::Unavailable(
+        "no supported keychain on this platform".into(),
+    ))
 }
 
 #[cfg(test)]
@@ -188,16 +221,31 @@ mod tests {
         assert_eq!(vault.load(&login).unwrap(), None, "missing entry is None");
         vault.store(&login, &record::sample("one")).unwrap();
         let head = vault.read("u-1").unwrap().unwrap();
-        assert!(head.starts_with(CHUNK_PREFIX), "a record over the limit must be split, as on Windows");
-        assert_eq!(vault.load(&login).unwrap(), Some(record::sample("one")), "chunks reassemble exactly");
+        assert!(
+            head.starts_with(CHUNK_PREFIX),
+            "a record over the limit must be split, as on Windows"
+        );
+        assert_eq!(
+            vault.load(&login).unwrap(),
+            Some(record::sample("one")),
+            "chunks reassemble exactly"
+        );
         vault.store(&login, &record::sample("two")).unwrap();
-        assert_eq!(vault.load(&login).unwrap(), Some(record::sample("two")), "a rewrite replaces the set");
+        assert_eq!(
+            vault.load(&login).unwrap(),
+            Some(record::sample("two")),
+            "a rewrite replaces the set"
+        );
         let old = KeychainVault::chunk_names(&login, &head).unwrap();
-        assert!(vault.read(&old[0]).unwrap().is_none(), "the previous generation's chunks are cleaned up");
+        assert!(
+            vault.read(&old[0]).unwrap().is_none(),
+            "the previous generation's chunks are cleaned up"
+        );
         vault.delete(&login).unwrap();
         vault.delete(&login).expect("delete is idempotent");
         assert_eq!(vault.load(&login).unwrap(), None);
-        let new_head = KeychainVault::chunk_names(&login, &vault.read("u-1").unwrap().unwrap_or_default());
+        let new_head =
+            KeychainVault::chunk_names(&login, &vault.read("u-1").unwrap().unwrap_or_default());
         assert!(new_head.is_none(), "nothing is left behind after delete");
     }
 
@@ -208,7 +256,11 @@ mod tests {
         vault.store(&login, &record::sample("old")).unwrap();
         // Simulate a crash after new chunks were written but before the head moved.
         vault.write("u-2.deadbeef.0", "{\"partial\":").unwrap();
-        assert_eq!(vault.load(&login).unwrap(), Some(record::sample("old")), "the head is the commit point");
+        assert_eq!(
+            vault.load(&login).unwrap(),
+            Some(record::sample("old")),
+            "the head is the commit point"
+        );
     }
 
     #[test]
@@ -219,6 +271,9 @@ mod tests {
         let head = vault.read("u-3").unwrap().unwrap();
         let names = KeychainVault::chunk_names(&login, &head).unwrap();
         vault.remove(&names[1]).unwrap();
-        assert!(matches!(vault.load(&login), Err(VaultError::Corrupt(_))), "a torn entry must not parse as tokens");
+        assert!(
+            matches!(vault.load(&login), Err(VaultError::Corrupt(_))),
+            "a torn entry must not parse as tokens"
+        );
     }
 }

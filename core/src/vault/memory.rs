@@ -31,9 +31,20 @@ impl MemoryVault {
         self.loads.load(Ordering::SeqCst)
     }
 
+    /// The stored record exactly as written, for tests that compare entries byte for byte.
+    pub fn raw(&self, login: &LoginId) -> Option<String> {
+        self.entries
+            .lock()
+            .expect("memory vault lock")
+            .get(login)
+            .map(|text| text.to_string())
+    }
+
     fn check(&self) -> Result<(), VaultError> {
         if self.locked.load(Ordering::SeqCst) {
-            Err(VaultError::Unavailable("memory vault locked by the test".into()))
+            Err(VaultError::Unavailable(
+                "memory vault locked by the test".into(),
+            ))
         } else {
             Ok(())
         }
@@ -45,18 +56,27 @@ impl TokenVault for MemoryVault {
         self.check()?;
         self.loads.fetch_add(1, Ordering::SeqCst);
         let entries = self.entries.lock().expect("memory vault lock");
-        entries.get(login).map(|text| record::decode(text)).transpose()
+        entries
+            .get(login)
+            .map(|text| record::decode(text))
+            .transpose()
     }
 
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
         self.check()?;
-        self.entries.lock().expect("memory vault lock").insert(login.clone(), record::encode(tokens));
+        self.entries
+            .lock()
+            .expect("memory vault lock")
+            .insert(login.clone(), record::encode(tokens));
         Ok(())
     }
 
     fn delete(&self, login: &LoginId) -> Result<(), VaultError> {
         self.check()?;
-        self.entries.lock().expect("memory vault lock").remove(login);
+        self.entries
+            .lock()
+            .expect("memory vault lock")
+            .remove(login);
         Ok(())
     }
 }
@@ -69,12 +89,19 @@ mod tests {
     fn follows_the_port_contract() {
         let vault = MemoryVault::new();
         let login = LoginId::new("u1").unwrap();
-        assert_eq!(vault.load(&login).unwrap(), None, "a missing entry is None, not an error");
+        assert_eq!(
+            vault.load(&login).unwrap(),
+            None,
+            "a missing entry is None, not an error"
+        );
         vault.store(&login, &record::sample("1")).unwrap();
         assert_eq!(vault.load(&login).unwrap(), Some(record::sample("1")));
         vault.delete(&login).unwrap();
         vault.delete(&login).expect("delete is idempotent");
         vault.set_locked(true);
-        assert!(matches!(vault.load(&login), Err(VaultError::Unavailable(_))), "locked means Unavailable");
+        assert!(
+            matches!(vault.load(&login), Err(VaultError::Unavailable(_))),
+            "locked means Unavailable"
+        );
     }
 }

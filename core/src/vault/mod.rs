@@ -25,10 +25,14 @@ pub trait TokenVault: Send + Sync + 'static {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum VaultError {
     /// The keychain is locked, or its daemon is not running: the user must unlock or start it.
-    #[error("the keychain is locked or not running ({0}); unlock it (log in to the desktop session or start gnome-keyring) and try again")]
+    #[error(
+        "the keychain is locked or not running ({0}); unlock it (log in to the desktop session or start gnome-keyring) and try again"
+    )]
     Unavailable(String),
     /// An entry exists but cannot be read as a token set: reconnecting the login replaces it.
-    #[error("the keychain entry for this login is damaged ({0}); reconnect the login to replace it")]
+    #[error(
+        "the keychain entry for this login is damaged ({0}); reconnect the login to replace it"
+    )]
     Corrupt(String),
     /// Anything else the platform reported; retrying may help.
     #[error("the keychain reported an error: {0}")]

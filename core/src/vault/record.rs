@@ -38,10 +38,18 @@ pub(crate) fn encode(tokens: &TokenSet) -> Zeroizing<String> {
 }
 
 pub(crate) fn decode(text: &str) -> Result<TokenSet, VaultError> {
-    let record: RecordV1<'_> = serde_json::from_str(text)
-        .map_err(|e| VaultError::Corrupt(format!("not a token record: line {} column {}", e.line(), e.column())))?;
+    let record: RecordV1<'_> = serde_json::from_str(text).map_err(|e| {
+        VaultError::Corrupt(format!(
+            "not a token record: line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if record.v != 1 {
-        return Err(VaultError::Corrupt(format!("written by a newer Tenantry (record version {})", record.v)));
+        return Err(VaultError::Corrupt(format!(
+            "written by a newer Tenantry (record version {})",
+            record.v
+        )));
     }
     Ok(TokenSet {
         access_token: Secret::new(record.access_token.into_owned()),
@@ -56,7 +64,9 @@ pub(crate) fn decode(text: &str) -> Result<TokenSet, VaultError> {
 
 #[cfg(test)]
 pub(crate) fn sample(seed: &str) -> TokenSet {
-    let at = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").unwrap().with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
     TokenSet {
         access_token: Secret::new(format!("access-{seed}-{}", "a".repeat(1200))),
         refresh_token: Secret::new(format!("refresh-{seed}")),
@@ -75,15 +85,31 @@ mod tests {
     #[test]
     fn round_trips_every_field() {
         let tokens = sample("x");
-        assert_eq!(decode(&encode(&tokens)).unwrap(), tokens, "what the vault stores must read back unchanged");
+        assert_eq!(
+            decode(&encode(&tokens)).unwrap(),
+            tokens,
+            "what the vault stores must read back unchanged"
+        );
     }
 
     #[test]
     fn damage_is_reported_without_quoting_the_entry() {
-        for bad in ["", "{", "{\"v\":1}", "[1,2]", "{\"v\":2,\"access_token\":\"SECRET\",\"refresh_token\":\"r\",\"issued_at\":\"2026-01-01T00:00:00Z\",\"expires_at\":\"2026-01-01T00:00:00Z\",\"scopes\":[],\"refresh_issued_at\":\"2026-01-01T00:00:00Z\"}"] {
+        for bad in [
+            "",
+            "{",
+            "{\"v\":1}",
+            "[1,2]",
+            "{\"v\":2,\"access_token\":\"SECRET\",\"refresh_token\":\"r\",\"issued_at\":\"2026-01-01T00:00:00Z\",\"expires_at\":\"2026-01-01T00:00:00Z\",\"scopes\":[],\"refresh_issued_at\":\"2026-01-01T00:00:00Z\"}",
+        ] {
             let err = decode(bad).expect_err(bad);
-            assert!(matches!(err, VaultError::Corrupt(_)), "`{bad}` is damage, so the fix is to reconnect");
-            assert!(!err.to_string().contains("SECRET"), "the message must not echo secret material");
+            assert!(
+                matches!(err, VaultError::Corrupt(_)),
+                "`{bad}` is damage, so the fix is to reconnect"
+            );
+            assert!(
+                !err.to_string().contains("SECRET"),
+                "the message must not echo secret material"
+            );
         }
     }
 }

@@ -38,8 +38,19 @@ impl IdClaims {
     }
 
     pub fn display_name(&self) -> String {
-        let name = [self.given_name.as_deref(), self.family_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        if name.is_empty() { self.preferred_username.clone().or_else(|| self.email.clone()).unwrap_or_default() } else { name }
+        let name = [self.given_name.as_deref(), self.family_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            self.preferred_username
+                .clone()
+                .or_else(|| self.email.clone())
+                .unwrap_or_default()
+        } else {
+            name
+        }
     }
 }
 
@@ -89,10 +100,10 @@ impl JwksCache {
         let mut keys = self.keys.lock().await;
         keys.clear();
         for jwk in jwks.keys {
-            if let (Some(kid), "RSA", Some(n), Some(e)) = (jwk.kid, jwk.kty.as_str(), jwk.n, jwk.e) {
-                if let Ok(key) = DecodingKey::from_rsa_components(&n, &e) {
-                    keys.insert(kid, key);
-                }
+            if let (Some(kid), "RSA", Some(n), Some(e)) = (jwk.kid, jwk.kty.as_str(), jwk.n, jwk.e)
+                && let Ok(key) = DecodingKey::from_rsa_components(&n, &e)
+            {
+                keys.insert(kid, key);
             }
         }
         Ok(())
@@ -120,7 +131,9 @@ impl JwksCache {
             self.fetch(http, jwks_url).await?;
         }
         let keys = self.keys.lock().await;
-        let key = keys.get(&kid).ok_or_else(|| invalid("signed by an unknown key"))?;
+        let key = keys
+            .get(&kid)
+            .ok_or_else(|| invalid("signed by an unknown key"))?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
@@ -141,10 +154,10 @@ impl JwksCache {
         if now.timestamp() > claims.exp + LEEWAY_SECS {
             return Err(invalid("expired; check the computer's clock"));
         }
-        if let Some(expected) = nonce {
-            if claims.nonce.as_deref() != Some(expected) {
-                return Err(invalid("nonce mismatch (a replayed or foreign sign-in)"));
-            }
+        if let Some(expected) = nonce
+            && claims.nonce.as_deref() != Some(expected)
+        {
+            return Err(invalid("nonce mismatch (a replayed or foreign sign-in)"));
         }
         Ok(claims)
     }
@@ -160,7 +173,15 @@ mod tests {
         let token = "eyJhbGciOiJSUzI1NiJ9.eyJ4ZXJvX3VzZXJpZCI6InUxIiwiYXV0aGVudGljYXRpb25fZXZlbnRfaWQiOiJlMSJ9.c2ln";
         let claims = access_claims(token).expect("a JWT access token is readable");
         assert_eq!(claims.xero_userid.as_deref(), Some("u1"));
-        assert_eq!(claims.authentication_event_id.as_deref(), Some("e1"), "it tells which organisations a consent added");
-        assert_eq!(access_claims("opaque-token-from-another-provider"), None, "opaque tokens are fine, just unreadable");
+        assert_eq!(
+            claims.authentication_event_id.as_deref(),
+            Some("e1"),
+            "it tells which organisations a consent added"
+        );
+        assert_eq!(
+            access_claims("opaque-token-from-another-provider"),
+            None,
+            "opaque tokens are fine, just unreadable"
+        );
     }
 }

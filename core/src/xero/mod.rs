@@ -11,7 +11,7 @@ mod jwt;
 pub use jwt::{AccessClaims, IdClaims, access_claims};
 
 use crate::config::XeroEndpoints;
-use crate::model::{Organisation, LoginId, parse_xero_datetime};
+use crate::model::{LoginId, Organisation, parse_xero_datetime};
 use crate::secret::Secret;
 use crate::token::TokenResponse;
 use chrono::{DateTime, Utc};
@@ -28,24 +28,36 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum XeroError {
     /// `invalid_grant`: the refresh token or code is used, expired or revoked. Only a human
     /// signing in again fixes it; retrying is pointless and is never done.
-    #[error("Xero no longer accepts this login's refresh token (invalid_grant); reconnect the login")]
+    #[error(
+        "Xero no longer accepts this login's refresh token (invalid_grant); reconnect the login"
+    )]
     NeedsReconnect,
     /// `invalid_client`: the configured client id is wrong or the app was deleted.
-    #[error("Xero does not recognise the client id (invalid_client); check `client_id` in the configuration")]
+    #[error(
+        "Xero does not recognise the client id (invalid_client); check `client_id` in the configuration"
+    )]
     ClientRejected,
     /// Any other OAuth error from the token or revocation endpoint.
     #[error("Xero refused the request ({code}{}); check the app's settings at Xero", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
-    Rejected { code: String, description: Option<String> },
+    Rejected {
+        code: String,
+        description: Option<String>,
+    },
     /// Network trouble, a timeout, Xero 5xx, or an answer that could not be understood.
     /// Nothing was lost; try again later.
     #[error("Xero could not be reached or answered unexpectedly ({0}); Tenantry will try again")]
     Transient(String),
     /// 429: wait `retry_after` before calling again.
     #[error("Xero's rate limit was reached ({}); retry after {} s", problem.as_deref().unwrap_or("limit"), retry_after.as_secs())]
-    RateLimited { retry_after: Duration, problem: Option<String> },
+    RateLimited {
+        retry_after: Duration,
+        problem: Option<String>,
+    },
     /// 403 `AuthenticationUnsuccessful`: this organisation's connection is gone (disconnected,
     /// deleted or reset). Refresh the login's organisations.
-    #[error("the organisation is no longer connected to this login (AuthenticationUnsuccessful); reconnect it in Xero if it is still needed")]
+    #[error(
+        "the organisation is no longer connected to this login (AuthenticationUnsuccessful); reconnect it in Xero if it is still needed"
+    )]
     ConnectionGone,
     /// 401 on an API call: the access token expired or lacks a scope.
     #[error("Xero rejected the access token ({0})")]
@@ -85,8 +97,16 @@ pub struct Connection {
 impl Connection {
     /// The organisation this connection gives `login`, with Xero's zone-less dates read as UTC.
     pub fn into_organisation(self, login: &LoginId, now: DateTime<Utc>) -> Organisation {
-        let created = self.created_date_utc.as_deref().and_then(parse_xero_datetime).unwrap_or(now);
-        let updated = self.updated_date_utc.as_deref().and_then(parse_xero_datetime).unwrap_or(created);
+        let created = self
+            .created_date_utc
+            .as_deref()
+            .and_then(parse_xero_datetime)
+            .unwrap_or(now);
+        let updated = self
+            .updated_date_utc
+            .as_deref()
+            .and_then(parse_xero_datetime)
+            .unwrap_or(created);
         Organisation {
             login_id: login.clone(),
             name: self.tenant_name.unwrap_or_else(|| self.tenant_id.clone()),
@@ -125,7 +145,12 @@ impl XeroClient {
             .user_agent(concat!("tenantry/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client configuration is valid");
-        Self { http, endpoints, client_id: client_id.into(), jwks: jwt::JwksCache::default() }
+        Self {
+            http,
+            endpoints,
+            client_id: client_id.into(),
+            jwks: jwt::JwksCache::default(),
+        }
     }
 
     pub fn endpoints(&self) -> &XeroEndpoints {
@@ -137,7 +162,12 @@ impl XeroClient {
     }
 
     /// Exchanges an authorization code (PKCE, no client secret).
-    pub async fn exchange_code(&self, code: &Secret, redirect_uri: &str, verifier: &Secret) -> Result<TokenResponse, XeroError> {
+    pub async fn exchange_code(
+        &self,
+        code: &Secret,
+        redirect_uri: &str,
+        verifier: &Secret,
+    ) -> Result<TokenResponse, XeroError> {
         let form = [
             ("grant_type", "authorization_code"),
             ("client_id", &self.client_id),
@@ -150,12 +180,22 @@ impl XeroClient {
 
     /// Spends `refresh_token` for a new token set. Xero rotates the refresh token.
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenResponse, XeroError> {
-        let form = [("grant_type", "refresh_token"), ("client_id", &self.client_id), ("refresh_token", refresh_token.expose())];
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", &self.client_id),
+            ("refresh_token", refresh_token.expose()),
+        ];
         self.token_request(&form).await
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, XeroError> {
-        let response = self.http.post(self.endpoints.token_url.clone()).form(form).send().await.map_err(transport)?;
+        let response = self
+            .http
+            .post(self.endpoints.token_url.clone())
+            .form(form)
+            .send()
+            .await
+            .map_err(transport)?;
         let status = response.status();
         if status == StatusCode::OK {
             let body = response.bytes().await.map_err(transport)?;
@@ -166,8 +206,18 @@ impl XeroClient {
 
     /// Revokes a refresh token: Xero then removes all of that user's connections to the app.
     pub async fn revoke(&self, refresh_token: &Secret) -> Result<(), XeroError> {
-        let form = [("token", refresh_token.expose()), ("token_type_hint", "refresh_token"), ("client_id", &self.client_id)];
-        let response = self.http.post(self.endpoints.revocation_url.clone()).form(&form).send().await.map_err(transport)?;
+        let form = [
+            ("token", refresh_token.expose()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", &self.client_id),
+        ];
+        let response = self
+            .http
+            .post(self.endpoints.revocation_url.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -175,24 +225,48 @@ impl XeroClient {
     }
 
     /// The user's connections; with `auth_event_id`, only those that one consent added.
-    pub async fn connections(&self, access_token: &Secret, auth_event_id: Option<&str>) -> Result<Vec<Connection>, XeroError> {
-        let mut request = self.http.get(self.api("connections")).bearer_auth(access_token.expose());
+    pub async fn connections(
+        &self,
+        access_token: &Secret,
+        auth_event_id: Option<&str>,
+    ) -> Result<Vec<Connection>, XeroError> {
+        let mut request = self
+            .http
+            .get(self.api("connections"))
+            .bearer_auth(access_token.expose());
         if let Some(id) = auth_event_id {
             request = request.query(&[("authEventId", id)]);
         }
         let response = api_result(request.send().await.map_err(transport)?).await?;
-        response.json().await.map_err(|e| XeroError::Transient(format!("unreadable connections list: {e}")))
+        response
+            .json()
+            .await
+            .map_err(|e| XeroError::Transient(format!("unreadable connections list: {e}")))
     }
 
     /// Disconnects one organisation (by connection id, not tenant id).
-    pub async fn delete_connection(&self, access_token: &Secret, connection_id: &str) -> Result<(), XeroError> {
+    pub async fn delete_connection(
+        &self,
+        access_token: &Secret,
+        connection_id: &str,
+    ) -> Result<(), XeroError> {
         let url = self.api(&format!("connections/{connection_id}"));
-        let response = self.http.delete(url).bearer_auth(access_token.expose()).send().await.map_err(transport)?;
+        let response = self
+            .http
+            .delete(url)
+            .bearer_auth(access_token.expose())
+            .send()
+            .await
+            .map_err(transport)?;
         api_result(response).await.map(drop)
     }
 
     /// `GET /api.xro/2.0/Organisation` for one tenant: proves the connection works end to end.
-    pub async fn organisation(&self, access_token: &Secret, tenant_id: &str) -> Result<OrganisationInfo, XeroError> {
+    pub async fn organisation(
+        &self,
+        access_token: &Secret,
+        tenant_id: &str,
+    ) -> Result<OrganisationInfo, XeroError> {
         let response = self
             .http
             .get(self.api("api.xro/2.0/Organisation"))
@@ -215,20 +289,41 @@ impl XeroClient {
             country_code: Option<String>,
             organisation_type: Option<String>,
         }
-        let body: Body = api_result(response)
-            .await?
-            .json()
-            .await
-            .map_err(|e| XeroError::Transient(format!("unreadable Organisation answer: {e}")))?;
-        let org = body.organisations.into_iter().next().ok_or_else(|| XeroError::Transient("empty Organisation answer".into()))?;
-        Ok(OrganisationInfo { name: org.name, legal_name: org.legal_name, country_code: org.country_code, organisation_type: org.organisation_type })
+        let body: Body =
+            api_result(response).await?.json().await.map_err(|e| {
+                XeroError::Transient(format!("unreadable Organisation answer: {e}"))
+            })?;
+        let org = body
+            .organisations
+            .into_iter()
+            .next()
+            .ok_or_else(|| XeroError::Transient("empty Organisation answer".into()))?;
+        Ok(OrganisationInfo {
+            name: org.name,
+            legal_name: org.legal_name,
+            country_code: org.country_code,
+            organisation_type: org.organisation_type,
+        })
     }
 
     /// Verifies an id_token: RS256 signature against the JWKS, issuer, audience (our client id),
     /// expiry at `now`, and the nonce when one was sent.
-    pub async fn verify_id_token(&self, id_token: &Secret, nonce: Option<&str>, now: DateTime<Utc>) -> Result<IdClaims, XeroError> {
+    pub async fn verify_id_token(
+        &self,
+        id_token: &Secret,
+        nonce: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IdClaims, XeroError> {
         self.jwks
-            .verify(&self.http, &self.endpoints.jwks_url, id_token.expose(), &self.endpoints.issuer, &self.client_id, nonce, now)
+            .verify(
+                &self.http,
+                &self.endpoints.jwks_url,
+                id_token.expose(),
+                &self.endpoints.issuer,
+                &self.client_id,
+                nonce,
+                now,
+            )
             .await
     }
 
@@ -251,7 +346,10 @@ fn transport(e: reqwest::Error) -> XeroError {
     } else {
         "network error"
     };
-    let host = e.url().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let host = e
+        .url()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     XeroError::Transient(format!("{what} talking to {host}"))
 }
 
@@ -269,8 +367,15 @@ fn retry_after(response: &Response) -> Duration {
 async fn oauth_error(response: Response) -> XeroError {
     let status = response.status();
     if status == StatusCode::TOO_MANY_REQUESTS {
-        let problem = response.headers().get("x-rate-limit-problem").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        return XeroError::RateLimited { retry_after: retry_after(&response), problem };
+        let problem = response
+            .headers()
+            .get("x-rate-limit-problem")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        return XeroError::RateLimited {
+            retry_after: retry_after(&response),
+            problem,
+        };
     }
     if status.is_server_error() {
         return XeroError::Transient(format!("Xero answered HTTP {}", status.as_u16()));
@@ -288,7 +393,10 @@ async fn oauth_error(response: Response) -> XeroError {
             code: e.error.chars().take(40).collect(),
             description: e.error_description.map(|d| d.chars().take(200).collect()),
         },
-        Err(_) => XeroError::Transient(format!("Xero answered HTTP {} with an unexpected body", status.as_u16())),
+        Err(_) => XeroError::Transient(format!(
+            "Xero answered HTTP {} with an unexpected body",
+            status.as_u16()
+        )),
     }
 }
 
@@ -299,11 +407,21 @@ async fn api_result(response: Response) -> Result<Response, XeroError> {
         return Ok(response);
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
-        let problem = response.headers().get("x-rate-limit-problem").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        return Err(XeroError::RateLimited { retry_after: retry_after(&response), problem });
+        let problem = response
+            .headers()
+            .get("x-rate-limit-problem")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        return Err(XeroError::RateLimited {
+            retry_after: retry_after(&response),
+            problem,
+        });
     }
     if status.is_server_error() {
-        return Err(XeroError::Transient(format!("Xero answered HTTP {}", status.as_u16())));
+        return Err(XeroError::Transient(format!(
+            "Xero answered HTTP {}",
+            status.as_u16()
+        )));
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
@@ -319,9 +437,18 @@ async fn api_result(response: Response) -> Result<Response, XeroError> {
         .map(|d| d.chars().take(120).collect::<String>())
         .unwrap_or_default();
     Err(match status {
-        StatusCode::FORBIDDEN if detail.starts_with("AuthenticationUnsuccessful") => XeroError::ConnectionGone,
-        StatusCode::UNAUTHORIZED => XeroError::Unauthorized(if detail.is_empty() { "HTTP 401".into() } else { detail }),
+        StatusCode::FORBIDDEN if detail.starts_with("AuthenticationUnsuccessful") => {
+            XeroError::ConnectionGone
+        }
+        StatusCode::UNAUTHORIZED => XeroError::Unauthorized(if detail.is_empty() {
+            "HTTP 401".into()
+        } else {
+            detail
+        }),
         StatusCode::NOT_FOUND => XeroError::NotFound,
-        _ => XeroError::Rejected { code: format!("HTTP {}", status.as_u16()), description: (!detail.is_empty()).then_some(detail) },
+        _ => XeroError::Rejected {
+            code: format!("HTTP {}", status.as_u16()),
+            description: (!detail.is_empty()).then_some(detail),
+        },
     })
 }

@@ -1,0 +1,40 @@
+//! Opening a profile the way the CLI and the desktop app do: resolve its paths, load its
+//! configuration, connect to the OS keychain, open the engine on the system clock.
+
+use crate::clock::SystemClock;
+use crate::config::{Config, ProfilePaths};
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::vault::KeychainVault;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct Profile {
+    pub name: String,
+    pub paths: ProfilePaths,
+    pub config: Config,
+}
+
+impl Profile {
+    /// Resolves and loads `name`'s configuration (`config_override` wins over the environment).
+    pub fn load(name: &str, config_override: Option<&Path>) -> Result<Self, EngineError> {
+        let paths = ProfilePaths::resolve(name, config_override)?;
+        let config = Config::load(&paths.config_file)?;
+        Ok(Self {
+            name: name.to_owned(),
+            paths,
+            config,
+        })
+    }
+
+    /// The engine over the OS keychain and the system clock.
+    pub fn open_engine(&self) -> Result<Engine, EngineError> {
+        let vault = KeychainVault::platform(&self.config.keychain_service)?;
+        Engine::open(
+            self.config.clone(),
+            &self.paths.data_dir,
+            Arc::new(vault),
+            Arc::new(SystemClock),
+        )
+    }
+}

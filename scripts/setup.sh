@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything Tenantry needs on Debian/Ubuntu and builds it. Idempotent and quick when
+# nothing is missing: it only calls apt when a package is absent, and cargo builds incrementally.
+# Called first by scripts/run.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# System packages, grouped by why they are needed.
+APT_PACKAGES=(
+  # building Rust crates with C parts (SQLite is bundled; OpenSSL for HTTPS to Xero)
+  build-essential pkg-config libssl-dev curl file ca-certificates
+  # Tauri 2 desktop app (WebKitGTK 4.1 and friends)
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev wget
+  # the OS keychain: Secret Service via gnome-keyring on a D-Bus session bus, and secret-tool
+  gnome-keyring dbus dbus-x11 libsecret-tools
+  # headless desktop tests: virtual display, WebDriver for WebKit, screenshots
+  xvfb xauth x11-utils webkit2gtk-driver imagemagick
+  # deep links (tenantry://) registration
+  xdg-utils desktop-file-utils
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  say "Installing system packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Rust: the toolchain must already be installed (rustup); we only check for what we use.
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
+    exit 1
+  fi
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    say "Adding the Rust component $component"
+    rustup component add "$component"
+  fi
+done
+
+say "Building Tenantry"
+cargo build --workspace --locked

@@ -1,0 +1,239 @@
+//! Signing in: the flow end to end, what the listener accepts and refuses, and a reconnect that
+//! comes back as another Xero user.
+
+use crate::util::*;
+use tenantry_core::EngineError;
+use tenantry_core::login::{CallbackError, ListenError};
+use tenantry_core::model::LoginState;
+use tenantry_tests::fake_xero::SHARED_TENANT;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test]
+async fn sign_in_stores_the_login_and_names_the_organisations_this_consent_added() {
+    let it = instance().await;
+    let first = it.connect(ANN).await;
+    assert_eq!(
+        first.login.email, ANN,
+        "the login is identified from the verified id_token"
+    );
+    assert_eq!(first.login.name, "Ann Bookkeeper");
+    assert_eq!(first.login.state, LoginState::Connected);
+    assert_eq!(
+        first.organisations.len(),
+        3,
+        "Ann's three organisations are listed"
+    );
+    assert_eq!(first.added.len(), 3, "a first consent adds all of them");
+    assert!(
+        it.vault.load(&first.login.id).unwrap().is_some(),
+        "the token set is in the vault"
+    );
+
+    // A second consent that grants only one organisation: authEventId tells which.
+    let harbour = it.tenant("Harbour Cafe Ltd");
+    it.fake.with(|w| w.grant_only = Some(vec![harbour.clone()]));
+    let second = it.connect(ANN).await;
+    assert_eq!(
+        second
+            .added
+            .iter()
+            .map(|o| o.tenant_id.as_str())
+            .collect::<Vec<_>>(),
+        [harbour.as_str()],
+        "only the organisation this consent touched is reported as added"
+    );
+    assert_eq!(
+        second.organisations.len(),
+        3,
+        "the others are still reachable"
+    );
+    assert_eq!(
+        it.engine.logins().unwrap().len(),
+        1,
+        "signing in again as the same user updates the one login"
+    );
+    assert!(
+        second
+            .organisations
+            .iter()
+            .any(|o| o.tenant_id == SHARED_TENANT)
+    );
+}
+
+#[tokio::test]
+async fn a_reconnect_that_signs_in_as_someone_else_leaves_the_intended_login_untouched() {
+    let it = instance().await;
+    let ann = it.connect(ANN).await.login;
+    let memory = it.memory.as_ref().unwrap();
+    let ann_entry = memory.raw(&ann.id).expect("Ann's entry");
+    let ann_meta = it.engine.logins().unwrap();
+
+    let outcome = it
+        .connect_as(BEN, Some(ann.id.clone()))
+        .await
+        .expect("Ben's sign-in itself succeeds");
+    assert_eq!(
+        outcome.login.email, BEN,
+        "the browser was signed in to Xero as Ben"
+    );
+    assert_eq!(
+        outcome.expected_other.as_ref().map(|l| l.email.as_str()),
+        Some(ANN),
+        "the outcome says Ben signed in, not Ann"
+    );
+    assert_eq!(
+        memory.raw(&ann.id).as_deref(),
+        Some(ann_entry.as_str()),
+        "Ann's token set is byte-for-byte unchanged"
+    );
+    let ann_after = it
+        .engine
+        .logins()
+        .unwrap()
+        .into_iter()
+        .find(|l| l.id == ann.id)
+        .unwrap();
+    assert_eq!(
+        Some(&ann_after),
+        ann_meta.iter().find(|l| l.id == ann.id),
+        "Ann's metadata is unchanged too"
+    );
+    assert_eq!(
+        it.engine.logins().unwrap().len(),
+        2,
+        "Ben is stored as his own login"
+    );
+    let ben_tokens = it.vault.load(&outcome.login.id).unwrap().unwrap();
+    let ann_tokens = it.vault.load(&ann.id).unwrap().unwrap();
+    assert_ne!(
+        ben_tokens.refresh_token, ann_tokens.refresh_token,
+        "two logins, two token sets, never merged"
+    );
+}
+
+async fn http(port: u16, request: &[u8]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("listener is up");
+    stream.write_all(request).await.unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    answer
+}
+
+fn state_of(url: &url::Url) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+#[tokio::test]
+async fn the_listener_refuses_strays_and_accepts_exactly_one_callback() {
+    let it = instance().await;
+    let pending = it.engine.begin_login(None).await.unwrap();
+    let port = it.config.redirect_ports[0];
+    let state = state_of(pending.authorize_url());
+    let engine = it.engine.clone();
+    let done = tokio::spawn(async move {
+        engine
+            .complete_login(pending, CancellationToken::new())
+            .await
+    });
+
+    let post = http(
+        port,
+        b"POST /callback?code=x&state=y HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
+    assert!(
+        post.starts_with("HTTP/1.1 405"),
+        "only GET is accepted: {post}"
+    );
+    let forged = http(port, b"GET /callback?code=x&state=forged HTTP/1.1\r\n\r\n").await;
+    assert!(
+        forged.starts_with("HTTP/1.1 400"),
+        "a forged state is refused: {forged}"
+    );
+    let missing = http(port, b"GET /callback?code=x HTTP/1.1\r\n\r\n").await;
+    assert!(
+        missing.starts_with("HTTP/1.1 400"),
+        "a missing state is refused"
+    );
+    let other = http(port, b"GET /favicon.ico HTTP/1.1\r\n\r\n").await;
+    assert!(
+        other.starts_with("HTTP/1.1 404"),
+        "other paths are not found"
+    );
+    let huge = format!(
+        "GET /callback?state={state} HTTP/1.1\r\nX-Pad: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let big = http(port, huge.as_bytes()).await;
+    assert!(
+        big.starts_with("HTTP/1.1 431") || big.is_empty(),
+        "an oversized head is refused"
+    );
+    assert!(
+        !done.is_finished(),
+        "strays must not end the pending sign-in"
+    );
+
+    let denied = http(
+        port,
+        format!("GET /callback?error=access_denied&state={state} HTTP/1.1\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert!(
+        denied.starts_with("HTTP/1.1 400") && denied.contains("not granted"),
+        "the browser is told what happened: {denied}"
+    );
+    match done.await.unwrap() {
+        Err(EngineError::Listen(ListenError::Callback(CallbackError::Denied {
+            error, ..
+        }))) => assert_eq!(error, "access_denied"),
+        other => panic!("declining in the browser must end the sign-in as denied, got {other:?}"),
+    }
+    let again = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
+    assert!(
+        again.is_err(),
+        "after its one callback the listener is closed, so replays are refused by the kernel"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_and_busy_ports_are_clear_errors() {
+    let it = instance().await;
+    let pending = it.engine.begin_login(None).await.unwrap();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let err = it
+        .engine
+        .complete_login(pending, cancel)
+        .await
+        .expect_err("cancelled");
+    assert_eq!(
+        err.code(),
+        "cancelled",
+        "Cancel in the UI or Ctrl-C ends the wait cleanly"
+    );
+
+    let _held: Vec<_> = it
+        .config
+        .redirect_ports
+        .iter()
+        .map(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).unwrap())
+        .collect();
+    let err = it
+        .engine
+        .begin_login(None)
+        .await
+        .err()
+        .expect("all ports taken");
+    assert!(
+        err.to_string().contains("none of the redirect ports"),
+        "the message says what to do: {err}"
+    );
+}

@@ -1,0 +1,246 @@
+//! Helpers that make each test a few lines: an isolated instance (fake Xero + data directory +
+//! vault + engine), signing in through the scripted browser, moving both clocks together.
+
+use chrono::Duration;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use tenantry_core::clock::OffsetClock;
+use tenantry_core::config::Config;
+use tenantry_core::model::LoginId;
+use tenantry_core::vault::{KeychainVault, MemoryVault, TokenVault};
+use tenantry_core::{Engine, LoginOutcome};
+use tenantry_tests::browser;
+use tenantry_tests::fake_xero::{FakeXero, Options};
+use tokio_util::sync::CancellationToken;
+
+pub const CLIENT_ID: &str = "TENANTRYTESTCLIENT0000000000000A";
+pub const ANN: &str = "ann@example.com";
+pub const BEN: &str = "ben@example.com";
+pub const CARA: &str = "cara@example.com";
+
+/// Every test's logs go to one file at TRACE level, so the secrets test can scan them.
+pub fn log_file() -> &'static Path {
+    static LOG: OnceLock<PathBuf> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("tenantry-e2e-{}.log", std::process::id()));
+        let file = std::fs::File::create(&path).expect("create the test log");
+        let writer = Mutex::new(file);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("trace,h2=debug,hyper=trace,reqwest=trace")
+            .with_ansi(false)
+            .with_writer(move || {
+                SharedWriter(
+                    writer
+                        .lock()
+                        .expect("log lock")
+                        .try_clone()
+                        .expect("clone log file"),
+                )
+            })
+            .try_init();
+        path
+    })
+}
+
+struct SharedWriter(std::fs::File);
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Three loopback ports free right now, for one instance's redirect URIs.
+pub fn free_ports() -> Vec<u16> {
+    let listeners: Vec<_> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect()
+}
+
+pub enum VaultKind {
+    Memory,
+    /// The real OS keychain under a fresh service name (removed again on drop).
+    Keychain,
+}
+
+pub struct Instance {
+    pub fake: FakeXero,
+    pub dir: tempfile::TempDir,
+    pub clock: OffsetClock,
+    pub vault: Arc<dyn TokenVault>,
+    pub memory: Option<Arc<MemoryVault>>,
+    pub config: Config,
+    pub engine: Engine,
+}
+
+pub async fn instance() -> Instance {
+    instance_with(Options::default(), VaultKind::Memory).await
+}
+
+pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
+    log_file();
+    let fake = FakeXero::start(Options {
+        client_id: Some(CLIENT_ID.into()),
+        ..options
+    })
+    .await
+    .expect("start the fake Xero");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = format!("tenantry-test-{}", uuid::Uuid::new_v4().simple());
+    let config = Config {
+        client_id: CLIENT_ID.into(),
+        redirect_ports: free_ports(),
+        keychain_service: service.clone(),
+        xero: fake.endpoints(),
+        ..Config::default()
+    };
+    let (vault, memory): (Arc<dyn TokenVault>, _) = match vault {
+        VaultKind::Memory => {
+            let memory = Arc::new(MemoryVault::new());
+            (memory.clone(), Some(memory))
+        }
+        VaultKind::Keychain => (
+            Arc::new(KeychainVault::platform(&service).expect("the Secret Service is reachable")),
+            None,
+        ),
+    };
+    let clock = OffsetClock::new();
+    let engine = Engine::open(
+        config.clone(),
+        dir.path(),
+        vault.clone(),
+        Arc::new(clock.clone()),
+    )
+    .expect("open the engine");
+    Instance {
+        fake,
+        dir,
+        clock,
+        vault,
+        memory,
+        config,
+        engine,
+    }
+}
+
+impl Instance {
+    /// A fresh engine on the same data directory, vault and clock: what a restart sees.
+    pub fn restart(&self) -> Engine {
+        Engine::open(
+            self.config.clone(),
+            self.dir.path(),
+            self.vault.clone(),
+            Arc::new(self.clock.clone()),
+        )
+        .expect("reopen")
+    }
+
+    /// Moves the fake Xero's clock and the engine's clock forward together.
+    pub fn advance(&self, by: Duration) {
+        self.fake.advance(by);
+        self.clock.advance(by);
+    }
+
+    /// Signs `user` in through the scripted browser.
+    pub async fn connect(&self, user: &str) -> LoginOutcome {
+        self.connect_as(user, None).await.expect("sign-in succeeds")
+    }
+
+    pub async fn connect_as(
+        &self,
+        user: &str,
+        reconnect: Option<LoginId>,
+    ) -> Result<LoginOutcome, tenantry_core::EngineError> {
+        self.fake.approve_as(Some(user));
+        let pending = self.engine.begin_login(reconnect).await?;
+        let url = pending.authorize_url().clone();
+        let browser = tokio::spawn(async move { browser::approve(&url).await });
+        let outcome = self
+            .engine
+            .complete_login(pending, CancellationToken::new())
+            .await;
+        let visit = browser
+            .await
+            .expect("browser task")
+            .expect("the browser reaches the callback");
+        assert_eq!(
+            visit.status,
+            if outcome.is_ok() { 200 } else { 400 },
+            "the browser is told how the sign-in went"
+        );
+        outcome
+    }
+
+    pub fn tenant(&self, name: &str) -> String {
+        self.fake.with(|w| {
+            w.tenants()
+                .iter()
+                .find(|t| t.name == name)
+                .expect("seeded tenant")
+                .id
+                .clone()
+        })
+    }
+
+    /// Writes this instance's configuration where a CLI process can read it.
+    pub fn write_config(&self) -> PathBuf {
+        let path = self.dir.path().join("config.toml");
+        self.config.save(&path).expect("save config");
+        path
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // Leave no test entries in a real keychain.
+        if self.memory.is_none()
+            && let Ok(logins) = self.engine.logins()
+        {
+            for login in logins {
+                let _ = self.vault.delete(&login.id);
+            }
+        }
+    }
+}
+
+/// Whether a Secret Service is reachable. `scripts/test.sh` always starts one and sets
+/// TENANTRY_REQUIRE_KEYRING=1, so there a missing keychain fails instead of skipping.
+pub fn keyring_available(test: &str) -> bool {
+    let probe = KeychainVault::platform("tenantry-probe")
+        .and_then(|v| v.load(&LoginId::new("probe").unwrap()));
+    match probe {
+        Ok(_) => true,
+        Err(e) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {
+            panic!("{test}: the keychain is required but unusable: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED {test}: no Secret Service ({e}); run ./scripts/test.sh to get one");
+            false
+        }
+    }
+}
+
+/// The `tenantry` binary built alongside this test (cargo builds every workspace binary for
+/// `cargo test --workspace`).
+pub fn tenantry_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    let bin = dir.join(if cfg!(windows) {
+        "tenantry.exe"
+    } else {
+        "tenantry"
+    });
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p tenantry-cli` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}

@@ -269,7 +269,20 @@ impl Engine {
         tenants.dedup_by(|a, b| a.tenant_id == b.tenant_id);
         match tenants.as_slice() {
             [one] => Ok(one.tenant_id.clone()),
-            [] => Err(EngineError::UnknownOrganisation(selector.into())),
+            [] => {
+                let wanted = selector.to_lowercase();
+                let mut suggestions: Vec<String> = orgs
+                    .iter()
+                    .filter(|o| o.name.to_lowercase().contains(&wanted))
+                    .map(|o| o.name.clone())
+                    .collect();
+                suggestions.dedup();
+                suggestions.truncate(5);
+                Err(EngineError::UnknownOrganisation {
+                    selector: selector.into(),
+                    suggestions,
+                })
+            }
             many => Err(EngineError::Ambiguous {
                 selector: selector.into(),
                 candidates: many
@@ -300,7 +313,7 @@ impl Engine {
                 }
             }
         }
-        Err(first_error.unwrap_or_else(|| EngineError::UnknownOrganisation(tenant_id.into())))
+        Err(first_error.unwrap_or_else(|| EngineError::unknown_organisation(tenant_id)))
     }
 
     /// Refreshes one login now, whatever its access token's age ("Refresh now").
@@ -472,7 +485,7 @@ impl Engine {
             .organisations_of(login)?
             .into_iter()
             .find(|o| o.tenant_id.eq_ignore_ascii_case(tenant_id))
-            .ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))?;
+            .ok_or_else(|| EngineError::unknown_organisation(tenant_id))?;
         let tokens = self.inner.token_for_login(login).await?;
         match self
             .inner
@@ -585,7 +598,7 @@ impl Inner {
         // Another process (a CLI run, the desktop app) may have connected it since we loaded.
         self.reload_directory()?;
         lookup(&self.directory.read().expect("directory lock"))
-            .ok_or_else(|| EngineError::UnknownOrganisation(tenant_id.into()))
+            .ok_or_else(|| EngineError::unknown_organisation(tenant_id))
     }
 
     async fn token_for_login(

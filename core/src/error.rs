@@ -13,9 +13,13 @@ use crate::xero::XeroError;
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(
-        "no connected login reaches an organisation matching `{0}`; run `tenantry orgs` to list them"
+        "no connected login reaches an organisation named `{selector}`{}; run `tenantry orgs` to list them",
+        did_you_mean(suggestions)
     )]
-    UnknownOrganisation(String),
+    UnknownOrganisation {
+        selector: String,
+        suggestions: Vec<String>,
+    },
     #[error("no login matches `{0}`; run `tenantry status` to list them")]
     UnknownLogin(String),
     #[error("`{selector}` matches several: {}; be more specific", candidates.join(", "))]
@@ -52,11 +56,33 @@ pub enum EngineError {
     IdentityMismatch,
 }
 
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!(" (did you mean \"{one}\"?)"),
+        many => format!(
+            " (did you mean one of: {}?)",
+            many.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 impl EngineError {
+    /// An unknown organisation with no suggestions (the caller passed a tenant id).
+    pub fn unknown_organisation(selector: &str) -> Self {
+        Self::UnknownOrganisation {
+            selector: selector.into(),
+            suggestions: Vec::new(),
+        }
+    }
+
     /// A stable, machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::UnknownOrganisation(_) => "unknown_organisation",
+            Self::UnknownOrganisation { .. } => "unknown_organisation",
             Self::UnknownLogin(_) => "unknown_login",
             Self::Ambiguous { .. } => "ambiguous",
             Self::NeedsReconnect { .. } | Self::Xero(XeroError::NeedsReconnect) => {

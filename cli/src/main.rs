@@ -1,18 +1,28 @@
 //! `tenantry`: Xero access tokens for scripts, and the state of every login, from the command
 //! line. A thin layer over tenantry-core: parse the arguments, call the engine, print, and map
-//! errors to documented exit statuses.
+//! the outcome to a documented exit status (docs/CLI.md).
 
-use clap::{Parser, Subcommand};
+mod browser;
+mod commands;
+mod config_cmd;
+mod demo;
+mod doctor;
+mod render;
+
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tenantry_core::profile::Profile;
-use tenantry_core::{Engine, EngineError};
+use tenantry_core::EngineError;
 
-/// Keeps Xero logins connected and hands out valid access tokens.
+/// Keeps Xero logins connected and hands out valid access tokens to scripts and tools.
+///
+/// A login is one Xero user; it reaches one or more organisations. Tokens live in the OS
+/// keychain; Tenantry refreshes them when needed, once, even when many programs ask at the
+/// same moment. Start with `tenantry demo` (no Xero app needed) or `tenantry connect`.
 #[derive(Parser)]
-#[command(name = "tenantry", version, about)]
-struct Cli {
-    /// Profile to use (each has its own configuration, data and keychain entries).
+#[command(name = "tenantry", version, about, long_about)]
+pub struct Cli {
+    /// Profile to use: each has its own configuration, data and keychain entries.
     #[arg(
         long,
         global = true,
@@ -20,16 +30,36 @@ struct Cli {
         env = "TENANTRY_PROFILE"
     )]
     profile: String,
-    /// Configuration file to use instead of the profile's (also: TENANTRY_CONFIG).
-    #[arg(long, global = true)]
+    /// Configuration file to use instead of the profile's (also TENANTRY_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
-    /// Print a valid access token for an organisation (by name or tenant id), refreshing if needed.
+pub enum Command {
+    /// Sign a Xero login in through your browser and list the organisations it reaches.
+    Connect {
+        /// The login you mean to reconnect (email, Xero user id or a unique prefix).
+        #[arg(long, value_name = "LOGIN")]
+        reconnect: Option<String>,
+        /// Print the sign-in address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every organisation across all logins (optionally only those whose name or id contains FILTER).
+    Orgs {
+        filter: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a valid access token for an organisation, refreshing it if needed.
     Token {
         /// Organisation name (case-insensitive, unique) or tenant id.
         org: String,
@@ -40,26 +70,141 @@ enum Command {
         #[arg(long)]
         env: bool,
     },
+    /// Run a command with XERO_ACCESS_TOKEN and XERO_TENANT_ID set; its exit status is passed on.
+    Exec {
+        /// Organisation name or tenant id.
+        org: String,
+        /// The command and its arguments (after `--`).
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Refresh a login's tokens now (or every login with --all).
+    Refresh {
+        /// Email, Xero user id or unique prefix.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        login: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Refresh logins whose refresh token is older than the threshold. Quiet when all is well;
+    /// for cron and timers. Exit status 3 if a login needs a human.
+    Keepalive {
+        /// Threshold in days (default: `keepalive_days` from the configuration, 45).
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u32>,
+    },
+    /// Disconnect one organisation from a login at Xero.
+    Disconnect {
+        /// Organisation name or tenant id.
+        org: String,
+        /// The login to disconnect it from, when two logins reach it.
+        #[arg(long, value_name = "LOGIN")]
+        login: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Remove a login: revoke it at Xero (dropping all its connections) and forget it here.
+    Remove {
+        /// Email, Xero user id or unique prefix.
+        login: String,
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// The event log: connections, refreshes, failures, organisations added and removed.
+    Log {
+        #[arg(long, value_name = "LOGIN")]
+        login: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// How many events, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Check the set-up, each problem with its fix.
+    Doctor,
+    /// Show or change the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Run the built-in fake Xero with a `demo` profile, to try every command without a Xero app.
+    Demo {
+        /// Port for the fake Xero on 127.0.0.1.
+        #[arg(long, default_value_t = 53700)]
+        port: u16,
+        /// Sign in automatically as this test user instead of showing the fake's login page.
+        #[arg(long, value_name = "EMAIL")]
+        auto_approve: Option<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
 }
 
-/// Exit statuses (documented in docs/CLI.md).
-mod exit {
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the configuration in effect.
+    Show,
+    /// Print the configuration file's path.
+    Path,
+    /// Set one key (e.g. `client_id ABC`, `redirect_ports 53682,53683`, `xero.api_url https://…`).
+    Set { key: String, value: String },
+}
+
+/// Exit statuses (documented in docs/CLI.md and the README).
+pub mod exit {
+    pub const OK: u8 = 0;
     pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
     pub const NEEDS_HUMAN: u8 = 3;
     pub const NOT_FOUND: u8 = 4;
     pub const UNREACHABLE: u8 = 5;
     pub const CONFIG: u8 = 6;
     pub const KEYCHAIN: u8 = 7;
+    pub const CANCELLED: u8 = 130;
 }
 
-fn exit_status(e: &EngineError) -> u8 {
-    match e.code() {
-        "needs_reconnect" => exit::NEEDS_HUMAN,
-        "unknown_organisation" | "unknown_login" | "ambiguous" => exit::NOT_FOUND,
-        "unreachable" | "rate_limited" => exit::UNREACHABLE,
-        "config" => exit::CONFIG,
-        "keychain" => exit::KEYCHAIN,
-        _ => exit::FAILURE,
+/// A failure: one sentence saying what went wrong and what to do next, and its exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub status: u8,
+}
+
+impl Failure {
+    pub fn new(status: u8, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            status,
+        }
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        let status = match e.code() {
+            "needs_reconnect" => exit::NEEDS_HUMAN,
+            "unknown_organisation" | "unknown_login" | "ambiguous" => exit::NOT_FOUND,
+            "unreachable" | "rate_limited" => exit::UNREACHABLE,
+            "config" => exit::CONFIG,
+            "keychain" => exit::KEYCHAIN,
+            "cancelled" => exit::CANCELLED,
+            _ => exit::FAILURE,
+        };
+        let hint = match &e {
+            EngineError::NeedsReconnect { login, .. } => {
+                format!(" Run: tenantry connect --reconnect {login}")
+            }
+            EngineError::NoClientId => {
+                " Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`)."
+                    .into()
+            }
+            _ => String::new(),
+        };
+        Self {
+            message: format!("{e}.{hint}").replace("..", "."),
+            status,
+        }
     }
 }
 
@@ -72,45 +217,24 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Command::Completions { shell } = &cli.command {
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "tenantry",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tenantry: {e}");
-            ExitCode::from(exit_status(&e))
+    match runtime.block_on(commands::run(cli)) {
+        Ok(status) => ExitCode::from(status),
+        Err(failure) => {
+            eprintln!("tenantry: {}", failure.message);
+            ExitCode::from(failure.status)
         }
     }
-}
-
-async fn run(cli: Cli) -> Result<(), EngineError> {
-    let profile = Profile::load(&cli.profile, cli.config.as_deref())?;
-    let engine: Engine = profile.open_engine()?;
-    match cli.command {
-        Command::Token { org, json, env } => {
-            let tenant = engine.resolve_organisation(&org)?;
-            let grant = engine.access_token_for(&tenant).await?;
-            if json {
-                let login = engine
-                    .logins()?
-                    .into_iter()
-                    .find(|l| l.id == grant.login_id);
-                let value = serde_json::json!({
-                    "access_token": grant.access_token.expose(),
-                    "tenant_id": grant.tenant_id,
-                    "expires_at": grant.expires_at.to_rfc3339(),
-                    "login": { "id": grant.login_id.as_str(), "email": login.map(|l| l.email) },
-                });
-                println!("{value}");
-            } else if env {
-                println!("export XERO_ACCESS_TOKEN='{}'", grant.access_token.expose());
-                println!("export XERO_TENANT_ID='{}'", grant.tenant_id);
-            } else {
-                println!("{}", grant.access_token.expose());
-            }
-        }
-    }
-    Ok(())
 }

@@ -11,9 +11,11 @@
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
+//! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
 
 mod util;
 
+mod cli;
 mod client;
 mod id_token;
 mod keepalive;

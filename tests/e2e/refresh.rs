@@ -34,9 +34,13 @@ async fn sixty_four_concurrent_callers_on_an_expired_login_cause_one_refresh() {
 
 #[tokio::test]
 async fn eight_processes_on_an_expired_login_cause_one_refresh() {
-    if !keyring_available("eight_processes_on_an_expired_login_cause_one_refresh") {
-        return;
+    if keyring_available("eight_processes_on_an_expired_login_cause_one_refresh") {
+        processes_share_one_refresh(8).await;
     }
+}
+
+/// `n` `tenantry token` processes on an expired login, sharing a real keychain and data directory.
+pub async fn processes_share_one_refresh(n: usize) {
     let options = Options {
         access_lifetime: Duration::seconds(2),
         ..Options::default()
@@ -45,15 +49,9 @@ async fn eight_processes_on_an_expired_login_cause_one_refresh() {
     it.connect(ANN).await;
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await; // the 2 s token expires
     it.fake.set_access_lifetime(Duration::minutes(30)); // the refreshed one lasts
-    let config = it.write_config();
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            tokio::process::Command::new(tenantry_bin())
-                .args(["token", "harbour cafe ltd"])
-                .env("TENANTRY_CONFIG", &config)
-                .env("TENANTRY_DATA_DIR", it.dir.path())
-                .output()
-        })
+    let cli = Tenantry::for_instance(&it);
+    let children: Vec<_> = (0..n)
+        .map(|_| cli.command(&["token", "harbour cafe ltd"]).output())
         .collect();
     let mut tokens = std::collections::HashSet::new();
     for child in children {
@@ -68,12 +66,12 @@ async fn eight_processes_on_an_expired_login_cause_one_refresh() {
     assert_eq!(
         it.fake.refresh_calls(ANN),
         1,
-        "the file lock makes 8 processes share one refresh"
+        "the file lock makes {n} processes share one refresh"
     );
     assert_eq!(
         tokens.len(),
         1,
-        "all 8 print the same token: the others read it from the keychain"
+        "all {n} print the same token: the others read it from the keychain"
     );
 }
 

@@ -244,3 +244,56 @@ pub fn tenantry_bin() -> PathBuf {
     );
     bin
 }
+
+/// Runs `tenantry` against an instance: its configuration, data directory and keychain, with
+/// `$BROWSER` set to a command that follows the fake's redirect like a browser would.
+pub struct Tenantry {
+    pub config: PathBuf,
+    pub data: PathBuf,
+}
+
+/// What one `tenantry` run printed.
+pub struct Ran {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Tenantry {
+    pub fn for_instance(it: &Instance) -> Self {
+        Self {
+            config: it.write_config(),
+            data: it.dir.path().to_path_buf(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(tenantry_bin());
+        cmd.args(args)
+            .env("TENANTRY_CONFIG", &self.config)
+            .env("TENANTRY_DATA_DIR", &self.data)
+            .env("BROWSER", "curl -fsSL --max-time 20 -o /dev/null")
+            .env_remove("TENANTRY_PROFILE")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Ran {
+        let out = self.command(args).output().await.expect("run tenantry");
+        Ran {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}

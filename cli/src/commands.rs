@@ -1,0 +1,424 @@
+//! One function per command: call the engine, print, return the exit status.
+
+use crate::render;
+use crate::{Cli, Command, Failure, exit};
+use chrono::Duration;
+use std::io::{IsTerminal, Write};
+use tenantry_core::model::{Login, LoginState};
+use tenantry_core::profile::Profile;
+use tenantry_core::{Engine, KeepAliveOutcome};
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
+    // Commands that must work without a usable engine (no keychain, no client id, a bad file).
+    match cli.command {
+        Command::Doctor => return crate::doctor::run(&cli.profile, cli.config.as_deref()).await,
+        Command::Demo { port, auto_approve } => {
+            return crate::demo::run(&cli.profile, cli.config.as_deref(), port, auto_approve).await;
+        }
+        Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+        _ => {}
+    }
+    let profile = Profile::load(&cli.profile, cli.config.as_deref())?;
+    if let Command::Config { action } = cli.command {
+        return crate::config_cmd::run(&profile, action);
+    }
+    let engine = profile.open_engine()?;
+    // Finish any refresh a crashed run left behind, while Xero's 30-minute grace lasts.
+    for (login, result) in engine.recover().await {
+        if let Err(e) = result {
+            eprintln!("tenantry: recovering an interrupted refresh of {login}: {e}");
+        }
+    }
+    match cli.command {
+        Command::Connect {
+            reconnect,
+            no_browser,
+        } => connect(&engine, reconnect, no_browser).await,
+        Command::Status { json } => status(&engine, json),
+        Command::Orgs { filter, json } => orgs(&engine, filter.as_deref(), json),
+        Command::Token { org, json, env } => token(&engine, &org, json, env).await,
+        Command::Exec { org, command } => exec(&engine, &org, &command).await,
+        Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
+        Command::Keepalive { older_than } => keepalive(&engine, older_than).await,
+        Command::Disconnect { org, login, yes } => {
+            disconnect(&engine, &org, login.as_deref(), yes).await
+        }
+        Command::Remove { login, yes } => remove(&engine, &login, yes).await,
+        Command::Log { login, json, limit } => log(&engine, login.as_deref(), json, limit),
+        Command::Config { .. }
+        | Command::Doctor
+        | Command::Demo { .. }
+        | Command::Completions { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn connect(
+    engine: &Engine,
+    reconnect: Option<String>,
+    no_browser: bool,
+) -> Result<u8, Failure> {
+    let expected = reconnect
+        .map(|sel| engine.resolve_login(&sel))
+        .transpose()?;
+    let pending = engine
+        .begin_login(expected.as_ref().map(|l| l.id.clone()))
+        .await?;
+    let url = pending.authorize_url().to_string();
+    eprintln!("Sign in to Xero and approve access at:\n\n  {url}\n");
+    if let Some(login) = &expected {
+        eprintln!(
+            "Sign in as {} (if your browser is signed in to Xero as someone else, sign out of Xero first).",
+            login.email
+        );
+    }
+    if !no_browser && let Err(e) = crate::browser::open(&url) {
+        eprintln!("Could not open a browser ({e}); open the address above yourself.");
+    }
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let spinner =
+        render::Spinner::start("Waiting for you to approve in your browser (Ctrl-C cancels)");
+    let outcome = engine.complete_login(pending, cancel).await;
+    spinner.stop();
+    let outcome = outcome?;
+    let login = &outcome.login;
+    println!("Connected {} <{}>.", login.name, login.email);
+    if outcome.added.is_empty() {
+        println!(
+            "This consent added no new organisations; {} reachable in all.",
+            outcome.organisations.len()
+        );
+    } else {
+        println!("This consent added:");
+        for org in &outcome.added {
+            println!("  {}  ({})", org.name, org.tenant_id);
+        }
+    }
+    if let Some(err) = &outcome.organisations_error {
+        eprintln!(
+            "tenantry: the login is saved, but its organisations could not be listed: {err}. Run: tenantry refresh {}",
+            login.email
+        );
+    }
+    if let Some(intended) = &outcome.expected_other {
+        eprintln!(
+            "tenantry: signed in as {}, not {}: the browser was still signed in to Xero as {}. {} is unchanged. \
+             To reconnect {}, sign out of Xero in the browser (https://go.xero.com/logout) and run: tenantry connect --reconnect {}",
+            login.email,
+            intended.email,
+            login.email,
+            intended.email,
+            intended.email,
+            intended.email
+        );
+        return Ok(exit::NEEDS_HUMAN);
+    }
+    Ok(exit::OK)
+}
+
+fn status(engine: &Engine, json: bool) -> Result<u8, Failure> {
+    let logins = engine.logins()?;
+    let orgs = engine.organisations()?;
+    let now = chrono::Utc::now();
+    let rows: Vec<render::LoginStatus> = logins
+        .iter()
+        .map(|l| render::LoginStatus::new(l, &orgs, now))
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render::StatusJson::new(&rows)).expect("serialisable")
+        );
+    } else if rows.is_empty() {
+        println!("No logins yet. Run: tenantry connect");
+    } else {
+        render::print_status(&rows);
+    }
+    Ok(status_exit(&logins))
+}
+
+fn status_exit(logins: &[Login]) -> u8 {
+    if logins.iter().any(|l| l.state == LoginState::NeedsReconnect) {
+        exit::NEEDS_HUMAN
+    } else if logins.iter().any(|l| l.state == LoginState::Error) {
+        exit::UNREACHABLE
+    } else {
+        exit::OK
+    }
+}
+
+fn orgs(engine: &Engine, filter: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let logins = engine.logins()?;
+    let mut list = render::group_organisations(&engine.organisations()?, &logins);
+    if let Some(f) = filter {
+        let f = f.to_lowercase();
+        list.retain(|o| o.name.to_lowercase().contains(&f) || o.tenant_id.contains(&f));
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).expect("serialisable")
+        );
+    } else if list.is_empty() {
+        println!(
+            "{}",
+            if filter.is_some() {
+                "No organisation matches."
+            } else {
+                "No organisations yet. Run: tenantry connect"
+            }
+        );
+    } else {
+        render::print_orgs(&list);
+    }
+    Ok(exit::OK)
+}
+
+async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, Failure> {
+    let tenant = engine.resolve_organisation(org)?;
+    let grant = engine.access_token_for(&tenant).await?;
+    if json {
+        let login = engine
+            .logins()?
+            .into_iter()
+            .find(|l| l.id == grant.login_id);
+        let value = serde_json::json!({
+            "access_token": grant.access_token.expose(),
+            "tenant_id": grant.tenant_id,
+            "expires_at": grant.expires_at.to_rfc3339(),
+            "login": { "id": grant.login_id.as_str(), "email": login.map(|l| l.email) },
+        });
+        println!("{value}");
+    } else if env {
+        println!("export XERO_ACCESS_TOKEN='{}'", grant.access_token.expose());
+        println!("export XERO_TENANT_ID='{}'", grant.tenant_id);
+    } else {
+        println!("{}", grant.access_token.expose());
+    }
+    Ok(exit::OK)
+}
+
+async fn exec(engine: &Engine, org: &str, command: &[String]) -> Result<u8, Failure> {
+    let tenant = engine.resolve_organisation(org)?;
+    let grant = engine.access_token_for(&tenant).await?;
+    let (program, args) = command.split_first().expect("clap requires a command");
+    let status = tokio::process::Command::new(program)
+        .args(args)
+        .env("XERO_ACCESS_TOKEN", grant.access_token.expose())
+        .env("XERO_TENANT_ID", &grant.tenant_id)
+        .status()
+        .await
+        .map_err(|e| {
+            Failure::new(
+                exit::FAILURE,
+                format!("cannot run `{program}`: {e}. Check the command name and your PATH."),
+            )
+        })?;
+    // Pass the child's status on; a child killed by a signal is 128 + signal, as shells do.
+    #[cfg(unix)]
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        return Ok(128u8.saturating_add(signal as u8));
+    }
+    Ok(status
+        .code()
+        .map_or(exit::FAILURE, |c| c.clamp(0, 255) as u8))
+}
+
+async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, Failure> {
+    let targets = if all {
+        engine.logins()?
+    } else {
+        vec![engine.resolve_login(login.expect("clap requires LOGIN or --all"))?]
+    };
+    if targets.is_empty() {
+        println!("No logins yet. Run: tenantry connect");
+        return Ok(exit::OK);
+    }
+    let spinner = render::Spinner::start("Refreshing");
+    let mut worst = exit::OK;
+    let mut lines = Vec::new();
+    for login in targets {
+        match engine.refresh_login(&login.id).await {
+            Ok(after) => lines.push(format!(
+                "{}: refreshed; access token valid until {}, refresh deadline {}",
+                after.email,
+                render::local_time(after.access_expires_at),
+                after.refresh_deadline().format("%Y-%m-%d")
+            )),
+            Err(e) => {
+                let failure = Failure::from(e);
+                worst = worst.max(failure.status);
+                lines.push(format!("{}: {}", login.email, failure.message));
+            }
+        }
+    }
+    spinner.stop();
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(worst)
+}
+
+async fn keepalive(engine: &Engine, older_than: Option<u32>) -> Result<u8, Failure> {
+    let days = older_than.unwrap_or(engine.config().keepalive_days);
+    if !(1..=59).contains(&days) {
+        return Err(Failure::new(
+            exit::USAGE,
+            "--older-than must be 1 to 59 days: Xero drops a refresh token unused for 60 days.",
+        ));
+    }
+    let reports = engine.keepalive(Duration::days(days.into())).await?;
+    let mut worst = exit::OK;
+    for report in reports {
+        match report.outcome {
+            // Quiet when all is well: cron mails any output.
+            KeepAliveOutcome::Refreshed { .. } | KeepAliveOutcome::NotDue { .. } => {}
+            KeepAliveOutcome::NeedsReconnect { reason } => {
+                worst = worst.max(exit::NEEDS_HUMAN);
+                println!(
+                    "{}: needs reconnecting ({reason}). Run: tenantry connect --reconnect {}",
+                    report.login.email, report.login.email
+                );
+            }
+            KeepAliveOutcome::Failed { message, .. } => {
+                if worst != exit::NEEDS_HUMAN {
+                    worst = exit::UNREACHABLE;
+                }
+                println!(
+                    "{}: keep-alive failed ({message}); it will be tried again on the next run",
+                    report.login.email
+                );
+            }
+        }
+    }
+    Ok(worst)
+}
+
+fn confirm(question: &str, yes: bool) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "refusing to ask for confirmation without a terminal; add --yes to confirm.",
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        Err(Failure::new(exit::CANCELLED, "nothing was changed."))
+    }
+}
+
+async fn disconnect(
+    engine: &Engine,
+    org: &str,
+    login: Option<&str>,
+    yes: bool,
+) -> Result<u8, Failure> {
+    let tenant = engine.resolve_organisation(org)?;
+    let reaching: Vec<_> = engine
+        .organisations()?
+        .into_iter()
+        .filter(|o| o.tenant_id == tenant)
+        .collect();
+    let chosen = match login {
+        Some(sel) => {
+            let login = engine.resolve_login(sel)?;
+            reaching
+                .into_iter()
+                .find(|o| o.login_id == login.id)
+                .ok_or_else(|| {
+                    Failure::new(
+                        exit::NOT_FOUND,
+                        format!(
+                            "{} does not reach that organisation. Run: tenantry orgs",
+                            login.email
+                        ),
+                    )
+                })?
+        }
+        None if reaching.len() == 1 => reaching.into_iter().next().expect("one"),
+        None => {
+            let logins = engine.logins()?;
+            let emails: Vec<_> = reaching
+                .iter()
+                .filter_map(|o| logins.iter().find(|l| l.id == o.login_id))
+                .map(|l| l.email.clone())
+                .collect();
+            return Err(Failure::new(
+                exit::NOT_FOUND,
+                format!(
+                    "that organisation is reached through {}; choose one with --login.",
+                    emails.join(" and ")
+                ),
+            ));
+        }
+    };
+    let login = engine
+        .logins()?
+        .into_iter()
+        .find(|l| l.id == chosen.login_id)
+        .expect("organisation's login exists");
+    confirm(
+        &format!("Disconnect {} from {} at Xero?", chosen.name, login.email),
+        yes,
+    )?;
+    let org = engine.disconnect(&login.id, &chosen.tenant_id).await?;
+    println!("Disconnected {} from {}.", org.name, login.email);
+    Ok(exit::OK)
+}
+
+async fn remove(engine: &Engine, selector: &str, yes: bool) -> Result<u8, Failure> {
+    let login = engine.resolve_login(selector)?;
+    confirm(
+        &format!(
+            "Remove {}? This revokes it at Xero, which disconnects all of its organisations.",
+            login.email
+        ),
+        yes,
+    )?;
+    engine.remove_login(&login.id).await?;
+    println!(
+        "Removed {}: revoked at Xero, keychain entry and metadata deleted.",
+        login.email
+    );
+    Ok(exit::OK)
+}
+
+fn log(engine: &Engine, login: Option<&str>, json: bool, limit: usize) -> Result<u8, Failure> {
+    let logins = engine.logins()?;
+    let filter = match login {
+        Some(sel) => Some(engine.resolve_login(sel).map(|l| l.id).or_else(|e| {
+            // A removed login is no longer listed, but its events are: accept its exact id.
+            tenantry_core::model::LoginId::new(sel).map_err(|_| Failure::from(e))
+        })?),
+        None => None,
+    };
+    let events = engine.events(filter.as_ref(), limit)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render::events_json(&events, &logins))
+                .expect("serialisable")
+        );
+    } else if events.is_empty() {
+        println!("No events yet.");
+    } else {
+        render::print_events(&events, &logins);
+    }
+    Ok(exit::OK)
+}

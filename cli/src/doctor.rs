@@ -1,0 +1,143 @@
+//! `tenantry doctor`: checks the set-up, each problem with the command or step that fixes it.
+
+use crate::{Failure, exit};
+use std::path::Path;
+use tenantry_core::config::{Config, ProfilePaths};
+use tenantry_core::model::LoginId;
+use tenantry_core::vault::{KeychainVault, TokenVault};
+
+struct Report {
+    failures: usize,
+}
+
+impl Report {
+    fn pass(&self, what: &str) {
+        println!("✓ {what}");
+    }
+
+    fn fail(&mut self, what: &str, fix: &str) {
+        self.failures += 1;
+        println!("✗ {what}\n    fix: {fix}");
+    }
+}
+
+pub async fn run(profile_name: &str, config_override: Option<&Path>) -> Result<u8, Failure> {
+    let mut report = Report { failures: 0 };
+    let paths = ProfilePaths::resolve(profile_name, config_override)
+        .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let config = match Config::load(&paths.config_file) {
+        Ok(config) => {
+            if paths.config_file.exists() {
+                report.pass(&format!(
+                    "configuration {} is valid",
+                    paths.config_file.display()
+                ));
+            } else {
+                report.pass(&format!(
+                    "no configuration file yet at {}; defaults in effect",
+                    paths.config_file.display()
+                ));
+            }
+            config
+        }
+        Err(e) => {
+            report.fail(
+                &format!("{e}"),
+                "correct the named key with `tenantry config set KEY VALUE` or edit the file",
+            );
+            println!("(the remaining checks need a valid configuration)");
+            return Ok(exit::CONFIG);
+        }
+    };
+    if config.client_id.is_empty() {
+        report.fail("no Xero client id is set", "create an \"Auth code with PKCE\" app at developer.xero.com, then run `tenantry config set client_id YOUR_CLIENT_ID` (or try `tenantry demo`)");
+    } else {
+        report.pass(&format!("client id is set ({})", config.client_id));
+    }
+
+    match KeychainVault::platform(&config.keychain_service).and_then(|v| v.load(&LoginId::new("tenantry-doctor-probe").expect("valid id"))) {
+        Ok(_) => report.pass("the keychain is reachable and unlocked"),
+        Err(e) => report.fail(&format!("the keychain is not usable: {e}"), "unlock your keychain (log in to the desktop session), or start gnome-keyring: `gnome-keyring-daemon --unlock --components=secrets`"),
+    }
+
+    let free: Vec<u16> = config
+        .redirect_ports
+        .iter()
+        .copied()
+        .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .collect();
+    let busy: Vec<u16> = config
+        .redirect_ports
+        .iter()
+        .copied()
+        .filter(|p| !free.contains(p))
+        .collect();
+    match (free.is_empty(), busy.is_empty()) {
+        (_, true) => report.pass(&format!("redirect ports {:?} are free", config.redirect_ports)),
+        (false, false) => report.pass(&format!("redirect port {} is free ({busy:?} in use by another program)", free[0])),
+        (true, false) => report.fail(&format!("every redirect port {busy:?} is in use"), "close the program using them, or register another http://localhost:PORT/callback at Xero and add it with `tenantry config set redirect_ports …`"),
+    }
+
+    let probe = paths.data_dir.join(".tenantry-doctor-probe");
+    match std::fs::create_dir_all(&paths.data_dir)
+        .and_then(|_| std::fs::write(&probe, b"ok"))
+        .and_then(|_| std::fs::remove_file(&probe))
+    {
+        Ok(()) => report.pass(&format!(
+            "data directory {} is writable",
+            paths.data_dir.display()
+        )),
+        Err(e) => report.fail(
+            &format!(
+                "data directory {} is not writable: {e}",
+                paths.data_dir.display()
+            ),
+            "make it writable, or point TENANTRY_DATA_DIR at a writable directory",
+        ),
+    }
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("HTTP client");
+    let mut server_date = None;
+    for (what, url) in [
+        ("signing keys (JWKS)", &config.xero.jwks_url),
+        ("token endpoint", &config.xero.token_url),
+        ("API", &config.xero.api_url),
+    ] {
+        let request = if what == "token endpoint" {
+            http.post(url.clone())
+        } else {
+            http.get(url.clone())
+        };
+        match request.send().await {
+            Ok(answer) => {
+                if server_date.is_none() {
+                    server_date = answer.headers().get("date").and_then(|d| d.to_str().ok()).and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+                }
+                report.pass(&format!("{what} at {url} answers (HTTP {})", answer.status().as_u16()));
+            }
+            Err(e) => report.fail(&format!("{what} at {url} cannot be reached ({e})"), "check the network connection, a proxy or firewall, and the `[xero]` URLs in the configuration"),
+        }
+    }
+    match server_date {
+        Some(date) => {
+            let skew = (chrono::Utc::now() - date.with_timezone(&chrono::Utc)).num_seconds();
+            if skew.abs() <= 120 {
+                report.pass(&format!("clock agrees with the server's ({skew:+} s)"));
+            } else {
+                report.fail(&format!("clock is {skew:+} s off the server's"), "turn on automatic time synchronisation (`timedatectl set-ntp true` on Linux); token expiry depends on it");
+            }
+        }
+        None => println!("- clock skew not checked (no server answered with a Date header)"),
+    }
+    if report.failures == 0 {
+        println!("All checks passed.");
+        Ok(exit::OK)
+    } else {
+        println!("{} check(s) failed.", report.failures);
+        Ok(exit::FAILURE)
+    }
+}

@@ -185,3 +185,42 @@ async fn organisation_calls_report_gone_connections_and_rate_limits() {
         other => panic!("Xero allows 60 calls a minute per tenant, then 429; got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn the_fake_enforces_five_concurrent_calls_per_tenant() {
+    let options = tenantry_tests::fake_xero::Options {
+        api_latency: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let it = instance_with(options, VaultKind::Memory).await;
+    let outcome = it.connect(ANN).await;
+    let tokens = it.vault.load(&outcome.login.id).unwrap().unwrap();
+    let kiwi = it.tenant("Kiwi Plumbing");
+    let client = std::sync::Arc::new(XeroClient::new(it.config.xero.clone(), CLIENT_ID));
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, token, tenant) =
+                (client.clone(), tokens.access_token.clone(), kiwi.clone());
+            tokio::spawn(async move { client.organisation(&token, &tenant).await })
+        })
+        .collect();
+    let mut limited = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => {}
+            Err(XeroError::RateLimited { problem, .. }) => {
+                assert_eq!(
+                    problem.as_deref(),
+                    Some("concurrent"),
+                    "the concurrent limit names itself"
+                );
+                limited += 1;
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        limited, 3,
+        "Xero allows 5 calls in progress per tenant; the 3 beyond that get 429"
+    );
+}

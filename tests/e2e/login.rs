@@ -237,3 +237,67 @@ async fn cancelling_and_busy_ports_are_clear_errors() {
         "the message says what to do: {err}"
     );
 }
+
+#[tokio::test]
+async fn a_plain_openid_provider_without_xeros_extras_works_too() {
+    // No authEventId on connections, no `scope` in token responses, and the RFC 9207 `iss`
+    // parameter on the callback (checked against the configured issuer).
+    let it = instance_with(
+        tenantry_tests::fake_xero::Options {
+            plain_oidc: true,
+            ..Default::default()
+        },
+        VaultKind::Memory,
+    )
+    .await;
+    let first = it.connect(ANN).await;
+    assert_eq!(
+        first.added.len(),
+        3,
+        "without authEventId, the organisations new to us are the ones added"
+    );
+    assert!(
+        first
+            .organisations
+            .iter()
+            .all(|o| o.auth_event_id.is_none())
+    );
+    let tokens = it.vault.load(&first.login.id).unwrap().unwrap();
+    assert!(
+        tokens
+            .scopes
+            .contains(&"accounting.settings.read".to_string()),
+        "without `scope`, the requested scopes are recorded"
+    );
+    let again = it.connect(ANN).await;
+    assert!(
+        again.added.is_empty(),
+        "a second consent for the same organisations adds nothing new"
+    );
+
+    let pending = it.engine.begin_login(None).await.unwrap();
+    let state = state_of(pending.authorize_url());
+    let port = it.config.redirect_ports[0];
+    let engine = it.engine.clone();
+    let done = tokio::spawn(async move {
+        engine
+            .complete_login(pending, CancellationToken::new())
+            .await
+    });
+    let forged = http(
+        port,
+        format!(
+            "GET /callback?code=x&state={state}&iss=https%3A%2F%2Fevil.example HTTP/1.1\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert!(
+        forged.starts_with("HTTP/1.1 400"),
+        "a callback naming another issuer is refused: {forged}"
+    );
+    match done.await.unwrap() {
+        Err(EngineError::Listen(ListenError::Callback(CallbackError::IssuerMismatch))) => {}
+        other => panic!("an issuer mix-up must end the sign-in, got {other:?}"),
+    }
+}

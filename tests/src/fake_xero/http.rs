@@ -82,7 +82,11 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn callback_redirect(params: &HashMap<String, String>, pairs: &[(&str, &str)]) -> Response {
+fn callback_redirect(
+    w: &World,
+    params: &HashMap<String, String>,
+    pairs: &[(&str, &str)],
+) -> Response {
     let mut url = url::Url::parse(&params["redirect_uri"]).expect("checked before");
     {
         let mut q = url.query_pairs_mut();
@@ -91,6 +95,9 @@ fn callback_redirect(params: &HashMap<String, String>, pairs: &[(&str, &str)]) -
         }
         if let Some(state) = params.get("state") {
             q.append_pair("state", state);
+        }
+        if w.options.plain_oidc {
+            q.append_pair("iss", &w.issuer);
         }
     }
     Redirect::to(url.as_str()).into_response()
@@ -107,6 +114,7 @@ async fn authorize(
     if let Some(user) = w.approve_as.clone() {
         return match w.approve(&params, &user, None) {
             Ok(code) => callback_redirect(
+                &w,
                 &params,
                 &[
                     ("code", &code),
@@ -180,11 +188,12 @@ async fn authorize_decision(State(world): State<Shared>, body: Bytes) -> Respons
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, &why);
     }
     if params.get("action").map(String::as_str) == Some("deny") {
-        return callback_redirect(&params, &[("error", "access_denied")]);
+        return callback_redirect(&w, &params, &[("error", "access_denied")]);
     }
     let user = params.get("user").cloned().unwrap_or_default();
     match w.approve(&params, &user, Some(tenants)) {
         Ok(code) => callback_redirect(
+            &w,
             &params,
             &[
                 ("code", &code),
@@ -360,8 +369,9 @@ async fn connections(
         })
         .map(|c| {
             let tenant = w.tenant(&c.tenant_id).cloned();
+            let auth_event = (!w.options.plain_oidc).then(|| c.auth_event_id.clone());
             serde_json::json!({
-                "id": c.id, "authEventId": c.auth_event_id, "tenantId": c.tenant_id,
+                "id": c.id, "authEventId": auth_event, "tenantId": c.tenant_id,
                 "tenantType": tenant.as_ref().map(|t| t.tenant_type.clone()),
                 "tenantName": tenant.as_ref().map(|t| t.name.clone()),
                 "createdDateUtc": xero_date(c.created), "updatedDateUtc": xero_date(c.updated),

@@ -26,6 +26,9 @@ pub struct Options {
     pub api_latency: std::time::Duration,
     /// Latency added to every token-endpoint call.
     pub token_latency: std::time::Duration,
+    /// Behave like a plain OpenID provider rather than Xero: connections carry no `authEventId`,
+    /// token responses no `scope`, and the callback carries the RFC 9207 `iss` parameter.
+    pub plain_oidc: bool,
     pub seed: Seed,
 }
 
@@ -40,6 +43,7 @@ impl Default for Options {
             auto_approve: None,
             api_latency: std::time::Duration::ZERO,
             token_latency: std::time::Duration::ZERO,
+            plain_oidc: false,
             seed: Seed::standard(),
         }
     }
@@ -473,14 +477,18 @@ impl World {
                 revoked: false,
             },
         );
-        serde_json::json!({
+        let mut response = serde_json::json!({
             "id_token": signing::sign(&id_claims),
             "access_token": access,
             "expires_in": self.options.access_lifetime.num_seconds(),
             "token_type": "Bearer",
             "refresh_token": refresh,
             "scope": scopes.join(" "),
-        })
+        });
+        if self.options.plain_oidc {
+            response.as_object_mut().expect("object").remove("scope");
+        }
+        response
     }
 
     /// Revocation: the refresh token (and every token of that user and client) stops working and

@@ -50,5 +50,23 @@ for component in rustfmt clippy; do
   fi
 done
 
+# The desktop app's WebDriver tests drive it through tauri-driver (2.x, not the 3.0 alphas).
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  say "Installing tauri-driver"
+  cargo install tauri-driver --version "^2" --locked
+fi
+
+# The web UI (TypeScript + Vite): its build is embedded into the desktop binary, so it comes first.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Node.js and npm are needed to build the desktop UI: install them (e.g. apt-get install nodejs npm)." >&2
+  exit 1
+fi
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  say "Installing the UI's npm packages"
+  (cd ui && npm ci --no-audit --no-fund)
+fi
+say "Building the UI"
+(cd ui && npm run --silent build)
+
 say "Building Tenantry"
 cargo build --workspace --locked

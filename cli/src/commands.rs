@@ -72,7 +72,7 @@ async fn connect(
             login.email
         );
     }
-    if !no_browser && let Err(e) = crate::browser::open(&url) {
+    if !no_browser && let Err(e) = tenantry_core::browser::open(&url) {
         eprintln!("Could not open a browser ({e}); open the address above yourself.");
     }
     let cancel = CancellationToken::new();

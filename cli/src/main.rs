@@ -2,7 +2,6 @@
 //! line. A thin layer over tenantry-core: parse the arguments, call the engine, print, and map
 //! the outcome to a documented exit status (docs/CLI.md).
 
-mod browser;
 mod commands;
 mod config_cmd;
 mod demo;

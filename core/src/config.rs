@@ -27,7 +27,20 @@ pub struct Config {
     pub keepalive_days: u32,
     /// The keychain service name entries are stored under; tests and dev builds use their own.
     pub keychain_service: String,
+    /// How the browser hands the sign-in back: `loopback` (Xero's supported way) or `deep_link`
+    /// (through the https `bounce_url` page, which forwards to `tenantry://oauth/callback`).
+    pub redirect_mode: RedirectMode,
+    /// The https page registered at Xero as the redirect URI in `deep_link` mode (docs/bounce.html).
+    pub bounce_url: Option<Url>,
     pub xero: XeroEndpoints,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectMode {
+    #[default]
+    Loopback,
+    DeepLink,
 }
 
 impl Default for Config {
@@ -38,6 +51,8 @@ impl Default for Config {
             scopes: vec!["accounting.settings.read".into()],
             keepalive_days: 45,
             keychain_service: "tenantry".into(),
+            redirect_mode: RedirectMode::Loopback,
+            bounce_url: None,
             xero: XeroEndpoints::default(),
         }
     }
@@ -189,6 +204,21 @@ impl Config {
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
             return invalid("keychain_service", "must be a short, non-empty name");
         }
+        match (&self.redirect_mode, &self.bounce_url) {
+            (RedirectMode::DeepLink, None) => {
+                return invalid(
+                    "bounce_url",
+                    "deep_link mode needs the https address of your hosted bounce page (see docs/bounce.html)",
+                );
+            }
+            (_, Some(url)) if url.scheme() != "https" => {
+                return invalid(
+                    "bounce_url",
+                    "must be an https address: Xero accepts no other redirect URIs except localhost",
+                );
+            }
+            _ => {}
+        }
         let xero = &self.xero;
         if Url::parse(&xero.issuer).is_err() {
             return invalid(
@@ -268,6 +298,15 @@ impl ProfilePaths {
     /// Resolves the paths for `profile`: explicit path, else the environment, else the platform's
     /// config and data directories (`~/.config/tenantry/PROFILE.toml`, `~/.local/share/tenantry/PROFILE`).
     pub fn resolve(profile: &str, config_override: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::resolve_with(profile, config_override, None)
+    }
+
+    /// As [`ProfilePaths::resolve`], with an explicit data directory winning over the environment.
+    pub fn resolve_with(
+        profile: &str,
+        config_override: Option<&Path>,
+        data_override: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
         if profile.is_empty()
             || !profile
                 .chars()
@@ -290,7 +329,10 @@ impl ProfilePaths {
                 .config_dir()
                 .join(format!("{profile}.toml")),
         };
-        let data_dir = match std::env::var_os(ENV_DATA_DIR) {
+        let data_dir = match data_override
+            .map(|p| p.as_os_str().to_owned())
+            .or_else(|| std::env::var_os(ENV_DATA_DIR))
+        {
             Some(dir) => PathBuf::from(dir),
             None => dirs
                 .as_ref()
@@ -352,6 +394,9 @@ api_url = "https://api.xero.com"
                 "xero.token_url",
             ),
             ("[xero]\nmystery = 1", "mystery"),
+            ("redirect_mode = \"deep_link\"", "bounce_url"),
+            ("redirect_mode = \"carrier_pigeon\"", "redirect_mode"),
+            ("bounce_url = \"http://example.com/b.html\"", "bounce_url"),
             ("client_id = ", "client_id"),
         ];
         for (text, key) in table {

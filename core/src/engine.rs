@@ -406,15 +406,59 @@ impl Engine {
             return Err(EngineError::NoClientId);
         }
         let listener = CallbackListener::bind(&config.redirect_ports).await?;
+        let redirect = listener.redirect_uri();
+        Ok(self.pending(Some(listener), redirect, reconnect))
+    }
+
+    /// Starts a sign-in whose callback arrives some other way than the loopback listener (the
+    /// deep-link mode's bounce page); finish it with [`Engine::complete_login_from_callback`].
+    pub fn begin_login_without_listener(
+        &self,
+        reconnect: Option<LoginId>,
+        redirect_uri: &str,
+    ) -> Result<PendingLogin, EngineError> {
+        if self.inner.config.client_id.is_empty() {
+            return Err(EngineError::NoClientId);
+        }
+        Ok(self.pending(None, redirect_uri.to_owned(), reconnect))
+    }
+
+    fn pending(
+        &self,
+        listener: Option<CallbackListener>,
+        redirect_uri: String,
+        reconnect: Option<LoginId>,
+    ) -> PendingLogin {
+        let config = &self.inner.config;
         let pkce = Pkce::generate();
         let url = authorize_url(
             &config.xero.authorize_url,
             &config.client_id,
-            &listener.redirect_uri(),
+            &redirect_uri,
             &config.all_scopes(),
             &pkce,
         );
-        Ok(PendingLogin::new(listener, pkce, url, reconnect))
+        PendingLogin::new(listener, redirect_uri, pkce, url, reconnect)
+    }
+
+    /// Finishes a listener-less sign-in with the callback's query string (`code=…&state=…`).
+    /// The state must match; the pending login is consumed either way.
+    pub async fn complete_login_from_callback(
+        &self,
+        pending: PendingLogin,
+        query: &str,
+    ) -> Result<LoginOutcome, EngineError> {
+        let PendingLogin {
+            pkce,
+            redirect_uri,
+            expected,
+            ..
+        } = pending;
+        let code = crate::login::parse_callback(query, &pkce.state, &self.inner.config.xero.issuer)
+            .map_err(|e| EngineError::Listen(crate::login::ListenError::Callback(e)))?;
+        self.inner
+            .finish_login(code, &redirect_uri, &pkce, expected)
+            .await
     }
 
     /// Waits for the browser's callback, then exchanges the code, identifies the login from the
@@ -432,6 +476,7 @@ impl Engine {
             ..
         } = pending;
         let issuer = self.inner.config.xero.issuer.clone();
+        let listener = listener.ok_or(EngineError::Listen(crate::login::ListenError::Cancelled))?;
         let code = listener
             .wait(&pkce.state, &issuer, LOGIN_TIMEOUT, cancel)
             .await?;

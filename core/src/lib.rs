@@ -11,8 +11,10 @@
 //! - [`login`]: PKCE, the authorize URL, callback parsing and the loopback listener.
 //! - [`lock`]: the cross-process per-login file lock.
 //! - [`profile`]: opening a profile as the CLI and the desktop app do.
+//! - [`browser`]: opening the sign-in page (`$BROWSER`, else the platform opener).
 //! - [`config`], [`clock`], [`secret`], [`error`].
 
+pub mod browser;
 pub mod clock;
 pub mod config;
 pub mod engine;

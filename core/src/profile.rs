@@ -18,7 +18,16 @@ pub struct Profile {
 impl Profile {
     /// Resolves and loads `name`'s configuration (`config_override` wins over the environment).
     pub fn load(name: &str, config_override: Option<&Path>) -> Result<Self, EngineError> {
-        let paths = ProfilePaths::resolve(name, config_override)?;
+        Self::load_with(name, config_override, None)
+    }
+
+    /// As [`Profile::load`], with an explicit data directory (the desktop app's `--data-dir`).
+    pub fn load_with(
+        name: &str,
+        config_override: Option<&Path>,
+        data_override: Option<&Path>,
+    ) -> Result<Self, EngineError> {
+        let paths = ProfilePaths::resolve_with(name, config_override, data_override)?;
         let config = Config::load(&paths.config_file)?;
         Ok(Self {
             name: name.to_owned(),

@@ -3,4 +3,5 @@
 //! listener). Used by the end-to-end tests, the `fake-xero` binary and the demo.
 
 pub mod browser;
+pub mod demo;
 pub mod fake_xero;

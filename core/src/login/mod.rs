@@ -67,9 +67,10 @@ pub fn authorize_url(
     url
 }
 
-/// One sign-in in progress: the listener waiting for the browser and the attempt's secrets.
+/// One sign-in in progress: the attempt's secrets and, in loopback mode, the listener waiting for
+/// the browser (in deep-link mode the callback arrives as a `tenantry://` link instead).
 pub struct PendingLogin {
-    pub(crate) listener: CallbackListener,
+    pub(crate) listener: Option<CallbackListener>,
     pub(crate) pkce: Pkce,
     pub(crate) redirect_uri: String,
     /// For a reconnect, the login the user meant to sign in as.
@@ -79,12 +80,12 @@ pub struct PendingLogin {
 
 impl PendingLogin {
     pub(crate) fn new(
-        listener: CallbackListener,
+        listener: Option<CallbackListener>,
+        redirect_uri: String,
         pkce: Pkce,
         authorize_url: Url,
         expected: Option<LoginId>,
     ) -> Self {
-        let redirect_uri = listener.redirect_uri();
         Self {
             listener,
             pkce,
@@ -92,6 +93,11 @@ impl PendingLogin {
             expected,
             authorize_url,
         }
+    }
+
+    /// The attempt's state: a deep link is accepted only if it carries this.
+    pub fn state(&self) -> &str {
+        &self.pkce.state
     }
 
     /// The page to open in the user's browser.

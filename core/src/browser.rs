@@ -1,4 +1,4 @@
-//! Opening the sign-in page: `$BROWSER` first (the Unix convention: a colon-separated list of
+//! Opening the sign-in page in the system browser (shared by the CLI and the desktop app): `$BROWSER` first (the Unix convention: a colon-separated list of
 //! commands, `%s` standing for the URL), else the platform's opener.
 
 use std::process::{Command, Stdio};

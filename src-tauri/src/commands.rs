@@ -1,0 +1,149 @@
+//! The IPC commands: a few lines each, delegating to the engine through [`Desk`]. None returns
+//! a token.
+
+use crate::desk::{Desk, login_id};
+use crate::ipc::{
+    ConnectView, EventView, IpcError, LoginView, OrgTest, OrgView, Overview, Settings, SettingsView,
+};
+use tauri::{AppHandle, State};
+use tenantry_core::profile::Profile;
+
+/// Logins with their status and organisations. Never includes a token.
+#[tauri::command]
+pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
+    let mode = desk.mode().await;
+    let Ok(engine) = desk.engine().await else {
+        return Ok(Overview {
+            mode,
+            logins: Vec::new(),
+            organisations: Vec::new(),
+            connecting: None,
+        });
+    };
+    let logins = engine.logins()?;
+    Ok(Overview {
+        mode,
+        logins: logins
+            .iter()
+            .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
+            .collect(),
+        organisations: OrgView::list(&engine.organisations()?),
+        connecting: desk.connecting_view(),
+    })
+}
+
+#[tauri::command]
+pub async fn start_demo(app: AppHandle, desk: State<'_, Desk>) -> Result<(), IpcError> {
+    desk.start_demo(&app).await
+}
+
+#[tauri::command]
+pub async fn connect(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+    reconnect: Option<String>,
+) -> Result<ConnectView, IpcError> {
+    desk.connect(&app, reconnect).await
+}
+
+#[tauri::command]
+pub fn open_connect_page_again(desk: State<'_, Desk>) -> Result<(), IpcError> {
+    desk.open_page_again()
+}
+
+#[tauri::command]
+pub fn cancel_connect(desk: State<'_, Desk>) {
+    desk.cancel_connect();
+}
+
+#[tauri::command]
+pub async fn refresh_login(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+    login: String,
+) -> Result<(), IpcError> {
+    let engine = desk.engine().await?;
+    desk.set_refreshing(&login, true);
+    let _ = tauri::Emitter::emit(&app, crate::desk::EVENT_CHANGED, ());
+    let result = engine.refresh_login(&login_id(&login)?).await;
+    desk.set_refreshing(&login, false);
+    let _ = tauri::Emitter::emit(&app, crate::desk::EVENT_CHANGED, ());
+    result.map(drop).map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn test_organisation(desk: State<'_, Desk>, tenant: String) -> Result<OrgTest, IpcError> {
+    let info = desk.engine().await?.test_organisation(&tenant).await?;
+    Ok(OrgTest {
+        name: info.name,
+        legal_name: info.legal_name,
+        country_code: info.country_code,
+        organisation_type: info.organisation_type,
+    })
+}
+
+#[tauri::command]
+pub async fn disconnect(
+    desk: State<'_, Desk>,
+    login: String,
+    tenant: String,
+) -> Result<(), IpcError> {
+    desk.engine()
+        .await?
+        .disconnect(&login_id(&login)?, &tenant)
+        .await
+        .map(drop)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn remove_login(desk: State<'_, Desk>, login: String) -> Result<(), IpcError> {
+    desk.engine()
+        .await?
+        .remove_login(&login_id(&login)?)
+        .await
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn events(
+    desk: State<'_, Desk>,
+    login: Option<String>,
+) -> Result<Vec<EventView>, IpcError> {
+    let engine = desk.engine().await?;
+    let filter = login.as_deref().map(login_id).transpose()?;
+    let logins = engine.logins()?;
+    Ok(engine
+        .events(filter.as_ref(), 500)?
+        .iter()
+        .map(|e| EventView::new(e, &logins))
+        .collect())
+}
+
+#[tauri::command]
+pub async fn settings(desk: State<'_, Desk>) -> Result<SettingsView, IpcError> {
+    let mode = desk.mode().await;
+    let open = desk.open.read().await;
+    let profile = match open.as_ref() {
+        Some(o) => Profile {
+            name: o.profile.name.clone(),
+            paths: o.profile.paths.clone(),
+            config: o.profile.config.clone(),
+        },
+        None => Profile::load_with(
+            &desk.launch.profile,
+            desk.launch.config.as_deref(),
+            desk.launch.data_dir.as_deref(),
+        )?,
+    };
+    Ok(desk.settings_view(&profile, mode))
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+    settings: Settings,
+) -> Result<SettingsView, IpcError> {
+    desk.save_settings(&app, settings).await
+}

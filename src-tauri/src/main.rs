@@ -1,0 +1,100 @@
+//! Tenantry's desktop app: a thin Tauri 2 shell over tenantry-core. Set-up, managed state,
+//! commands, events, deep links and a single instance; the engine does the work.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod desk;
+mod ipc;
+
+use desk::{Desk, Launch};
+use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
+
+/// `tenantry-desktop [--demo] [--profile NAME] [--config PATH] [--data-dir DIR] [tenantry://…]`
+fn launch_from_args() -> Launch {
+    let mut launch = Launch {
+        profile: std::env::var("TENANTRY_PROFILE").unwrap_or_else(|_| "default".into()),
+        ..Launch::default()
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--demo" => launch.demo = true,
+            "--profile" => launch.profile = args.next().unwrap_or(launch.profile),
+            "--config" => launch.config = args.next().map(Into::into),
+            "--data-dir" => launch.data_dir = args.next().map(Into::into),
+            _ => {} // a tenantry:// link is the deep-link plugin's
+        }
+    }
+    launch
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TENANTRY_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    tauri::Builder::default()
+        // First, so a second launch (e.g. the OS opening a tenantry:// link) hands its arguments
+        // to this window and exits; with the deep-link feature the link arrives as a deep link.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .manage(Desk::new(launch_from_args()))
+        .setup(|app| {
+            let handle = app.handle().clone();
+            #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+            if let Err(e) = app.deep_link().register_all() {
+                // Without xdg-utils the scheme is not registered; loopback sign-in still works.
+                tracing::warn!(error = %e, "could not register the tenantry:// scheme");
+            }
+            let links = handle.clone();
+            app.deep_link().on_open_url(move |event| {
+                let (app, urls) = (links.clone(), event.urls());
+                tauri::async_runtime::spawn(async move {
+                    let desk = app.state::<Desk>();
+                    for url in urls {
+                        desk.deep_link(&app, &url).await;
+                    }
+                });
+            });
+            let cold_start_links = app
+                .deep_link()
+                .get_current()
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            tauri::async_runtime::spawn(async move {
+                let desk = handle.state::<Desk>();
+                if let Err(e) = desk.start(&handle).await {
+                    tracing::error!(code = %e.code, "{}", e.message);
+                }
+                for url in cold_start_links {
+                    desk.deep_link(&handle, &url).await;
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::overview,
+            commands::start_demo,
+            commands::connect,
+            commands::open_connect_page_again,
+            commands::cancel_connect,
+            commands::refresh_login,
+            commands::test_organisation,
+            commands::disconnect,
+            commands::remove_login,
+            commands::events,
+            commands::settings,
+            commands::save_settings,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Tauri application runs");
+}

@@ -10,7 +10,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # System packages, grouped by why they are needed.
 APT_PACKAGES=(
   # building Rust crates with C parts (SQLite is bundled; OpenSSL for HTTPS to Xero)
-  build-essential pkg-config libssl-dev curl file ca-certificates
+  build-essential pkg-config libssl-dev curl file ca-certificates python3
   # Tauri 2 desktop app (WebKitGTK 4.1 and friends)
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev wget
   # the OS keychain: Secret Service via gnome-keyring on a D-Bus session bus, and secret-tool

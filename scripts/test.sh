@@ -17,4 +17,4 @@ export XDG_CONFIG_HOME="$TEST_HOME/.config" XDG_DATA_HOME="$TEST_HOME/.local/sha
 # The tests must not silently skip the keychain: a missing Secret Service fails them.
 export TENANTRY_REQUIRE_KEYRING=1
 
-exec dbus-run-session -- scripts/lib/with-private-keyring.sh scripts/lib/checks.sh "$@"
+exec dbus-run-session -- scripts/lib/with-private-keyring.sh scripts/lib/with-desktop.sh scripts/lib/checks.sh "$@"

@@ -12,11 +12,13 @@
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
+//! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 
 mod util;
 
 mod cli;
 mod client;
+mod desktop;
 mod id_token;
 mod keepalive;
 mod keychain;

@@ -83,7 +83,7 @@ fn html_escape(s: &str) -> String {
 }
 
 fn callback_redirect(
-    w: &World,
+    w: &mut World,
     params: &HashMap<String, String>,
     pairs: &[(&str, &str)],
 ) -> Response {
@@ -100,6 +100,7 @@ fn callback_redirect(
             q.append_pair("iss", &w.issuer);
         }
     }
+    w.last_redirect = Some(url.to_string());
     Redirect::to(url.as_str()).into_response()
 }
 
@@ -114,7 +115,7 @@ async fn authorize(
     if let Some(user) = w.approve_as.clone() {
         return match w.approve(&params, &user, None) {
             Ok(code) => callback_redirect(
-                &w,
+                &mut w,
                 &params,
                 &[
                     ("code", &code),
@@ -188,12 +189,12 @@ async fn authorize_decision(State(world): State<Shared>, body: Bytes) -> Respons
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, &why);
     }
     if params.get("action").map(String::as_str) == Some("deny") {
-        return callback_redirect(&w, &params, &[("error", "access_denied")]);
+        return callback_redirect(&mut w, &params, &[("error", "access_denied")]);
     }
     let user = params.get("user").cloned().unwrap_or_default();
     match w.approve(&params, &user, Some(tenants)) {
         Ok(code) => callback_redirect(
-            &w,
+            &mut w,
             &params,
             &[
                 ("code", &code),

@@ -151,6 +151,9 @@ pub struct World {
     rate: HashMap<String, RateWindow>,
     recorded: Vec<Recorded>,
     pub approve_as: Option<String>,
+    /// Where the last authorize request was redirected (tests of the deep-link mode read the
+    /// code and state from it, as the bounce page would).
+    pub last_redirect: Option<String>,
     /// Limit the next consent to these tenants (`None`: every tenant the user may connect).
     pub grant_only: Option<Vec<String>>,
     counter: u64,
@@ -189,6 +192,7 @@ impl World {
             rate: HashMap::new(),
             recorded: Vec::new(),
             approve_as,
+            last_redirect: None,
             grant_only: None,
             counter: 0,
         }

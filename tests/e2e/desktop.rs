@@ -1,0 +1,403 @@
+//! The desktop app end to end: a real WebKit window under Xvfb, driven through tauri-driver and
+//! WebKitWebDriver, with the real Secret Service keyring and the fake Xero on loopback.
+//! `scripts/test.sh` starts Xvfb and tauri-driver and sets TENANTRY_WEBDRIVER; without it these
+//! tests say they were skipped (and fail if TENANTRY_REQUIRE_KEYRING is set, as in CI).
+
+use crate::util::*;
+use chrono::Duration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+use tenantry_tests::fake_xero::Options;
+
+/// The app is single-instance, so its tests take turns.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn webdriver(test: &str) -> Option<String> {
+    match std::env::var("TENANTRY_WEBDRIVER") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {
+            panic!("{test}: scripts/test.sh must start tauri-driver (TENANTRY_WEBDRIVER unset)")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED {test}: no WebDriver; run ./scripts/test.sh");
+            None
+        }
+    }
+}
+
+fn app_bin() -> PathBuf {
+    tenantry_bin().with_file_name("tenantry-desktop")
+}
+
+/// Ends any instance of the app still running (a previous test's window closing, or one left by
+/// a failed test): the app is single-instance, so a new launch would hand over to it and exit.
+async fn no_app_running() {
+    let bin = app_bin();
+    for _ in 0..50 {
+        let running: Vec<String> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == bin))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if running.is_empty() {
+            return;
+        }
+        let _ = std::process::Command::new("kill").args(&running).status();
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!("an earlier instance of the app would not exit");
+}
+
+async fn open_window(url: &str, config: &Path, data: &Path) -> Client {
+    no_app_running().await;
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": {
+            "application": app_bin(),
+            "args": ["--config", config, "--data-dir", data],
+        }
+    });
+    let caps = caps.as_object().expect("object").clone();
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(url)
+        .await
+        .expect("a WebDriver session with the app")
+}
+
+/// Waits until `check` finds what it wants (the UI updates asynchronously from backend events).
+async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn text(c: &Client, css: &str) -> Option<String> {
+    c.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+async fn until_text(c: &Client, css: &str, needle: &str) -> String {
+    until(&format!("`{needle}` in {css}"), || async {
+        text(c, css).await.filter(|t| t.contains(needle))
+    })
+    .await
+}
+
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css))
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0)
+}
+
+async fn click(c: &Client, css: &str) {
+    let el = until(&format!("{css} to appear"), || async {
+        c.find(Locator::Css(css)).await.ok()
+    })
+    .await;
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Visible rows of the organisation tables (the filter hides rows with the `hidden` attribute).
+async fn visible_orgs(c: &Client) -> Vec<String> {
+    let script = "return [...document.querySelectorAll('tr[data-key]')].filter(r => !r.hidden && !r.closest('[hidden]')).map(r => r.querySelector('th').textContent.trim())";
+    let value = c.execute(script, vec![]).await.expect("script runs");
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("TENANTRY_SCREENSHOTS") {
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(name), png).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn first_run_offers_the_demo_which_shows_logins_and_filters_organisations() {
+    let Some(url) =
+        webdriver("first_run_offers_the_demo_which_shows_logins_and_filters_organisations")
+    else {
+        return;
+    };
+    let _turn = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = open_window(
+        &url,
+        &dir.path().join("demo.toml"),
+        &dir.path().join("data"),
+    )
+    .await;
+    until_text(&c, "#view-first-run", "Try the demo").await;
+    let uris = text(&c, "#first-run-uris").await.unwrap();
+    assert!(
+        uris.contains("http://localhost:53682/callback"),
+        "the exact redirect URIs to register are shown: {uris}"
+    );
+    screenshot(&c, "first-run.png").await;
+    click(&c, "#try-demo").await;
+    until("three demo logins", || async {
+        (count(&c, "article.login").await == 3).then_some(())
+    })
+    .await;
+    assert!(
+        text(&c, "#mode-badge").await.unwrap().contains("Demo"),
+        "the window says it runs against the fake"
+    );
+    let all = visible_orgs(&c).await;
+    assert_eq!(
+        all.len(),
+        8,
+        "Ann 3, Ben 3, Cara 2 (the shared one appears under both): {all:?}"
+    );
+    let shared = c.find_all(Locator::Css(".tag")).await.unwrap().len();
+    assert_eq!(
+        shared, 2,
+        "the organisation reached through two logins is marked under each"
+    );
+
+    let search = c.find(Locator::Css("#search")).await.unwrap();
+    search.send_keys("farm").await.unwrap();
+    let filtered = until("the filter to apply", || async {
+        let v = visible_orgs(&c).await;
+        (v.len() == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(
+        filtered,
+        ["Southern Farms"],
+        "typing filters organisations across all logins"
+    );
+    assert_eq!(
+        text(&c, "#counts").await.unwrap(),
+        "1 of 8 organisations match"
+    );
+    assert_eq!(
+        count(&c, "article.login:not([hidden])").await,
+        1,
+        "logins with no match are hidden"
+    );
+    search.clear().await.unwrap();
+    search.send_keys("5e6f7a8b-0007").await.unwrap();
+    let by_id = until("filter by tenant id", || async {
+        let v = visible_orgs(&c).await;
+        (v.len() == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(
+        by_id,
+        ["Demo Company (NZ)"],
+        "tenant ids are searchable too"
+    );
+    c.close().await.unwrap();
+}
+
+/// A window on a profile configured for the fake Xero (real mode), Ann approved automatically.
+async fn real_mode(url: &str, options: Options) -> (Instance, Client) {
+    let it = instance_with(options, VaultKind::Keychain).await;
+    it.fake.approve_as(Some(ANN));
+    let config = it.write_config();
+    let c = open_window(url, &config, it.dir.path()).await;
+    until_text(&c, "#empty", "No logins yet").await;
+    (it, c)
+}
+
+#[tokio::test]
+async fn connect_refresh_needs_reconnect_reconnect_disconnect_and_remove() {
+    let Some(url) = webdriver("connect_refresh_needs_reconnect_reconnect_disconnect_and_remove")
+    else {
+        return;
+    };
+    if !keyring_available("connect_refresh_needs_reconnect_reconnect_disconnect_and_remove") {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let (it, c) = real_mode(&url, Options::default()).await;
+
+    // Connect: the app opens $BROWSER (a helper that follows the fake's redirect) and waits.
+    click(&c, "#connect-btn").await;
+    until_text(
+        &c,
+        "#connect-result",
+        "Connected Ann Bookkeeper <ann@example.com>",
+    )
+    .await;
+    let added = text(&c, "#connect-added").await.unwrap();
+    assert!(
+        added.contains("Kiwi Plumbing") && added.contains("Harbour Cafe Ltd"),
+        "the organisations this consent added are named: {added}"
+    );
+    click(&c, "#connect-close").await;
+    until("Ann's organisations", || async {
+        (visible_orgs(&c).await.len() == 3).then_some(())
+    })
+    .await;
+    assert_eq!(text(&c, ".login .badge").await.unwrap(), "Connected");
+    let before = text(&c, "[data-expires]").await.unwrap();
+    assert!(
+        before.starts_with("expires in 29:") || before.starts_with("expires in 30:"),
+        "a live countdown of the 30-minute token: {before}"
+    );
+
+    // Refresh now: Xero now issues 10-minute tokens, so the countdown visibly changes.
+    it.fake.set_access_lifetime(Duration::minutes(10));
+    click(&c, "button[data-action=refresh]").await;
+    until_text(&c, "[data-expires]", "expires in 9:").await;
+    assert_ne!(
+        text(&c, ".facts div:nth-child(3) dd").await.unwrap(),
+        "never",
+        "last refresh is shown"
+    );
+    assert_eq!(it.fake.refresh_calls(ANN), 1);
+
+    // Xero revokes the grant: the next refresh marks the login, and Reconnect restores it.
+    it.fake.revoke_user(ANN);
+    click(&c, "button[data-action=refresh]").await;
+    until_text(&c, ".login .badge", "Needs reconnect").await;
+    assert!(
+        text(&c, ".login .error")
+            .await
+            .unwrap()
+            .contains("sign in again"),
+        "the reason is shown"
+    );
+    click(&c, "button[data-action=reconnect]").await;
+    until_text(&c, "#connect-result", "Connected Ann Bookkeeper").await;
+    click(&c, "#connect-close").await;
+    until_text(&c, ".login .badge", "Connected").await;
+    screenshot(&c, "connected.png").await;
+
+    // Test connection calls the Organisation endpoint.
+    click(&c, "tr[data-key^='harbour'] button[data-action=test]").await;
+    until_text(&c, "#toasts", "Harbour Cafe Ltd: connection works").await;
+
+    // Disconnect asks first, then deletes the connection at Xero.
+    click(&c, "tr[data-key^='kiwi'] button[data-action=disconnect]").await;
+    until_text(&c, "#confirm-text", "Disconnect Kiwi Plumbing").await;
+    click(&c, "#confirm-yes").await;
+    until("Kiwi Plumbing to go", || async {
+        (!visible_orgs(&c)
+            .await
+            .contains(&"Kiwi Plumbing".to_string()))
+        .then_some(())
+    })
+    .await;
+    let ann_id = it.fake.with(|w| w.user(ANN).unwrap().id.clone());
+    assert!(
+        it.fake
+            .with(|w| w.connections_of(&ann_id))
+            .iter()
+            .all(|conn| conn.tenant_id != it.tenant("Kiwi Plumbing"))
+    );
+
+    // Activity explains what happened.
+    click(&c, ".tab[data-view=activity]").await;
+    let log = until_text(&c, "#activity", "disconnected").await;
+    assert!(
+        log.contains("needs reconnect") && log.contains("organisation added"),
+        "{log}"
+    );
+    click(&c, ".tab[data-view=logins]").await;
+
+    // Remove asks first, revokes at Xero, and forgets the login.
+    click(&c, "button[data-action=remove]").await;
+    until_text(&c, "#confirm-text", "Remove ann@example.com").await;
+    click(&c, "#confirm-yes").await;
+    until_text(&c, "#empty", "No logins yet").await;
+    assert!(
+        it.fake.with(|w| w.connections_of(&ann_id)).is_empty(),
+        "revoked at Xero"
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
+    let Some(url) = webdriver("a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored")
+    else {
+        return;
+    };
+    if !keyring_available("a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored") {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let mut it = instance_with(Options::default(), VaultKind::Keychain).await;
+    it.config.redirect_mode = tenantry_core::config::RedirectMode::DeepLink;
+    it.config.bounce_url = Some(
+        "https://bounce.localhost/tenantry-callback.html"
+            .parse()
+            .unwrap(),
+    );
+    it.fake.approve_as(Some(ANN));
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until_text(&c, "#empty", "No logins yet").await;
+
+    // A link nobody asked for: ignored, said so, nothing stored.
+    let forged = "tenantry://oauth/callback?code=stolen&state=forged";
+    let second = tokio::process::Command::new(app_bin())
+        .arg(forged)
+        .status()
+        .await
+        .unwrap();
+    assert!(
+        second.success(),
+        "a second instance hands the link to the running one and exits"
+    );
+    until_text(&c, "#toasts", "Ignored a tenantry:// link").await;
+    assert!(it.engine.logins().unwrap().is_empty());
+
+    // The real sign-in: Xero redirects to the bounce page, which forwards code and state.
+    click(&c, "#connect-btn").await;
+    let redirect = until("the fake to redirect to the bounce page", || async {
+        it.fake.with(|w| w.last_redirect.clone())
+    })
+    .await;
+    let redirect = url::Url::parse(&redirect).unwrap();
+    assert_eq!(
+        redirect.host_str(),
+        Some("bounce.localhost"),
+        "deep-link mode registers the https bounce page"
+    );
+    let link = format!("tenantry://oauth/callback?{}", redirect.query().unwrap());
+    let second = tokio::process::Command::new(app_bin())
+        .arg(&link)
+        .status()
+        .await
+        .unwrap();
+    assert!(second.success());
+    until_text(&c, "#connect-result", "Connected Ann Bookkeeper").await;
+    click(&c, "#connect-close").await;
+    until("Ann's organisations", || async {
+        (visible_orgs(&c).await.len() == 3).then_some(())
+    })
+    .await;
+
+    // Replaying the same link later is ignored: the sign-in it belonged to is finished.
+    tokio::process::Command::new(app_bin())
+        .arg(&link)
+        .status()
+        .await
+        .unwrap();
+    until("the replay to be refused", || async {
+        let toasts = text(&c, "#toasts").await.unwrap_or_default();
+        (toasts.matches("Ignored a tenantry:// link").count() >= 1).then_some(())
+    })
+    .await;
+    assert_eq!(it.engine.logins().unwrap().len(), 1);
+    c.close().await.unwrap();
+}

@@ -95,7 +95,7 @@ impl Desk {
     }
 
     /// Starts the built-in fake Xero with a demo profile and signs its three test users in, so the
-    /// window shows real logins and organisations at once.
+    /// window shows real logins, organisations, a refresh and a login that needs a human at once.
     pub async fn start_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
         let profile = if self.launch.profile == "default" {
             "demo"
@@ -121,6 +121,16 @@ impl Desk {
                 .complete_login(pending, CancellationToken::new())
                 .await?;
             let _ = browser.await;
+        }
+        // Show what a refresh and a problem look like: Ann refreshed, and Cara's grant revoked at
+        // the fake, so her login needs reconnecting (which the user can try from the window).
+        let logins = engine.logins()?;
+        if let Some(ann) = logins.iter().find(|l| l.email == "ann@example.com") {
+            engine.refresh_login(&ann.id).await?;
+        }
+        if let Some(cara) = logins.iter().find(|l| l.email == "cara@example.com") {
+            fake.revoke_user(&cara.email);
+            let _ = engine.refresh_login(&cara.id).await; // fails: needs reconnect
         }
         fake.approve_as(None); // from now on the fake shows its sign-in page, as Xero would
         self.install(

@@ -84,8 +84,13 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// The text of the first element matching `css`, if it is displayed.
 async fn text(c: &Client, css: &str) -> Option<String> {
-    c.find(Locator::Css(css)).await.ok()?.text().await.ok()
+    let el = c.find(Locator::Css(css)).await.ok()?;
+    if !el.is_displayed().await.ok()? {
+        return None;
+    }
+    el.text().await.ok()
 }
 
 async fn until_text(c: &Client, css: &str, needle: &str) -> String {
@@ -102,14 +107,13 @@ async fn count(c: &Client, css: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// Clicks `css` once it is there and clickable (a closing dialog may still cover it briefly).
 async fn click(c: &Client, css: &str) {
-    let el = until(&format!("{css} to appear"), || async {
-        c.find(Locator::Css(css)).await.ok()
+    until(&format!("{css} to accept a click"), || async {
+        let el = c.find(Locator::Css(css)).await.ok()?;
+        el.click().await.ok()
     })
     .await;
-    el.click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// Visible rows of the organisation tables (the filter hides rows with the `hidden` attribute).
@@ -275,11 +279,30 @@ async fn connect_refresh_needs_reconnect_reconnect_disconnect_and_remove() {
             .contains("sign in again"),
         "the reason is shown"
     );
+    // The browser is still signed in to Xero as Ben: the window says what happened and how to fix it.
+    it.fake.approve_as(Some(BEN));
+    click(&c, "button[data-action=reconnect]").await;
+    let hint = until_text(
+        &c,
+        "#connect-hint",
+        "signed in to Xero as ben@example.com, not ann@example.com",
+    )
+    .await;
+    assert!(hint.contains("sign out of Xero"), "with the fix: {hint}");
+    click(&c, "#connect-close").await;
+    it.fake.approve_as(Some(ANN));
     click(&c, "button[data-action=reconnect]").await;
     until_text(&c, "#connect-result", "Connected Ann Bookkeeper").await;
     click(&c, "#connect-close").await;
-    until_text(&c, ".login .badge", "Connected").await;
-    screenshot(&c, "connected.png").await;
+    until("both logins healthy", || async {
+        let badges = c.find_all(Locator::Css(".login .badge")).await.ok()?;
+        let mut texts = Vec::new();
+        for b in badges {
+            texts.push(b.text().await.ok()?);
+        }
+        (texts == ["Connected", "Connected"]).then_some(())
+    })
+    .await;
 
     // Test connection calls the Organisation endpoint.
     click(&c, "tr[data-key^='harbour'] button[data-action=test]").await;
@@ -314,10 +337,24 @@ async fn connect_refresh_needs_reconnect_reconnect_disconnect_and_remove() {
     click(&c, ".tab[data-view=logins]").await;
 
     // Remove asks first, revokes at Xero, and forgets the login.
-    click(&c, "button[data-action=remove]").await;
+    click(
+        &c,
+        "button[data-action=remove][data-email='ann@example.com']",
+    )
+    .await;
     until_text(&c, "#confirm-text", "Remove ann@example.com").await;
     click(&c, "#confirm-yes").await;
-    until_text(&c, "#empty", "No logins yet").await;
+    until("Ann's card to go", || async {
+        (count(&c, "article.login").await == 1).then_some(())
+    })
+    .await;
+    assert!(
+        text(&c, "article.login")
+            .await
+            .unwrap()
+            .contains("ben@example.com"),
+        "Ben's login is untouched"
+    );
     assert!(
         it.fake.with(|w| w.connections_of(&ann_id)).is_empty(),
         "revoked at Xero"
@@ -399,5 +436,43 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
     })
     .await;
     assert_eq!(it.engine.logins().unwrap().len(), 1);
+    c.close().await.unwrap();
+}
+
+/// Not a test: `scripts/screenshots.sh` runs it (light, then dark) to refresh docs/screenshots.
+#[tokio::test]
+#[ignore = "run by scripts/screenshots.sh"]
+async fn screenshots() {
+    let url = std::env::var("TENANTRY_WEBDRIVER").expect("run by scripts/screenshots.sh");
+    let theme = std::env::var("TENANTRY_SCREENSHOT_THEME").unwrap_or_else(|_| "light".into());
+    let dir = tempfile::tempdir().unwrap();
+    let c = open_window(
+        &url,
+        &dir.path().join("demo.toml"),
+        &dir.path().join("data"),
+    )
+    .await;
+    until_text(&c, "#view-first-run", "Try the demo").await;
+    screenshot(&c, &format!("first-run-{theme}.png")).await;
+    click(&c, "#try-demo").await;
+    until("the demo logins", || async {
+        (count(&c, "article.login").await == 3).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    screenshot(&c, &format!("logins-{theme}.png")).await;
+    click(&c, "[data-action=reconnect]").await;
+    until_text(&c, "#connect-waiting", "Waiting for you to approve").await;
+    screenshot(&c, &format!("connecting-{theme}.png")).await;
+    click(&c, "#connect-cancel").await;
+    click(&c, ".tab[data-view=activity]").await;
+    until_text(&c, "#activity", "refreshed").await;
+    screenshot(&c, &format!("activity-{theme}.png")).await;
+    click(&c, ".tab[data-view=settings]").await;
+    until("settings to load", || async {
+        text(&c, "#set-data-dir").await.filter(|t| !t.is_empty())
+    })
+    .await;
+    screenshot(&c, &format!("settings-{theme}.png")).await;
     c.close().await.unwrap();
 }

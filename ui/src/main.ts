@@ -229,12 +229,17 @@ async function startConnect(reconnect: string | null) {
 }
 
 function showResult(r: ConnectResult) {
+  if (r.error?.code === "cancelled" && !r.login_email) {
+    // The user cancelled (or started another sign-in): nothing to report.
+    if (connectDialog.open && !$("connect-waiting").hidden) connectDialog.close();
+    return;
+  }
   $("connect-waiting").hidden = true;
   $("connect-done").hidden = false;
   const hint = $("connect-hint");
   hint.hidden = true;
   if (r.error && !r.login_email) {
-    $("connect-result").textContent = r.error.code === "cancelled" ? "Connecting was cancelled." : `Could not connect: ${r.error.message}`;
+    $("connect-result").textContent = `Could not connect: ${r.error.message}`;
     $("connect-added").innerHTML = "";
   } else {
     $("connect-result").textContent = `Connected ${r.login_name ?? ""} <${r.login_email}>.`;

@@ -476,3 +476,72 @@ async fn screenshots() {
     screenshot(&c, &format!("settings-{theme}.png")).await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn first_run_connect_to_xero_saves_the_client_id_and_signs_in() {
+    let Some(url) = webdriver("first_run_connect_to_xero_saves_the_client_id_and_signs_in") else {
+        return;
+    };
+    if !keyring_available("first_run_connect_to_xero_saves_the_client_id_and_signs_in") {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let mut it = instance_with(Options::default(), VaultKind::Keychain).await;
+    it.fake.approve_as(Some(BEN));
+    it.config.client_id = String::new(); // not set up yet: the first-run screen
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until_text(&c, "#view-first-run", "Connect to Xero").await;
+    click(&c, "#first-run-save").await;
+    until_text(&c, "#first-run-error", "client_id").await; // an empty Client ID is refused, named
+    assert!(
+        tenantry_core::config::Config::load(&config)
+            .unwrap()
+            .client_id
+            .is_empty(),
+        "nothing was written"
+    );
+    c.find(Locator::Css("#first-run-client"))
+        .await
+        .unwrap()
+        .send_keys(CLIENT_ID)
+        .await
+        .unwrap();
+    click(&c, "#first-run-save").await;
+    until_text(
+        &c,
+        "#connect-result",
+        "Connected Ben Accountant <ben@example.com>",
+    )
+    .await;
+    click(&c, "#connect-close").await;
+    assert_eq!(
+        tenantry_core::config::Config::load(&config)
+            .unwrap()
+            .client_id,
+        CLIENT_ID,
+        "the Client ID was saved"
+    );
+    click(&c, ".tab[data-view=settings]").await;
+    let shown = until("the settings form", || async {
+        let v = c
+            .find(Locator::Css("#set-client"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        (!v.is_empty()).then_some(v)
+    })
+    .await;
+    assert_eq!(shown, CLIENT_ID, "Settings shows it for later changes");
+    let uris = text(&c, "#set-uris").await.unwrap();
+    assert!(
+        uris.contains(&format!(
+            "http://localhost:{}/callback",
+            it.config.redirect_ports[0]
+        )),
+        "with the URIs to register: {uris}"
+    );
+    c.close().await.unwrap();
+}

@@ -363,8 +363,8 @@ fn retry_after(response: &Response) -> Duration {
     Duration::from_secs(secs.clamp(1, 24 * 3600))
 }
 
-/// Classifies a non-success answer from the token or revocation endpoint.
-async fn oauth_error(response: Response) -> XeroError {
+/// 429 and 5xx mean the same for every endpoint: wait (as told), then try again.
+fn throttled_or_down(response: &Response) -> Option<XeroError> {
     let status = response.status();
     if status == StatusCode::TOO_MANY_REQUESTS {
         let problem = response
@@ -372,14 +372,22 @@ async fn oauth_error(response: Response) -> XeroError {
             .get("x-rate-limit-problem")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        return XeroError::RateLimited {
-            retry_after: retry_after(&response),
+        return Some(XeroError::RateLimited {
+            retry_after: retry_after(response),
             problem,
-        };
+        });
     }
-    if status.is_server_error() {
-        return XeroError::Transient(format!("Xero answered HTTP {}", status.as_u16()));
+    status
+        .is_server_error()
+        .then(|| XeroError::Transient(format!("Xero answered HTTP {}", status.as_u16())))
+}
+
+/// Classifies a non-success answer from the token or revocation endpoint.
+async fn oauth_error(response: Response) -> XeroError {
+    if let Some(e) = throttled_or_down(&response) {
+        return e;
     }
+    let status = response.status();
     #[derive(Deserialize)]
     struct OAuthError {
         error: String,
@@ -406,22 +414,8 @@ async fn api_result(response: Response) -> Result<Response, XeroError> {
     if status.is_success() {
         return Ok(response);
     }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        let problem = response
-            .headers()
-            .get("x-rate-limit-problem")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        return Err(XeroError::RateLimited {
-            retry_after: retry_after(&response),
-            problem,
-        });
-    }
-    if status.is_server_error() {
-        return Err(XeroError::Transient(format!(
-            "Xero answered HTTP {}",
-            status.as_u16()
-        )));
+    if let Some(e) = throttled_or_down(&response) {
+        return Err(e);
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]

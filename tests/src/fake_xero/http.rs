@@ -82,6 +82,20 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The redirect after the user approved: a code, plus the `scope` and `session_state` Xero adds.
+fn approved_redirect(w: &mut World, params: &HashMap<String, String>, code: &str) -> Response {
+    let scope = params.get("scope").cloned().unwrap_or_default();
+    callback_redirect(
+        w,
+        params,
+        &[
+            ("code", code),
+            ("scope", &scope),
+            ("session_state", "fake-session"),
+        ],
+    )
+}
+
 fn callback_redirect(
     w: &mut World,
     params: &HashMap<String, String>,
@@ -114,15 +128,7 @@ async fn authorize(
     }
     if let Some(user) = w.approve_as.clone() {
         return match w.approve(&params, &user, None) {
-            Ok(code) => callback_redirect(
-                &mut w,
-                &params,
-                &[
-                    ("code", &code),
-                    ("scope", params.get("scope").map_or("", |s| s)),
-                    ("session_state", "fake-session"),
-                ],
-            ),
+            Ok(code) => approved_redirect(&mut w, &params, &code),
             Err(why) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &why),
         };
     }
@@ -193,15 +199,7 @@ async fn authorize_decision(State(world): State<Shared>, body: Bytes) -> Respons
     }
     let user = params.get("user").cloned().unwrap_or_default();
     match w.approve(&params, &user, Some(tenants)) {
-        Ok(code) => callback_redirect(
-            &mut w,
-            &params,
-            &[
-                ("code", &code),
-                ("scope", params.get("scope").map_or("", |s| s)),
-                ("session_state", "fake-session"),
-            ],
-        ),
+        Ok(code) => approved_redirect(&mut w, &params, &code),
         Err(why) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &why),
     }
 }

@@ -16,9 +16,16 @@ pub async fn run(
         profile
     };
     let approving = auto_approve.is_some();
-    let demo = tenantry_tests::demo::start(profile, config_override, None, port, auto_approve)
-        .await
-        .map_err(|e| Failure::new(exit::CONFIG, e))?;
+    let demo = tenantry_tests::demo::start(
+        profile,
+        config_override,
+        None,
+        port,
+        auto_approve,
+        tenantry_tests::fake_xero::Seed::standard(),
+    )
+    .await
+    .map_err(|e| Failure::new(exit::CONFIG, e))?;
     let paths = &demo.profile.paths;
     let flag = format!("--profile {profile}");
     println!(

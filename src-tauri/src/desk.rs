@@ -28,6 +28,8 @@ pub struct Launch {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub demo: bool,
+    /// `--demo-size LOGINSxORGS`: a demo with generated logins (to see the window at scale).
+    pub demo_size: Option<(usize, usize)>,
 }
 
 pub struct Open {
@@ -102,17 +104,23 @@ impl Desk {
         } else {
             &self.launch.profile
         };
+        let seed = match self.launch.demo_size {
+            Some((logins, orgs)) => tenantry_tests::fake_xero::Seed::generated(logins, orgs),
+            None => tenantry_tests::fake_xero::Seed::standard(),
+        };
+        let users: Vec<String> = seed.users.iter().map(|u| u.email.clone()).collect();
         let Demo { fake, profile } = tenantry_tests::demo::start(
             profile,
             self.launch.config.as_deref(),
             self.launch.data_dir.as_deref(),
             0,
             None,
+            seed,
         )
         .await
         .map_err(|e| IpcError::new("config", e))?;
         let engine = profile.open_engine()?;
-        for user in ["ann@example.com", "ben@example.com", "cara@example.com"] {
+        for user in &users {
             fake.approve_as(Some(user));
             let pending = engine.begin_login(None).await?;
             let url = pending.authorize_url().clone();

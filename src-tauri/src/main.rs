@@ -10,7 +10,7 @@ use desk::{Desk, Launch};
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
-/// `tenantry-desktop [--demo] [--profile NAME] [--config PATH] [--data-dir DIR] [tenantry://…]`
+/// `tenantry-desktop [--demo | --demo-size LOGINSxORGS] [--profile NAME] [--config PATH] [--data-dir DIR] [tenantry://…]`
 fn launch_from_args() -> Launch {
     let mut launch = Launch {
         profile: std::env::var("TENANTRY_PROFILE").unwrap_or_else(|_| "default".into()),
@@ -20,6 +20,13 @@ fn launch_from_args() -> Launch {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--demo" => launch.demo = true,
+            "--demo-size" => {
+                launch.demo = true;
+                launch.demo_size = args.next().and_then(|v| {
+                    let (l, o) = v.split_once('x')?;
+                    Some((l.parse().ok()?, o.parse().ok()?))
+                });
+            }
             "--profile" => launch.profile = args.next().unwrap_or(launch.profile),
             "--config" => launch.config = args.next().map(Into::into),
             "--data-dir" => launch.data_dir = args.next().map(Into::into),

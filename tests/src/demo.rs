@@ -17,14 +17,15 @@ pub struct Demo {
     pub profile: Profile,
 }
 
-/// Starts the fake on `127.0.0.1:port` (0: any free port) and (re)writes the profile's
-/// configuration to point at it.
+/// Starts the fake on `127.0.0.1:port` (0: any free port) with `seed`'s users and organisations,
+/// and (re)writes the profile's configuration to point at it.
 pub async fn start(
     profile: &str,
     config_override: Option<&Path>,
     data_override: Option<&Path>,
     port: u16,
     auto_approve: Option<String>,
+    seed: crate::fake_xero::Seed,
 ) -> Result<Demo, String> {
     let paths = ProfilePaths::resolve_with(profile, config_override, data_override)
         .map_err(|e| e.to_string())?;
@@ -41,6 +42,7 @@ pub async fn start(
     let options = Options {
         client_id: Some(DEMO_CLIENT_ID.into()),
         auto_approve,
+        seed,
         ..Options::default()
     };
     let fake = FakeXero::start_on(SocketAddr::from(([127, 0, 0, 1], port)), options)

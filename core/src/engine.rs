@@ -796,12 +796,14 @@ impl Inner {
             return Ok(current);
         }
         let started_at = intent.as_ref().map_or(now, |i| i.started_at);
+        crate::pause::reached("before_intent");
         self.store.begin_refresh(&RefreshIntent {
             login_id: login.clone(),
             started_at,
             refresh_token_fingerprint: current.refresh_token.fingerprint(),
             pid: std::process::id(),
         })?;
+        crate::pause::reached("after_intent");
         tracing::debug!(login = %login, token = %current.refresh_token.fingerprint(), "refreshing");
         match self.xero.refresh(&current.refresh_token).await {
             Ok(response) => {
@@ -821,10 +823,12 @@ impl Inner {
                 let vault = self.vault.clone();
                 let id = login.clone();
                 let stored = next.clone();
+                crate::pause::reached("after_reply");
                 // The keychain holds the new refresh token before anyone can use the new access token.
                 blocking(move || vault.store(&id, &stored)).await?;
                 let next = Arc::new(next);
                 slot.set(Some(next.clone()));
+                crate::pause::reached("after_keychain");
                 self.store
                     .record_refresh(login, next.expires_at, next.refresh_issued_at, now)?;
                 let recovered = if intent.is_some() {
@@ -841,6 +845,7 @@ impl Inner {
                         next.expires_at.format("%H:%M:%S UTC")
                     ),
                 );
+                crate::pause::reached("after_metadata");
                 self.store.end_refresh(login)?;
                 let _ = self.changes.send(Change::Login(login.clone()));
                 Ok(next)

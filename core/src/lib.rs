@@ -12,6 +12,7 @@
 //! - [`lock`]: the cross-process per-login file lock.
 //! - [`profile`]: opening a profile as the CLI and the desktop app do.
 //! - [`browser`]: opening the sign-in page (`$BROWSER`, else the platform opener).
+//! - [`pause`]: named pause points for the crash harness (inert unless it sets them).
 //! - [`config`], [`clock`], [`secret`], [`error`].
 
 pub mod browser;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod lock;
 pub mod login;
 pub mod model;
+pub mod pause;
 pub mod profile;
 pub mod secret;
 pub mod store;

@@ -7,6 +7,7 @@
 //! - `login`: the sign-in flow, the callback listener, and reconnecting as another user.
 //! - `refresh`: single flight in one process and across processes; lost answers within and
 //!   after Xero's grace; invalid_grant; transient failures.
+//! - `crash`: SIGKILL at every step of the refresh protocol, then a restart: nothing is lost.
 //! - `keepalive`: the 60-day deadline.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
@@ -18,6 +19,7 @@ mod util;
 
 mod cli;
 mod client;
+mod crash;
 mod desktop;
 mod id_token;
 mod keepalive;

@@ -260,6 +260,9 @@ async fn token(State(world): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     }
     let form: HashMap<String, String> = form.into_iter().collect();
     let outcome = lock(&world).token(&form);
+    if let (Some(Fault::HoldAfterRotate(ms)), TokenOutcome::Issued(_)) = (fault, &outcome) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     match outcome {
         TokenOutcome::Issued(json) if fault == Some(Fault::DropAfterRotate) => {
             // Xero rotated the token; the answer never arrives (the connection dies mid-body).

@@ -64,6 +64,9 @@ pub enum Fault {
     RateLimited,
     /// Wait this many milliseconds, then answer normally.
     Delay(u64),
+    /// Rotate the refresh token, then hold the answer this many milliseconds (a client killed
+    /// meanwhile never sees the new token).
+    HoldAfterRotate(u64),
 }
 
 impl Fault {
@@ -75,6 +78,7 @@ impl Fault {
             "drop_after_rotate" => Self::DropAfterRotate,
             "429" | "rate_limited" => Self::RateLimited,
             "delay" => Self::Delay(ms.unwrap_or(1000)),
+            "hold_after_rotate" => Self::HoldAfterRotate(ms.unwrap_or(10_000)),
             _ => return None,
         })
     }

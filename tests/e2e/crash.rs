@@ -1,0 +1,160 @@
+//! The crash harness: a real `tenantry refresh` process is SIGKILLed at each step of the refresh
+//! protocol (fake Xero on loopback, real keychain), then a fresh process asks for a token. Within
+//! Xero's 30-minute grace no login may be lost or need a reconnect.
+//!
+//! CI runs 3 trials per step; `scripts/crash-report.sh` runs 20 and writes the figures into
+//! docs/RELIABILITY.md (TENANTRY_CRASH_TRIALS, TENANTRY_CRASH_REPORT).
+
+use crate::util::*;
+use std::time::Duration;
+use tenantry_core::pause;
+use tenantry_core::secret::Secret;
+use tenantry_core::xero::XeroClient;
+use tenantry_tests::fake_xero::Fault;
+
+/// Where a trial kills the refreshing process.
+const POINTS: [(&str, &str); 6] = [
+    ("before_intent", "before the intent is written"),
+    ("after_intent", "after the intent, before the request"),
+    (
+        "after_rotation",
+        "after Xero rotated, before the reply arrives",
+    ),
+    ("after_reply", "after the reply, before the keychain write"),
+    (
+        "after_keychain",
+        "after the keychain write, before the metadata",
+    ),
+    (
+        "after_metadata",
+        "after the metadata, before the intent is cleared",
+    ),
+];
+
+#[derive(Default, Debug)]
+struct Tally {
+    trials: usize,
+    recovered: usize,
+    needs_reconnect: usize,
+    other_failure: usize,
+}
+
+#[tokio::test]
+async fn a_refresh_killed_at_any_step_loses_nothing() {
+    if !keyring_available("a_refresh_killed_at_any_step_loses_nothing") {
+        return;
+    }
+    let trials: usize = std::env::var("TENANTRY_CRASH_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let it = instance_with(Default::default(), VaultKind::Keychain).await;
+    it.connect(ANN).await;
+    let cli = Tenantry::for_instance(&it);
+    let harbour = it.tenant("Harbour Cafe Ltd");
+    let client = XeroClient::new(it.config.xero.clone(), CLIENT_ID);
+    assert_eq!(
+        pause::STEPS.len() + 1,
+        POINTS.len(),
+        "every pause point, plus the rotation, is exercised"
+    );
+    let mut report = Vec::new();
+    for (point, what) in POINTS {
+        let mut tally = Tally::default();
+        for _ in 0..trials {
+            tally.trials += 1;
+            let marker = it.dir.path().join("paused");
+            let _ = std::fs::remove_file(&marker);
+            let calls_before = it.fake.refresh_calls(ANN);
+            let mut refresh = cli.command(&["refresh", ANN]);
+            if point == "after_rotation" {
+                it.fake.inject(Fault::HoldAfterRotate(20_000), 1);
+            } else {
+                refresh
+                    .env(pause::ENV_AT, point)
+                    .env(pause::ENV_FILE, &marker);
+            }
+            let mut child = refresh
+                .stderr(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("start tenantry refresh");
+            let mut exited = false;
+            let reached = until_true(|| {
+                exited = matches!(child.try_wait(), Ok(Some(_)));
+                exited
+                    || if point == "after_rotation" {
+                        it.fake.refresh_calls(ANN) > calls_before
+                    } else {
+                        marker.exists()
+                    }
+            })
+            .await;
+            assert!(
+                reached,
+                "{point}: the refreshing process neither reached the step nor ended"
+            );
+            if !exited {
+                child.start_kill().expect("SIGKILL"); // tokio's kill sends SIGKILL on Unix
+                let status = child.wait().await.unwrap();
+                assert_eq!(
+                    std::os::unix::process::ExitStatusExt::signal(&status),
+                    Some(9),
+                    "{point}: killed by SIGKILL"
+                );
+            }
+
+            // The next process (a restart) must get a working token with no human involved ...
+            let ran = cli.run(&["token", &harbour]).await;
+            let mut works = !exited
+                && ran.status == 0
+                && client
+                    .organisation(&Secret::new(ran.stdout.trim()), &harbour)
+                    .await
+                    .is_ok();
+            // ... and the login must still be refreshable once Xero's grace has passed: if nobody
+            // re-spent a rotated refresh token within it, this is where the loss shows.
+            it.fake.advance(chrono::Duration::minutes(31));
+            works &= cli.run(&["refresh", ANN]).await.status == 0;
+            let state = serde_json::from_str::<serde_json::Value>(
+                &cli.run(&["status", "--json"]).await.stdout,
+            )
+            .map(|v| v["logins"][0]["state"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default();
+            match (works, state.as_str()) {
+                (true, "connected") => tally.recovered += 1,
+                (_, "needs_reconnect") => tally.needs_reconnect += 1,
+                _ => tally.other_failure += 1,
+            }
+            if !(works && state == "connected") {
+                it.connect(ANN).await; // a human reconnects, so later trials measure again
+            }
+        }
+        report.push(format!(
+            "| {what} (`{point}`) | {} | {} | {} | {} |",
+            tally.trials, tally.recovered, tally.needs_reconnect, tally.other_failure
+        ));
+        assert_eq!(
+            (tally.needs_reconnect, tally.other_failure),
+            (0, 0),
+            "{point}: within the 30-minute grace a crash must never cost a login: {tally:?}"
+        );
+    }
+    if let Some(path) = std::env::var_os("TENANTRY_CRASH_REPORT") {
+        let table = format!(
+            "| killed | trials | recovered, no reconnect | needs reconnect | other failure |\n|---|---|---|---|---|\n{}\n",
+            report.join("\n")
+        );
+        std::fs::write(path, table).unwrap();
+    }
+}
+
+async fn until_true(mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}

@@ -43,13 +43,30 @@ async fn no_app_running() {
             .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == bin))
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        if running.is_empty() {
+        if running.is_empty() && !single_instance_name_owned() {
             return;
         }
         let _ = std::process::Command::new("kill").args(&running).status();
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
     panic!("an earlier instance of the app would not exit");
+}
+
+/// Whether the D-Bus name the single-instance plugin claims is still owned. A process that has
+/// just exited may keep it until the bus notices; a new instance launched meanwhile would hand its
+/// arguments to the dead one and exit, leaving WebDriver waiting for a window forever.
+fn single_instance_name_owned() -> bool {
+    std::process::Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:app.tenantry.desktop.SingleInstance",
+        ])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
 }
 
 async fn open_window(url: &str, config: &Path, data: &Path) -> Client {
@@ -62,11 +79,14 @@ async fn open_window(url: &str, config: &Path, data: &Path) -> Client {
         }
     });
     let caps = caps.as_object().expect("object").clone();
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(url)
-        .await
-        .expect("a WebDriver session with the app")
+    // A session waits for the app's window; an app that cannot start must fail the test, not hang it.
+    tokio::time::timeout(
+        StdDuration::from_secs(60),
+        ClientBuilder::native().capabilities(caps).connect(url),
+    )
+    .await
+    .expect("the app's window appeared within 60 s")
+    .expect("a WebDriver session with the app")
 }
 
 /// Waits until `check` finds what it wants (the UI updates asynchronously from backend events).

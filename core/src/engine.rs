@@ -762,12 +762,21 @@ impl Inner {
         }
         let vault = self.vault.clone();
         let id = login.clone();
-        let current = blocking(move || vault.load(&id)).await?.ok_or_else(|| {
-            EngineError::NeedsReconnect {
+        let Some(current) = blocking(move || vault.load(&id)).await? else {
+            // Deleted by hand, or a keychain reset: only signing in again brings them back. Say so
+            // in the status too, not just to this caller.
+            let reason = "its tokens are missing from the keychain (deleted, or the keychain was reset); sign in again".to_string();
+            self.store
+                .set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
+            self.event(Some(login), EventKind::NeedsReconnect, None, &reason);
+            slot.set(None);
+            self.reload_directory()?;
+            let _ = self.changes.send(Change::Login(login.clone()));
+            return Err(EngineError::NeedsReconnect {
                 login: login.clone(),
-                reason: "its tokens are missing from the keychain".into(),
-            }
-        })?;
+                reason,
+            });
+        };
         let current = Arc::new(current);
         let now = self.clock.now();
         let mut intent = self.store.refresh_intent(login)?;

@@ -249,3 +249,29 @@ async fn a_transient_failure_keeps_serving_a_still_valid_token_and_backs_off() {
         "and the login is healthy again"
     );
 }
+
+#[tokio::test]
+async fn tokens_missing_from_the_keychain_mark_the_login_for_a_reconnect() {
+    let it = instance().await;
+    let ann = it.connect(ANN).await.login;
+    it.vault.delete(&ann.id).unwrap(); // a keychain reset, or an entry deleted by hand
+    let restarted = it.restart();
+    let err = restarted
+        .access_token_for(&it.tenant("Kiwi Plumbing"))
+        .await
+        .expect_err("no tokens, no token");
+    assert_eq!(err.code(), "needs_reconnect");
+    let login = restarted.resolve_login(ANN).unwrap();
+    assert_eq!(
+        login.state,
+        LoginState::NeedsReconnect,
+        "status must not claim the login is healthy"
+    );
+    assert!(
+        login
+            .last_error
+            .unwrap()
+            .contains("missing from the keychain"),
+        "and says why"
+    );
+}

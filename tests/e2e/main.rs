@@ -9,6 +9,7 @@
 //!   after Xero's grace; invalid_grant; transient failures.
 //! - `crash`: SIGKILL at every step of the refresh protocol, then a restart: nothing is lost.
 //! - `keepalive`: the 60-day deadline.
+//! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -24,6 +25,7 @@ mod desktop;
 mod id_token;
 mod keepalive;
 mod keychain;
+mod load;
 mod login;
 mod organisations;
 mod refresh;

@@ -152,6 +152,11 @@ pub struct World {
     refresh_tokens: HashMap<String, RefreshRecord>,
     faults: VecDeque<Fault>,
     refresh_calls: HashMap<String, usize>,
+    /// Refreshes that spent a refresh token already rotated (accepted within the grace): each one
+    /// is a refresh token used twice, which outside the grace costs the login.
+    pub reused_refreshes: usize,
+    /// `invalid_grant` answers to refresh requests.
+    pub invalid_grants: usize,
     rate: HashMap<String, RateWindow>,
     recorded: Vec<Recorded>,
     pub approve_as: Option<String>,
@@ -193,6 +198,8 @@ impl World {
             refresh_tokens: HashMap::new(),
             faults: VecDeque::new(),
             refresh_calls: HashMap::new(),
+            reused_refreshes: 0,
+            invalid_grants: 0,
             rate: HashMap::new(),
             recorded: Vec::new(),
             approve_as,
@@ -411,6 +418,7 @@ impl World {
         let now = self.now();
         let (grace, lifetime) = (self.options.grace, self.options.refresh_lifetime);
         let Some(record) = self.refresh_tokens.get_mut(get("refresh_token")) else {
+            self.invalid_grants += 1;
             return TokenOutcome::Error(400, "invalid_grant", "unknown refresh token");
         };
         *self
@@ -421,11 +429,15 @@ impl World {
             || now - record.issued_at > lifetime
             || record.rotated_at.is_some_and(|at| now - at > grace)
         {
+            self.invalid_grants += 1;
             return TokenOutcome::Error(
                 400,
                 "invalid_grant",
                 "refresh token expired, revoked or reused",
             );
+        }
+        if record.rotated_at.is_some() {
+            self.reused_refreshes += 1;
         }
         if record.client_id != get("client_id") {
             return TokenOutcome::Error(400, "invalid_grant", "client mismatch");

@@ -1,0 +1,139 @@
+//! Load: sixteen `tenantry token` process loops and 64 in-process tasks ask for tokens for every
+//! organisation of a 20-login, 200-organisation fixture while the fake issues access tokens that
+//! live 2 s. No call may fail, Xero may never answer invalid_grant, no refresh token may be spent
+//! twice, and the refreshes should be the minimum: one per login per token lifetime.
+//!
+//! CI runs it for 5 s; `scripts/load-report.sh` runs 60 s and writes docs/RELIABILITY.md
+//! (TENANTRY_LOAD_SECS, TENANTRY_LOAD_REPORT).
+
+use crate::util::*;
+use chrono::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use tenantry_tests::fake_xero::{Options, Seed};
+
+const LOGINS: usize = 20;
+const ORGS_EACH: usize = 10;
+const TASKS: usize = 64;
+const PROCESSES: usize = 16;
+const TOKEN_SECS: f64 = 2.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_load_every_call_succeeds_and_no_refresh_token_is_spent_twice() {
+    if !keyring_available("under_load_every_call_succeeds_and_no_refresh_token_is_spent_twice") {
+        return;
+    }
+    let secs: u64 = std::env::var("TENANTRY_LOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let options = Options {
+        access_lifetime: Duration::seconds(TOKEN_SECS as i64),
+        seed: Seed::generated(LOGINS, ORGS_EACH),
+        ..Options::default()
+    };
+    let it = instance_with(options, VaultKind::Keychain).await;
+    let users: Vec<String> = it
+        .fake
+        .with(|w| w.users().iter().map(|u| u.email.clone()).collect());
+    for user in &users {
+        it.connect(user).await;
+    }
+    let tenants: Arc<Vec<String>> = Arc::new(
+        it.fake
+            .with(|w| w.tenants().iter().map(|t| t.id.clone()).collect()),
+    );
+    assert_eq!(tenants.len(), LOGINS * ORGS_EACH);
+    let cli = Arc::new(Tenantry::for_instance(&it));
+    let refreshes_before = it.fake.total_refresh_calls();
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (proc_ok, proc_failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let started = Instant::now();
+    let deadline = started + std::time::Duration::from_secs(secs);
+    let mut workers = Vec::new();
+    for task in 0..TASKS {
+        let (engine, tenants, ok, failed) = (
+            it.engine.clone(),
+            tenants.clone(),
+            ok.clone(),
+            failed.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut n = task;
+            while Instant::now() < deadline {
+                n = (n + 37) % tenants.len();
+                match engine.access_token_for(&tenants[n]).await {
+                    Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        eprintln!("in-process call failed: {e}");
+                        failed.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for process in 0..PROCESSES {
+        let (cli, tenants, ok, failed) = (
+            cli.clone(),
+            tenants.clone(),
+            proc_ok.clone(),
+            proc_failed.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut n = process * 11;
+            while Instant::now() < deadline {
+                n = (n + 13) % tenants.len();
+                let ran = cli.run(&["token", &tenants[n]]).await;
+                if ran.status == 0 && ran.stdout.starts_with("eyJ") {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    eprintln!("tenantry token failed: {ran:?}");
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let refreshes = it.fake.total_refresh_calls() - refreshes_before;
+    let (reused, invalid) = it.fake.with(|w| (w.reused_refreshes, w.invalid_grants));
+    // A token is refreshed when a tenth of its life is left, so each lasts 1.8 s of use.
+    let minimum = LOGINS as f64 * elapsed / (TOKEN_SECS * 0.9);
+    let ratio = refreshes as f64 / minimum;
+    let report = format!(
+        "| {secs} s ({elapsed:.1} s measured) | {} | {} | {} | {} | {refreshes} | {minimum:.0} | {ratio:.2} | {reused} | {invalid} |",
+        ok.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+        proc_ok.load(Ordering::Relaxed),
+        proc_failed.load(Ordering::Relaxed),
+    );
+    eprintln!("{report}");
+    if let Some(path) = std::env::var_os("TENANTRY_LOAD_REPORT") {
+        std::fs::write(
+            path,
+            format!(
+                "| run | in-process calls ok | failed | `tenantry token` runs ok | failed | refresh requests | bound for continuous demand (20 × time ÷ 1.8 s) | ratio | refresh tokens spent twice | invalid_grant |\n|---|---|---|---|---|---|---|---|---|---|\n{report}\n"
+            ),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        failed.load(Ordering::Relaxed) + proc_failed.load(Ordering::Relaxed),
+        0,
+        "no call may fail under load"
+    );
+    assert_eq!(invalid, 0, "Xero must never see a stale refresh token");
+    assert_eq!(reused, 0, "no refresh token may be spent twice");
+    assert!(
+        proc_ok.load(Ordering::Relaxed) >= PROCESSES,
+        "every process loop got tokens"
+    );
+    assert!(
+        ratio <= 1.10,
+        "refreshes stay at the minimum (one per login per token lifetime), got {ratio:.2}"
+    );
+}

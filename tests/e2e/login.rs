@@ -301,3 +301,47 @@ async fn a_plain_openid_provider_without_xeros_extras_works_too() {
         other => panic!("an issuer mix-up must end the sign-in, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn slow_clients_cannot_block_the_real_callback_and_only_loopback_is_bound() {
+    let it = instance().await;
+    it.fake.approve_as(Some(ANN));
+    let pending = it.engine.begin_login(None).await.unwrap();
+    let bound = pending.listening_on();
+    assert!(
+        !bound.is_empty() && bound.iter().all(|a| a.ip().is_loopback()),
+        "bound to loopback only, so the kernel refuses other machines: {bound:?}"
+    );
+    let port = it.config.redirect_ports[0];
+    // Slow-loris: connections that send half a request and then nothing.
+    let mut idle = Vec::new();
+    for _ in 0..10 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        stream.write_all(b"GET /callback?sta").await.unwrap();
+        idle.push(stream);
+    }
+    let url = pending.authorize_url().clone();
+    let engine = it.engine.clone();
+    let done = tokio::spawn(async move {
+        engine
+            .complete_login(pending, CancellationToken::new())
+            .await
+    });
+    let started = std::time::Instant::now();
+    let visit = tenantry_tests::browser::approve(&url)
+        .await
+        .expect("the browser gets through");
+    assert_eq!(visit.status, 200);
+    let outcome = done
+        .await
+        .unwrap()
+        .expect("the real callback completes the sign-in");
+    assert_eq!(outcome.login.email, ANN);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "idle connections did not hold the real one up (each may wait 5 s)"
+    );
+    drop(idle);
+}

@@ -97,6 +97,14 @@ impl CallbackListener {
         self.port
     }
 
+    /// The addresses actually bound: loopback only, so other machines are refused by the kernel.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
     /// The redirect URI to send to Xero; it must be registered there exactly.
     pub fn redirect_uri(&self) -> String {
         redirect_uri(self.port)

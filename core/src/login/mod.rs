@@ -108,6 +108,14 @@ impl PendingLogin {
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
     }
+
+    /// Where the loopback listener is bound (empty in deep-link mode).
+    pub fn listening_on(&self) -> Vec<std::net::SocketAddr> {
+        self.listener
+            .as_ref()
+            .map(|l| l.local_addrs())
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

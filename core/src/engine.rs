@@ -834,7 +834,16 @@ impl Inner {
                 let stored = next.clone();
                 crate::pause::reached("after_reply");
                 // The keychain holds the new refresh token before anyone can use the new access token.
-                blocking(move || vault.store(&id, &stored)).await?;
+                if let Err(e) = blocking(move || vault.store(&id, &stored)).await {
+                    // Xero has rotated, but the new set could not be kept. The old refresh token
+                    // stays in the vault and the intent in the journal, so the next attempt
+                    // within Xero's grace spends the old token again and recovers.
+                    self.store
+                        .set_login_state(login, LoginState::Error, Some(&e.to_string()))?;
+                    self.event(Some(login), EventKind::RefreshFailed, None, &e.to_string());
+                    let _ = self.changes.send(Change::Login(login.clone()));
+                    return Err(e.into());
+                }
                 let next = Arc::new(next);
                 slot.set(Some(next.clone()));
                 crate::pause::reached("after_keychain");

@@ -345,3 +345,31 @@ async fn slow_clients_cannot_block_the_real_callback_and_only_loopback_is_bound(
     );
     drop(idle);
 }
+
+#[tokio::test]
+async fn a_clock_far_off_the_servers_is_named_when_it_breaks_a_sign_in() {
+    let it = instance().await;
+    it.fake.approve_as(Some(ANN));
+    it.clock.advance(chrono::Duration::minutes(20)); // this computer's clock runs 20 minutes fast
+    let pending = it.engine.begin_login(None).await.unwrap();
+    let url = pending.authorize_url().clone();
+    let engine = it.engine.clone();
+    let done = tokio::spawn(async move {
+        engine
+            .complete_login(pending, CancellationToken::new())
+            .await
+    });
+    tenantry_tests::browser::approve(&url).await.unwrap();
+    let err = done
+        .await
+        .unwrap()
+        .expect_err("the id_token looks expired to a fast clock");
+    assert!(
+        err.to_string().contains("check the computer's clock"),
+        "the message names the cause: {err}"
+    );
+    assert!(
+        it.engine.logins().unwrap().is_empty(),
+        "nothing was stored from an unverified sign-in"
+    );
+}

@@ -275,3 +275,49 @@ async fn tokens_missing_from_the_keychain_mark_the_login_for_a_reconnect() {
         "and says why"
     );
 }
+
+#[tokio::test]
+async fn a_keychain_that_refuses_the_new_tokens_loses_nothing() {
+    let it = instance().await;
+    let ann = it.connect(ANN).await.login;
+    let kiwi = it.tenant("Kiwi Plumbing");
+    let memory = it.memory.as_ref().unwrap();
+    it.advance(Duration::minutes(31));
+    memory.set_read_only(true); // locked mid-run: Xero rotates, the new set cannot be written
+    let err = it
+        .engine
+        .access_token_for(&kiwi)
+        .await
+        .expect_err("the new tokens could not be kept");
+    assert_eq!(
+        err.code(),
+        "keychain",
+        "the user is told it is the keychain: {err}"
+    );
+    assert_eq!(
+        it.fake.refresh_calls(ANN),
+        1,
+        "Xero did rotate the refresh token"
+    );
+    let login = it.engine.resolve_login(ANN).unwrap();
+    assert_eq!(login.state, LoginState::Error, "status shows the problem");
+    assert!(login.last_error.unwrap().contains("keychain"));
+
+    memory.set_read_only(false);
+    it.advance(Duration::minutes(10)); // unlocked ten minutes later, inside Xero's grace
+    let grant = it
+        .engine
+        .access_token_for(&kiwi)
+        .await
+        .expect("recovered with the old refresh token");
+    assert_eq!(grant.login_id, ann.id);
+    assert_eq!(
+        it.engine.resolve_login(ANN).unwrap().state,
+        LoginState::Connected
+    );
+    it.advance(Duration::minutes(31));
+    it.engine
+        .refresh_login(&ann.id)
+        .await
+        .expect("and the chain of refresh tokens is intact afterwards");
+}

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 pub struct MemoryVault {
     entries: Mutex<HashMap<LoginId, Zeroizing<String>>>,
     locked: AtomicBool,
+    read_only: AtomicBool,
     loads: AtomicUsize,
 }
 
@@ -24,6 +25,11 @@ impl MemoryVault {
     /// While locked, every call fails as a locked keychain does.
     pub fn set_locked(&self, locked: bool) {
         self.locked.store(locked, Ordering::SeqCst);
+    }
+
+    /// While read-only, reads work and writes fail as a keychain locked mid-run does.
+    pub fn set_read_only(&self, read_only: bool) {
+        self.read_only.store(read_only, Ordering::SeqCst);
     }
 
     /// How many `load` calls reached the vault (tests check the hot path does not).
@@ -64,6 +70,11 @@ impl TokenVault for MemoryVault {
 
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
         self.check()?;
+        if self.read_only.load(Ordering::SeqCst) {
+            return Err(VaultError::Unavailable(
+                "memory vault made read-only by the test".into(),
+            ));
+        }
         self.entries
             .lock()
             .expect("memory vault lock")

@@ -209,6 +209,12 @@ impl Engine {
         self.inner.background_retries.store(true, Ordering::SeqCst);
     }
 
+    /// Changes when another process (a CLI run, a second window) has written to this profile's
+    /// store since the last call; the desktop app checks it to stay current without polling data.
+    pub fn external_changes(&self) -> Result<i64, EngineError> {
+        Ok(self.inner.store.data_version()?)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.inner.changes.subscribe()
     }

@@ -177,6 +177,20 @@ impl Desk {
                 let _ = handle.emit(EVENT_CHANGED, ());
             }
         });
+        // Another process (a CLI run) may change logins too; SQLite says so cheaply.
+        let watched = engine.clone();
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let mut seen = watched.external_changes().ok();
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                let now = watched.external_changes().ok();
+                if now != seen {
+                    seen = now;
+                    let _ = handle.emit(EVENT_CHANGED, ());
+                }
+            }
+        });
         let keepalive = engine.clone();
         tauri::async_runtime::spawn(async move {
             // Keep logins alive before Xero's 60 days: check at start and every hour.

@@ -292,6 +292,12 @@ async fn connect_refresh_needs_reconnect_reconnect_disconnect_and_remove() {
     );
     assert_eq!(it.fake.refresh_calls(ANN), 1);
 
+    // A refresh made by the CLI in another process shows up in the open window.
+    it.fake.set_access_lifetime(Duration::minutes(5));
+    let cli = Tenantry::for_instance(&it);
+    assert_eq!(cli.run(&["refresh", ANN]).await.status, 0);
+    until_text(&c, "[data-expires]", "expires in 4:").await;
+
     // Xero revokes the grant: the next refresh marks the login, and Reconnect restores it.
     it.fake.revoke_user(ANN);
     click(&c, "button[data-action=refresh]").await;

@@ -159,6 +159,12 @@ impl Store {
         f(&mut conn).map_err(StoreError::from)
     }
 
+    /// Changes whenever another connection (another Tenantry process) commits to the database:
+    /// a cheap way for a long-running window to notice what a CLI run did.
+    pub fn data_version(&self) -> Result<i64> {
+        self.with(|c| c.query_row("PRAGMA data_version", [], |r| r.get(0)))
+    }
+
     // ---- logins ----
 
     /// Creates the login or updates everything about it except when it was first connected.

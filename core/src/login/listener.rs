@@ -42,14 +42,15 @@ pub struct CallbackListener {
 
 /// What a request to the listener gets back, decided purely from its head.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum HeadVerdict {
+pub enum HeadVerdict {
     /// GET /callback with this query string.
     Callback(String),
     Reject(u16, &'static str),
 }
 
-/// Reads the request line of an HTTP/1.x request head. Pure, so hostile input is easy to test.
-pub(crate) fn judge_head(head: &[u8]) -> HeadVerdict {
+/// Reads the request line of an HTTP/1.x request head. Pure, so hostile input is easy to test
+/// (and to fuzz: fuzz/fuzz_targets/request_head.rs).
+pub fn judge_head(head: &[u8]) -> HeadVerdict {
     let Some(line_end) = head.windows(2).position(|w| w == b"\r\n") else {
         return HeadVerdict::Reject(400, "Bad request");
     };

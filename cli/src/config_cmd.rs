@@ -11,6 +11,7 @@ pub const KEYS: &[&str] = &[
     "scopes",
     "keepalive_days",
     "keychain_service",
+    "timeout_secs",
     "xero.issuer",
     "xero.authorize_url",
     "xero.token_url",
@@ -87,6 +88,12 @@ pub fn set(config: &Config, key: &str, value: &str) -> Result<Config, Failure> {
                 .map_err(|_| bad(format!("`{value}` is not a whole number of days")))?
         }
         "keychain_service" => next.keychain_service = value.to_owned(),
+        "timeout_secs" => {
+            next.timeout_secs = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("`{value}` is not a whole number of seconds")))?
+        }
         "xero.issuer" => next.xero.issuer = value.to_owned(),
         "xero.authorize_url" => next.xero.authorize_url = url(value)?,
         "xero.token_url" => next.xero.token_url = url(value)?,

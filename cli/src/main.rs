@@ -160,6 +160,7 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 5;
     pub const CONFIG: u8 = 6;
     pub const KEYCHAIN: u8 = 7;
+    pub const STORAGE: u8 = 8;
     pub const CANCELLED: u8 = 130;
 }
 
@@ -187,6 +188,7 @@ impl From<EngineError> for Failure {
             "unreachable" | "rate_limited" => exit::UNREACHABLE,
             "config" => exit::CONFIG,
             "keychain" => exit::KEYCHAIN,
+            "storage" => exit::STORAGE,
             "cancelled" => exit::CANCELLED,
             _ => exit::FAILURE,
         };

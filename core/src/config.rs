@@ -32,6 +32,8 @@ pub struct Config {
     pub redirect_mode: RedirectMode,
     /// The https page registered at Xero as the redirect URI in `deep_link` mode (docs/bounce.html).
     pub bounce_url: Option<Url>,
+    /// Seconds one call to Xero may take before it counts as failed and is retried later.
+    pub timeout_secs: u64,
     pub xero: XeroEndpoints,
 }
 
@@ -53,6 +55,7 @@ impl Default for Config {
             keychain_service: "tenantry".into(),
             redirect_mode: RedirectMode::Loopback,
             bounce_url: None,
+            timeout_secs: 30,
             xero: XeroEndpoints::default(),
         }
     }
@@ -199,6 +202,12 @@ impl Config {
             return invalid(
                 "keepalive_days",
                 "must be 1 to 59: Xero drops a refresh token unused for 60 days",
+            );
+        }
+        if !(1..=300).contains(&self.timeout_secs) {
+            return invalid(
+                "timeout_secs",
+                "must be 1 to 300 seconds (30 suits most networks)",
             );
         }
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
@@ -359,6 +368,7 @@ redirect_ports = [53682, 53683, 53684]
 scopes = ["accounting.settings.read"]
 keepalive_days = 45
 keychain_service = "tenantry"
+timeout_secs = 30
 [xero]
 issuer = "https://identity.xero.com"
 authorize_url = "https://login.xero.com/identity/connect/authorize"
@@ -387,6 +397,8 @@ api_url = "https://api.xero.com"
             ("scopes = [\"a b\"]", "scopes"),
             ("keepalive_days = 60", "keepalive_days"),
             ("keepalive_days = \"x\"", "keepalive_days"),
+            ("timeout_secs = 0", "timeout_secs"),
+            ("timeout_secs = 3600", "timeout_secs"),
             ("keychain_service = \"\"", "keychain_service"),
             ("colour = \"blue\"", "colour"),
             (

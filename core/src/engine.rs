@@ -155,12 +155,15 @@ impl Slot {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum Mode {
     /// Refresh only if the access token is stale or an earlier refresh may have lost its answer.
     IfStale,
     /// Refresh regardless (keep-alive, "Refresh now").
     Force,
+    /// Xero answered 401 to the access token with this fingerprint although our clock says it is
+    /// valid (revoked early, or our clock is behind): replace it, unless a caller already did.
+    Rejected(String),
 }
 
 /// Runs a blocking call (keychain, SQLite) off the async worker threads.
@@ -180,7 +183,11 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         config.validate()?;
         let store = Store::open(&data_dir.join("tenantry.db"))?;
-        let xero = XeroClient::new(config.xero.clone(), config.client_id.clone());
+        let xero = XeroClient::with_timeout(
+            config.xero.clone(),
+            config.client_id.clone(),
+            std::time::Duration::from_secs(config.timeout_secs),
+        );
         let inner = Inner {
             config,
             lock_dir: data_dir.join("locks"),
@@ -497,10 +504,18 @@ impl Engine {
         login: &LoginId,
     ) -> Result<Vec<Organisation>, EngineError> {
         let tokens = self.inner.token_for_login(login).await?;
-        self.inner
-            .sync_organisations(login, &tokens, None)
-            .await
-            .map(|(all, _)| all)
+        let first = self.inner.sync_organisations(login, &tokens, None).await;
+        let result = match first {
+            Err(EngineError::Xero(XeroError::Unauthorized(_))) => {
+                let tokens = self
+                    .inner
+                    .replace_rejected_access(login, &tokens.access_token)
+                    .await?;
+                self.inner.sync_organisations(login, &tokens, None).await
+            }
+            other => other,
+        };
+        result.map(|(all, _)| all)
     }
 
     /// Calls the Organisation endpoint for a tenant through its login: proves the connection works.
@@ -509,12 +524,16 @@ impl Engine {
         tenant_id: &str,
     ) -> Result<crate::xero::OrganisationInfo, EngineError> {
         let grant = self.access_token_for(tenant_id).await?;
-        match self
-            .inner
-            .xero
-            .organisation(&grant.access_token, tenant_id)
-            .await
-        {
+        let xero = &self.inner.xero;
+        let mut result = xero.organisation(&grant.access_token, tenant_id).await;
+        if let Err(XeroError::Unauthorized(_)) = result {
+            let tokens = self
+                .inner
+                .replace_rejected_access(&grant.login_id, &grant.access_token)
+                .await?;
+            result = xero.organisation(&tokens.access_token, tenant_id).await;
+        }
+        match result {
             Err(XeroError::ConnectionGone) => {
                 // The connection is gone at Xero: bring the list up to date so the UI shows it.
                 let _ = self.sync_organisations(&grant.login_id).await;
@@ -652,6 +671,18 @@ impl Inner {
             .ok_or_else(|| EngineError::unknown_organisation(tenant_id))
     }
 
+    /// After Xero answered 401 to `rejected`: a replacement, refreshed at most once however many
+    /// callers saw the same 401. The caller retries its call once with it, never in a loop.
+    async fn replace_rejected_access(
+        self: &Arc<Self>,
+        login: &LoginId,
+        rejected: &Secret,
+    ) -> Result<Arc<TokenSet>, EngineError> {
+        tracing::info!(login = %login, "Xero rejected an unexpired access token; refreshing once");
+        self.spawn_refresh(login.clone(), Mode::Rejected(rejected.fingerprint()))
+            .await
+    }
+
     async fn token_for_login(
         self: &Arc<Self>,
         login: &LoginId,
@@ -711,6 +742,12 @@ impl Inner {
         let slot = self.slot(login);
         let mut backoff = slot.flight.lock().await;
         let now = self.clock.now();
+        if let Mode::Rejected(fingerprint) = &mode
+            && let Some(tokens) = slot.fresh(now)
+            && tokens.access_token.fingerprint() != *fingerprint
+        {
+            return Ok(tokens); // a caller ahead of us already replaced the rejected token
+        }
         if mode == Mode::IfStale {
             if let Some(tokens) = slot.fresh(now) {
                 return Ok(tokens); // a caller ahead of us in this process just refreshed
@@ -723,7 +760,7 @@ impl Inner {
             }
         }
         let _lock = LoginLock::acquire(&self.lock_dir, login).await?;
-        let result = self.refresh_locked(login, mode, &slot).await;
+        let result = self.refresh_locked(login, &mode, &slot).await;
         match &result {
             Ok(_) => *backoff = Backoff::default(),
             Err(EngineError::Xero(e)) if e.is_transient() => {
@@ -751,7 +788,7 @@ impl Inner {
     async fn refresh_locked(
         &self,
         login: &LoginId,
-        mode: Mode,
+        mode: &Mode,
         slot: &Slot,
     ) -> Result<Arc<TokenSet>, EngineError> {
         // Xero has already said no: asking again cannot help and only looks like an attack.
@@ -805,7 +842,10 @@ impl Inner {
             );
             intent = None;
         }
-        let must_refresh = mode == Mode::Force || intent.is_some() || !current.is_fresh_at(now);
+        let rejected = matches!(mode, Mode::Rejected(fingerprint)
+            if current.access_token.fingerprint() == *fingerprint);
+        let must_refresh =
+            *mode == Mode::Force || rejected || intent.is_some() || !current.is_fresh_at(now);
         if !must_refresh {
             slot.set(Some(current.clone())); // another process refreshed while we waited
             return Ok(current);

@@ -22,6 +22,7 @@ mod cli;
 mod client;
 mod crash;
 mod desktop;
+mod faults;
 mod id_token;
 mod keepalive;
 mod keychain;

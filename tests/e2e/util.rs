@@ -279,12 +279,17 @@ impl Tenantry {
     }
 
     pub async fn run(&self, args: &[&str]) -> Ran {
-        let out = self.command(args).output().await.expect("run tenantry");
-        Ran {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run(self.command(args)).await
+    }
+}
+
+/// Runs a prepared `tenantry` command to the end.
+pub async fn run(mut command: tokio::process::Command) -> Ran {
+    let out = command.output().await.expect("run tenantry");
+    Ran {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 

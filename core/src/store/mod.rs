@@ -10,12 +10,14 @@ mod migrations;
 use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Named in errors about the file itself (damaged), so the user knows what to move aside.
+    path: Option<PathBuf>,
 }
 
 /// A refresh that was started and not known to have finished: the token endpoint may have rotated
@@ -31,12 +33,20 @@ pub struct RefreshIntent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the database is busy in another Tenantry process; try again in a moment")]
+    #[error(
+        "the database is locked by another process (another Tenantry, or a tool holding it open); try again in a moment"
+    )]
     Busy,
     #[error("the data directory is read-only ({0}); make it writable")]
     ReadOnly(String),
     #[error("the disk is full; free some space and try again")]
     DiskFull,
+    /// A read or write failed below SQLite: a full disk or quota, a file-size limit, a failing
+    /// disk. Nothing half-written is kept (the transaction rolls back).
+    #[error(
+        "the data directory could not be written ({0}); check the disk has free space and is healthy, then try again"
+    )]
+    Io(String),
     #[error(
         "the database file is damaged ({0}); move it aside and reconnect your logins (tokens in the keychain are untouched)"
     )]
@@ -58,8 +68,19 @@ impl From<rusqlite::Error> for StoreError {
             Some(C::DatabaseBusy | C::DatabaseLocked) => Self::Busy,
             Some(C::ReadOnly) => Self::ReadOnly(e.to_string()),
             Some(C::DiskFull) => Self::DiskFull,
+            Some(C::SystemIoFailure) => Self::Io(e.to_string()),
             Some(C::DatabaseCorrupt | C::NotADatabase) => Self::Corrupt(e.to_string()),
             _ => Self::Other(e.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// Names the damaged file: the user has to find it to move it aside.
+    fn at(self, path: &Path) -> Self {
+        match self {
+            Self::Corrupt(detail) => Self::Corrupt(format!("{}: {detail}", path.display())),
+            other => other,
         }
     }
 }
@@ -132,8 +153,10 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
-        let conn = Connection::open(path).map_err(StoreError::from)?;
-        Self::init(conn)
+        let conn = Connection::open(path).map_err(|e| StoreError::from(e).at(path))?;
+        let mut store = Self::init(conn).map_err(|e| e.at(path))?;
+        store.path = Some(path.to_owned());
+        Ok(store)
     }
 
     /// An in-memory database, for unit tests.
@@ -151,12 +174,16 @@ impl Store {
         migrations::run(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            path: None,
         })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
         let mut conn = self.conn.lock().expect("store connection lock");
-        f(&mut conn).map_err(StoreError::from)
+        f(&mut conn).map_err(|e| match &self.path {
+            Some(path) => StoreError::from(e).at(path),
+            None => StoreError::from(e),
+        })
     }
 
     /// Changes whenever another connection (another Tenantry process) commits to the database:

@@ -13,13 +13,17 @@ use super::{TokenVault, VaultError, record};
 use crate::model::LoginId;
 use crate::token::TokenSet;
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 const CHUNK_PREFIX: &str = "chunked:v1:";
 
 pub struct KeychainVault {
-    store: Arc<CredentialStore>,
+    /// Connected on first use, and dropped when the keychain goes away, so a long-running app
+    /// reconnects once its daemon is back, and commands that need no token run without one.
+    store: Mutex<Option<Arc<CredentialStore>>>,
+    /// Whether `store` may be (re)connected to the platform's keychain.
+    platform: bool,
     service: String,
     /// Longest secret one entry may hold, in characters.
     max_entry_len: usize,
@@ -27,46 +31,81 @@ pub struct KeychainVault {
 
 impl KeychainVault {
     /// The platform's keychain under `service`.
+    /// Connects lazily: a keychain that is locked or not running is reported by the first call
+    /// that needs it, not here.
     pub fn platform(service: &str) -> Result<Self, VaultError> {
-        let store = platform_store()?;
-        Ok(Self::with_store(store, service, PLATFORM_MAX_ENTRY_LEN))
+        Ok(Self {
+            store: Mutex::new(None),
+            platform: true,
+            service: service.to_owned(),
+            max_entry_len: PLATFORM_MAX_ENTRY_LEN,
+        })
     }
 
     /// The platform's keychain with a smaller entry limit: tests use it to exercise the chunked
     /// layout (which Windows needs) against a real Secret Service.
     pub fn platform_with_limit(service: &str, max_entry_len: usize) -> Result<Self, VaultError> {
-        Ok(Self::with_store(platform_store()?, service, max_entry_len))
+        Ok(Self {
+            max_entry_len: max_entry_len.max(64),
+            ..Self::platform(service)?
+        })
     }
 
     /// Any keyring-core store; `max_entry_len` lets tests force the chunked layout.
     pub fn with_store(store: Arc<CredentialStore>, service: &str, max_entry_len: usize) -> Self {
         Self {
-            store,
+            store: Mutex::new(Some(store)),
+            platform: false,
             service: service.to_owned(),
             max_entry_len: max_entry_len.max(64),
         }
     }
 
+    fn store(&self) -> Result<Arc<CredentialStore>, VaultError> {
+        let mut slot = self.store.lock().expect("keychain store lock");
+        if let Some(store) = &*slot {
+            return Ok(store.clone());
+        }
+        if !self.platform {
+            return Err(VaultError::Unavailable("the store was dropped".into()));
+        }
+        let store = platform_store()?;
+        *slot = Some(store.clone());
+        Ok(store)
+    }
+
+    /// Maps a keyring error; when the keychain has gone away, forgets the connection so the next
+    /// call makes a new one (the daemon may come back under the same name).
+    fn fail(&self, e: KeyringError) -> VaultError {
+        let e = map_error(e);
+        if self.platform && matches!(e, VaultError::Unavailable(_)) {
+            *self.store.lock().expect("keychain store lock") = None;
+        }
+        e
+    }
+
     fn entry(&self, user: &str) -> Result<Entry, VaultError> {
-        Entry::new_in_store(&self.store, &self.service, user).map_err(map_error)
+        Entry::new_in_store(&self.store()?, &self.service, user).map_err(|e| self.fail(e))
     }
 
     fn read(&self, user: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
         match self.entry(user)?.get_password() {
             Ok(text) => Ok(Some(Zeroizing::new(text))),
             Err(KeyringError::NoEntry) => Ok(None),
-            Err(e) => Err(map_error(e)),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
     fn write(&self, user: &str, text: &str) -> Result<(), VaultError> {
-        self.entry(user)?.set_password(text).map_err(map_error)
+        self.entry(user)?
+            .set_password(text)
+            .map_err(|e| self.fail(e))
     }
 
     fn remove(&self, user: &str) -> Result<(), VaultError> {
         match self.entry(user)?.delete_credential() {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
-            Err(e) => Err(map_error(e)),
+            Err(e) => Err(self.fail(e)),
         }
     }
 

@@ -19,7 +19,8 @@ use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 use std::time::Duration;
 
-/// How long one call to Xero may take before it counts as failed (and is retried later).
+/// How long one call to Xero may take by default before it counts as failed (and is retried
+/// later); `timeout_secs` in the configuration changes it.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -59,8 +60,11 @@ pub enum XeroError {
         "the organisation is no longer connected to this login (AuthenticationUnsuccessful); reconnect it in Xero if it is still needed"
     )]
     ConnectionGone,
-    /// 401 on an API call: the access token expired or lacks a scope.
-    #[error("Xero rejected the access token ({0})")]
+    /// 401 on an API call: the access token expired early, was revoked, or lacks a scope. The
+    /// engine refreshes once and retries once before passing this on.
+    #[error(
+        "Xero rejected the access token ({0}) even after a refresh; reconnect the login if this persists"
+    )]
     Unauthorized(String),
     #[error("Xero has no such connection")]
     NotFound,
@@ -138,10 +142,18 @@ pub struct XeroClient {
 
 impl XeroClient {
     pub fn new(endpoints: XeroEndpoints, client_id: impl Into<String>) -> Self {
+        Self::with_timeout(endpoints, client_id, CALL_TIMEOUT)
+    }
+
+    pub fn with_timeout(
+        endpoints: XeroEndpoints,
+        client_id: impl Into<String>,
+        timeout: Duration,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
             .user_agent(concat!("tenantry/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client configuration is valid");

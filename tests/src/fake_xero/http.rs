@@ -2,7 +2,7 @@
 //! for tests and scripts (clock, faults, sign-in user, revocation, counters).
 
 use super::signing;
-use super::world::{ApiVerdict, Fault, Recorded, TokenOutcome, World, xero_date};
+use super::world::{ApiFault, ApiVerdict, Fault, Recorded, TokenOutcome, World, xero_date};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -317,6 +317,30 @@ fn api_problem(status: StatusCode, title: &str, detail: &str) -> Response {
         .into_response()
 }
 
+/// Counts the call and answers with the injected fault, if one is due.
+fn api_fault(world: &mut World, path: &str) -> Option<Response> {
+    Some(match world.api_call(path)? {
+        ApiFault::Unauthorized => unauthorized("TokenExpired: token expired at 01/01/2026".into()),
+        ApiFault::Forbidden => api_problem(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The app is not allowed to use this endpoint",
+        ),
+        ApiFault::RateLimited(secs) => {
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, "").into_response();
+            let h = response.headers_mut();
+            h.insert("x-rate-limit-problem", HeaderValue::from_static("minute"));
+            h.insert("retry-after", HeaderValue::from(secs));
+            response
+        }
+        ApiFault::ServerError => api_problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An error occurred",
+            "Please try again later",
+        ),
+    })
+}
+
 /// A 401 with Xero's problem body.
 fn unauthorized(detail: String) -> Response {
     api_problem(StatusCode::UNAUTHORIZED, "Unauthorized", &detail)
@@ -357,7 +381,10 @@ async fn connections(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let w = lock(&world);
+    let mut w = lock(&world);
+    if let Some(fault) = api_fault(&mut w, "/connections") {
+        return fault;
+    }
     let user = match authenticate(&w, &headers) {
         Ok(user) => user,
         Err(detail) => return unauthorized(detail),
@@ -408,6 +435,9 @@ async fn organisation(State(world): State<Shared>, headers: HeaderMap) -> Respon
         .to_lowercase();
     let (org, latency) = {
         let mut w = lock(&world);
+        if let Some(fault) = api_fault(&mut w, "/api.xro/2.0/Organisation") {
+            return fault;
+        }
         let user = match authenticate(&w, &headers) {
             Ok(user) => user,
             Err(detail) => return unauthorized(detail),

@@ -10,7 +10,7 @@ pub mod signing;
 mod world;
 
 pub use seed::{SHARED_TENANT, Seed, Tenant, User};
-pub use world::{Connection, Fault, Options, Recorded, World};
+pub use world::{ApiFault, Connection, Fault, Options, Recorded, World};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -68,6 +68,15 @@ impl FakeXero {
 
     pub fn inject(&self, fault: Fault, times: usize) {
         self.with(|w| w.push_fault(fault, times));
+    }
+
+    pub fn inject_api(&self, fault: ApiFault, times: usize) {
+        self.with(|w| w.push_api_fault(fault, times));
+    }
+
+    /// API calls answered so far to `path` (`/connections`, `/api.xro/2.0/Organisation`).
+    pub fn api_calls(&self, path: &str) -> usize {
+        self.with(|w| w.api_calls.get(path).copied().unwrap_or(0))
     }
 
     pub fn refresh_calls(&self, user: &str) -> usize {

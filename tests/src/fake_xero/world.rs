@@ -69,6 +69,19 @@ pub enum Fault {
     HoldAfterRotate(u64),
 }
 
+/// A fault the API (`/connections`, the Organisation call) applies to its next requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFault {
+    /// 401 with Xero's problem body, as for an access token revoked before its expiry.
+    Unauthorized,
+    /// 403 with a problem body other than `AuthenticationUnsuccessful` (the app lacks access).
+    Forbidden,
+    /// 429 with `Retry-After` of this many seconds and `X-Rate-Limit-Problem: minute`.
+    RateLimited(u64),
+    /// 500.
+    ServerError,
+}
+
 impl Fault {
     pub fn parse(kind: &str, ms: Option<u64>) -> Option<Self> {
         Some(match kind {
@@ -151,6 +164,9 @@ pub struct World {
     codes: HashMap<String, CodeGrant>,
     refresh_tokens: HashMap<String, RefreshRecord>,
     faults: VecDeque<Fault>,
+    api_faults: VecDeque<ApiFault>,
+    /// API calls answered (successfully or not), by path.
+    pub api_calls: HashMap<String, usize>,
     refresh_calls: HashMap<String, usize>,
     /// Refreshes that spent a refresh token already rotated (accepted within the grace): each one
     /// is a refresh token used twice, which outside the grace costs the login.
@@ -197,6 +213,8 @@ impl World {
             codes: HashMap::new(),
             refresh_tokens: HashMap::new(),
             faults: VecDeque::new(),
+            api_faults: VecDeque::new(),
+            api_calls: HashMap::new(),
             refresh_calls: HashMap::new(),
             reused_refreshes: 0,
             invalid_grants: 0,
@@ -267,6 +285,16 @@ impl World {
 
     pub fn take_fault(&mut self) -> Option<Fault> {
         self.faults.pop_front()
+    }
+
+    pub fn push_api_fault(&mut self, fault: ApiFault, times: usize) {
+        self.api_faults.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// Counts an API call to `path` and returns the fault to apply to it, if any.
+    pub fn api_call(&mut self, path: &str) -> Option<ApiFault> {
+        *self.api_calls.entry(path.to_owned()).or_default() += 1;
+        self.api_faults.pop_front()
     }
 
     pub fn refresh_calls(&self, user: &str) -> usize {

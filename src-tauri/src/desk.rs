@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use tauri::{AppHandle, Emitter};
 use tenantry_core::config::{Config, RedirectMode};
-use tenantry_core::login::{PendingLogin, redirect_uri};
+use tenantry_core::login::{Link, PendingLogin, parse_link, redirect_uri};
 use tenantry_core::model::LoginId;
 use tenantry_core::profile::Profile;
 use tenantry_core::{Engine, LoginOutcome};
@@ -307,43 +307,37 @@ impl Desk {
             .map(|c| c.view.clone())
     }
 
-    /// A `tenantry://oauth/callback?code=…&state=…` link: accepted only if its state matches the
-    /// sign-in waiting for one; anything else is ignored and logged.
+    /// A `tenantry://` link: a sign-in callback is accepted only if its state matches the sign-in
+    /// waiting for one; anything else (malformed, unsolicited, replayed) is ignored and logged
+    /// without its query, which may carry a code.
     pub async fn deep_link(&self, app: &AppHandle, url: &url::Url) {
-        let is_callback = url.scheme() == "tenantry"
-            && url.host_str() == Some("oauth")
-            && url.path() == "/callback";
-        let state = url
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned());
+        let ignore = |why: &str| {
+            tracing::warn!(why, "ignored a tenantry:// link");
+            let _ = app.emit(EVENT_LINK_IGNORED, ());
+        };
+        let (state, query) = match parse_link(url.as_str()) {
+            Ok(Link::OAuthCallback { state, query }) => (state, query),
+            Err(e) => return ignore(e.code()),
+        };
         let pending = {
             let mut connecting = self.connecting.lock().expect("connect lock");
             let matches = connecting
                 .as_ref()
                 .and_then(|c| c.awaiting_link.as_ref())
-                .is_some_and(|p| Some(p.state()) == state.as_deref());
-            if is_callback && matches {
+                .is_some_and(|p| p.state() == state);
+            if matches {
                 connecting.take().and_then(|c| c.awaiting_link)
             } else {
                 None
             }
         };
         let Some(pending) = pending else {
-            tracing::warn!(
-                scheme = url.scheme(),
-                host = url.host_str().unwrap_or(""),
-                "ignored a tenantry:// link that matches no sign-in in progress"
-            );
-            let _ = app.emit(EVENT_LINK_IGNORED, ());
-            return;
+            return ignore("matches no sign-in in progress");
         };
         let Ok(engine) = self.engine().await else {
             return;
         };
-        let outcome = engine
-            .complete_login_from_callback(pending, url.query().unwrap_or(""))
-            .await;
+        let outcome = engine.complete_login_from_callback(pending, &query).await;
         finish(app, outcome);
     }
 

@@ -440,7 +440,32 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
         Some("bounce.localhost"),
         "deep-link mode registers the https bounce page"
     );
-    let link = format!("tenantry://oauth/callback?{}", redirect.query().unwrap());
+    let query = redirect.query().unwrap();
+
+    // Malformed links carrying the real code and state, while the sign-in waits: each ignored,
+    // and none may consume or cancel the sign-in in progress.
+    until("the first notice to go", || async {
+        let toasts = text(&c, "#toasts").await.unwrap_or_default();
+        (!toasts.contains("Ignored a tenantry:// link")).then_some(())
+    })
+    .await;
+    for malformed in [
+        format!("tenantry://evil/callback?{query}"),
+        format!("tenantry://oauth/callback?{query}&state=again"),
+        format!("tenantry://oauth/callback?{query}#x"),
+        format!("tenantry://oauth:1/callback?{query}"),
+    ] {
+        let second = tokio::process::Command::new(app_bin())
+            .arg(&malformed)
+            .status()
+            .await
+            .unwrap();
+        assert!(second.success(), "{malformed}: handed over and ignored");
+    }
+    until_text(&c, "#toasts", "Ignored a tenantry:// link").await;
+    assert!(it.engine.logins().unwrap().is_empty());
+
+    let link = format!("tenantry://oauth/callback?{query}");
     let second = tokio::process::Command::new(app_bin())
         .arg(&link)
         .status()

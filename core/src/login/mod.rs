@@ -4,6 +4,7 @@
 //! and verifier is usable exactly once.
 
 pub mod callback;
+pub mod link;
 pub mod listener;
 
 use crate::model::LoginId;
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use callback::{CallbackError, parse_callback};
+pub use link::{Link, LinkError, parse_link};
 pub use listener::{CallbackListener, ListenError, redirect_uri};
 
 /// 32 random bytes, base64url: 43 characters, as Xero's PKCE page and its desktop sample use.

@@ -61,7 +61,7 @@ impl KeychainVault {
         }
     }
 
-    fn store(&self) -> Result<Arc<CredentialStore>, VaultError> {
+    fn connection(&self) -> Result<Arc<CredentialStore>, VaultError> {
         let mut slot = self.store.lock().expect("keychain store lock");
         if let Some(store) = &*slot {
             return Ok(store.clone());
@@ -85,7 +85,7 @@ impl KeychainVault {
     }
 
     fn entry(&self, user: &str) -> Result<Entry, VaultError> {
-        Entry::new_in_store(&self.store()?, &self.service, user).map_err(|e| self.fail(e))
+        Entry::new_in_store(&self.connection()?, &self.service, user).map_err(|e| self.fail(e))
     }
 
     fn read(&self, user: &str) -> Result<Option<Zeroizing<String>>, VaultError> {

@@ -11,10 +11,34 @@ cd "$(dirname "$0")/.."
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 TEST_HOME="$(mktemp -d -t tenantry-test-home.XXXXXX)"
-trap 'rm -rf "$TEST_HOME"' EXIT
+LEDGER_DIR="$(mktemp -d -t tenantry-ledger.XXXXXX)"
+trap 'rm -rf "$TEST_HOME" "$LEDGER_DIR"' EXIT
 export HOME="$TEST_HOME"
 export XDG_CONFIG_HOME="$TEST_HOME/.config" XDG_DATA_HOME="$TEST_HOME/.local/share" XDG_CACHE_HOME="$TEST_HOME/.cache"
 # The tests must not silently skip the keychain: a missing Secret Service fails them.
 export TENANTRY_REQUIRE_KEYRING=1
 
-exec dbus-run-session -- scripts/lib/with-private-keyring.sh scripts/lib/with-desktop.sh scripts/lib/checks.sh "$@"
+# Everything the suite writes stays under TEST_HOME (test data directories are kept), and the fake
+# Xero notes every secret it issues in a ledger outside it, so the scan below can prove none of
+# them was left in a database, a log, the WebView's storage or the test output.
+export TMPDIR="$TEST_HOME/tmp"
+mkdir -p "$TMPDIR"
+export TENANTRY_SECRET_LEDGER="$LEDGER_DIR/issued" TENANTRY_KEEP_TEST_DIRS=1
+
+dbus-run-session -- scripts/lib/with-private-keyring.sh scripts/lib/with-desktop.sh scripts/lib/checks.sh "$@" \
+  2>&1 | tee "$TEST_HOME/test-output.log"
+
+# Only a full run issues enough secrets for the scan to mean something.
+if [ $# -eq 0 ]; then
+  echo "==> no secret the fake issued is anywhere the suite wrote" >&2
+  scan() { cargo run --quiet --locked -p tenantry-tests --bin scan-secrets -- --ledger "$TENANTRY_SECRET_LEDGER" "$@"; }
+  webview="$XDG_DATA_HOME/app.tenantry.desktop" # WebKit's local storage, caches and databases
+  [ -d "$webview" ] || { echo "the WebView's storage ($webview) is missing: the desktop tests did not run" >&2; exit 1; }
+  scan --min 200 "$TEST_HOME"
+  # The scan must be able to fail: plant one secret in a log line and expect it found.
+  printf 'refreshed with %s ok\n' "$(sed -n 1p "$TENANTRY_SECRET_LEDGER")" >"$LEDGER_DIR/planted.log"
+  if scan "$LEDGER_DIR/planted.log" >/dev/null 2>&1; then
+    echo "scan-secrets did not find a planted secret" >&2
+    exit 1
+  fi
+fi

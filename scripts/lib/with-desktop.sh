@@ -20,7 +20,7 @@ NATIVE_PORT=$(free_port)
 # The app inherits tauri-driver's environment: its "system browser" is a helper that follows the
 # fake Xero's redirect back to the app, as a person's browser would after they approve.
 BROWSER="curl -fsSL --max-time 20 -o /dev/null" NO_AT_BRIDGE=1 \
-  tauri-driver --port "$DRIVER_PORT" --native-port "$NATIVE_PORT" >/tmp/tenantry-tauri-driver.log 2>&1 &
+  tauri-driver --port "$DRIVER_PORT" --native-port "$NATIVE_PORT" >"${TMPDIR:-/tmp}/tenantry-tauri-driver.log" 2>&1 &
 DRIVER_PID=$!
 cleanup() {
   kill "$DRIVER_PID" 2>/dev/null || true

@@ -469,7 +469,7 @@ async fn demo_runs_a_fake_xero_that_every_command_can_use() {
     if !keyring_available("demo_runs_a_fake_xero_that_every_command_can_use") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let cli = Tenantry {
         config: dir.path().join("demo.toml"),
         data: dir.path().join("data"),
@@ -511,7 +511,7 @@ async fn sixteen_token_processes_on_an_expired_login_cause_one_refresh() {
 
 #[tokio::test]
 async fn completions_are_generated() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let cli = Tenantry {
         config: dir.path().join("c.toml"),
         data: dir.path().into(),

@@ -163,7 +163,7 @@ async fn first_run_offers_the_demo_which_shows_logins_and_filters_organisations(
         return;
     };
     let _turn = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let c = open_window(
         &url,
         &dir.path().join("demo.toml"),
@@ -500,7 +500,7 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
 async fn screenshots() {
     let url = std::env::var("TENANTRY_WEBDRIVER").expect("run by scripts/screenshots.sh");
     let theme = std::env::var("TENANTRY_SCREENSHOT_THEME").unwrap_or_else(|_| "light".into());
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let c = open_window(
         &url,
         &dir.path().join("demo.toml"),
@@ -610,7 +610,7 @@ async fn fifty_logins_and_a_thousand_organisations_stay_usable() {
         return;
     }
     let _turn = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let c = open_window_with(
         &url,
         &["--demo-size", "50x20"],

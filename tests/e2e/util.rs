@@ -53,6 +53,16 @@ impl Write for SharedWriter {
     }
 }
 
+/// A directory for one test's data. Under `scripts/test.sh` (TENANTRY_KEEP_TEST_DIRS) it outlives
+/// the test, so the secret scan after the suite reads every database and log the tests wrote.
+pub fn test_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("tenantry-test.")
+        .disable_cleanup(std::env::var_os("TENANTRY_KEEP_TEST_DIRS").is_some())
+        .tempdir()
+        .expect("temp dir")
+}
+
 /// Three loopback ports free right now, for one instance's redirect URIs.
 pub fn free_ports() -> Vec<u16> {
     let listeners: Vec<_> = (0..3)
@@ -92,7 +102,7 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
     })
     .await
     .expect("start the fake Xero");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = test_dir();
     let service = format!("tenantry-test-{}", uuid::Uuid::new_v4().simple());
     let config = Config {
         client_id: CLIENT_ID.into(),

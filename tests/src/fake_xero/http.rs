@@ -84,6 +84,7 @@ fn html_escape(s: &str) -> String {
 
 /// The redirect after the user approved: a code, plus the `scope` and `session_state` Xero adds.
 fn approved_redirect(w: &mut World, params: &HashMap<String, String>, code: &str) -> Response {
+    super::ledger::note(code);
     let scope = params.get("scope").cloned().unwrap_or_default();
     callback_redirect(
         w,
@@ -259,7 +260,15 @@ async fn token(State(world): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         _ => {}
     }
     let form: HashMap<String, String> = form.into_iter().collect();
+    for key in ["code", "code_verifier", "refresh_token"] {
+        super::ledger::note(form.get(key).map_or("", String::as_str));
+    }
     let outcome = lock(&world).token(&form);
+    if let TokenOutcome::Issued(json) = &outcome {
+        for key in ["access_token", "refresh_token", "id_token"] {
+            super::ledger::note(json[key].as_str().unwrap_or(""));
+        }
+    }
     if let (Some(Fault::HoldAfterRotate(ms)), TokenOutcome::Issued(_)) = (fault, &outcome) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }

@@ -5,6 +5,7 @@
 //! handle (clock, faults, sign-in user, counters); scripts through `/_fake/…` endpoints.
 
 mod http;
+pub mod ledger;
 pub mod seed;
 pub mod signing;
 mod world;

@@ -75,6 +75,17 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Creates the data directory readable by its owner only: it names the user's clients and holds
+/// the lock files, and other accounts on the machine have no business there. An existing
+/// directory is left as the user made it.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl StoreError {
     /// Names the damaged file: the user has to find it to move it aside.
     fn at(self, path: &Path) -> Self {
@@ -151,7 +162,7 @@ impl Store {
             reason,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+            create_private_dir(dir).map_err(|e| open_err(e.to_string()))?;
         }
         let conn = Connection::open(path).map_err(|e| StoreError::from(e).at(path))?;
         let mut store = Self::init(conn).map_err(|e| e.at(path))?;
@@ -434,6 +445,24 @@ fn intent_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshIntent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_data_directory_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("tenantry").join("default");
+        Store::open(&dir.join("tenantry.db")).unwrap();
+        for made in [&dir, &dir.parent().unwrap().to_path_buf()] {
+            let mode = std::fs::metadata(made).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode,
+                0o700,
+                "{}: other local users must not list it",
+                made.display()
+            );
+        }
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

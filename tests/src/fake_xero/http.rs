@@ -214,7 +214,26 @@ fn oauth_error(status: u16, error: &str, description: &str) -> Response {
         .into_response()
 }
 
+/// Counts a token request as in flight until it is answered (or its client goes away).
+struct InFlight(Shared);
+
+impl InFlight {
+    fn enter(world: &Shared) -> Self {
+        let mut w = lock(world);
+        w.token_in_flight += 1;
+        w.token_in_flight_max = w.token_in_flight_max.max(w.token_in_flight);
+        Self(world.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.0).token_in_flight -= 1;
+    }
+}
+
 async fn token(State(world): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let _in_flight = InFlight::enter(&world);
     let form = parse_form(&body);
     let (fault, latency) = {
         let mut w = lock(&world);

@@ -173,6 +173,9 @@ pub struct World {
     pub reused_refreshes: usize,
     /// `invalid_grant` answers to refresh requests.
     pub invalid_grants: usize,
+    /// Token requests being answered right now, and the most there ever were at once.
+    pub token_in_flight: usize,
+    pub token_in_flight_max: usize,
     rate: HashMap<String, RateWindow>,
     recorded: Vec<Recorded>,
     pub approve_as: Option<String>,
@@ -218,6 +221,8 @@ impl World {
             refresh_calls: HashMap::new(),
             reused_refreshes: 0,
             invalid_grants: 0,
+            token_in_flight: 0,
+            token_in_flight_max: 0,
             rate: HashMap::new(),
             recorded: Vec::new(),
             approve_as,

@@ -1,0 +1,198 @@
+//! Benchmark fixtures: a fake Xero with generated users, a data directory and keychain service of
+//! their own, and an engine with every user signed in through the real login flow. Shared by the
+//! `tenantry-bench` scenarios and the criterion benches.
+
+use crate::browser;
+use crate::fake_xero::{FakeXero, Options, Seed};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tenantry_core::Engine;
+use tenantry_core::clock::SystemClock;
+use tenantry_core::config::Config;
+use tenantry_core::model::LoginId;
+use tenantry_core::vault::{KeychainVault, MemoryVault, TokenVault};
+use tokio_util::sync::CancellationToken;
+
+pub const CLIENT_ID: &str = "TENANTRYBENCH0000000000000000000";
+
+pub enum Vault {
+    /// The OS keychain, as users run it (process benchmarks need it: other processes read it).
+    Keychain,
+    /// In memory: for in-process figures where the keychain is never touched anyway.
+    Memory,
+}
+
+pub struct Fixture {
+    pub fake: FakeXero,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub config_file: PathBuf,
+    pub vault: Arc<dyn TokenVault>,
+    pub engine: Engine,
+    /// Each login, and its organisations (tenant ids), in sign-in order.
+    pub logins: Vec<LoginId>,
+    pub tenants: Vec<Vec<String>>,
+}
+
+impl Fixture {
+    /// `logins` users with `orgs` organisations each, all signed in. Access tokens live
+    /// `access_lifetime`.
+    pub async fn new(
+        logins: usize,
+        orgs: usize,
+        access_lifetime: chrono::Duration,
+        vault: Vault,
+    ) -> anyhow::Result<Self> {
+        let fake = FakeXero::start(Options {
+            client_id: Some(CLIENT_ID.into()),
+            access_lifetime,
+            seed: Seed::generated(logins, orgs),
+            ..Options::default()
+        })
+        .await?;
+        let dir = tempfile::Builder::new()
+            .prefix("tenantry-bench.")
+            .tempdir()?;
+        let service = format!("tenantry-bench-{}", uuid::Uuid::new_v4().simple());
+        let config = Config {
+            client_id: CLIENT_ID.into(),
+            redirect_ports: free_ports(3)?,
+            keychain_service: service.clone(),
+            xero: fake.endpoints(),
+            ..Config::default()
+        };
+        let config_file = dir.path().join("config.toml");
+        config.save(&config_file)?;
+        let vault: Arc<dyn TokenVault> = match vault {
+            Vault::Keychain => Arc::new(KeychainVault::platform(&service)?),
+            Vault::Memory => Arc::new(MemoryVault::new()),
+        };
+        let engine = Engine::open(
+            config.clone(),
+            dir.path(),
+            vault.clone(),
+            Arc::new(SystemClock),
+        )?;
+        let users: Vec<String> = fake.with(|w| w.users().iter().map(|u| u.email.clone()).collect());
+        let (mut logins, mut tenants) = (Vec::new(), Vec::new());
+        for user in &users {
+            fake.approve_as(Some(user));
+            let pending = engine.begin_login(None).await?;
+            let url = pending.authorize_url().clone();
+            let browser = tokio::spawn(async move { browser::approve(&url).await });
+            let outcome = engine
+                .complete_login(pending, CancellationToken::new())
+                .await
+                .with_context(|| format!("signing in {user}"))?;
+            browser.await??;
+            logins.push(outcome.login.id.clone());
+            tenants.push(
+                outcome
+                    .organisations
+                    .iter()
+                    .map(|o| o.tenant_id.clone())
+                    .collect(),
+            );
+        }
+        Ok(Self {
+            fake,
+            dir,
+            config,
+            config_file,
+            vault,
+            engine,
+            logins,
+            tenants,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A `tenantry` command on this fixture's configuration and data.
+    pub fn cli(&self, tenantry: &Path) -> std::process::Command {
+        let mut command = std::process::Command::new(tenantry);
+        command
+            .env("TENANTRY_CONFIG", &self.config_file)
+            .env("TENANTRY_DATA_DIR", self.data_dir())
+            .env_remove("TENANTRY_PROFILE")
+            .stdin(std::process::Stdio::null());
+        command
+    }
+
+    /// Removes this fixture's keychain entries (the shared test keyring outlives it).
+    pub fn forget(&self) {
+        for login in self.engine.logins().unwrap_or_default() {
+            let _ = self.vault.delete(&login.id);
+        }
+    }
+}
+
+fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()?;
+    Ok(listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Median, min and max of a sample.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub n: usize,
+}
+
+impl Spread {
+    pub fn of(mut sample: Vec<f64>) -> Self {
+        assert!(!sample.is_empty(), "a spread of nothing");
+        sample.sort_by(f64::total_cmp);
+        let n = sample.len();
+        let median = if n % 2 == 1 {
+            sample[n / 2]
+        } else {
+            (sample[n / 2 - 1] + sample[n / 2]) / 2.0
+        };
+        Self {
+            median,
+            min: sample[0],
+            max: sample[n - 1],
+            n,
+        }
+    }
+
+    pub fn percentile(sample: &[f64], p: f64) -> f64 {
+        let mut sorted = sample.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted[index]
+    }
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Spread;
+
+    #[test]
+    fn spread_takes_the_middle() {
+        let s = Spread::of(vec![5.0, 1.0, 3.0]);
+        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 5.0));
+        assert_eq!(
+            Spread::of(vec![4.0, 1.0, 2.0, 3.0]).median,
+            2.5,
+            "even: mean of the two"
+        );
+        assert_eq!(Spread::percentile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95), 5.0);
+    }
+}

@@ -1,0 +1,408 @@
+//! `tenantry-bench`: the process-level and concurrency benchmarks (single flight, keep-alive at
+//! scale, `status`/`orgs` at scale, a cold `tenantry token` against `secret-tool`). Each scenario
+//! prints one JSON object; `scripts/bench.sh` runs them on a release build and writes
+//! docs/BENCHMARKS.md. A scenario fails (exit 1) only when an exact property breaks (say, more
+//! refreshes than logins); timings are reported, never asserted.
+//!
+//! Run it under a private keyring (scripts/bench.sh does): fixtures sign users in for real.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tenantry_core::Engine;
+use tenantry_core::clock::SystemClock;
+use tenantry_core::config::Config;
+use tenantry_core::engine::KEEPALIVE_CONCURRENCY;
+use tenantry_core::secret::Secret;
+use tenantry_core::vault::KeychainVault;
+use tenantry_core::xero::XeroClient;
+use tenantry_tests::bench::{CLIENT_ID, Fixture, Spread, Vault, ms};
+
+#[derive(Parser)]
+struct Args {
+    /// The `tenantry` binary (default: beside this one).
+    #[arg(long, global = true)]
+    tenantry: Option<PathBuf>,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// CALLERS concurrent token requests over LOGINS expired logins, in this process and then
+    /// spread over PROCESSES processes: refresh requests must equal LOGINS.
+    SingleFlight {
+        #[arg(long, default_value_t = 50)]
+        logins: usize,
+        #[arg(long, default_value_t = 1000)]
+        callers: usize,
+        #[arg(long, default_value_t = 8)]
+        processes: usize,
+    },
+    /// Keep-alive over LOGINS logins with LATENCY_MS added to every token request.
+    Keepalive {
+        #[arg(long, default_value_t = 1000)]
+        logins: usize,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+    },
+    /// `tenantry status` and `tenantry orgs` with each number of logins (10 organisations each).
+    Scale {
+        #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 10)]
+        orgs: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// `tenantry token ORG` as a whole process against `secret-tool lookup` of the same entry.
+    ColdToken {
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
+    /// Internal: one of single-flight's processes.
+    #[command(hide = true)]
+    Caller {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_delimiter = ',')]
+        tenants: Vec<String>,
+        #[arg(long)]
+        callers: usize,
+        /// Unix time in milliseconds at which every process starts its callers.
+        #[arg(long)]
+        start_at: u64,
+    },
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let tenantry = match args.tenantry {
+        Some(path) => path,
+        None => std::env::current_exe()?
+            .parent()
+            .context("the binary's directory")?
+            .join("tenantry"),
+    };
+    let result = match args.scenario {
+        Scenario::SingleFlight {
+            logins,
+            callers,
+            processes,
+        } => single_flight(logins, callers, processes).await?,
+        Scenario::Keepalive { logins, latency_ms } => keepalive(logins, latency_ms).await?,
+        Scenario::Scale { sizes, orgs, runs } => scale(&tenantry, &sizes, orgs, runs).await?,
+        Scenario::ColdToken { runs } => cold_token(&tenantry, runs).await?,
+        Scenario::Caller {
+            config,
+            data,
+            tenants,
+            callers,
+            start_at,
+        } => caller(config, data, tenants, callers, start_at).await?,
+    };
+    println!("{result}");
+    Ok(())
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
+}
+
+/// Lets the first `logins` logins' access tokens go stale, so the next request for each needs a refresh; the
+/// refreshed ones then last 30 minutes.
+async fn expire_all(fx: &Fixture, logins: usize) -> anyhow::Result<()> {
+    fx.fake.set_access_lifetime(chrono::Duration::seconds(2));
+    for login in &fx.logins[..logins] {
+        fx.engine.refresh_login(login).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    fx.fake.set_access_lifetime(chrono::Duration::minutes(30));
+    Ok(())
+}
+
+async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyhow::Result<Value> {
+    // One login more than the callers use: its refresh token measures the floor.
+    let fx = Fixture::new(
+        logins + 1,
+        1,
+        chrono::Duration::minutes(30),
+        Vault::Keychain,
+    )
+    .await?;
+    let floor_login = &fx.logins[logins];
+    let client = XeroClient::new(fx.config.xero.clone(), CLIENT_ID);
+    let mut refresh_token = fx
+        .vault
+        .load(floor_login)?
+        .context("the floor login's tokens")?
+        .refresh_token;
+    let mut trips = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let answer = client.refresh(&refresh_token).await?;
+        trips.push(ms(started.elapsed()));
+        refresh_token = Secret::new(answer.refresh_token.context("a rotated refresh token")?);
+    }
+    let round_trip = Spread::of(trips);
+
+    let tenant_of = |i: usize| fx.tenants[i % logins][0].clone();
+    expire_all(&fx, logins).await?;
+    let before = fx.fake.total_refresh_calls();
+    let barrier = Arc::new(tokio::sync::Barrier::new(callers));
+    let tasks: Vec<_> = (0..callers)
+        .map(|i| {
+            let (engine, tenant, barrier) = (fx.engine.clone(), tenant_of(i), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let started = Instant::now();
+                engine
+                    .access_token_for(&tenant)
+                    .await
+                    .map(|_| ms(started.elapsed()))
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.push(task.await??);
+    }
+    let in_process_refreshes = fx.fake.total_refresh_calls() - before;
+
+    expire_all(&fx, logins).await?;
+    let before = fx.fake.total_refresh_calls();
+    let start_at = unix_ms() + 2000;
+    let exe = std::env::current_exe()?;
+    let children: Vec<_> = (0..processes)
+        .map(|p| {
+            let share = callers / processes + usize::from(p < callers % processes);
+            let tenants: Vec<String> = (0..share).map(|i| tenant_of(i * processes + p)).collect();
+            std::process::Command::new(&exe)
+                .arg("caller")
+                .arg("--config")
+                .arg(&fx.config_file)
+                .arg("--data")
+                .arg(fx.data_dir())
+                .arg(format!("--tenants={}", tenants.join(",")))
+                .arg(format!("--callers={share}"))
+                .arg(format!("--start-at={start_at}"))
+                .stderr(std::process::Stdio::inherit())
+                .output()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut process_latencies = Vec::new();
+    for child in children {
+        if !child.status.success() {
+            bail!("a caller process failed");
+        }
+        let report: Value = serde_json::from_slice(&child.stdout)?;
+        for v in report["latencies_ms"].as_array().context("latencies")? {
+            process_latencies.push(v.as_f64().context("a latency")?);
+        }
+    }
+    let process_refreshes = fx.fake.total_refresh_calls() - before;
+    fx.forget();
+    let (reused, invalid) = fx.fake.with(|w| (w.reused_refreshes, w.invalid_grants));
+    let result = json!({
+        "scenario": "single_flight", "logins": logins, "callers": callers, "processes": processes,
+        "round_trip_ms": round_trip,
+        "in_process": {
+            "refreshes": in_process_refreshes,
+            "latency_ms": Spread::of(latencies.clone()),
+            "p95_ms": Spread::percentile(&latencies, 0.95),
+        },
+        "across_processes": {
+            "refreshes": process_refreshes,
+            "latency_ms": Spread::of(process_latencies.clone()),
+            "p95_ms": Spread::percentile(&process_latencies, 0.95),
+        },
+        "reused_refresh_tokens": reused, "invalid_grants": invalid,
+    });
+    if in_process_refreshes != logins || process_refreshes != logins || reused + invalid > 0 {
+        bail!("single flight broken: {result}");
+    }
+    Ok(result)
+}
+
+async fn caller(
+    config: PathBuf,
+    data: PathBuf,
+    tenants: Vec<String>,
+    callers: usize,
+    start_at: u64,
+) -> anyhow::Result<Value> {
+    let config = Config::load(&config)?;
+    let vault = KeychainVault::platform(&config.keychain_service)?;
+    let engine = Engine::open(config, &data, Arc::new(vault), Arc::new(SystemClock))?;
+    let wait = start_at.saturating_sub(unix_ms());
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    let tasks: Vec<_> = (0..callers)
+        .map(|i| {
+            let (engine, tenant) = (engine.clone(), tenants[i % tenants.len()].clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                engine
+                    .access_token_for(&tenant)
+                    .await
+                    .map(|_| ms(started.elapsed()))
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.push(task.await??);
+    }
+    Ok(json!({ "latencies_ms": latencies }))
+}
+
+async fn keepalive(logins: usize, latency_ms: u64) -> anyhow::Result<Value> {
+    let fx = Fixture::new(logins, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
+    let latency = Duration::from_millis(latency_ms);
+    fx.fake.with(|w| {
+        w.options.token_latency = latency;
+        w.token_in_flight_max = 0;
+    });
+    let api_before: usize = fx.fake.with(|w| w.api_calls.values().sum());
+    let before = fx.fake.total_refresh_calls();
+    let started = Instant::now();
+    let reports = fx.engine.keepalive(chrono::Duration::zero()).await?;
+    let elapsed = started.elapsed();
+    let refreshed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, tenantry_core::KeepAliveOutcome::Refreshed { .. }))
+        .count();
+    let requests = fx.fake.total_refresh_calls() - before;
+    let (peak, api_after, invalid) = fx.fake.with(|w| {
+        (
+            w.token_in_flight_max,
+            w.api_calls.values().sum::<usize>(),
+            w.invalid_grants,
+        )
+    });
+    fx.forget();
+    // The floor: LOGINS requests, KEEPALIVE_CONCURRENCY at a time, each at least the latency.
+    let bound = logins.div_ceil(KEEPALIVE_CONCURRENCY) as f64 * latency.as_secs_f64();
+    let result = json!({
+        "scenario": "keepalive", "logins": logins, "latency_ms": latency_ms,
+        "concurrency": KEEPALIVE_CONCURRENCY,
+        "elapsed_s": elapsed.as_secs_f64(), "bound_s": bound,
+        "ratio": elapsed.as_secs_f64() / bound,
+        "refreshed": refreshed, "refresh_requests": requests,
+        "peak_concurrent_token_requests": peak,
+        "api_calls": api_after - api_before, "invalid_grants": invalid,
+    });
+    if refreshed != logins || requests != logins || peak > KEEPALIVE_CONCURRENCY || invalid > 0 {
+        bail!("keep-alive broke a limit or missed a login: {result}");
+    }
+    Ok(result)
+}
+
+/// Runs `tenantry ARGS` under GNU time: (wall milliseconds, peak resident KiB).
+fn timed_run(
+    fx: &Fixture,
+    tenantry: &std::path::Path,
+    args: &[&str],
+) -> anyhow::Result<(f64, u64)> {
+    let mut command = fx.cli(std::path::Path::new("/usr/bin/time"));
+    command
+        .args(["-f", "%M", "--"])
+        .arg(tenantry)
+        .args(args)
+        .stdout(std::process::Stdio::null());
+    let started = Instant::now();
+    let out = command
+        .output()
+        .context("run /usr/bin/time (apt package `time`)")?;
+    let wall = ms(started.elapsed());
+    if !out.status.success() {
+        bail!(
+            "tenantry {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kib = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .context("GNU time's peak memory")?;
+    Ok((wall, kib))
+}
+
+async fn scale(
+    tenantry: &std::path::Path,
+    sizes: &[usize],
+    orgs: usize,
+    runs: usize,
+) -> anyhow::Result<Value> {
+    let mut rows = Vec::new();
+    for &logins in sizes {
+        let fx = Fixture::new(logins, orgs, chrono::Duration::minutes(30), Vault::Keychain).await?;
+        let mut row = json!({ "logins": logins, "organisations": logins * orgs });
+        for command in ["status", "orgs"] {
+            let mut times = Vec::new();
+            let mut peak = 0;
+            timed_run(&fx, tenantry, &[command])?; // warm the page cache
+            for _ in 0..runs {
+                let (wall, kib) = timed_run(&fx, tenantry, &[command])?;
+                times.push(wall);
+                peak = peak.max(kib);
+            }
+            row[command] = json!({ "ms": Spread::of(times), "peak_kib": peak });
+        }
+        fx.forget();
+        rows.push(row);
+    }
+    Ok(json!({ "scenario": "scale", "orgs_each": orgs, "runs": runs, "rows": rows }))
+}
+
+async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Value> {
+    let fx = Fixture::new(1, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
+    let tenant = fx.tenants[0][0].clone();
+    let mut lookup = std::process::Command::new("secret-tool");
+    lookup
+        .args(["lookup", "service", &fx.config.keychain_service])
+        .args(["username", fx.logins[0].as_str()])
+        .stdout(std::process::Stdio::null());
+    let mut token = fx.cli(tenantry);
+    token
+        .args(["token", &tenant])
+        .stdout(std::process::Stdio::null());
+    let time = |command: &mut std::process::Command| -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let status = command.status()?;
+        let wall = ms(started.elapsed());
+        if !status.success() {
+            bail!("{command:?} failed");
+        }
+        Ok(wall)
+    };
+    for _ in 0..3 {
+        time(&mut token)?;
+        time(&mut lookup)?;
+    }
+    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        // Alternating, so both see the same machine state.
+        ours.push(time(&mut token)?);
+        floor.push(time(&mut lookup)?);
+    }
+    let refreshes = fx.fake.total_refresh_calls();
+    fx.forget();
+    let (ours, floor) = (Spread::of(ours), Spread::of(floor));
+    Ok(json!({
+        "scenario": "cold_token", "runs": runs,
+        "tenantry_token_ms": ours, "secret_tool_lookup_ms": floor,
+        "ratio_of_medians": ours.median / floor.median,
+        "refreshes": refreshes,
+    }))
+}

@@ -211,7 +211,7 @@ async fn exec(engine: &Engine, org: &str, command: &[String]) -> Result<u8, Fail
     let status = tokio::process::Command::new(program)
         .args(args)
         .env("XERO_ACCESS_TOKEN", grant.access_token.expose())
-        .env("XERO_TENANT_ID", &grant.tenant_id)
+        .env("XERO_TENANT_ID", &*grant.tenant_id)
         .status()
         .await
         .map_err(|e| {

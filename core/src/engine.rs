@@ -33,7 +33,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
 
@@ -49,7 +49,8 @@ pub const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30
 #[derive(Debug, Clone)]
 pub struct AccessGrant {
     pub login_id: LoginId,
-    pub tenant_id: String,
+    /// Lower case, as the directory keeps it.
+    pub tenant_id: Arc<str>,
     pub access_token: Secret,
     pub expires_at: DateTime<Utc>,
 }
@@ -106,9 +107,9 @@ struct Inner {
     vault: Arc<dyn TokenVault>,
     xero: XeroClient,
     clock: Arc<dyn Clock>,
-    slots: Mutex<HashMap<LoginId, Arc<Slot>>>,
+    slots: RwLock<HashMap<LoginId, Arc<Slot>>>,
     /// tenant id → logins reaching it, healthy ones first. Rebuilt from the store on change.
-    directory: RwLock<HashMap<String, Arc<[LoginId]>>>,
+    directory: RwLock<HashMap<Arc<str>, Arc<[LoginId]>>>,
     changes: broadcast::Sender<Change>,
     /// Long-running hosts (the desktop app) retry failed refreshes in the background, so an
     /// answer lost mid-rotation is recovered within Xero's grace even if nobody asks for a token.
@@ -195,7 +196,7 @@ impl Engine {
             vault,
             xero,
             clock,
-            slots: Mutex::default(),
+            slots: RwLock::default(),
             directory: RwLock::default(),
             changes: broadcast::channel(256).0,
             background_retries: AtomicBool::new(false),
@@ -309,14 +310,14 @@ impl Engine {
     /// A valid access token for the organisation, from a login that reaches it (a healthy one
     /// first when two do). Never another login's token.
     pub async fn access_token_for(&self, tenant_id: &str) -> Result<AccessGrant, EngineError> {
-        let candidates = self.inner.candidates(tenant_id)?;
+        let (tenant, candidates) = self.inner.candidates(tenant_id)?;
         let mut first_error = None;
         for login in candidates.iter() {
             match self.inner.token_for_login(login).await {
                 Ok(tokens) => {
                     return Ok(AccessGrant {
                         login_id: login.clone(),
-                        tenant_id: tenant_id.to_owned(),
+                        tenant_id: tenant,
                         access_token: tokens.access_token.clone(),
                         expires_at: tokens.expires_at,
                     });
@@ -615,8 +616,12 @@ impl Engine {
 
 impl Inner {
     fn slot(&self, login: &LoginId) -> Arc<Slot> {
+        // Read-mostly: every token request looks its slot up; only a new login adds one.
+        if let Some(slot) = self.slots.read().expect("slots lock").get(login) {
+            return slot.clone();
+        }
         self.slots
-            .lock()
+            .write()
             .expect("slots lock")
             .entry(login.clone())
             .or_default()
@@ -639,9 +644,9 @@ impl Inner {
             .into_iter()
             .map(|l| (l.id, l.state != LoginState::NeedsReconnect))
             .collect();
-        let mut map: HashMap<String, Vec<LoginId>> = HashMap::new();
+        let mut map: HashMap<Arc<str>, Vec<LoginId>> = HashMap::new();
         for org in self.store.organisations()? {
-            map.entry(org.tenant_id.to_lowercase())
+            map.entry(org.tenant_id.to_lowercase().into())
                 .or_default()
                 .push(org.login_id);
         }
@@ -656,11 +661,13 @@ impl Inner {
         Ok(())
     }
 
-    fn candidates(&self, tenant_id: &str) -> Result<Arc<[LoginId]>, EngineError> {
-        let lookup = |dir: &HashMap<String, Arc<[LoginId]>>| {
-            dir.get(tenant_id)
-                .or_else(|| dir.get(&tenant_id.to_lowercase()))
-                .cloned()
+    /// The tenant id as the directory keeps it, and the logins that reach it. Allocates nothing
+    /// when the id is already lower case (as Xero writes them).
+    fn candidates(&self, tenant_id: &str) -> Result<(Arc<str>, Arc<[LoginId]>), EngineError> {
+        let lookup = |dir: &HashMap<Arc<str>, Arc<[LoginId]>>| {
+            dir.get_key_value(tenant_id)
+                .or_else(|| dir.get_key_value(tenant_id.to_lowercase().as_str()))
+                .map(|(tenant, logins)| (tenant.clone(), logins.clone()))
         };
         if let Some(found) = lookup(&self.directory.read().expect("directory lock")) {
             return Ok(found);

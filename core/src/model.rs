@@ -6,11 +6,13 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
-/// A Xero user's id (`xero_userid` claim). Validated once, at construction.
+/// A Xero user's id (`xero_userid` claim). Validated once, at construction. Shared, not copied:
+/// it is cloned on every token request, which must not allocate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct LoginId(String);
+pub struct LoginId(Arc<str>);
 
 impl LoginId {
     pub fn new(raw: impl Into<String>) -> Result<Self, InvalidLoginId> {
@@ -21,7 +23,7 @@ impl LoginId {
                 .chars()
                 .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\');
         if ok {
-            Ok(Self(raw))
+            Ok(Self(raw.into()))
         } else {
             Err(InvalidLoginId(raw.chars().take(40).collect()))
         }
@@ -47,7 +49,7 @@ impl TryFrom<String> for LoginId {
 
 impl From<LoginId> for String {
     fn from(value: LoginId) -> Self {
-        value.0
+        value.0.to_string()
     }
 }
 

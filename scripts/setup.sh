@@ -19,6 +19,8 @@ APT_PACKAGES=(
   xvfb xauth x11-utils webkit2gtk-driver imagemagick
   # deep links (tenantry://) registration
   xdg-utils desktop-file-utils
+  # benchmarks: GNU time for peak memory (scripts/bench.sh)
+  time
 )
 
 missing=()

@@ -165,6 +165,10 @@ enum Mode {
     /// Xero answered 401 to the access token with this fingerprint although our clock says it is
     /// valid (revoked early, or our clock is behind): replace it, unless a caller already did.
     Rejected(String),
+    /// Finish a refresh found in the journal, and nothing else. Its owner holds the login's lock
+    /// until it ends it, so an entry still there once we hold the lock was abandoned (a crash);
+    /// one gone by then was simply in flight in another process, and costs no refresh here.
+    Recover,
 }
 
 /// Runs a blocking call (keychain, SQLite) off the async worker threads.
@@ -350,7 +354,7 @@ impl Engine {
         for intent in intents {
             let outcome = self
                 .inner
-                .spawn_refresh(intent.login_id.clone(), Mode::IfStale)
+                .spawn_refresh(intent.login_id.clone(), Mode::Recover)
                 .await
                 .map(drop);
             results.push((intent.login_id, outcome));
@@ -849,10 +853,13 @@ impl Inner {
             );
             intent = None;
         }
-        let rejected = matches!(mode, Mode::Rejected(fingerprint)
-            if current.access_token.fingerprint() == *fingerprint);
-        let must_refresh =
-            *mode == Mode::Force || rejected || intent.is_some() || !current.is_fresh_at(now);
+        let must_refresh = intent.is_some()
+            || match mode {
+                Mode::Force => true,
+                Mode::IfStale => !current.is_fresh_at(now),
+                Mode::Rejected(fingerprint) => current.access_token.fingerprint() == *fingerprint,
+                Mode::Recover => false,
+            };
         if !must_refresh {
             slot.set(Some(current.clone())); // another process refreshed while we waited
             return Ok(current);

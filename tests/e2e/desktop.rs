@@ -46,7 +46,9 @@ async fn no_app_running() {
         if running.is_empty() && !single_instance_name_owned() {
             return;
         }
-        let _ = std::process::Command::new("kill").args(&running).status();
+        if !running.is_empty() {
+            let _ = std::process::Command::new("kill").args(&running).status();
+        }
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
     panic!("an earlier instance of the app would not exit");
@@ -656,4 +658,166 @@ async fn fifty_logins_and_a_thousand_organisations_stay_usable() {
         .unwrap();
     eprintln!("filtering 1,000 organisations took {ms} ms per keystroke (mean of 100) in this run");
     c.close().await.unwrap();
+}
+
+/// Not a test: `scripts/bench.sh` runs it on a release build and writes what it measured to
+/// TENANTRY_BENCH_DESKTOP: launch to first paint of the full list (50 logins, 1,000
+/// organisations, already connected), filtering cost per keystroke, and the app's resident
+/// memory while the CLI refreshes every login every 30 s.
+#[tokio::test]
+#[ignore = "run by scripts/bench.sh"]
+async fn desktop_benchmark() {
+    use tenantry_tests::bench::{Fixture, Spread, Vault};
+    let url = std::env::var("TENANTRY_WEBDRIVER").expect("run by scripts/bench.sh");
+    let report = std::env::var_os("TENANTRY_BENCH_DESKTOP").expect("run by scripts/bench.sh");
+    let setting = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (launches, idle_minutes) = (
+        setting("TENANTRY_BENCH_LAUNCHES", 10),
+        setting("TENANTRY_BENCH_IDLE_MINUTES", 10),
+    );
+    let _turn = ONE_WINDOW.lock().await;
+    let fx = Fixture::new(50, 20, Duration::minutes(30), Vault::Keychain)
+        .await
+        .expect("50 logins signed in");
+    let epoch_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            * 1000.0
+    };
+
+    let mut paints = Vec::new();
+    let mut window = None;
+    for launch in 0..launches {
+        no_app_running().await;
+        let launched = epoch_ms();
+        let c = open_window(&url, &fx.config_file, fx.data_dir()).await;
+        let painted = until("the first paint of the full list", || async {
+            c.execute(
+                "const m = performance.getEntriesByName('tenantry:first-list-paint')[0]; return m ? performance.timeOrigin + m.startTime : null",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_f64())
+        })
+        .await;
+        assert_eq!(
+            count(&c, "tr[data-key]").await,
+            1000,
+            "the painted list is the full one"
+        );
+        paints.push(painted - launched);
+        if launch + 1 == launches {
+            window = Some(c);
+        } else {
+            c.close().await.unwrap();
+        }
+    }
+    let c = window.expect("at least one launch");
+
+    // Typing and deleting a filter, keystroke by keystroke: the handler plus the layout it forces.
+    let filter = c
+        .execute(
+            "const el = document.getElementById('search'); const text = 'client 049-1'; const out = [];
+             const key = (v) => { el.value = v; const t = performance.now(); el.dispatchEvent(new Event('input')); void document.body.offsetHeight; out.push(performance.now() - t); };
+             for (let round = 0; round < 5; round++) {
+               for (let i = 1; i <= text.length; i++) key(text.slice(0, i));
+               for (let i = text.length - 1; i >= 0; i--) key(text.slice(0, i));
+             }
+             return out;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let filter: Vec<f64> = serde_json::from_value(filter).unwrap();
+
+    // Idle, with every login refreshed by another process every 30 s (the window follows).
+    let app = app_pid().expect("the app's process");
+    let mut samples = Vec::new();
+    let started = std::time::Instant::now();
+    let refresh_every = StdDuration::from_secs(30);
+    while started.elapsed() < StdDuration::from_secs(idle_minutes * 60) {
+        // Async: the fake Xero answering it runs on this test's runtime.
+        let mut refresh = fx.cli(&tenantry_bin());
+        refresh
+            .args(["refresh", "--all"])
+            .stdout(std::process::Stdio::null());
+        let refresh = tokio::process::Command::from(refresh)
+            .status()
+            .await
+            .unwrap();
+        assert!(refresh.success(), "the CLI refreshes every login");
+        tokio::time::sleep(refresh_every).await;
+        samples.push((
+            started.elapsed().as_secs_f64() / 60.0,
+            tree_rss_kib(app) as f64 / 1024.0,
+        ));
+    }
+    c.close().await.unwrap();
+    fx.forget();
+    let mut json = json!({
+        "logins": 50, "organisations": 1000,
+        "first_paint_ms": Spread::of(paints),
+        "filter_ms": Spread::of(filter),
+    });
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+        json["idle"] = json!({
+            "minutes": idle_minutes, "refresh_every_s": refresh_every.as_secs(),
+            "first_mib": first.1, "last_mib": last.1,
+            "slope_mib_per_min": slope(&samples[samples.len() / 2..]), "samples": samples,
+        });
+    }
+    std::fs::write(report, json.to_string()).unwrap();
+}
+
+/// The running app's process id.
+fn app_pid() -> Option<u32> {
+    let bin = app_bin();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == bin))
+        .find_map(|e| e.file_name().to_str()?.parse().ok())
+}
+
+/// Resident memory of a process and all its descendants (the app and its WebKit processes).
+fn tree_rss_kib(root: u32) -> u64 {
+    let field = |pid: u32, name: &str| -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let pids: Vec<u32> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i] as u64;
+        tree.extend(pids.iter().filter(|&&p| field(p, "PPid:") == Some(parent)));
+        i += 1;
+    }
+    tree.iter().filter_map(|&p| field(p, "VmRSS:")).sum()
+}
+
+/// Least-squares slope of (x, y) points.
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let (mx, my) = (
+        points.iter().map(|p| p.0).sum::<f64>() / n,
+        points.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let num: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let den: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if den == 0.0 { 0.0 } else { num / den }
 }

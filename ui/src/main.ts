@@ -144,7 +144,13 @@ function renderLogins() {
   cards = [...container.querySelectorAll<HTMLElement>("article.login")].map((el) => ({ el, key: el.dataset.key ?? "" }));
   rows = [...container.querySelectorAll<HTMLElement>("tr[data-key]")].map((el) => ({ el, key: el.dataset.key ?? "", card: el.closest("article")! }));
   applyFilter();
+  // Launch-to-first-paint of the full list, for the desktop benchmark (a standard timing mark).
+  if (overview.logins.length > 0 && performance.getEntriesByName(FIRST_LIST_PAINT).length === 0) {
+    requestAnimationFrame(() => requestAnimationFrame(() => performance.mark(FIRST_LIST_PAINT)));
+  }
 }
+
+const FIRST_LIST_PAINT = "tenantry:first-list-paint";
 
 /** Filters the already-rendered rows in place: no re-render per keystroke. */
 function applyFilter() {

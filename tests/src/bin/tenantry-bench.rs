@@ -186,7 +186,8 @@ async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyho
         .map(|p| {
             let share = callers / processes + usize::from(p < callers % processes);
             let tenants: Vec<String> = (0..share).map(|i| tenant_of(i * processes + p)).collect();
-            std::process::Command::new(&exe)
+            let mut command = std::process::Command::new(&exe);
+            command
                 .arg("caller")
                 .arg("--config")
                 .arg(&fx.config_file)
@@ -195,12 +196,16 @@ async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyho
                 .arg(format!("--tenants={}", tenants.join(",")))
                 .arg(format!("--callers={share}"))
                 .arg(format!("--start-at={start_at}"))
-                .stderr(std::process::Stdio::inherit())
-                .output()
+                .stderr(std::process::Stdio::inherit());
+            // Async: the fake Xero they call runs on this process's runtime.
+            tokio::process::Command::from(command)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
         })
         .collect::<Result<_, _>>()?;
     let mut process_latencies = Vec::new();
     for child in children {
+        let child = child.wait_with_output().await?;
         if !child.status.success() {
             bail!("a caller process failed");
         }

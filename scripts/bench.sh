@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every benchmark on this machine with a release build and writes the figures into
+# docs/BENCHMARKS.md (see that file for what each one measures and its target).
+# Usage: scripts/bench.sh [--quick]
+#   --quick   small sizes and few runs, to try the script out; the figures are not for the docs
+#             unless you want them there (they are written all the same, marked as quick).
+# CI does not run this; it runs each benchmark once, tiny, in a smoke mode (scripts/lib/checks.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+OUT="$(mktemp -d -t tenantry-bench.XXXXXX)"
+trap 'rm -rf "$OUT"' EXIT
+
+echo "==> release build" >&2
+cargo build --release --locked -p tenantry-cli -p tenantry-tests -p tenantry-desktop --bins
+BIN="$PWD/target/release"
+if [ "$QUICK" = 1 ]; then
+  SIZES=(--sizes 10,100); RUNS=5; LOGINS=10; CALLERS=100; KEEP=(--logins 100); CRITERION=(--warm-up-time 1 --measurement-time 2)
+  DESKTOP=(TENANTRY_BENCH_LAUNCHES=3 TENANTRY_BENCH_IDLE_MINUTES=1)
+else
+  SIZES=(--sizes 10,100,1000); RUNS=30; LOGINS=50; CALLERS=1000; KEEP=(--logins 1000); CRITERION=()
+  DESKTOP=(TENANTRY_BENCH_LAUNCHES=10 TENANTRY_BENCH_IDLE_MINUTES=10)
+fi
+
+# Every scenario signs users in for real, so each runs with a private, unlocked keyring.
+private() { dbus-run-session -- scripts/lib/with-private-keyring.sh "$@"; }
+echo "==> cold token" >&2
+private "$BIN/tenantry-bench" cold-token --runs "$RUNS" >"$OUT/cold.json"
+echo "==> single flight" >&2
+private "$BIN/tenantry-bench" single-flight --logins "$LOGINS" --callers "$CALLERS" --processes 8 >"$OUT/single.json"
+echo "==> keep-alive" >&2
+private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 >"$OUT/keepalive.json"
+echo "==> scale" >&2
+private "$BIN/tenantry-bench" scale "${SIZES[@]}" --runs 5 >"$OUT/scale.json"
+echo "==> criterion" >&2
+rm -rf target/criterion/valid_token
+TENANTRY_BENCH_ALLOCS="$OUT/allocs.json" private \
+  cargo bench --locked -p tenantry-tests --bench access_token -- "${CRITERION[@]}"
+echo "==> desktop" >&2
+env "${DESKTOP[@]}" TENANTRY_BENCH_DESKTOP="$OUT/desktop.json" \
+  TENANTRY_REQUIRE_KEYRING=1 private scripts/lib/with-desktop.sh \
+  cargo test --release --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark
+
+scripts/lib/bench-report.py "$OUT" target/criterion >"$OUT/table.md"
+NOTE=""
+[ "$QUICK" = 1 ] && NOTE=" (quick mode: small sizes, not the targets' sizes)"
+scripts/lib/write-report.py docs/BENCHMARKS.md bench "$OUT/table.md" "scripts/bench.sh${1:+ $1}" "$NOTE"
+cat "$OUT/table.md"

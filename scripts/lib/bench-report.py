@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Turns the JSON that scripts/bench.sh collected into the Markdown tables of docs/BENCHMARKS.md.
+Usage: bench-report.py RESULTS_DIR CRITERION_DIR > table.md"""
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+
+results, criterion_dir = sys.argv[1:3]
+
+
+def load(name):
+    path = os.path.join(results, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def spread(s, unit="ms", digits=1):
+    return f"{s['median']:.{digits}f} {unit} ({s['min']:.{digits}f}–{s['max']:.{digits}f})"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+out = []
+say = out.append
+
+# The machine.
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+mem_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+say(f"Machine: {os.cpu_count()} × {cpu}, {mem_kib / 1024 / 1024:.0f} GiB, Linux {platform.release()}, "
+    f"{rustc}, release build. Medians, with min–max in brackets.")
+say("")
+
+# 1. Criterion.
+estimates = {}
+for bench in glob.glob(os.path.join(criterion_dir, "**", "new", "benchmark.json"), recursive=True):
+    meta = json.load(open(bench))
+    est = json.load(open(os.path.join(os.path.dirname(bench), "estimates.json")))
+    estimates[meta["full_id"]] = est["median"]
+allocs = load("allocs.json")
+if estimates:
+    say("### 1. A valid token, in process (criterion)")
+    say("")
+    say("| tasks | `access_token_for` | floor: `tokio::sync::Mutex` lock-and-clone | ratio | target ≤ 10× |")
+    say("|---|---|---|---|---|")
+    for tasks in ["1_task", "64_tasks"]:
+        ours = estimates.get(f"valid_token/access_token_for/{tasks}")
+        floor = estimates.get(f"valid_token/floor_mutex_clone/{tasks}")
+        if ours and floor:
+            ratio = ours["point_estimate"] / floor["point_estimate"]
+            fmt = lambda e: (f"{e['point_estimate']:.0f} ns ({e['confidence_interval']['lower_bound']:.0f}–"
+                             f"{e['confidence_interval']['upper_bound']:.0f})")
+            say(f"| {tasks.replace('_', ' ')} | {fmt(ours)} | {fmt(floor)} | {ratio:.1f}× | {verdict(ratio <= 10)} |")
+    say("")
+    say("Per call; brackets: criterion's 95% confidence interval of the median. With 64 tasks the")
+    say("figure is wall time per call while all 64 run on the 2 worker threads.")
+    if allocs:
+        extra = allocs["access_token_for"] - allocs["floor"]
+        say(f"Allocations per call (counting allocator, 10,000 calls): `access_token_for` "
+            f"{allocs['access_token_for']:.2f}, floor {allocs['floor']:.2f} (the returned token): "
+            f"{verdict(extra < 0.01)}.")
+    say("")
+
+# 2. Cold process.
+cold = load("cold.json")
+if cold:
+    ratio = cold["ratio_of_medians"]
+    say("### 2. A valid token, cold process")
+    say("")
+    say("| command | wall time per run |")
+    say("|---|---|")
+    say(f"| `tenantry token ORG` | {spread(cold['tenantry_token_ms'])} |")
+    say(f"| `secret-tool lookup service S username LOGIN` (the floor) | {spread(cold['secret_tool_lookup_ms'])} |")
+    say("")
+    say(f"{cold['runs']} runs of each, alternating. Ratio of medians: **{ratio:.2f}** "
+        f"(target ≤ 1.5: {verdict(ratio <= 1.5)}). Refresh requests during the runs: {cold['refreshes']}.")
+    say("")
+
+# 3. Single flight.
+single = load("single.json")
+if single:
+    rt = single["round_trip_ms"]
+    say("### 3. Single flight")
+    say("")
+    say(f"{single['callers']} concurrent callers over {single['logins']} logins whose access tokens had "
+        f"just expired. One token-endpoint round trip (a direct refresh, {rt['n']} in a row): "
+        f"{spread(rt)}.")
+    say("")
+    say("| where | refresh requests | minimum | ratio | caller latency | p95 | added over one round trip (median) |")
+    say("|---|---|---|---|---|---|---|")
+    for key, label in [("in_process", "one process"), ("across_processes", f"{single['processes']} processes")]:
+        part = single[key]
+        added = part["latency_ms"]["median"] - rt["median"]
+        say(f"| {label} | {part['refreshes']} | {single['logins']} | {part['refreshes'] / single['logins']:.2f} | "
+            f"{spread(part['latency_ms'])} | {part['p95_ms']:.1f} ms | {added:.1f} ms |")
+    say("")
+    say(f"Refresh tokens spent twice: {single['reused_refresh_tokens']}; `invalid_grant`: {single['invalid_grants']}.")
+    say("")
+
+# 4. Scale.
+scale = load("scale.json")
+if scale:
+    say("### 4. Scale: `status` and `orgs`")
+    say("")
+    say(f"{scale['orgs_each']} organisations per login; {scale['runs']} runs each after one warm-up; peak "
+        "resident memory from GNU time.")
+    say("")
+    say("| logins | organisations | `status` | peak | `orgs` | peak |")
+    say("|---|---|---|---|---|---|")
+    rows = scale["rows"]
+    for r in rows:
+        say(f"| {r['logins']} | {r['organisations']} | {spread(r['status']['ms'])} | "
+            f"{r['status']['peak_kib'] / 1024:.1f} MiB | {spread(r['orgs']['ms'])} | {r['orgs']['peak_kib'] / 1024:.1f} MiB |")
+    if len(rows) >= 2:
+        say("")
+        say("Growth between sizes (time ratio ÷ login ratio; 1.0 is linear, below 1 is better than linear):")
+        say("")
+        for a, b in zip(rows, rows[1:]):
+            factor = b["logins"] / a["logins"]
+            for cmd in ["status", "orgs"]:
+                growth = b[cmd]["ms"]["median"] / a[cmd]["ms"]["median"]
+                say(f"- `{cmd}` {a['logins']} → {b['logins']} logins (×{factor:.0f}): time ×{growth:.2f}, "
+                    f"{growth / factor:.2f} of linear; memory +{(b[cmd]['peak_kib'] - a[cmd]['peak_kib']) / 1024:.1f} MiB")
+    say("")
+
+# 5. Keep-alive.
+keep = load("keepalive.json")
+if keep:
+    say("### 5. Keep-alive at scale")
+    say("")
+    say("| logins | added latency per token request | concurrency | took | bound: ⌈logins ÷ concurrency⌉ × latency | ratio | target ≤ 1.2 |")
+    say("|---|---|---|---|---|---|---|")
+    say(f"| {keep['logins']} | {keep['latency_ms']} ms | {keep['concurrency']} | {keep['elapsed_s']:.2f} s | "
+        f"{keep['bound_s']:.2f} s | {keep['ratio']:.2f} | {verdict(keep['ratio'] <= 1.2)} |")
+    say("")
+    say(f"Refreshed {keep['refreshed']} of {keep['logins']} with {keep['refresh_requests']} token requests; at most "
+        f"{keep['peak_concurrent_token_requests']} were in flight at once; API calls: {keep['api_calls']} (keep-alive "
+        f"uses the token endpoint only, so no per-tenant or app-wide API limit is touched); `invalid_grant`: "
+        f"{keep['invalid_grants']}.")
+    say("")
+
+# 6. Desktop.
+desk = load("desktop.json")
+if desk:
+    say("### 6. Desktop")
+    say("")
+    say("| measure | figure | target |")
+    say("|---|---|---|")
+    say(f"| launch to first paint of the full list ({desk['logins']} logins, {desk['organisations']} organisations) | "
+        f"{spread(desk['first_paint_ms'], digits=0)} over {desk['first_paint_ms']['n']} launches | under 1.5 s: "
+        f"{verdict(desk['first_paint_ms']['median'] < 1500)} |")
+    say(f"| filtering {desk['organisations']} organisations, per keystroke | {spread(desk['filter_ms'], digits=2)} over "
+        f"{desk['filter_ms']['n']} keystrokes | under 16 ms: {verdict(desk['filter_ms']['max'] < 16)} |")
+    if "idle" in desk:
+        idle = desk["idle"]
+        say(f"| resident memory, {idle['minutes']} minutes with refreshes every {idle['refresh_every_s']} s | "
+            f"{idle['first_mib']:.1f} MiB after 30 s → {idle['last_mib']:.1f} MiB at the end "
+            f"(slope of the last half {idle['slope_mib_per_min']:+.2f} MiB/min) | not growing |")
+    say("")
+
+print("\n".join(out))

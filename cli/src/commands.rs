@@ -190,7 +190,7 @@ async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, 
             .find(|l| l.id == grant.login_id);
         let value = serde_json::json!({
             "access_token": grant.access_token.expose(),
-            "tenant_id": grant.tenant_id,
+            "tenant_id": &*grant.tenant_id,
             "expires_at": grant.expires_at.to_rfc3339(),
             "login": { "id": grant.login_id.as_str(), "email": login.map(|l| l.email) },
         });

@@ -134,7 +134,10 @@ pub struct OrganisationInfo {
 }
 
 pub struct XeroClient {
-    http: reqwest::Client,
+    /// Built on first use: building it loads the system's CA certificates (about 50 ms), which a
+    /// `tenantry token` run that finds a fresh token in the keychain never needs.
+    http: std::sync::OnceLock<reqwest::Client>,
+    timeout: Duration,
     endpoints: XeroEndpoints,
     client_id: String,
     jwks: jwt::JwksCache,
@@ -150,19 +153,25 @@ impl XeroClient {
         client_id: impl Into<String>,
         timeout: Duration,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .user_agent(concat!("tenantry/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client configuration is valid");
         Self {
-            http,
+            http: std::sync::OnceLock::new(),
+            timeout,
             endpoints,
             client_id: client_id.into(),
             jwks: jwt::JwksCache::default(),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(CONNECT_TIMEOUT.min(self.timeout))
+                .timeout(self.timeout)
+                .user_agent(concat!("tenantry/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the HTTP client configuration is valid")
+        })
     }
 
     pub fn endpoints(&self) -> &XeroEndpoints {
@@ -202,7 +211,7 @@ impl XeroClient {
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, XeroError> {
         let response = self
-            .http
+            .http()
             .post(self.endpoints.token_url.clone())
             .form(form)
             .send()
@@ -224,7 +233,7 @@ impl XeroClient {
             ("client_id", &self.client_id),
         ];
         let response = self
-            .http
+            .http()
             .post(self.endpoints.revocation_url.clone())
             .form(&form)
             .send()
@@ -243,7 +252,7 @@ impl XeroClient {
         auth_event_id: Option<&str>,
     ) -> Result<Vec<Connection>, XeroError> {
         let mut request = self
-            .http
+            .http()
             .get(self.api("connections"))
             .bearer_auth(access_token.expose());
         if let Some(id) = auth_event_id {
@@ -264,7 +273,7 @@ impl XeroClient {
     ) -> Result<(), XeroError> {
         let url = self.api(&format!("connections/{connection_id}"));
         let response = self
-            .http
+            .http()
             .delete(url)
             .bearer_auth(access_token.expose())
             .send()
@@ -280,7 +289,7 @@ impl XeroClient {
         tenant_id: &str,
     ) -> Result<OrganisationInfo, XeroError> {
         let response = self
-            .http
+            .http()
             .get(self.api("api.xro/2.0/Organisation"))
             .bearer_auth(access_token.expose())
             .header("xero-tenant-id", tenant_id)
@@ -328,7 +337,7 @@ impl XeroClient {
     ) -> Result<IdClaims, XeroError> {
         self.jwks
             .verify(
-                &self.http,
+                self.http(),
                 &self.endpoints.jwks_url,
                 id_token.expose(),
                 &self.endpoints.issuer,

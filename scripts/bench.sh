@@ -34,6 +34,7 @@ echo "==> single flight" >&2
 private "$BIN/tenantry-bench" single-flight --logins "$LOGINS" --callers "$CALLERS" --processes 8 >"$OUT/single.json"
 echo "==> keep-alive" >&2
 private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 >"$OUT/keepalive.json"
+private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 --vault memory >"$OUT/keepalive-memory.json"
 echo "==> scale" >&2
 private "$BIN/tenantry-bench" scale "${SIZES[@]}" --runs 5 >"$OUT/scale.json"
 echo "==> criterion" >&2
@@ -41,9 +42,11 @@ rm -rf target/criterion/valid_token
 TENANTRY_BENCH_ALLOCS="$OUT/allocs.json" private \
   cargo bench --locked -p tenantry-tests --bench access_token -- "${CRITERION[@]}"
 echo "==> desktop" >&2
-env "${DESKTOP[@]}" TENANTRY_BENCH_DESKTOP="$OUT/desktop.json" \
-  TENANTRY_REQUIRE_KEYRING=1 private scripts/lib/with-desktop.sh \
-  cargo test --release --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark
+(
+  export "${DESKTOP[@]}" TENANTRY_BENCH_DESKTOP="$OUT/desktop.json" TENANTRY_REQUIRE_KEYRING=1
+  private scripts/lib/with-desktop.sh \
+    cargo test --release --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark
+)
 
 scripts/lib/bench-report.py "$OUT" target/criterion >"$OUT/table.md"
 NOTE=""

@@ -125,10 +125,11 @@ async fn connect(
 fn status(engine: &Engine, json: bool) -> Result<u8, Failure> {
     let logins = engine.logins()?;
     let orgs = engine.organisations()?;
+    let counts = render::count_by_login(&orgs);
     let now = chrono::Utc::now();
     let rows: Vec<render::LoginStatus> = logins
         .iter()
-        .map(|l| render::LoginStatus::new(l, &orgs, now))
+        .map(|l| render::LoginStatus::new(l, counts.get(&l.id).copied().unwrap_or(0), now))
         .collect();
     if json {
         println!(

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tenantry_core::model::{Event, Login, LoginState, Organisation};
+use tenantry_core::model::{Event, Login, LoginId, LoginState, Organisation};
 
 pub fn local_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Local)
@@ -43,7 +44,8 @@ pub struct LoginStatus {
 }
 
 impl LoginStatus {
-    pub fn new(login: &Login, orgs: &[Organisation], now: DateTime<Utc>) -> Self {
+    /// `organisations`: how many organisations this login reaches (see [`count_by_login`]).
+    pub fn new(login: &Login, organisations: usize, now: DateTime<Utc>) -> Self {
         let deadline = login.refresh_deadline();
         let fix = match login.state {
             LoginState::NeedsReconnect => {
@@ -65,7 +67,7 @@ impl LoginStatus {
             refresh_deadline: deadline,
             refresh_days_left: (deadline - now).num_days(),
             last_refresh_at: login.last_refresh_at,
-            organisations: orgs.iter().filter(|o| o.login_id == login.id).count(),
+            organisations,
             fix,
             state_kind: login.state,
         }
@@ -157,13 +159,26 @@ pub struct OrgLogin {
     pub connected_since: DateTime<Utc>,
 }
 
+/// How many organisations each login reaches, in one pass (a lookup per login would make
+/// `status` quadratic: 1,000 logins × 10,000 organisations).
+pub fn count_by_login(orgs: &[Organisation]) -> HashMap<&LoginId, usize> {
+    let mut counts = HashMap::new();
+    for org in orgs {
+        *counts.entry(&org.login_id).or_default() += 1;
+    }
+    counts
+}
+
+/// One view per organisation with every login that reaches it. Linear: hash lookups, not scans.
 pub fn group_organisations(orgs: &[Organisation], logins: &[Login]) -> Vec<OrgView> {
+    let emails: HashMap<&LoginId, &str> =
+        logins.iter().map(|l| (&l.id, l.email.as_str())).collect();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     let mut views: Vec<OrgView> = Vec::new();
     for org in orgs {
-        let email = logins
-            .iter()
-            .find(|l| l.id == org.login_id)
-            .map(|l| l.email.clone())
+        let email = emails
+            .get(&org.login_id)
+            .map(|e| e.to_string())
             .unwrap_or_default();
         let entry = OrgLogin {
             id: org.login_id.to_string(),
@@ -171,18 +186,22 @@ pub fn group_organisations(orgs: &[Organisation], logins: &[Login]) -> Vec<OrgVi
             connection_id: org.connection_id.clone(),
             connected_since: org.created_at,
         };
-        match views.iter_mut().find(|v| v.tenant_id == org.tenant_id) {
-            Some(view) => {
+        match index.get(org.tenant_id.as_str()) {
+            Some(&at) => {
+                let view = &mut views[at];
                 view.connected_since = view.connected_since.min(org.created_at);
                 view.logins.push(entry);
             }
-            None => views.push(OrgView {
-                tenant_id: org.tenant_id.clone(),
-                name: org.name.clone(),
-                tenant_type: org.tenant_type.clone(),
-                connected_since: org.created_at,
-                logins: vec![entry],
-            }),
+            None => {
+                index.insert(&org.tenant_id, views.len());
+                views.push(OrgView {
+                    tenant_id: org.tenant_id.clone(),
+                    name: org.name.clone(),
+                    tenant_type: org.tenant_type.clone(),
+                    connected_since: org.created_at,
+                    logins: vec![entry],
+                });
+            }
         }
     }
     views

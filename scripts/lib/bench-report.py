@@ -84,17 +84,20 @@ if cold:
 single = load("single.json")
 if single:
     rt = single["round_trip_ms"]
+    together = single.get("concurrent_round_trips_ms")
     say("### 3. Single flight")
     say("")
-    say(f"{single['callers']} concurrent callers over {single['logins']} logins whose access tokens had "
-        f"just expired. One token-endpoint round trip (a direct refresh, {rt['n']} in a row): "
-        f"{spread(rt)}.")
+    say(f"{single['callers']} concurrent callers over {single['logins']} logins whose access tokens had just "
+        f"expired. Floors, measured in the same run: one token-endpoint round trip (a direct refresh, {rt['n']} "
+        f"in a row) {spread(rt)}" + (f"; {together['n']} direct refreshes sent together (what the fake can do at "
+        f"once: it signs tokens one at a time) {spread(together)}" if together else "") + ".")
     say("")
-    say("| where | refresh requests | minimum | ratio | caller latency | p95 | added over one round trip (median) |")
+    say("| where | refresh requests | minimum | ratio | caller latency | p95 | added over the floor for refreshes sent together (medians) |")
     say("|---|---|---|---|---|---|---|")
     for key, label in [("in_process", "one process"), ("across_processes", f"{single['processes']} processes")]:
         part = single[key]
-        added = part["latency_ms"]["median"] - rt["median"]
+        floor = together["median"] if together else rt["median"]
+        added = part["latency_ms"]["median"] - floor
         say(f"| {label} | {part['refreshes']} | {single['logins']} | {part['refreshes'] / single['logins']:.2f} | "
             f"{spread(part['latency_ms'])} | {part['p95_ms']:.1f} ms | {added:.1f} ms |")
     say("")
@@ -128,19 +131,22 @@ if scale:
     say("")
 
 # 5. Keep-alive.
-keep = load("keepalive.json")
-if keep:
+keeps = [k for k in (load("keepalive.json"), load("keepalive-memory.json")) if k]
+if keeps:
     say("### 5. Keep-alive at scale")
     say("")
-    say("| logins | added latency per token request | concurrency | took | bound: ⌈logins ÷ concurrency⌉ × latency | ratio | target ≤ 1.2 |")
+    say("| logins | vault | took | bound: ⌈logins ÷ 8⌉ × latency | ratio (target ≤ 1.2) | floor: the same refreshes straight to the fake, 8 at a time | ratio |")
     say("|---|---|---|---|---|---|---|")
-    say(f"| {keep['logins']} | {keep['latency_ms']} ms | {keep['concurrency']} | {keep['elapsed_s']:.2f} s | "
-        f"{keep['bound_s']:.2f} s | {keep['ratio']:.2f} | {verdict(keep['ratio'] <= 1.2)} |")
+    for k in keeps:
+        say(f"| {k['logins']} | {k.get('vault', 'keychain')} | {k['elapsed_s']:.2f} s | {k['bound_s']:.2f} s | "
+            f"{k['ratio']:.2f}: {verdict(k['ratio'] <= 1.2)} | {k['direct_s']:.2f} s | {k['ratio_to_direct']:.2f} |")
     say("")
-    say(f"Refreshed {keep['refreshed']} of {keep['logins']} with {keep['refresh_requests']} token requests; at most "
-        f"{keep['peak_concurrent_token_requests']} were in flight at once; API calls: {keep['api_calls']} (keep-alive "
-        f"uses the token endpoint only, so no per-tenant or app-wide API limit is touched); `invalid_grant`: "
-        f"{keep['invalid_grants']}.")
+    for k in keeps:
+        say(f"- {k.get('vault', 'keychain')}: {k['latency_ms']} ms added to every token request; refreshed "
+            f"{k['refreshed']} of {k['logins']} with {k['refresh_requests']} token requests; at most "
+            f"{k['peak_concurrent_token_requests']} in flight at once (the limit is {k['concurrency']}); API calls "
+            f"{k['api_calls']} (keep-alive uses only the token endpoint, so no per-tenant or app-wide API limit is "
+            f"touched); `invalid_grant` {k['invalid_grants']}.")
     say("")
 
 # 6. Desktop.

@@ -101,6 +101,11 @@ pub struct OrgView {
 
 impl OrgView {
     pub fn list(orgs: &[Organisation]) -> Vec<Self> {
+        // How many logins reach each organisation, in one pass: asking per row is quadratic.
+        let mut reach: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for o in orgs {
+            *reach.entry(o.tenant_id.as_str()).or_default() += 1;
+        }
         orgs.iter()
             .map(|o| Self {
                 login_id: o.login_id.to_string(),
@@ -108,9 +113,7 @@ impl OrgView {
                 name: o.name.clone(),
                 tenant_type: o.tenant_type.clone(),
                 connected_since: o.created_at,
-                shared: orgs
-                    .iter()
-                    .any(|p| p.tenant_id == o.tenant_id && p.login_id != o.login_id),
+                shared: reach.get(o.tenant_id.as_str()).copied().unwrap_or(0) > 1,
             })
             .collect()
     }

@@ -48,6 +48,9 @@ enum Scenario {
         logins: usize,
         #[arg(long, default_value_t = 50)]
         latency_ms: u64,
+        /// `keychain` (as users run it) or `memory` (the engine alone, without the keychain).
+        #[arg(long, default_value = "keychain")]
+        vault: String,
     },
     /// `tenantry status` and `tenantry orgs` with each number of logins (10 organisations each).
     Scale {
@@ -96,7 +99,11 @@ async fn main() -> anyhow::Result<()> {
             callers,
             processes,
         } => single_flight(logins, callers, processes).await?,
-        Scenario::Keepalive { logins, latency_ms } => keepalive(logins, latency_ms).await?,
+        Scenario::Keepalive {
+            logins,
+            latency_ms,
+            vault,
+        } => keepalive(logins, latency_ms, &vault).await?,
         Scenario::Scale { sizes, orgs, runs } => scale(&tenantry, &sizes, orgs, runs).await?,
         Scenario::ColdToken { runs } => cold_token(&tenantry, runs).await?,
         Scenario::Caller {
@@ -307,8 +314,13 @@ async fn caller(
     Ok(json!({ "latencies_ms": latencies }))
 }
 
-async fn keepalive(logins: usize, latency_ms: u64) -> anyhow::Result<Value> {
-    let fx = Fixture::new(logins, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
+async fn keepalive(logins: usize, latency_ms: u64, vault: &str) -> anyhow::Result<Value> {
+    let kind = match vault {
+        "keychain" => Vault::Keychain,
+        "memory" => Vault::Memory,
+        other => bail!("--vault is keychain or memory, not {other}"),
+    };
+    let fx = Fixture::new(logins, 1, chrono::Duration::minutes(30), kind).await?;
     let latency = Duration::from_millis(latency_ms);
     fx.fake.with(|w| {
         w.options.token_latency = latency;
@@ -338,7 +350,7 @@ async fn keepalive(logins: usize, latency_ms: u64) -> anyhow::Result<Value> {
     // least the latency.
     let bound = logins.div_ceil(KEEPALIVE_CONCURRENCY) as f64 * latency.as_secs_f64();
     let result = json!({
-        "scenario": "keepalive", "logins": logins, "latency_ms": latency_ms,
+        "scenario": "keepalive", "logins": logins, "latency_ms": latency_ms, "vault": vault,
         "concurrency": KEEPALIVE_CONCURRENCY,
         "elapsed_s": elapsed.as_secs_f64(), "bound_s": bound,
         "ratio": elapsed.as_secs_f64() / bound,

@@ -165,7 +165,8 @@ if desk:
         idle = desk["idle"]
         say(f"| resident memory, {idle['minutes']} minutes with refreshes every {idle['refresh_every_s']} s | "
             f"{idle['first_mib']:.1f} MiB after 30 s → {idle['last_mib']:.1f} MiB at the end "
-            f"(slope of the last half {idle['slope_mib_per_min']:+.2f} MiB/min) | not growing |")
+            f"(slope of the last half {idle['slope_mib_per_min']:+.2f} MiB/min) | not growing (under 0.5 MiB/min): "
+            f"{verdict(idle['slope_mib_per_min'] < 0.5)} |")
     say("")
 
 print("\n".join(out))

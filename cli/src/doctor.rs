@@ -55,7 +55,7 @@ pub async fn run(profile_name: &str, config_override: Option<&Path>) -> Result<u
         report.pass(&format!("client id is set ({})", config.client_id));
     }
 
-    match KeychainVault::platform(&config.keychain_service).and_then(|v| v.load(&LoginId::new("tenantry-doctor-probe").expect("valid id"))) {
+    match KeychainVault::platform(&config.keychain_service).load(&LoginId::new("tenantry-doctor-probe").expect("valid id")) {
         Ok(_) => report.pass("the keychain is reachable and unlocked"),
         Err(e) => report.fail(&format!("the keychain is not usable: {e}"), "unlock your keychain (log in to the desktop session), or start gnome-keyring: `gnome-keyring-daemon --unlock --components=secrets`"),
     }

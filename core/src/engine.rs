@@ -795,6 +795,26 @@ impl Inner {
         result
     }
 
+    /// Marks the login as needing a human (state, event, directory, listeners) and returns the
+    /// error to give the caller; fails only if the store cannot record it.
+    fn needs_reconnect(
+        &self,
+        login: &LoginId,
+        slot: &Slot,
+        reason: String,
+    ) -> Result<EngineError, EngineError> {
+        self.store
+            .set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
+        self.event(Some(login), EventKind::NeedsReconnect, None, &reason);
+        slot.set(None);
+        self.reload_directory()?;
+        let _ = self.changes.send(Change::Login(login.clone()));
+        Ok(EngineError::NeedsReconnect {
+            login: login.clone(),
+            reason,
+        })
+    }
+
     /// The part of the protocol that runs while holding both locks.
     async fn refresh_locked(
         &self,
@@ -819,17 +839,8 @@ impl Inner {
         let Some(current) = blocking(move || vault.load(&id)).await? else {
             // Deleted by hand, or a keychain reset: only signing in again brings them back. Say so
             // in the status too, not just to this caller.
-            let reason = "its tokens are missing from the keychain (deleted, or the keychain was reset); sign in again".to_string();
-            self.store
-                .set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
-            self.event(Some(login), EventKind::NeedsReconnect, None, &reason);
-            slot.set(None);
-            self.reload_directory()?;
-            let _ = self.changes.send(Change::Login(login.clone()));
-            return Err(EngineError::NeedsReconnect {
-                login: login.clone(),
-                reason,
-            });
+            let reason = "its tokens are missing from the keychain (deleted, or the keychain was reset); sign in again";
+            return Err(self.needs_reconnect(login, slot, reason.into())?);
         };
         let current = Arc::new(current);
         let now = self.clock.now();
@@ -938,16 +949,7 @@ impl Inner {
                     "Xero no longer accepts its refresh token (it was revoked, or used by another copy of these tokens); sign in again".to_string()
                 };
                 self.store.end_refresh(login)?;
-                self.store
-                    .set_login_state(login, LoginState::NeedsReconnect, Some(&reason))?;
-                self.event(Some(login), EventKind::NeedsReconnect, None, &reason);
-                slot.set(None);
-                self.reload_directory()?;
-                let _ = self.changes.send(Change::Login(login.clone()));
-                Err(EngineError::NeedsReconnect {
-                    login: login.clone(),
-                    reason,
-                })
+                Err(self.needs_reconnect(login, slot, reason)?)
             }
             Err(e) => {
                 // The intent stays: the request may have reached Xero and rotated the token, and the

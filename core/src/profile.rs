@@ -38,7 +38,7 @@ impl Profile {
 
     /// The engine over the OS keychain and the system clock.
     pub fn open_engine(&self) -> Result<Engine, EngineError> {
-        let vault = KeychainVault::platform(&self.config.keychain_service)?;
+        let vault = KeychainVault::platform(&self.config.keychain_service);
         Engine::open(
             self.config.clone(),
             &self.paths.data_dir,

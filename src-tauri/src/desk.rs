@@ -121,14 +121,7 @@ impl Desk {
         .map_err(|e| IpcError::new("config", e))?;
         let engine = profile.open_engine()?;
         for user in &users {
-            fake.approve_as(Some(user));
-            let pending = engine.begin_login(None).await?;
-            let url = pending.authorize_url().clone();
-            let browser = tokio::spawn(async move { tenantry_tests::browser::approve(&url).await });
-            engine
-                .complete_login(pending, CancellationToken::new())
-                .await?;
-            let _ = browser.await;
+            tenantry_tests::browser::sign_in(&engine, &fake, user).await?;
         }
         // Show what a refresh and a problem look like: Ann refreshed, and Cara's grant revoked at
         // the fake, so her login needs reconnecting (which the user can try from the window).

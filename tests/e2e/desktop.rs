@@ -58,17 +58,7 @@ async fn no_app_running() {
 /// just exited may keep it until the bus notices; a new instance launched meanwhile would hand its
 /// arguments to the dead one and exit, leaving WebDriver waiting for a window forever.
 fn single_instance_name_owned() -> bool {
-    std::process::Command::new("dbus-send")
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus.NameHasOwner",
-            "string:app.tenantry.desktop.SingleInstance",
-        ])
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+    bus_name_owned("app.tenantry.desktop.SingleInstance", None)
 }
 
 async fn open_window(url: &str, config: &Path, data: &Path) -> Client {

@@ -367,18 +367,7 @@ impl PrivateKeyring {
     }
 
     fn has_owner(&self) -> bool {
-        Command::new("dbus-send")
-            .args([
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.NameHasOwner",
-                "string:org.freedesktop.secrets",
-            ])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+        bus_name_owned("org.freedesktop.secrets", Some(&self.address))
     }
 
     fn kill_daemon(&mut self) {
@@ -404,18 +393,12 @@ impl PrivateKeyring {
 
 impl Drop for PrivateKeyring {
     fn drop(&mut self) {
-        self.kill_daemon_quietly();
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
-    }
-}
-
-impl PrivateKeyring {
-    fn kill_daemon_quietly(&mut self) {
         if let Some(mut daemon) = self.daemon.take() {
             let _ = daemon.kill();
             let _ = daemon.wait();
         }
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
     }
 }
 

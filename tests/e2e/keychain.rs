@@ -27,7 +27,7 @@ fn the_keychain_adapter_keeps_one_entry_per_login_in_the_secret_service() {
         return;
     }
     let service = format!("tenantry-test-{}", uuid::Uuid::new_v4().simple());
-    let vault = KeychainVault::platform(&service).unwrap();
+    let vault = KeychainVault::platform(&service);
     let (a, b) = (
         LoginId::new("user-a").unwrap(),
         LoginId::new("user-b").unwrap(),
@@ -62,7 +62,7 @@ fn the_keychain_adapter_keeps_one_entry_per_login_in_the_secret_service() {
     vault.delete(&a).expect("delete is idempotent");
     assert_eq!(vault.load(&a).unwrap(), None);
     vault.delete(&b).unwrap();
-    let other = KeychainVault::platform("tenantry-test-other-service").unwrap();
+    let other = KeychainVault::platform("tenantry-test-other-service");
     assert_eq!(
         other.load(&b).unwrap(),
         None,
@@ -77,7 +77,7 @@ fn chunked_records_round_trip_through_the_secret_service() {
     }
     let service = format!("tenantry-test-{}", uuid::Uuid::new_v4().simple());
     // Windows' limit, forced here so the layout Windows needs is exercised against a real store.
-    let vault = KeychainVault::platform_with_limit(&service, 1200).unwrap();
+    let vault = KeychainVault::platform_with_limit(&service, 1200);
     let login = LoginId::new("user-c").unwrap();
     let first = tokens("c1");
     vault.store(&login, &first).unwrap();

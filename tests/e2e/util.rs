@@ -65,13 +65,26 @@ pub fn test_dir() -> tempfile::TempDir {
 
 /// Three loopback ports free right now, for one instance's redirect URIs.
 pub fn free_ports() -> Vec<u16> {
-    let listeners: Vec<_> = (0..3)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().expect("addr").port())
-        .collect()
+    tenantry_tests::bench::free_ports(3).expect("free loopback ports")
+}
+
+/// Whether `name` has an owner on the session bus (`address`, else the inherited one).
+pub fn bus_name_owned(name: &str, address: Option<&str>) -> bool {
+    let mut probe = std::process::Command::new("dbus-send");
+    probe.args([
+        "--session",
+        "--print-reply",
+        "--dest=org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.NameHasOwner",
+        &format!("string:{name}"),
+    ]);
+    if let Some(address) = address {
+        probe.env("DBUS_SESSION_BUS_ADDRESS", address);
+    }
+    probe
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
 }
 
 pub enum VaultKind {
@@ -116,10 +129,7 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
             let memory = Arc::new(MemoryVault::new());
             (memory.clone(), Some(memory))
         }
-        VaultKind::Keychain => (
-            Arc::new(KeychainVault::platform(&service).expect("the Secret Service is reachable")),
-            None,
-        ),
+        VaultKind::Keychain => (Arc::new(KeychainVault::platform(&service)), None),
     };
     let clock = OffsetClock::new();
     let engine = Engine::open(
@@ -223,8 +233,7 @@ impl Drop for Instance {
 /// Whether a Secret Service is reachable. `scripts/test.sh` always starts one and sets
 /// TENANTRY_REQUIRE_KEYRING=1, so there a missing keychain fails instead of skipping.
 pub fn keyring_available(test: &str) -> bool {
-    let probe = KeychainVault::platform("tenantry-probe")
-        .and_then(|v| v.load(&LoginId::new("probe").unwrap()));
+    let probe = KeychainVault::platform("tenantry-probe").load(&LoginId::new("probe").unwrap());
     match probe {
         Ok(_) => true,
         Err(e) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {

@@ -13,7 +13,6 @@ use tenantry_core::clock::SystemClock;
 use tenantry_core::config::Config;
 use tenantry_core::model::LoginId;
 use tenantry_core::vault::{KeychainVault, MemoryVault, TokenVault};
-use tokio_util::sync::CancellationToken;
 
 pub const CLIENT_ID: &str = "TENANTRYBENCH0000000000000000000";
 
@@ -66,7 +65,7 @@ impl Fixture {
         let config_file = dir.path().join("config.toml");
         config.save(&config_file)?;
         let vault: Arc<dyn TokenVault> = match vault {
-            Vault::Keychain => Arc::new(KeychainVault::platform(&service)?),
+            Vault::Keychain => Arc::new(KeychainVault::platform(&service)),
             Vault::Memory => Arc::new(MemoryVault::new()),
         };
         let engine = Engine::open(
@@ -78,15 +77,9 @@ impl Fixture {
         let users: Vec<String> = fake.with(|w| w.users().iter().map(|u| u.email.clone()).collect());
         let (mut logins, mut tenants) = (Vec::new(), Vec::new());
         for user in &users {
-            fake.approve_as(Some(user));
-            let pending = engine.begin_login(None).await?;
-            let url = pending.authorize_url().clone();
-            let browser = tokio::spawn(async move { browser::approve(&url).await });
-            let outcome = engine
-                .complete_login(pending, CancellationToken::new())
+            let outcome = browser::sign_in(&engine, &fake, user)
                 .await
                 .with_context(|| format!("signing in {user}"))?;
-            browser.await??;
             logins.push(outcome.login.id.clone());
             tenants.push(
                 outcome
@@ -131,7 +124,8 @@ impl Fixture {
     }
 }
 
-fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
+/// `n` loopback ports free right now.
+pub fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
     let listeners: Vec<std::net::TcpListener> = (0..n)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<_, _>>()?;

@@ -47,3 +47,22 @@ pub async fn approve(authorize: &Url) -> anyhow::Result<Visit> {
         page: back.text().await.unwrap_or_default(),
     })
 }
+
+/// Signs `user` in through the whole loopback flow: the fake approves as them, and this browser
+/// carries the redirect back to the engine's listener. A browser that fails leaves the listener
+/// waiting, so the sign-in's own result says everything.
+pub async fn sign_in(
+    engine: &tenantry_core::Engine,
+    fake: &crate::fake_xero::FakeXero,
+    user: &str,
+) -> Result<tenantry_core::LoginOutcome, tenantry_core::EngineError> {
+    fake.approve_as(Some(user));
+    let pending = engine.begin_login(None).await?;
+    let url = pending.authorize_url().clone();
+    let browser = tokio::spawn(async move { approve(&url).await });
+    let outcome = engine
+        .complete_login(pending, tokio_util::sync::CancellationToken::new())
+        .await;
+    let _ = browser.await;
+    outcome
+}

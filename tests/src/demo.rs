@@ -75,10 +75,8 @@ fn reset(paths: &ProfilePaths, config: &Config) {
         paths: paths.clone(),
         config: config.clone(),
     };
-    if let (Ok(engine), Ok(vault)) = (
-        profile.open_engine(),
-        KeychainVault::platform(&config.keychain_service),
-    ) {
+    if let Ok(engine) = profile.open_engine() {
+        let vault = KeychainVault::platform(&config.keychain_service);
         for login in engine.logins().unwrap_or_default() {
             let _ = vault.delete(&login.id);
         }

@@ -33,22 +33,22 @@ impl KeychainVault {
     /// The platform's keychain under `service`.
     /// Connects lazily: a keychain that is locked or not running is reported by the first call
     /// that needs it, not here.
-    pub fn platform(service: &str) -> Result<Self, VaultError> {
-        Ok(Self {
+    pub fn platform(service: &str) -> Self {
+        Self {
             store: Mutex::new(None),
             platform: true,
             service: service.to_owned(),
             max_entry_len: PLATFORM_MAX_ENTRY_LEN,
-        })
+        }
     }
 
     /// The platform's keychain with a smaller entry limit: tests use it to exercise the chunked
     /// layout (which Windows needs) against a real Secret Service.
-    pub fn platform_with_limit(service: &str, max_entry_len: usize) -> Result<Self, VaultError> {
-        Ok(Self {
+    pub fn platform_with_limit(service: &str, max_entry_len: usize) -> Self {
+        Self {
             max_entry_len: max_entry_len.max(64),
-            ..Self::platform(service)?
-        })
+            ..Self::platform(service)
+        }
     }
 
     /// Any keyring-core store; `max_entry_len` lets tests force the chunked layout.

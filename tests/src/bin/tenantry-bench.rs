@@ -199,24 +199,8 @@ async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyho
     let tenant_of = |i: usize| fx.tenants[i % logins][0].clone();
     expire_all(&fx, logins).await?;
     let before = fx.fake.total_refresh_calls();
-    let barrier = Arc::new(tokio::sync::Barrier::new(callers));
-    let tasks: Vec<_> = (0..callers)
-        .map(|i| {
-            let (engine, tenant, barrier) = (fx.engine.clone(), tenant_of(i), barrier.clone());
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let started = Instant::now();
-                engine
-                    .access_token_for(&tenant)
-                    .await
-                    .map(|_| ms(started.elapsed()))
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.push(task.await??);
-    }
+    let tenants: Vec<String> = (0..callers).map(tenant_of).collect();
+    let latencies = concurrent_callers(&fx.engine, &tenants).await?;
     let in_process_refreshes = fx.fake.total_refresh_calls() - before;
 
     expire_all(&fx, logins).await?;
@@ -291,14 +275,26 @@ async fn caller(
     start_at: u64,
 ) -> anyhow::Result<Value> {
     let config = Config::load(&config)?;
-    let vault = KeychainVault::platform(&config.keychain_service)?;
+    let vault = KeychainVault::platform(&config.keychain_service);
     let engine = Engine::open(config, &data, Arc::new(vault), Arc::new(SystemClock))?;
     let wait = start_at.saturating_sub(unix_ms());
     tokio::time::sleep(Duration::from_millis(wait)).await;
-    let tasks: Vec<_> = (0..callers)
-        .map(|i| {
-            let (engine, tenant) = (engine.clone(), tenants[i % tenants.len()].clone());
+    let tenants: Vec<String> = (0..callers)
+        .map(|i| tenants[i % tenants.len()].clone())
+        .collect();
+    let latencies = concurrent_callers(&engine, &tenants).await?;
+    Ok(json!({ "latencies_ms": latencies }))
+}
+
+/// One task per tenant, released together; each one's latency in milliseconds.
+async fn concurrent_callers(engine: &Engine, tenants: &[String]) -> anyhow::Result<Vec<f64>> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(tenants.len()));
+    let tasks: Vec<_> = tenants
+        .iter()
+        .map(|tenant| {
+            let (engine, tenant, barrier) = (engine.clone(), tenant.clone(), barrier.clone());
             tokio::spawn(async move {
+                barrier.wait().await;
                 let started = Instant::now();
                 engine
                     .access_token_for(&tenant)
@@ -311,7 +307,7 @@ async fn caller(
     for task in tasks {
         latencies.push(task.await??);
     }
-    Ok(json!({ "latencies_ms": latencies }))
+    Ok(latencies)
 }
 
 async fn keepalive(logins: usize, latency_ms: u64, vault: &str) -> anyhow::Result<Value> {

@@ -65,8 +65,7 @@ async fn main() -> anyhow::Result<()> {
         xero: fake.endpoints(),
         ..Config::default()
     };
-    let vault: Arc<dyn TokenVault> =
-        Arc::new(KeychainVault::platform(&service).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let vault: Arc<dyn TokenVault> = Arc::new(KeychainVault::platform(&service));
     let clock = OffsetClock::new();
     let engine = Engine::open(config, data.path(), vault.clone(), Arc::new(clock.clone()))?;
 

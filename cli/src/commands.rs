@@ -12,14 +12,24 @@ use tokio_util::sync::CancellationToken;
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // Commands that must work without a usable engine (no keychain, no client id, a bad file).
     match cli.command {
-        Command::Doctor => return crate::doctor::run(&cli.profile, cli.config.as_deref()).await,
+        Command::Doctor => return crate::doctor::run(&cli).await,
         Command::Demo { port, auto_approve } => {
             return crate::demo::run(&cli.profile, cli.config.as_deref(), port, auto_approve).await;
         }
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+        Command::Keepalive {
+            install,
+            uninstall,
+            print,
+            ref scheduler,
+            ..
+        } if install || uninstall || print => {
+            let job = crate::schedule_cmd::job(&cli)?;
+            return crate::schedule_cmd::run(&job, install, uninstall, scheduler.as_deref());
+        }
         _ => {}
     }
-    let profile = Profile::load(&cli.profile, cli.config.as_deref())?;
+    let profile = Profile::load_with(&cli.profile, cli.config.as_deref(), cli.data_dir.as_deref())?;
     if let Command::Config { action } = cli.command {
         return crate::config_cmd::run(&profile, action);
     }
@@ -40,7 +50,11 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Token { org, json, env } => token(&engine, &org, json, env).await,
         Command::Exec { org, command } => exec(&engine, &org, &command).await,
         Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
-        Command::Keepalive { older_than } => keepalive(&engine, older_than).await,
+        Command::Keepalive {
+            older_than,
+            scheduled,
+            ..
+        } => keepalive(&engine, older_than, scheduled).await,
         Command::Disconnect { org, login, yes } => {
             disconnect(&engine, &org, login.as_deref(), yes).await
         }
@@ -266,7 +280,11 @@ async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, 
     Ok(worst)
 }
 
-async fn keepalive(engine: &Engine, older_than: Option<u32>) -> Result<u8, Failure> {
+async fn keepalive(
+    engine: &Engine,
+    older_than: Option<u32>,
+    scheduled: bool,
+) -> Result<u8, Failure> {
     let days = older_than.unwrap_or(engine.config().keepalive_days);
     if !(1..=59).contains(&days) {
         return Err(Failure::new(
@@ -275,6 +293,7 @@ async fn keepalive(engine: &Engine, older_than: Option<u32>) -> Result<u8, Failu
         ));
     }
     let reports = engine.keepalive(Duration::days(days.into())).await?;
+    engine.record_keepalive_run(&reports, scheduled);
     let mut worst = exit::OK;
     for report in reports {
         match report.outcome {

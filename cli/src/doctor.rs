@@ -1,9 +1,10 @@
 //! `tenantry doctor`: checks the set-up, each problem with the command or step that fixes it.
 
-use crate::{Failure, exit};
-use std::path::Path;
+use crate::{Cli, Failure, exit};
 use tenantry_core::config::{Config, ProfilePaths};
+use tenantry_core::model::EventKind;
 use tenantry_core::model::LoginId;
+use tenantry_core::scheduler;
 use tenantry_core::vault::{KeychainVault, TokenVault};
 
 struct Report {
@@ -21,10 +22,11 @@ impl Report {
     }
 }
 
-pub async fn run(profile_name: &str, config_override: Option<&Path>) -> Result<u8, Failure> {
+pub async fn run(cli: &Cli) -> Result<u8, Failure> {
     let mut report = Report { failures: 0 };
-    let paths = ProfilePaths::resolve(profile_name, config_override)
-        .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let paths =
+        ProfilePaths::resolve_with(&cli.profile, cli.config.as_deref(), cli.data_dir.as_deref())
+            .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
     let config = match Config::load(&paths.config_file) {
         Ok(config) => {
             if paths.config_file.exists() {
@@ -96,6 +98,8 @@ pub async fn run(profile_name: &str, config_override: Option<&Path>) -> Result<u
         ),
     }
 
+    scheduled_keepalive(cli, &paths, &mut report);
+
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(10))
@@ -139,5 +143,52 @@ pub async fn run(profile_name: &str, config_override: Option<&Path>) -> Result<u
     } else {
         println!("{} check(s) failed.", report.failures);
         Ok(exit::FAILURE)
+    }
+}
+
+/// Whether the daily job is installed, and when it last ran (from the activity log).
+fn scheduled_keepalive(cli: &Cli, paths: &ProfilePaths, report: &mut Report) {
+    let Ok(job) = crate::schedule_cmd::job(cli) else {
+        return;
+    };
+    let installed = scheduler::installed(&job);
+    let db = paths.data_dir.join("tenantry.db");
+    let last = db
+        .exists()
+        .then(|| tenantry_core::store::Store::open(&db).ok())
+        .flatten()
+        .and_then(|store| store.last_event(EventKind::ScheduledRun).ok().flatten());
+    let last_words = match &last {
+        Some(event) => format!(
+            "last ran {} ({})",
+            event.at.format("%Y-%m-%d %H:%M UTC"),
+            event.detail
+        ),
+        None => "it has not run yet".into(),
+    };
+    match installed.as_slice() {
+        [] => println!(
+            "- no scheduled keep-alive: logins are kept alive only while the app runs (`tenantry keepalive --install` runs it daily)"
+        ),
+        places => {
+            let stale = last
+                .as_ref()
+                .is_some_and(|e| chrono::Utc::now() - e.at > chrono::Duration::days(3));
+            let what = places
+                .iter()
+                .map(|p| format!("{} ({})", p.scheduler.name(), p.location))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if stale {
+                report.fail(
+                    &format!("scheduled keep-alive is installed as a {what} but {last_words}"),
+                    "check that the scheduler runs (`systemctl --user list-timers`, or that cron is running), or reinstall with `tenantry keepalive --install`",
+                );
+            } else {
+                report.pass(&format!(
+                    "scheduled keep-alive is installed as a {what}; {last_words}"
+                ));
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ mod config_cmd;
 mod demo;
 mod doctor;
 mod render;
+mod schedule_cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ pub struct Cli {
     /// Configuration file to use instead of the profile's (also TENANTRY_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Data directory to use instead of the profile's (also TENANTRY_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,11 +90,28 @@ pub enum Command {
         all: bool,
     },
     /// Refresh logins whose refresh token is older than the threshold. Quiet when all is well;
-    /// for cron and timers. Exit status 3 if a login needs a human.
+    /// for cron and timers. Exit status 3 if a login needs a human. `--install` sets up the
+    /// system's scheduler to run it daily while the app is closed.
     Keepalive {
         /// Threshold in days (default: `keepalive_days` from the configuration, 45).
         #[arg(long, value_name = "DAYS")]
         older_than: Option<u32>,
+        /// Run daily by the system's scheduler: a systemd user timer (else a crontab line) on
+        /// Linux, a launchd agent on macOS, a Task Scheduler task on Windows. Safe to repeat.
+        #[arg(long, conflicts_with_all = ["uninstall", "print", "older_than", "scheduled"])]
+        install: bool,
+        /// With --install or --print: which scheduler (systemd, cron, launchd, task-scheduler).
+        #[arg(long, value_name = "NAME")]
+        scheduler: Option<String>,
+        /// Remove what --install set up (from every scheduler it is found in).
+        #[arg(long, conflicts_with_all = ["print", "older_than", "scheduled"])]
+        uninstall: bool,
+        /// Print the files --install would write for a scheduler, and install nothing.
+        #[arg(long, conflicts_with_all = ["older_than", "scheduled"])]
+        print: bool,
+        /// Set by the installed job, so the activity log and `doctor` can tell scheduled runs.
+        #[arg(long, hide = true)]
+        scheduled: bool,
     },
     /// Disconnect one organisation from a login at Xero.
     Disconnect {

@@ -30,9 +30,9 @@ use crate::token::TokenSet;
 use crate::vault::TokenVault;
 use crate::xero::{XeroClient, XeroError, access_claims};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
@@ -42,6 +42,8 @@ pub const ROTATION_GRACE: Duration = Duration::minutes(30);
 /// Logins refreshed at once by keep-alive: well under Xero's limits, and quick for 1,000 logins.
 pub const KEEPALIVE_CONCURRENCY: usize = 8;
 const MAX_BACKOFF: Duration = Duration::minutes(5);
+/// A login's use is written to the store at most this often per process.
+const USE_NOTE_EVERY: Duration = Duration::minutes(1);
 /// How long a sign-in waits for the browser.
 pub const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -123,6 +125,8 @@ struct Slot {
     flight: tokio::sync::Mutex<Backoff>,
     /// A background retry is scheduled for this login.
     retrying: AtomicBool,
+    /// When this process last recorded a caller's use of the login (ms since the epoch).
+    use_noted: AtomicI64,
 }
 
 #[derive(Default)]
@@ -165,6 +169,10 @@ enum Mode {
     /// Xero answered 401 to the access token with this fingerprint although our clock says it is
     /// valid (revoked early, or our clock is behind): replace it, unless a caller already did.
     Rejected(String),
+    /// Refresh if the access token expires within this (a login callers are using, refreshed
+    /// ahead so their next call does not wait). Checked again under the lock, so a refresh
+    /// another process just made is not repeated.
+    Ahead(Duration),
     /// Finish a refresh found in the journal, and nothing else. Its owner holds the login's lock
     /// until it ends it, so an entry still there once we hold the lock was abandoned (a crash);
     /// one gone by then was simply in flight in another process, and costs no refresh here.
@@ -411,6 +419,79 @@ impl Engine {
             reports.push(task.await.expect("keep-alive task does not panic"));
         }
         Ok(reports)
+    }
+
+    /// Refreshes, ahead of expiry, the logins some caller (this process or another) got a token
+    /// for within `used_within` whose access token expires within `expiring_within`, so the
+    /// next call finds a fresh token. Logins nobody uses are left to keep-alive.
+    pub async fn refresh_in_use(
+        &self,
+        used_within: Duration,
+        expiring_within: Duration,
+    ) -> Result<Vec<(LoginId, Result<(), EngineError>)>, EngineError> {
+        let now = self.inner.clock.now();
+        let used: HashSet<LoginId> = self
+            .inner
+            .store
+            .used_since(now - used_within)?
+            .into_iter()
+            .collect();
+        let mut results = Vec::new();
+        for login in self.logins()? {
+            if used.contains(&login.id)
+                && login.state != LoginState::NeedsReconnect
+                && login.access_expires_at - now <= expiring_within
+            {
+                let outcome = self
+                    .inner
+                    .spawn_refresh(login.id.clone(), Mode::Ahead(expiring_within))
+                    .await
+                    .map(drop);
+                results.push((login.id, outcome));
+            }
+        }
+        Ok(results)
+    }
+
+    /// Records one keep-alive run in the activity log: who ran it and what it did.
+    pub fn record_keepalive_run(&self, reports: &[KeepAliveReport], scheduled: bool) {
+        let count =
+            |f: fn(&KeepAliveOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
+        let refreshed = count(|o| matches!(o, KeepAliveOutcome::Refreshed { .. }));
+        let not_due = count(|o| matches!(o, KeepAliveOutcome::NotDue { .. }));
+        let reconnect = count(|o| matches!(o, KeepAliveOutcome::NeedsReconnect { .. }));
+        let failed = count(|o| matches!(o, KeepAliveOutcome::Failed { .. }));
+        let detail = format!(
+            "keep-alive run{}: {refreshed} refreshed, {not_due} not due, {reconnect} need reconnecting, {failed} failed",
+            if scheduled { " (scheduled)" } else { "" }
+        );
+        let kind = if scheduled {
+            EventKind::ScheduledRun
+        } else {
+            EventKind::KeepAliveRun
+        };
+        self.inner.event(None, kind, None, &detail);
+    }
+
+    /// The newest event of a kind (e.g. when the scheduler last ran keep-alive).
+    pub fn last_event(&self, kind: EventKind) -> Result<Option<Event>, EngineError> {
+        Ok(self.inner.store.last_event(kind)?)
+    }
+
+    /// When each desktop notice was last said, and recording one.
+    pub fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>, EngineError> {
+        Ok(self.inner.store.notices_said()?)
+    }
+
+    pub fn record_notice(&self, key: &str) -> Result<(), EngineError> {
+        Ok(self
+            .inner
+            .store
+            .record_notice(key, self.inner.clock.now())?)
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
     }
 
     /// Starts a sign-in: binds the loopback listener and builds the authorize URL. Pass the
@@ -698,10 +779,33 @@ impl Inner {
         self: &Arc<Self>,
         login: &LoginId,
     ) -> Result<Arc<TokenSet>, EngineError> {
-        if let Some(tokens) = self.slot(login).fresh(self.clock.now()) {
-            return Ok(tokens);
+        let slot = self.slot(login);
+        let now = self.clock.now();
+        let tokens = match slot.fresh(now) {
+            Some(tokens) => tokens,
+            None => self.spawn_refresh(login.clone(), Mode::IfStale).await?,
+        };
+        self.note_use(&slot, login, now).await;
+        Ok(tokens)
+    }
+
+    /// Records that a caller is using this login (at most once a minute per process), so the
+    /// app can refresh it ahead of expiry. Losing the note costs only that head start.
+    async fn note_use(self: &Arc<Self>, slot: &Slot, login: &LoginId, now: DateTime<Utc>) {
+        let now_ms = now.timestamp_millis();
+        let noted = slot.use_noted.load(Ordering::Relaxed);
+        if now_ms - noted < USE_NOTE_EVERY.num_milliseconds()
+            || slot
+                .use_noted
+                .compare_exchange(noted, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
         }
-        self.spawn_refresh(login.clone(), Mode::IfStale).await
+        let (inner, login) = (self.clone(), login.clone());
+        if let Err(e) = blocking(move || inner.store.record_use(&login, now)).await {
+            tracing::debug!(error = %e, "could not note a token's use");
+        }
     }
 
     /// Runs the refresh in its own task: a caller that is cancelled (timeout, closed window) stops
@@ -869,6 +973,7 @@ impl Inner {
                 Mode::Force => true,
                 Mode::IfStale => !current.is_fresh_at(now),
                 Mode::Rejected(fingerprint) => current.access_token.fingerprint() == *fingerprint,
+                Mode::Ahead(window) => current.expires_at - now <= *window,
                 Mode::Recover => false,
             };
         if !must_refresh {

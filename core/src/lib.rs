@@ -12,6 +12,8 @@
 //! - [`lock`]: the cross-process per-login file lock.
 //! - [`profile`]: opening a profile as the CLI and the desktop app do.
 //! - [`browser`]: opening the sign-in page (`$BROWSER`, else the platform opener).
+//! - [`watch`]: the tray's summary, keep-alive's offline back-off, which notifications are due.
+//! - [`scheduler`]: the daily keep-alive job for systemd, cron, launchd and Task Scheduler.
 //! - [`pause`]: named pause points for the crash harness (inert unless it sets them).
 //! - [`config`], [`clock`], [`secret`], [`error`].
 
@@ -25,10 +27,12 @@ pub mod login;
 pub mod model;
 pub mod pause;
 pub mod profile;
+pub mod scheduler;
 pub mod secret;
 pub mod store;
 pub mod token;
 pub mod vault;
+pub mod watch;
 pub mod xero;
 
 pub use engine::{AccessGrant, Change, Engine, KeepAliveOutcome, KeepAliveReport, LoginOutcome};

@@ -146,10 +146,14 @@ pub enum EventKind {
     Removed,
     KeepAlive,
     Recovered,
+    /// A keep-alive run in the app or a manual `tenantry keepalive` (no login; the detail sums it up).
+    KeepAliveRun,
+    /// A keep-alive run started by the platform's scheduler (`keepalive --install`).
+    ScheduledRun,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         Self::Connected,
         Self::Refreshed,
         Self::RefreshFailed,
@@ -160,6 +164,8 @@ impl EventKind {
         Self::Removed,
         Self::KeepAlive,
         Self::Recovered,
+        Self::KeepAliveRun,
+        Self::ScheduledRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -174,6 +180,8 @@ impl EventKind {
             Self::Removed => "removed",
             Self::KeepAlive => "keep_alive",
             Self::Recovered => "recovered",
+            Self::KeepAliveRun => "keep_alive_run",
+            Self::ScheduledRun => "scheduled_run",
         }
     }
 

@@ -43,7 +43,23 @@ impl Profile {
             self.config.clone(),
             &self.paths.data_dir,
             Arc::new(vault),
-            Arc::new(SystemClock),
+            clock(),
         )
     }
+}
+
+/// The system clock. Debug builds only: `TENANTRY_TEST_CLOCK_OFFSET_SECS` moves it, so the
+/// end-to-end tests can run the real binaries days ahead (keep-alive thresholds, 60-day lapses)
+/// against a fake Xero moved the same way. Release builds ignore the variable.
+fn clock() -> Arc<dyn crate::clock::Clock> {
+    #[cfg(debug_assertions)]
+    if let Some(secs) = std::env::var("TENANTRY_TEST_CLOCK_OFFSET_SECS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        let clock = crate::clock::OffsetClock::new();
+        clock.advance(chrono::Duration::seconds(secs));
+        return Arc::new(clock);
+    }
+    Arc::new(SystemClock)
 }

@@ -71,3 +71,63 @@ async fn a_login_left_for_sixty_days_needs_a_reconnect_and_says_why() {
         "keep-alive reports it needs a human"
     );
 }
+
+#[tokio::test]
+async fn logins_in_use_are_refreshed_ahead_of_expiry_and_idle_ones_are_not() {
+    let it = instance().await;
+    it.connect(ANN).await;
+    it.connect(BEN).await;
+    // A caller uses Ann's organisation; nobody uses Ben's.
+    it.engine
+        .access_token_for(&it.tenant("Kiwi Plumbing"))
+        .await
+        .unwrap();
+    let (ann, ben) = (it.fake.refresh_calls(ANN), it.fake.refresh_calls(BEN));
+
+    let early = it
+        .engine
+        .refresh_in_use(Duration::minutes(15), Duration::minutes(5))
+        .await
+        .unwrap();
+    assert!(
+        early.is_empty(),
+        "a token with 30 minutes left is not refreshed yet"
+    );
+    it.advance(Duration::minutes(27));
+    let ahead = it
+        .engine
+        .refresh_in_use(Duration::minutes(30), Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(ahead.len(), 1, "only the login in use: {ahead:?}");
+    assert!(ahead[0].1.is_ok(), "{:?}", ahead[0].1);
+    assert_eq!(
+        it.fake.refresh_calls(ANN),
+        ann + 1,
+        "Ann's token, 3 minutes from expiry, was refreshed before anyone had to wait for it"
+    );
+    assert_eq!(
+        it.fake.refresh_calls(BEN),
+        ben,
+        "Ben's login is not in use: refreshing it would only spend a rotation"
+    );
+    let again = it
+        .engine
+        .refresh_in_use(Duration::minutes(30), Duration::minutes(5))
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "a freshly refreshed token is not refreshed again"
+    );
+
+    it.advance(Duration::minutes(60));
+    assert!(
+        it.engine
+            .refresh_in_use(Duration::minutes(30), Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a login nobody has used for an hour is left to keep-alive"
+    );
+}

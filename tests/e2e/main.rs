@@ -8,7 +8,8 @@
 //! - `refresh`: single flight in one process and across processes; lost answers within and
 //!   after Xero's grace; invalid_grant; transient failures.
 //! - `crash`: SIGKILL at every step of the refresh protocol, then a restart: nothing is lost.
-//! - `keepalive`: the 60-day deadline.
+//! - `keepalive`: the 60-day deadline; logins in use refreshed ahead of expiry.
+//! - `scheduled`: `keepalive --install` with the real crontab, and the systemd units verified.
 //! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
@@ -30,4 +31,5 @@ mod load;
 mod login;
 mod organisations;
 mod refresh;
+mod scheduled;
 mod secrets;

@@ -11,6 +11,9 @@ pub enum Link {
     /// `tenantry://oauth/callback?…`, forwarded by the https bounce page in deep-link mode. The
     /// query is checked against the pending sign-in by [`super::parse_callback`].
     OAuthCallback { state: String, query: String },
+    /// `tenantry://login/<id>`: open the app on one login (what a notification's click opens).
+    /// The id is only checked for shape here; the app looks it up and ignores one it lacks.
+    Login(crate::model::LoginId),
 }
 
 /// Why a link was ignored. Never quotes the link: a callback's query carries a code.
@@ -72,8 +75,27 @@ pub fn parse_link(raw: &str) -> Result<Link, LinkError> {
                 _ => Err(LinkError::BadState),
             }
         }
+        (Some("login"), path) => {
+            if url.query().is_some() {
+                return Err(LinkError::UnexpectedPart);
+            }
+            let id = path.strip_prefix('/').unwrap_or_default();
+            // Xero user ids are GUIDs; anything else (a path, an encoded slash) is not one.
+            let plausible = !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            match crate::model::LoginId::new(id) {
+                Ok(login) if plausible => Ok(Link::Login(login)),
+                _ => Err(LinkError::UnknownTarget),
+            }
+        }
         _ => Err(LinkError::UnknownTarget),
     }
+}
+
+/// The link that opens the app on `login`.
+pub fn login_link(login: &crate::model::LoginId) -> String {
+    format!("tenantry://login/{login}")
 }
 
 #[cfg(test)]
@@ -158,6 +180,42 @@ mod tests {
                 "the reason never quotes the link"
             );
         }
+    }
+
+    #[test]
+    fn a_login_link_names_one_login_and_nothing_else() {
+        let id = crate::model::LoginId::new("4f0c8a2e-7d3b-4c5e-9a61-2b8f1d0e6c37").unwrap();
+        assert_eq!(
+            parse_link(&login_link(&id)),
+            Ok(Link::Login(id.clone())),
+            "the link a notification carries must open that login"
+        );
+        for raw in [
+            "tenantry://login",
+            "tenantry://login/",
+            "tenantry://login/a/b",
+            "tenantry://login/a%2Fb",
+            "tenantry://login/..",
+            "tenantry://login/%00",
+            "tenantry://evil/4f0c8a2e",
+        ] {
+            assert_eq!(
+                parse_link(raw),
+                Err(LinkError::UnknownTarget),
+                "{raw}: only a bare id is a login link"
+            );
+        }
+        assert_eq!(
+            parse_link("tenantry://login/4f0c8a2e?x=1"),
+            Err(LinkError::UnexpectedPart),
+            "a login link carries no query"
+        );
+        let long = format!("tenantry://login/{}", "a".repeat(65));
+        assert_eq!(
+            parse_link(&long),
+            Err(LinkError::UnknownTarget),
+            "no Xero user id is that long"
+        );
     }
 
     #[test]

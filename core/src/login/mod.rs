@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use callback::{CallbackError, parse_callback};
-pub use link::{Link, LinkError, parse_link};
+pub use link::{Link, LinkError, login_link, parse_link};
 pub use listener::{CallbackListener, ListenError, redirect_uri};
 
 /// 32 random bytes, base64url: 43 characters, as Xero's PKCE page and its desktop sample use.

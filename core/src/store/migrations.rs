@@ -44,6 +44,16 @@ const STEPS: &[&str] = &[
         detail TEXT NOT NULL
     );
     CREATE INDEX events_by_login ON events(login_id, id);",
+    // 2: keep-alive in the background: which logins callers are using, and which notices were
+    // said when (so a restart does not repeat them).
+    "CREATE TABLE token_use (
+        login_id TEXT PRIMARY KEY REFERENCES logins(id) ON DELETE CASCADE,
+        used_at INTEGER NOT NULL
+    );
+    CREATE TABLE notices (
+        key TEXT PRIMARY KEY,
+        said_at INTEGER NOT NULL
+    );",
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

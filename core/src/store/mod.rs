@@ -10,6 +10,7 @@ mod migrations;
 use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -392,6 +393,57 @@ impl Store {
         })
     }
 
+    // ---- background keep-alive ----
+
+    /// Notes that a caller got an access token for `login`, so the app keeps it fresh ahead of
+    /// the next call.
+    pub fn record_use(&self, login: &LoginId, at: DateTime<Utc>) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO token_use (login_id, used_at) VALUES (?1, ?2)
+                 ON CONFLICT(login_id) DO UPDATE SET used_at = max(used_at, ?2)",
+                params![login.as_str(), ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Logins a caller got a token for at or after `since`.
+    pub fn used_since(&self, since: DateTime<Utc>) -> Result<Vec<LoginId>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT login_id FROM token_use WHERE used_at >= ?1 ORDER BY login_id",
+            )?;
+            stmt.query_map([ms(since)], |row| login_id(row.get(0)?))?
+                .collect()
+        })
+    }
+
+    /// When each notice was last said.
+    pub fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached("SELECT key, said_at FROM notices")?;
+            stmt.query_map([], |row| Ok((row.get(0)?, from_ms(row.get(1)?))))?
+                .collect()
+        })
+    }
+
+    pub fn record_notice(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO notices (key, said_at) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET said_at = ?2",
+                params![key, ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The newest event of `kind`, if any.
+    pub fn last_event(&self, kind: EventKind) -> Result<Option<Event>> {
+        Ok(self.events_where(None, Some(kind), 1)?.into_iter().next())
+    }
+
     // ---- events ----
 
     pub fn add_event(
@@ -413,11 +465,21 @@ impl Store {
 
     /// The newest `limit` events, newest first, optionally for one login.
     pub fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>> {
+        self.events_where(login, None, limit)
+    }
+
+    fn events_where(
+        &self,
+        login: Option<&LoginId>,
+        kind: Option<EventKind>,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, at, login_id, kind, tenant_id, detail FROM events WHERE (?1 IS NULL OR login_id = ?1) ORDER BY id DESC LIMIT ?2",
+                "SELECT id, at, login_id, kind, tenant_id, detail FROM events WHERE (?1 IS NULL OR login_id = ?1) AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2",
             )?;
-            stmt.query_map(params![login.map(LoginId::as_str), limit as i64], |row| {
+            let kind = kind.map(EventKind::as_str);
+            stmt.query_map(params![login.map(LoginId::as_str), limit as i64, kind], |row| {
                 let kind: String = row.get(3)?;
                 Ok(Event {
                     id: row.get(0)?,

@@ -293,7 +293,7 @@ async fn keepalive(
         ));
     }
     let reports = engine.keepalive(Duration::days(days.into())).await?;
-    engine.record_keepalive_run(&reports, scheduled);
+    engine.record_keepalive_run(&reports, scheduled, "");
     let mut worst = exit::OK;
     for report in reports {
         match report.outcome {

@@ -12,6 +12,8 @@ pub const KEYS: &[&str] = &[
     "keepalive_days",
     "keychain_service",
     "timeout_secs",
+    "notify_days",
+    "close_to_tray",
     "xero.issuer",
     "xero.authorize_url",
     "xero.token_url",
@@ -93,6 +95,19 @@ pub fn set(config: &Config, key: &str, value: &str) -> Result<Config, Failure> {
                 .trim()
                 .parse()
                 .map_err(|_| bad(format!("`{value}` is not a whole number of seconds")))?
+        }
+        "notify_days" => {
+            next.notify_days = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("`{value}` is not a whole number of days")))?
+        }
+        "close_to_tray" => {
+            next.close_to_tray = match value.trim() {
+                "true" | "yes" | "on" => true,
+                "false" | "no" | "off" => false,
+                _ => return Err(bad(format!("`{value}` is not true or false"))),
+            }
         }
         "xero.issuer" => next.xero.issuer = value.to_owned(),
         "xero.authorize_url" => next.xero.authorize_url = url(value)?,

@@ -34,6 +34,11 @@ pub struct Config {
     pub bounce_url: Option<Url>,
     /// Seconds one call to Xero may take before it counts as failed and is retried later.
     pub timeout_secs: u64,
+    /// The desktop app warns (tray, notification) when a login whose refreshes are failing is
+    /// this many days from Xero's 60-day limit.
+    pub notify_days: u32,
+    /// Closing the desktop window keeps the app running in the tray, so keep-alive goes on.
+    pub close_to_tray: bool,
     pub xero: XeroEndpoints,
 }
 
@@ -56,6 +61,8 @@ impl Default for Config {
             redirect_mode: RedirectMode::Loopback,
             bounce_url: None,
             timeout_secs: 30,
+            notify_days: 7,
+            close_to_tray: true,
             xero: XeroEndpoints::default(),
         }
     }
@@ -208,6 +215,12 @@ impl Config {
             return invalid(
                 "timeout_secs",
                 "must be 1 to 300 seconds (30 suits most networks)",
+            );
+        }
+        if !(1..=59).contains(&self.notify_days) {
+            return invalid(
+                "notify_days",
+                "must be 1 to 59 days before Xero's 60-day limit",
             );
         }
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {

@@ -453,8 +453,9 @@ impl Engine {
         Ok(results)
     }
 
-    /// Records one keep-alive run in the activity log: who ran it and what it did.
-    pub fn record_keepalive_run(&self, reports: &[KeepAliveReport], scheduled: bool) {
+    /// Records one keep-alive run in the activity log: who ran it and what it did, and a note
+    /// (such as when the next try is) appended to the detail.
+    pub fn record_keepalive_run(&self, reports: &[KeepAliveReport], scheduled: bool, note: &str) {
         let count =
             |f: fn(&KeepAliveOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
         let refreshed = count(|o| matches!(o, KeepAliveOutcome::Refreshed { .. }));
@@ -462,7 +463,7 @@ impl Engine {
         let reconnect = count(|o| matches!(o, KeepAliveOutcome::NeedsReconnect { .. }));
         let failed = count(|o| matches!(o, KeepAliveOutcome::Failed { .. }));
         let detail = format!(
-            "keep-alive run{}: {refreshed} refreshed, {not_due} not due, {reconnect} need reconnecting, {failed} failed",
+            "keep-alive run{}: {refreshed} refreshed, {not_due} not due, {reconnect} need reconnecting, {failed} failed{note}",
             if scheduled { " (scheduled)" } else { "" }
         );
         let kind = if scheduled {

@@ -98,7 +98,7 @@ pub struct KeepAliveSchedule {
 pub enum RunVerdict {
     /// Every login that was due was refreshed or needs a human; nothing to retry soon.
     Done,
-    /// At least one due login could not reach Xero, and none could: the network is down.
+    /// At least one due login could not reach Xero, and none was refreshed: the network is down.
     Offline,
     /// Some refreshes failed for other reasons (the engine retries those itself).
     Partial,
@@ -111,10 +111,9 @@ impl RunVerdict {
             match &report.outcome {
                 KeepAliveOutcome::Failed { code, .. } if *code == "unreachable" => unreachable += 1,
                 KeepAliveOutcome::Failed { .. } => failed += 1,
-                KeepAliveOutcome::Refreshed { .. } | KeepAliveOutcome::NeedsReconnect { .. } => {
-                    reached += 1
-                }
-                KeepAliveOutcome::NotDue { .. } => {}
+                KeepAliveOutcome::Refreshed { .. } => reached += 1,
+                // Usually known before the run, without asking Xero: says nothing either way.
+                KeepAliveOutcome::NeedsReconnect { .. } | KeepAliveOutcome::NotDue { .. } => {}
             }
         }
         if unreachable > 0 && reached == 0 {
@@ -355,6 +354,16 @@ mod tests {
             RunVerdict::of(&[report(KeepAliveOutcome::NotDue { deadline })]),
             RunVerdict::Done,
             "a run with nothing due is not offline"
+        );
+        assert_eq!(
+            RunVerdict::of(&[
+                report(unreachable()),
+                report(KeepAliveOutcome::NeedsReconnect {
+                    reason: "invalid_grant".into()
+                })
+            ]),
+            RunVerdict::Offline,
+            "a login already needing a human was not asked about, so it proves no connection"
         );
     }
 

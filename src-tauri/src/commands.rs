@@ -3,8 +3,10 @@
 
 use crate::desk::{Desk, login_id};
 use crate::ipc::{
-    ConnectView, EventView, IpcError, LoginView, OrgTest, OrgView, Overview, Settings, SettingsView,
+    AppMode, AutostartView, ConnectView, EventView, IpcError, LoginView, OrgTest, OrgView,
+    Overview, Settings, SettingsView,
 };
+use tauri_plugin_autostart::ManagerExt;
 use tauri::{AppHandle, State};
 use tenantry_core::profile::Profile;
 
@@ -146,4 +148,58 @@ pub async fn save_settings(
     settings: Settings,
 ) -> Result<SettingsView, IpcError> {
     desk.save_settings(&app, settings).await
+}
+
+/// Refreshes every login that does not need a human (the tray's "Refresh all" does the same).
+#[tauri::command]
+pub async fn refresh_all(app: AppHandle, desk: State<'_, Desk>) -> Result<(), IpcError> {
+    desk.engine().await?;
+    desk.refresh_all(&app).await;
+    Ok(())
+}
+
+/// The offer key in the notices table: the first-run offer is made once per profile.
+const AUTOSTART_OFFER: &str = "offer:autostart";
+
+#[tauri::command]
+pub async fn autostart(app: AppHandle, desk: State<'_, Desk>) -> Result<AutostartView, IpcError> {
+    let enabled = app
+        .autolaunch()
+        .is_enabled()
+        .map_err(|e| IpcError::new("autostart", e.to_string()))?;
+    // Offered with a real Xero app only: starting the demo at login helps nobody.
+    let offer = !enabled
+        && desk.mode().await == AppMode::Xero
+        && !desk
+            .engine()
+            .await?
+            .notices_said()?
+            .contains_key(AUTOSTART_OFFER);
+    Ok(AutostartView { enabled, offer })
+}
+
+/// Turns start-at-login on or off; either answers the first-run offer for good.
+#[tauri::command]
+pub async fn set_autostart(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+    enabled: bool,
+) -> Result<AutostartView, IpcError> {
+    let launcher = app.autolaunch();
+    let result = match (enabled, launcher.is_enabled()) {
+        (true, Ok(false)) => launcher.enable(),
+        (false, Ok(true)) => launcher.disable(),
+        (_, Ok(_)) => Ok(()), // already as asked
+        (_, Err(e)) => Err(e),
+    };
+    result.map_err(|e| {
+        IpcError::new(
+            "autostart",
+            format!("could not change start at login: {e}"),
+        )
+    })?;
+    if let Ok(engine) = desk.engine().await {
+        engine.record_notice(AUTOSTART_OFFER)?;
+    }
+    autostart(app, desk).await
 }

@@ -3,14 +3,18 @@
 //! calling in here; everything about tokens happens in tenantry-core.
 
 use crate::ipc::{AppMode, ConnectResult, ConnectView, IpcError, Settings, SettingsView};
+use crate::tray::TrayMenu;
+use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use tauri::{AppHandle, Emitter};
+use std::sync::atomic::{AtomicBool, Ordering};
+use tauri::{AppHandle, Emitter, Manager};
 use tenantry_core::config::{Config, RedirectMode};
 use tenantry_core::login::{Link, PendingLogin, parse_link, redirect_uri};
-use tenantry_core::model::LoginId;
+use tenantry_core::model::{LoginId, LoginState};
 use tenantry_core::profile::Profile;
+use tenantry_core::watch::{Attention, KeepAliveSchedule, RunVerdict, due_notices};
 use tenantry_core::{Engine, LoginOutcome};
 use tenantry_tests::demo::Demo;
 use tenantry_tests::fake_xero::FakeXero;
@@ -20,9 +24,11 @@ use tokio_util::sync::CancellationToken;
 pub const EVENT_CHANGED: &str = "tenantry:changed";
 pub const EVENT_CONNECT_FINISHED: &str = "tenantry:connect-finished";
 pub const EVENT_LINK_IGNORED: &str = "tenantry:deep-link-ignored";
+/// Open the window on one login (a notification's click, the tray's attention item).
+pub const EVENT_SHOW_LOGIN: &str = "tenantry:show-login";
 
 /// Where the app was told to look (command-line flags; the environment is read by the core).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Launch {
     pub profile: String,
     pub config: Option<PathBuf>,
@@ -30,6 +36,25 @@ pub struct Launch {
     pub demo: bool,
     /// `--demo-size LOGINSxORGS`: a demo with generated logins (to see the window at scale).
     pub demo_size: Option<(usize, usize)>,
+    /// `--hidden`: start in the tray without a window (how start-at-login launches the app).
+    pub hidden: bool,
+    /// The length of "a minute" for the background loop's pacing. Debug builds accept
+    /// `--test-minute-ms` so a test sees hours of back-off in seconds; release builds do not.
+    pub minute: std::time::Duration,
+}
+
+impl Launch {
+    pub fn new(profile: String) -> Self {
+        Self {
+            profile,
+            config: None,
+            data_dir: None,
+            demo: false,
+            demo_size: None,
+            hidden: false,
+            minute: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 pub struct Open {
@@ -52,6 +77,12 @@ pub struct Desk {
     pub open: RwLock<Option<Open>>,
     pub connecting: Mutex<Option<Connecting>>,
     pub refreshing: Mutex<HashSet<String>>,
+    /// Read when the window is closed (configuration `close_to_tray`).
+    pub close_to_tray: AtomicBool,
+    /// Stops the background loop of the profile open before, when another one opens.
+    watching: Mutex<CancellationToken>,
+    /// Since when keep-alive has not reached Xero (for the "cannot reach Xero" notice).
+    unreachable_since: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Desk {
@@ -61,6 +92,9 @@ impl Desk {
             open: RwLock::new(None),
             connecting: Mutex::new(None),
             refreshing: Mutex::new(HashSet::new()),
+            close_to_tray: AtomicBool::new(true),
+            watching: Mutex::new(CancellationToken::new()),
+            unreachable_since: Mutex::new(None),
         }
     }
 
@@ -160,45 +194,138 @@ impl Desk {
                 }
             }
         });
+        let watching = CancellationToken::new();
+        let previous = std::mem::replace(
+            &mut *self.watching.lock().expect("watch lock"),
+            watching.clone(),
+        );
+        previous.cancel();
+        self.close_to_tray
+            .store(engine.config().close_to_tray, Ordering::SeqCst);
         let mut changes = engine.subscribe();
         let handle = app.clone();
+        let stop = watching.clone();
         tauri::async_runtime::spawn(async move {
-            // A lagging receiver only means several changes happened: one refresh covers them.
-            while let Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) =
-                changes.recv().await
-            {
-                let _ = handle.emit(EVENT_CHANGED, ());
+            // A lagging receiver only means several changes happened: one update covers them.
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    change = changes.recv() => match change {
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            let _ = handle.emit(EVENT_CHANGED, ());
+                            handle.state::<Desk>().watch_over(&handle).await;
+                        }
+                        Err(_) => break,
+                    },
+                }
             }
         });
         // Another process (a CLI run) may change logins too; SQLite says so cheaply.
         let watched = engine.clone();
         let handle = app.clone();
+        let stop = watching.clone();
         tauri::async_runtime::spawn(async move {
             let mut seen = watched.external_changes().ok();
-            loop {
+            while !stop.is_cancelled() {
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 let now = watched.external_changes().ok();
                 if now != seen {
                     seen = now;
                     let _ = handle.emit(EVENT_CHANGED, ());
+                    handle.state::<Desk>().watch_over(&handle).await;
                 }
             }
         });
-        let keepalive = engine.clone();
+        let handle = app.clone();
+        let minute = self.launch.minute;
         tauri::async_runtime::spawn(async move {
-            // Keep logins alive before Xero's 60 days: check at start and every hour.
-            loop {
-                let days = keepalive.config().keepalive_days;
-                if let Err(e) = keepalive
-                    .keepalive(chrono::Duration::days(days.into()))
-                    .await
-                {
-                    tracing::warn!(error = %e, "keep-alive failed");
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            tokio::select! {
+                _ = watching.cancelled() => {}
+                _ = background(handle, engine, minute) => {}
             }
         });
         let _ = app.emit(EVENT_CHANGED, ());
+    }
+
+    /// Brings the tray and the notifications up to date with the logins.
+    pub async fn watch_over(&self, app: &AppHandle) {
+        let Ok(engine) = self.engine().await else {
+            return;
+        };
+        let Ok(logins) = engine.logins() else {
+            return;
+        };
+        let config = engine.config();
+        let now = engine.now();
+        if let Some(menu) = app.try_state::<TrayMenu>() {
+            crate::tray::show(app, &menu, &Attention::of(&logins, now, config.notify_days));
+        }
+        let since = *self.unreachable_since.lock().expect("watch lock");
+        let said = engine.notices_said().unwrap_or_default();
+        for notice in due_notices(&logins, now, config.notify_days, since, &said) {
+            // Recorded first: a notification daemon that fails must not make it repeat each minute.
+            if engine.record_notice(&notice.key).is_ok() {
+                crate::notices::say(app, &notice);
+            }
+        }
+    }
+
+    /// "Refresh all" (the tray): every login that does not need a human, a few at a time.
+    pub async fn refresh_all(&self, app: &AppHandle) {
+        let Ok(engine) = self.engine().await else {
+            return;
+        };
+        let logins = engine.logins().unwrap_or_default();
+        for login in logins
+            .iter()
+            .filter(|l| l.state != LoginState::NeedsReconnect)
+        {
+            self.set_refreshing(login.id.as_str(), true);
+        }
+        let _ = app.emit(EVENT_CHANGED, ());
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(
+            tenantry_core::engine::KEEPALIVE_CONCURRENCY,
+        ));
+        let mut tasks = Vec::new();
+        for login in logins
+            .into_iter()
+            .filter(|l| l.state != LoginState::NeedsReconnect)
+        {
+            let (engine, limit) = (engine.clone(), limit.clone());
+            tasks.push(tauri::async_runtime::spawn(async move {
+                let _permit = limit.acquire().await.expect("semaphore open");
+                if let Err(e) = engine.refresh_login(&login.id).await {
+                    tracing::warn!(login = %login.id, code = e.code(), "refresh all: one login failed");
+                }
+                login.id
+            }));
+        }
+        for task in tasks {
+            if let Ok(id) = task.await {
+                self.set_refreshing(id.as_str(), false);
+            }
+        }
+        let _ = app.emit(EVENT_CHANGED, ());
+    }
+
+    /// The login most in need of a human: needing a reconnect first, then failing ones.
+    pub async fn first_needing_attention(&self) -> Option<LoginId> {
+        let engine = self.engine().await.ok()?;
+        let logins = engine.logins().ok()?;
+        let now = engine.now();
+        let days = engine.config().notify_days;
+        logins
+            .iter()
+            .map(|l| (Attention::of(std::slice::from_ref(l), now, days).level, l))
+            .filter(|(level, _)| *level != tenantry_core::watch::Level::Fine)
+            .max_by_key(|(level, _)| *level)
+            .map(|(_, l)| l.id.clone())
+    }
+
+    /// Shows the window scrolled to one login.
+    pub fn show_login(&self, app: &AppHandle, login: &LoginId) {
+        show_window(app);
+        let _ = app.emit(EVENT_SHOW_LOGIN, login.as_str());
     }
 
     pub async fn engine(&self) -> Result<Engine, IpcError> {
@@ -310,6 +437,18 @@ impl Desk {
         };
         let (state, query) = match parse_link(url.as_str()) {
             Ok(Link::OAuthCallback { state, query }) => (state, query),
+            Ok(Link::Login(login)) => {
+                let known = match self.engine().await {
+                    Ok(engine) => engine.logins().unwrap_or_default().iter().any(|l| l.id == login),
+                    Err(_) => false,
+                };
+                return if known {
+                    self.show_login(app, &login)
+                } else {
+                    show_window(app);
+                    ignore("names no login of this profile")
+                };
+            }
             Err(e) => return ignore(e.code()),
         };
         let pending = {
@@ -352,6 +491,8 @@ impl Desk {
                 }
                 .into(),
                 bounce_url: c.bounce_url.as_ref().map(|u| u.to_string()),
+                notify_days: c.notify_days,
+                close_to_tray: c.close_to_tray,
             },
             redirect_uris: c.redirect_ports.iter().map(|p| redirect_uri(*p)).collect(),
             data_dir: profile.paths.data_dir.display().to_string(),
@@ -376,6 +517,8 @@ impl Desk {
         config.redirect_ports = input.redirect_ports;
         config.scopes = input.scopes;
         config.keepalive_days = input.keepalive_days;
+        config.notify_days = input.notify_days;
+        config.close_to_tray = input.close_to_tray;
         config.redirect_mode = if input.redirect_mode == "deep_link" {
             RedirectMode::DeepLink
         } else {
@@ -462,6 +605,69 @@ fn finish(app: &AppHandle, outcome: Result<LoginOutcome, tenantry_core::EngineEr
     };
     let _ = app.emit(EVENT_CONNECT_FINISHED, result);
     let _ = app.emit(EVENT_CHANGED, ());
+}
+
+/// Shows, restores and focuses the main window (it may be hidden in the tray).
+pub fn show_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// The app's background loop while a profile is open: keep-alive at start and hourly (backing
+/// off while Xero cannot be reached), and every minute refreshing logins in use ahead of expiry
+/// and bringing the tray and notifications up to date. Each keep-alive run is logged.
+async fn background(app: AppHandle, engine: Engine, minute: std::time::Duration) {
+    let scale = |wait: chrono::Duration| minute.mul_f64(wait.num_seconds().max(0) as f64 / 60.0);
+    let mut schedule = KeepAliveSchedule::default();
+    let mut next_run = tokio::time::Instant::now();
+    loop {
+        if tokio::time::Instant::now() >= next_run {
+            let days = engine.config().keepalive_days;
+            let wait = match engine.keepalive(chrono::Duration::days(days.into())).await {
+                Ok(reports) => {
+                    let verdict = RunVerdict::of(&reports);
+                    let wait = schedule.after_run(verdict, engine.now());
+                    let note = match verdict {
+                        RunVerdict::Offline => format!(
+                            "; Xero could not be reached, next try in {} min",
+                            wait.num_minutes()
+                        ),
+                        _ => String::new(),
+                    };
+                    engine.record_keepalive_run(&reports, false, &note);
+                    wait
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "keep-alive could not run");
+                    tenantry_core::watch::OFFLINE_FIRST_RETRY
+                }
+            };
+            *app.state::<Desk>()
+                .unreachable_since
+                .lock()
+                .expect("watch lock") = schedule.unreachable_since();
+            next_run = tokio::time::Instant::now() + scale(wait);
+        }
+        match engine
+            .refresh_in_use(chrono::Duration::minutes(30), chrono::Duration::minutes(5))
+            .await
+        {
+            Ok(results) => {
+                for (login, result) in results {
+                    if let Err(e) = result {
+                        tracing::warn!(%login, code = e.code(), "refreshing a login in use failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not list logins in use"),
+        }
+        app.state::<Desk>().watch_over(&app).await;
+        let until_run = next_run.saturating_duration_since(tokio::time::Instant::now());
+        tokio::time::sleep(until_run.min(minute)).await;
+    }
 }
 
 pub fn login_id(raw: &str) -> Result<LoginId, IpcError> {

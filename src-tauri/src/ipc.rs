@@ -199,6 +199,18 @@ pub struct Settings {
     /// `loopback` or `deep_link`.
     pub redirect_mode: String,
     pub bounce_url: Option<String>,
+    /// Warn this many days before a failing login lapses.
+    pub notify_days: u32,
+    /// Closing the window keeps Tenantry in the tray.
+    pub close_to_tray: bool,
+}
+
+/// Start at login: whether it is on, and whether to offer it (once, on first run).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AutostartView {
+    pub enabled: bool,
+    pub offer: bool,
 }
 
 /// Settings plus what the user needs to register at Xero and where things live.

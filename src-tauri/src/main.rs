@@ -5,17 +5,18 @@
 mod commands;
 mod desk;
 mod ipc;
+mod notices;
+mod tray;
 
 use desk::{Desk, Launch};
+use std::sync::atomic::Ordering;
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
-/// `tenantry-desktop [--demo | --demo-size LOGINSxORGS] [--profile NAME] [--config PATH] [--data-dir DIR] [tenantry://…]`
+/// `tenantry-desktop [--demo | --demo-size LOGINSxORGS] [--profile NAME] [--config PATH] [--data-dir DIR] [--hidden] [tenantry://…]`
 fn launch_from_args() -> Launch {
-    let mut launch = Launch {
-        profile: std::env::var("TENANTRY_PROFILE").unwrap_or_else(|_| "default".into()),
-        ..Launch::default()
-    };
+    let mut launch =
+        Launch::new(std::env::var("TENANTRY_PROFILE").unwrap_or_else(|_| "default".into()));
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -30,6 +31,13 @@ fn launch_from_args() -> Launch {
             "--profile" => launch.profile = args.next().unwrap_or(launch.profile),
             "--config" => launch.config = args.next().map(Into::into),
             "--data-dir" => launch.data_dir = args.next().map(Into::into),
+            "--hidden" => launch.hidden = true,
+            #[cfg(debug_assertions)]
+            "--test-minute-ms" => {
+                if let Some(ms) = args.next().and_then(|v| v.parse().ok()) {
+                    launch.minute = std::time::Duration::from_millis(ms);
+                }
+            }
             _ => {} // a tenantry:// link is the deep-link plugin's
         }
     }
@@ -47,15 +55,46 @@ fn main() {
     tauri::Builder::default()
         // First, so a second launch (e.g. the OS opening a tenantry:// link) hands its arguments
         // to this window and exits; with the deep-link feature the link arrives as a deep link.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.set_focus();
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            // A second launch shows this window, unless it only carries a link (the link's
+            // handler decides) or is start-at-login's hidden launch.
+            let quiet = argv
+                .iter()
+                .any(|a| a == "--hidden" || a.starts_with("tenantry:"));
+            if !quiet {
+                desk::show_window(app);
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
         .manage(Desk::new(launch_from_args()))
+        .on_window_event(|window, event| {
+            // Closing the window keeps keep-alive running in the tray (configurable).
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.state::<Desk>().close_to_tray.load(Ordering::SeqCst)
+                && window.app_handle().tray_by_id(tray::TRAY_ID).is_some()
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
         .setup(|app| {
             let handle = app.handle().clone();
+            match tray::build(&handle) {
+                Ok(menu) => {
+                    app.manage(menu);
+                }
+                // No tray on this desktop: closing the window then quits, as it always did.
+                Err(e) => tracing::warn!(error = %e, "could not create the tray icon"),
+            }
+            if app.state::<Desk>().launch.hidden
+                && let Some(window) = app.get_webview_window("main")
+            {
+                let _ = window.hide();
+            }
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
             if let Err(e) = app.deep_link().register_all() {
                 // Without xdg-utils the scheme is not registered; loopback sign-in still works.
@@ -101,6 +140,9 @@ fn main() {
             commands::events,
             commands::settings,
             commands::save_settings,
+            commands::refresh_all,
+            commands::autostart,
+            commands::set_autostart,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri application runs");

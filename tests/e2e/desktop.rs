@@ -812,3 +812,219 @@ fn slope(points: &[(f64, f64)]) -> f64 {
     let den: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
     if den == 0.0 { 0.0 } else { num / den }
 }
+
+/// Moves a login's refresh token `days` into the past in the app's store: what the app sees
+/// when that login was last refreshed `days` ago.
+fn age_login(it: &Instance, email: &str, days: i64) {
+    let db = rusqlite::Connection::open(it.dir.path().join("tenantry.db")).unwrap();
+    let id = it.fake.with(|w| w.user(email).unwrap().id.clone());
+    let old = (chrono::Utc::now() - Duration::days(days)).timestamp_millis();
+    db.execute(
+        "UPDATE logins SET refresh_issued_at = ?1 WHERE id = ?2",
+        rusqlite::params![old, id],
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_human_must_act() {
+    let test = "the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_human_must_act";
+    let Some(url) = webdriver(test) else {
+        return;
+    };
+    if !keyring_available(test) {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    for user in [ANN, BEN, CARA] {
+        it.connect(user).await;
+    }
+    // Cara's grant is withdrawn at Xero: she needs a human. Ann's refresh token is 46 days old
+    // (past the 45-day threshold), Ben's is new.
+    let cara = it.engine.resolve_login(CARA).unwrap().id;
+    it.fake.revoke_user(CARA);
+    assert!(it.engine.refresh_login(&cara).await.is_err());
+    age_login(&it, ANN, 46);
+    let before = |u| it.fake.refresh_calls(u);
+    let (ann, ben, cara_calls) = (before(ANN), before(BEN), before(CARA));
+    let daemon = crate::notify_daemon::NotifyDaemon::start().await;
+
+    // "A minute" is 100 ms for this window: hourly keep-alive every 6 s, back-off from 0.1 s.
+    let config = it.write_config();
+    let c = open_window_with(&url, &["--test-minute-ms", "100"], &config, it.dir.path()).await;
+    until("keep-alive at start to refresh Ann", || async {
+        (it.fake.refresh_calls(ANN) == ann + 1).then_some(())
+    })
+    .await;
+    let reconnect = until("the notification that Cara needs a human", || async {
+        daemon
+            .shown()
+            .into_iter()
+            .find(|n| n.summary == "Reconnect cara@example.com")
+    })
+    .await;
+    assert_eq!(reconnect.app_name, "Tenantry");
+    assert!(
+        reconnect.body.contains("sign in again") && reconnect.actions.contains(&"default".into()),
+        "it says what to do, and a click opens the app: {reconnect:?}"
+    );
+    // Thirty background ticks later: nothing more was refreshed and nothing said twice.
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    assert_eq!(
+        (before(ANN), before(BEN), before(CARA)),
+        (ann + 1, ben, cara_calls),
+        "exactly the login past the threshold was refreshed; Ben is young and Cara needs a human"
+    );
+    let shown = daemon.shown();
+    assert_eq!(
+        shown.len(),
+        1,
+        "one notification, not one per tick, and none for healthy logins: {shown:?}"
+    );
+
+    // Clicking it opens the window on Cara's login.
+    daemon.click(reconnect.id).await;
+    let focused = until("the window to open on Cara", || async {
+        let el = c
+            .find(Locator::Css("article.login.focused"))
+            .await
+            .ok()?;
+        el.attr("data-login").await.ok().flatten()
+    })
+    .await;
+    assert_eq!(focused, cara.as_str(), "the notification's login is the one shown");
+    screenshot(&c, "notification-opened.png").await;
+
+    // Xero goes away while Ben falls due: runs back off, are logged, and resume when it returns.
+    it.fake.inject(tenantry_tests::fake_xero::Fault::ServerError, 4);
+    age_login(&it, BEN, 46);
+    // Each run is in the activity log, saying what it did and when the next try is.
+    let offline = until("a run that could not reach Xero", || async {
+        it.engine
+            .events(None, 200)
+            .unwrap()
+            .into_iter()
+            .find(|e| {
+                e.kind == tenantry_core::model::EventKind::KeepAliveRun
+                    && e.detail.contains("Xero could not be reached")
+            })
+    })
+    .await;
+    assert!(
+        offline.detail.contains("next try in 1 min"),
+        "the first retry is a minute away, not an hour: {}",
+        offline.detail
+    );
+    until("Ben to be refreshed once Xero answers again", || async {
+        (it.fake.refresh_calls(BEN) == ben + 1).then_some(())
+    })
+    .await;
+    let runs: Vec<String> = it
+        .engine
+        .events(None, 200)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == tenantry_core::model::EventKind::KeepAliveRun)
+        .map(|e| e.detail)
+        .collect();
+    assert!(
+        runs.iter().any(|d| d.contains("1 refreshed")),
+        "the run after the outage refreshed Ben: {runs:?}"
+    );
+    assert_eq!(
+        it.fake.refresh_calls(ANN),
+        ann + 1,
+        "and left Ann, refreshed minutes ago, alone"
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn start_at_login_is_offered_once_and_a_login_link_opens_that_login() {
+    let test = "start_at_login_is_offered_once_and_a_login_link_opens_that_login";
+    let Some(url) = webdriver(test) else {
+        return;
+    };
+    if !keyring_available(test) {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    it.connect(ANN).await;
+    it.connect(BEN).await;
+    let entry = std::path::PathBuf::from(std::env::var("HOME").unwrap())
+        .join(".config/autostart/Tenantry.desktop");
+    let _ = std::fs::remove_file(&entry);
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    let offer = until_text(&c, "#autostart-offer", "Start Tenantry when you log in?").await;
+    assert!(
+        offer.contains("60 days"),
+        "the offer gives its reason: {offer}"
+    );
+    screenshot(&c, "autostart-offer.png").await;
+    assert!(!entry.exists(), "start at login is off by default");
+    click(&c, "#autostart-yes").await;
+    until("the autostart entry", || async { entry.exists().then_some(()) }).await;
+    let desktop_entry = std::fs::read_to_string(&entry).unwrap();
+    assert!(
+        desktop_entry.contains("tenantry-desktop --hidden"),
+        "it starts the app in the tray, without a window: {desktop_entry}"
+    );
+    assert!(
+        text(&c, "#autostart-offer").await.is_none(),
+        "the answered offer goes away"
+    );
+
+    // A tenantry://login/<id> link (what a notification opens) shows that login.
+    let ben = it.engine.resolve_login(BEN).unwrap().id;
+    let link = tenantry_core::login::login_link(&ben);
+    assert!(
+        tokio::process::Command::new(app_bin())
+            .arg(&link)
+            .status()
+            .await
+            .unwrap()
+            .success()
+    );
+    let focused = until("Ben's login to be shown", || async {
+        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
+        el.attr("data-login").await.ok().flatten()
+    })
+    .await;
+    assert_eq!(focused, ben.as_str());
+    // One naming no login of this profile is ignored and said so.
+    tokio::process::Command::new(app_bin())
+        .arg("tenantry://login/0000-not-a-login")
+        .status()
+        .await
+        .unwrap();
+    until_text(&c, "#toasts", "Ignored a tenantry:// link").await;
+
+    // Settings turn it off again; the offer is not made a second time.
+    click(&c, ".tab[data-view=settings]").await;
+    until("the start-at-login box to show it is on", || async {
+        let el = c.find(Locator::Css("#set-autostart")).await.ok()?;
+        el.prop("checked")
+            .await
+            .ok()
+            .flatten()
+            .filter(|v| v == "true")
+    })
+    .await;
+    click(&c, "#set-autostart").await;
+    until("the autostart entry to go", || async { (!entry.exists()).then_some(()) }).await;
+    c.close().await.unwrap();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until("Ann and Ben", || async {
+        (count(&c, "article.login").await == 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    assert!(
+        text(&c, "#autostart-offer").await.is_none(),
+        "an offer once answered is not made again"
+    );
+    c.close().await.unwrap();
+}

@@ -17,6 +17,7 @@
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 
+mod notify_daemon;
 mod util;
 
 mod cli;

@@ -11,6 +11,7 @@ import type { Overview } from "./bindings/Overview";
 import type { Settings } from "./bindings/Settings";
 import type { SettingsView } from "./bindings/SettingsView";
 import type { ConnectView } from "./bindings/ConnectView";
+import type { AutostartView } from "./bindings/AutostartView";
 
 interface TauriGlobal {
   core: { invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> };
@@ -184,6 +185,7 @@ function render() {
   badge.hidden = overview.mode !== "demo";
   badge.textContent = "Demo: built-in fake Xero";
   $("connect-btn").hidden = firstRun;
+  $("refresh-all-btn").hidden = firstRun || overview.logins.length === 0;
   document.querySelector("nav")!.hidden = firstRun;
   $("view-first-run").hidden = !firstRun;
   for (const name of ["logins", "activity", "settings"] as const) {
@@ -209,9 +211,33 @@ async function load() {
   try {
     overview = await invoke<Overview>("overview");
     render();
+    if (overview.mode === "xero" && !offerChecked) {
+      offerChecked = true;
+      const a = await invoke<AutostartView>("autostart");
+      $("autostart-offer").hidden = !a.offer;
+    }
   } catch (e) {
     toast(errorText(e), "error");
   }
+}
+let offerChecked = false;
+
+/** Opens the logins view on one login (a notification's click, the tray): clears a filter
+ * that would hide it, scrolls to it and marks it until the next one is shown. */
+async function showLogin(id: string) {
+  if (view !== "logins") show("logins");
+  await load();
+  const search = $<HTMLInputElement>("search");
+  if (search.value) {
+    search.value = "";
+    applyFilter();
+  }
+  for (const el of document.querySelectorAll(".login.focused")) el.classList.remove("focused");
+  const card = document.querySelector<HTMLElement>(`article.login[data-login="${CSS.escape(id)}"]`);
+  if (!card) return;
+  card.classList.add("focused");
+  card.scrollIntoView({ block: "center" });
+  card.querySelector<HTMLButtonElement>("button")?.focus();
 }
 
 // ---- connect ----
@@ -385,6 +411,11 @@ async function loadSettings() {
   $<HTMLInputElement>("set-ports").value = s.settings.redirect_ports.join(", ");
   $<HTMLInputElement>("set-scopes").value = s.settings.scopes.join(" ");
   $<HTMLInputElement>("set-keepalive").value = String(s.settings.keepalive_days);
+  $<HTMLInputElement>("set-notify").value = String(s.settings.notify_days);
+  $<HTMLInputElement>("set-tray").checked = s.settings.close_to_tray;
+  void invoke<AutostartView>("autostart")
+    .then((a) => ($<HTMLInputElement>("set-autostart").checked = a.enabled))
+    .catch(() => ($<HTMLInputElement>("set-autostart").disabled = true));
   $<HTMLInputElement>("set-bounce").value = s.settings.bounce_url ?? "";
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.checked = radio.value === s.settings.redirect_mode;
   uriList($("set-uris"), s.redirect_uris);
@@ -417,6 +448,8 @@ function settingsFromForm(): Settings {
     redirect_ports: $<HTMLInputElement>("set-ports").value.split(/[\s,]+/).filter(Boolean).map(Number),
     scopes: $<HTMLInputElement>("set-scopes").value.split(/[\s,]+/).filter(Boolean),
     keepalive_days: Number($<HTMLInputElement>("set-keepalive").value),
+    notify_days: Number($<HTMLInputElement>("set-notify").value),
+    close_to_tray: $<HTMLInputElement>("set-tray").checked,
     redirect_mode: mode,
     bounce_url: $<HTMLInputElement>("set-bounce").value.trim() || null,
   };
@@ -433,6 +466,38 @@ function show(next: typeof view) {
 function wire() {
   for (const tab of document.querySelectorAll<HTMLButtonElement>(".tab")) tab.onclick = () => show(tab.dataset.view as typeof view);
   $("connect-btn").onclick = () => startConnect(null);
+  $("refresh-all-btn").onclick = async () => {
+    const button = $<HTMLButtonElement>("refresh-all-btn");
+    button.disabled = true;
+    try {
+      await invoke("refresh_all");
+      toast("Refreshed every login that does not need reconnecting.");
+    } catch (e) {
+      toast(errorText(e), "error");
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const answerOffer = async (enabled: boolean) => {
+    try {
+      await invoke<AutostartView>("set_autostart", { enabled });
+      $("autostart-offer").hidden = true;
+      if (enabled) toast("Tenantry will start in the tray when you log in. Change this in Settings.");
+    } catch (e) {
+      toast(errorText(e), "error");
+    }
+  };
+  $("autostart-yes").onclick = () => answerOffer(true);
+  $("autostart-no").onclick = () => answerOffer(false);
+  $<HTMLInputElement>("set-autostart").onchange = async () => {
+    const box = $<HTMLInputElement>("set-autostart");
+    try {
+      box.checked = (await invoke<AutostartView>("set_autostart", { enabled: box.checked })).enabled;
+    } catch (e) {
+      box.checked = !box.checked;
+      toast(errorText(e), "error");
+    }
+  };
   $("connect-again").onclick = () => invoke("open_connect_page_again").catch((e) => toast(errorText(e), "error"));
   $("connect-cancel").onclick = async () => {
     await invoke("cancel_connect");
@@ -487,7 +552,8 @@ async function main() {
     showResult(e.payload);
     scheduleRefresh();
   });
-  await listen("tenantry:deep-link-ignored", () => toast("Ignored a tenantry:// link that matches no sign-in in progress.", "error"));
+  await listen("tenantry:deep-link-ignored", () => toast("Ignored a tenantry:// link: it matches no sign-in in progress and no login here.", "error"));
+  await listen<string>("tenantry:show-login", (e) => void showLogin(e.payload));
   setInterval(tick, 1000);
   await load();
 }

@@ -4,4 +4,12 @@ export type Settings = { client_id: string, redirect_ports: Array<number>, scope
 /**
  * `loopback` or `deep_link`.
  */
-redirect_mode: string, bounce_url: string | null, };
+redirect_mode: string, bounce_url: string | null, 
+/**
+ * Warn this many days before a failing login lapses.
+ */
+notify_days: number, 
+/**
+ * Closing the window keeps Tenantry in the tray.
+ */
+close_to_tray: boolean, };

@@ -6,8 +6,8 @@ use crate::ipc::{
     AppMode, AutostartView, ConnectView, EventView, IpcError, LoginView, OrgTest, OrgView,
     Overview, Settings, SettingsView,
 };
-use tauri_plugin_autostart::ManagerExt;
 use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt;
 use tenantry_core::profile::Profile;
 
 /// Logins with their status and organisations. Never includes a token.
@@ -192,12 +192,8 @@ pub async fn set_autostart(
         (_, Ok(_)) => Ok(()), // already as asked
         (_, Err(e)) => Err(e),
     };
-    result.map_err(|e| {
-        IpcError::new(
-            "autostart",
-            format!("could not change start at login: {e}"),
-        )
-    })?;
+    result
+        .map_err(|e| IpcError::new("autostart", format!("could not change start at login: {e}")))?;
     if let Ok(engine) = desk.engine().await {
         engine.record_notice(AUTOSTART_OFFER)?;
     }

@@ -439,7 +439,11 @@ impl Desk {
             Ok(Link::OAuthCallback { state, query }) => (state, query),
             Ok(Link::Login(login)) => {
                 let known = match self.engine().await {
-                    Ok(engine) => engine.logins().unwrap_or_default().iter().any(|l| l.id == login),
+                    Ok(engine) => engine
+                        .logins()
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|l| l.id == login),
                     Err(_) => false,
                 };
                 return if known {

@@ -828,7 +828,8 @@ fn age_login(it: &Instance, email: &str, days: i64) {
 
 #[tokio::test]
 async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_human_must_act() {
-    let test = "the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_human_must_act";
+    let test =
+        "the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_human_must_act";
     let Some(url) = webdriver(test) else {
         return;
     };
@@ -886,29 +887,27 @@ async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_h
     // Clicking it opens the window on Cara's login.
     daemon.click(reconnect.id).await;
     let focused = until("the window to open on Cara", || async {
-        let el = c
-            .find(Locator::Css("article.login.focused"))
-            .await
-            .ok()?;
+        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
         el.attr("data-login").await.ok().flatten()
     })
     .await;
-    assert_eq!(focused, cara.as_str(), "the notification's login is the one shown");
+    assert_eq!(
+        focused,
+        cara.as_str(),
+        "the notification's login is the one shown"
+    );
     screenshot(&c, "notification-opened.png").await;
 
     // Xero goes away while Ben falls due: runs back off, are logged, and resume when it returns.
-    it.fake.inject(tenantry_tests::fake_xero::Fault::ServerError, 4);
+    it.fake
+        .inject(tenantry_tests::fake_xero::Fault::ServerError, 4);
     age_login(&it, BEN, 46);
     // Each run is in the activity log, saying what it did and when the next try is.
     let offline = until("a run that could not reach Xero", || async {
-        it.engine
-            .events(None, 200)
-            .unwrap()
-            .into_iter()
-            .find(|e| {
-                e.kind == tenantry_core::model::EventKind::KeepAliveRun
-                    && e.detail.contains("Xero could not be reached")
-            })
+        it.engine.events(None, 200).unwrap().into_iter().find(|e| {
+            e.kind == tenantry_core::model::EventKind::KeepAliveRun
+                && e.detail.contains("Xero could not be reached")
+        })
     })
     .await;
     assert!(
@@ -966,7 +965,10 @@ async fn start_at_login_is_offered_once_and_a_login_link_opens_that_login() {
     screenshot(&c, "autostart-offer.png").await;
     assert!(!entry.exists(), "start at login is off by default");
     click(&c, "#autostart-yes").await;
-    until("the autostart entry", || async { entry.exists().then_some(()) }).await;
+    until("the autostart entry", || async {
+        entry.exists().then_some(())
+    })
+    .await;
     let desktop_entry = std::fs::read_to_string(&entry).unwrap();
     assert!(
         desktop_entry.contains("tenantry-desktop --hidden"),
@@ -1014,7 +1016,10 @@ async fn start_at_login_is_offered_once_and_a_login_link_opens_that_login() {
     })
     .await;
     click(&c, "#set-autostart").await;
-    until("the autostart entry to go", || async { (!entry.exists()).then_some(()) }).await;
+    until("the autostart entry to go", || async {
+        (!entry.exists()).then_some(())
+    })
+    .await;
     c.close().await.unwrap();
     let c = open_window(&url, &config, it.dir.path()).await;
     until("Ann and Ben", || async {
@@ -1027,4 +1032,143 @@ async fn start_at_login_is_offered_once_and_a_login_link_opens_that_login() {
         "an offer once answered is not made again"
     );
     c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_tray_shows_the_worst_state_and_its_menu_refreshes_opens_and_quits() {
+    let test = "the_tray_shows_the_worst_state_and_its_menu_refreshes_opens_and_quits";
+    let Some(url) = webdriver(test) else {
+        return;
+    };
+    if !keyring_available(test) {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    for user in [ANN, BEN, CARA] {
+        it.connect(user).await;
+    }
+    let cara = it.engine.resolve_login(CARA).unwrap().id;
+    it.fake.revoke_user(CARA);
+    assert!(it.engine.refresh_login(&cara).await.is_err());
+    // The panel's side of the tray protocol, up before the app starts, as on a desktop.
+    let host = crate::tray_host::TrayHost::start().await;
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until("the tray icon to register with the panel", || async {
+        host.item()
+    })
+    .await;
+    // Red: a login needs a human (the colours are tray::icon's).
+    until("the icon to show the worst state", || async {
+        host.icon_centre()
+            .await
+            .filter(|c| c.starts_with("#C62828"))
+    })
+    .await;
+    let menu = until("the tray menu", || async {
+        host.menu().await.filter(|m| m.len() == 4)
+    })
+    .await;
+    let labels: Vec<(&str, bool)> = menu.iter().map(|e| (e.label.as_str(), e.enabled)).collect();
+    assert_eq!(
+        labels,
+        [
+            ("Open Tenantry", true),
+            ("1 login needs attention…", true),
+            ("Refresh all logins", true),
+            ("Quit Tenantry", true),
+        ],
+        "the menu counts the logins needing attention"
+    );
+
+    let before = |u| it.fake.refresh_calls(u);
+    let (ann, ben, cara_calls) = (before(ANN), before(BEN), before(CARA));
+    host.click("Refresh all").await;
+    until("Ann and Ben to be refreshed from the tray", || async {
+        (before(ANN) == ann + 1 && before(BEN) == ben + 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        before(CARA),
+        cara_calls,
+        "a login that needs a human is not sent to Xero again"
+    );
+
+    host.click("1 login needs attention").await;
+    let focused = until("the window to open on Cara", || async {
+        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
+        el.attr("data-login").await.ok().flatten()
+    })
+    .await;
+    assert_eq!(
+        focused,
+        cara.as_str(),
+        "the attention item opens the login needing it"
+    );
+
+    // Cara reconnects: nothing needs attention, the icon turns green and the item greys out.
+    it.connect(CARA).await;
+    until("the icon to turn green", || async {
+        host.icon_centre()
+            .await
+            .filter(|c| c.starts_with("#2E7D32"))
+    })
+    .await;
+    let menu = host.menu().await.unwrap();
+    assert_eq!(
+        (menu[1].label.as_str(), menu[1].enabled),
+        ("Nothing needs attention", false),
+        "{menu:?}"
+    );
+
+    // Closing the window (as a window manager asks) keeps the app in the tray; "Open" brings
+    // the window back.
+    assert_eq!(window("state"), "viewable");
+    window("close");
+    until("the window to hide", || async {
+        (window("state") == "hidden").then_some(())
+    })
+    .await;
+    assert!(
+        app_pid().is_some(),
+        "closing the window does not quit the app"
+    );
+    host.click("Open Tenantry").await;
+    until("the window to come back", || async {
+        (window("state") == "viewable").then_some(())
+    })
+    .await;
+
+    host.click("Quit").await;
+    until("the app to quit", || async {
+        app_pid().is_none().then_some(())
+    })
+    .await;
+    let _ = c.close().await;
+
+    // With close_to_tray off, closing the window quits, as it would without a tray.
+    let mut it = it;
+    it.config.close_to_tray = false;
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until_text(&c, "#logins", "ann@example.com").await;
+    window("close");
+    until("the app to quit on close", || async {
+        app_pid().is_none().then_some(())
+    })
+    .await;
+    let _ = c.close().await;
+}
+
+/// Asks the app's window to close as a window manager does, or reports whether it is shown
+/// (`support/close-window.py`).
+fn window(action: &str) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/support/close-window.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args(["Tenantry", action])
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

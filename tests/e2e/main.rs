@@ -18,6 +18,7 @@
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 
 mod notify_daemon;
+mod tray_host;
 mod util;
 
 mod cli;

@@ -108,7 +108,9 @@ impl NotifyDaemon {
     /// What a person clicking the notification's body makes a daemon send.
     pub async fn click(&self, id: u32) {
         let emitter = SignalEmitter::new(&self.connection, PATH).unwrap();
-        Daemon::action_invoked(&emitter, id, "default").await.unwrap();
+        Daemon::action_invoked(&emitter, id, "default")
+            .await
+            .unwrap();
         Daemon::notification_closed(&emitter, id, 2).await.unwrap();
     }
 }

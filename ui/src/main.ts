@@ -144,6 +144,8 @@ function renderLogins() {
   $("empty").hidden = overview.logins.length > 0;
   cards = [...container.querySelectorAll<HTMLElement>("article.login")].map((el) => ({ el, key: el.dataset.key ?? "" }));
   rows = [...container.querySelectorAll<HTMLElement>("tr[data-key]")].map((el) => ({ el, key: el.dataset.key ?? "", card: el.closest("article")! }));
+  // The login opened from a notification or the tray stays marked across re-renders.
+  if (focusedLogin) container.querySelector(`article.login[data-login="${CSS.escape(focusedLogin)}"]`)?.classList.add("focused");
   applyFilter();
   // Launch-to-first-paint of the full list, for the desktop benchmark (a standard timing mark).
   if (overview.logins.length > 0 && performance.getEntriesByName(FIRST_LIST_PAINT).length === 0) {
@@ -221,6 +223,7 @@ async function load() {
   }
 }
 let offerChecked = false;
+let focusedLogin: string | null = null;
 
 /** Opens the logins view on one login (a notification's click, the tray): clears a filter
  * that would hide it, scrolls to it and marks it until the next one is shown. */
@@ -233,6 +236,7 @@ async function showLogin(id: string) {
     applyFilter();
   }
   for (const el of document.querySelectorAll(".login.focused")) el.classList.remove("focused");
+  focusedLogin = id;
   const card = document.querySelector<HTMLElement>(`article.login[data-login="${CSS.escape(id)}"]`);
   if (!card) return;
   card.classList.add("focused");

@@ -514,6 +514,8 @@ async fn screenshots() {
     click(&c, "#connect-cancel").await;
     click(&c, ".tab[data-view=activity]").await;
     until_text(&c, "#activity", "refreshed").await;
+    // Let WebKit paint the table it just filled (an immediate capture can precede the paint).
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
     screenshot(&c, &format!("activity-{theme}.png")).await;
     click(&c, ".tab[data-view=settings]").await;
     until("settings to load", || async {
@@ -521,6 +523,30 @@ async fn screenshots() {
     })
     .await;
     screenshot(&c, &format!("settings-{theme}.png")).await;
+    c.close().await.unwrap();
+
+    // With a real Xero app (here the fake in real mode): the start-at-login offer, and a login
+    // opened from its link as a notification's click opens it.
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    it.connect(ANN).await;
+    it.connect(BEN).await;
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until_text(&c, "#autostart-offer", "Start Tenantry when you log in?").await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    screenshot(&c, &format!("autostart-offer-{theme}.png")).await;
+    let ben = it.engine.resolve_login(BEN).unwrap().id;
+    tokio::process::Command::new(app_bin())
+        .arg(tenantry_core::login::login_link(&ben))
+        .status()
+        .await
+        .unwrap();
+    until("Ben's login to be opened", || async {
+        (count(&c, "article.login.focused").await == 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    screenshot(&c, &format!("opened-login-{theme}.png")).await;
     c.close().await.unwrap();
 }
 

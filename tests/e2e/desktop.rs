@@ -1081,6 +1081,8 @@ async fn the_tray_shows_the_worst_state_and_its_menu_refreshes_opens_and_quits()
     let host = crate::tray_host::TrayHost::start().await;
     let config = it.write_config();
     let c = open_window(&url, &config, it.dir.path()).await;
+    // The window shows the logins before the test acts, as a person would see them first.
+    until_text(&c, "#logins", "cara@example.com").await;
     until("the tray icon to register with the panel", || async {
         host.item()
     })

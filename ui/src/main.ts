@@ -31,8 +31,13 @@ const EXPIRING_SOON_DAYS = 7;
 
 let overview: Overview | null = null;
 let view: "logins" | "activity" | "settings" = "logins";
-let rows: { el: HTMLElement; key: string; card: HTMLElement }[] = [];
-let cards: { el: HTMLElement; key: string }[] = [];
+/** A login with its organisations and their lower-cased search keys, built once per overview. */
+type Entry = { login: LoginView; orgs: OrgView[]; key: string; orgKeys: string[] };
+/** A login the filter keeps, with the organisations it keeps. */
+type Match = { entry: Entry; orgs: OrgView[] };
+let entries: Entry[] = [];
+let matches: Match[] = [];
+let rowCount = 0;
 
 function esc(s: string | null | undefined): string {
   return (s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -87,7 +92,7 @@ function countdown(iso: string): string {
   return m >= 60 ? `expires in ${Math.floor(m / 60)} h ${m % 60} min` : `expires in ${m}:${String(s).padStart(2, "0")}`;
 }
 
-function loginCard(login: LoginView, orgs: OrgView[]): string {
+function loginCard(login: LoginView, orgs: OrgView[], index: number): string {
   const h = health(login);
   const days = daysLeft(login);
   const problem = login.state !== "connected" && login.last_error ? `<p class="error">${esc(login.last_error)}</p>` : "";
@@ -108,7 +113,8 @@ function loginCard(login: LoginView, orgs: OrgView[]): string {
         </td></tr>`,
     )
     .join("");
-  return `<article class="login h-${h}" data-login="${esc(login.id)}" data-key="${esc((login.name + " " + login.email).toLowerCase())}" aria-labelledby="l-${esc(login.id)}">
+  const focused = login.id === focusedLogin ? " focused" : "";
+  return `<article class="login h-${h}${focused}" data-login="${esc(login.id)}" data-index="${index}" aria-labelledby="l-${esc(login.id)}">
     <header>
       <div><h2 id="l-${esc(login.id)}">${esc(login.name || login.email)}</h2><span class="email">${esc(login.email)}</span></div>
       <span class="badge b-${h}" title="${esc(login.last_error ?? "")}">${BADGE[h]}</span>
@@ -139,15 +145,15 @@ function renderLogins() {
     byLogin.set(o.login_id, list);
   }
   const sorted = [...overview.logins].sort((a, b) => RANK[health(a)] - RANK[health(b)] || a.email.localeCompare(b.email));
-  const container = $("logins");
-  container.innerHTML = sorted.map((l) => loginCard(l, byLogin.get(l.id) ?? [])).join("");
+  entries = sorted.map((login) => {
+    const orgs = byLogin.get(login.id) ?? [];
+    return { login, orgs, key: (login.name + " " + login.email).toLowerCase(), orgKeys: orgs.map((o) => (o.name + " " + o.tenant_id).toLowerCase()) };
+  });
+  rowCount = overview.organisations.length;
   $("empty").hidden = overview.logins.length > 0;
-  cards = [...container.querySelectorAll<HTMLElement>("article.login")].map((el) => ({ el, key: el.dataset.key ?? "" }));
-  rows = [...container.querySelectorAll<HTMLElement>("tr[data-key]")].map((el) => ({ el, key: el.dataset.key ?? "", card: el.closest("article")! }));
-  // The login opened from a notification or the tray stays marked across re-renders.
-  if (focusedLogin) container.querySelector(`article.login[data-login="${CSS.escape(focusedLogin)}"]`)?.classList.add("focused");
+  dirty = true;
   applyFilter();
-  // Launch-to-first-paint of the full list, for the desktop benchmark (a standard timing mark).
+  // Launch-to-first-paint of the list, for the desktop benchmark (a standard timing mark).
   if (overview.logins.length > 0 && performance.getEntriesByName(FIRST_LIST_PAINT).length === 0) {
     requestAnimationFrame(() => requestAnimationFrame(() => performance.mark(FIRST_LIST_PAINT)));
   }
@@ -155,23 +161,130 @@ function renderLogins() {
 
 const FIRST_LIST_PAINT = "tenantry:first-list-paint";
 
-/** Filters the already-rendered rows in place: no re-render per keystroke. */
+/** Filters the logins and organisations as data, then renders the part of the list in view. */
 function applyFilter() {
   const q = ($<HTMLInputElement>("search").value ?? "").trim().toLowerCase();
-  const visibleInCard = new Map<HTMLElement, number>();
   let shown = 0;
-  for (const r of rows) {
-    const hit = !q || r.key.includes(q);
-    r.el.hidden = !hit;
-    if (hit) {
-      shown++;
-      visibleInCard.set(r.card, (visibleInCard.get(r.card) ?? 0) + 1);
-    }
+  matches = [];
+  for (const entry of entries) {
+    const orgs = q ? entry.orgs.filter((_, i) => entry.orgKeys[i].includes(q)) : entry.orgs;
+    if (!q || orgs.length > 0 || entry.key.includes(q)) matches.push({ entry, orgs });
+    shown += orgs.length;
   }
-  for (const c of cards) c.el.hidden = !!q && !visibleInCard.get(c.el) && !c.key.includes(q);
-  const total = rows.length;
   const logins = overview?.logins.length ?? 0;
-  $("counts").textContent = q ? `${shown} of ${total} organisations match` : `${total} organisations across ${logins} logins`;
+  $("counts").textContent = q ? `${shown} of ${rowCount} organisations match` : `${rowCount} organisations across ${logins} logins`;
+  // Most keystrokes narrow nothing ("c", "cl", … all match): then the DOM is already right.
+  const signature = matches.map((m) => m.entry.login.id + ":" + m.orgs.map((o) => o.tenant_id).join(",")).join("|");
+  if (signature === rendered && !dirty) return;
+  rendered = signature;
+  dirty = false;
+  renderSlice(true);
+}
+/** What the list in the DOM shows, and whether the data changed since (a new overview). */
+let rendered = "";
+let dirty = true;
+
+// ---- the virtualised list ----
+// Only the cards within a quarter screen above and one screen below the window are in the DOM; spacers stand for
+// the rest. With every card rendered, a keystroke that hid or showed 40 cards cost 35-58 ms in
+// building and discarding the render tree of their ~10,000 elements (docs/BENCHMARKS.md).
+
+/** A card's height with its margin, as last measured with that many rows, else estimated. */
+const measured = new Map<string, number>();
+const CARD_BASE = 230;
+/** Up to this many organisations the whole list is rendered. */
+const WHOLE_LIST_ROWS = 200;
+const ROW_HEIGHT = 36;
+let slice = { first: 0, last: -1 };
+/** The list's offset from the top of the document, as of the last render. */
+let listTop = 0;
+
+function heightOf(m: Match): number {
+  return measured.get(`${m.entry.login.id}:${m.orgs.length}`) ?? CARD_BASE + ROW_HEIGHT * Math.max(1, m.orgs.length);
+}
+
+/** The index range to render for the current scroll position, and the space above and below. */
+function sliceInView(): { first: number; last: number; above: number; below: number } {
+  // A list this small costs little to keep whole, and whole it keeps the page's own find and
+  // the screen reader's view of every login.
+  if (matches.reduce((n, m) => n + m.orgs.length, 0) <= WHOLE_LIST_ROWS) return { first: 0, last: matches.length - 1, above: 0, below: 0 };
+  // The list's top is read after a render has laid it out: reading it here, after the counts
+  // changed, would force a layout of the outgoing cards first.
+  const top = listTop;
+  const from = window.scrollY - top - window.innerHeight / 4;
+  const to = window.scrollY - top + window.innerHeight;
+  let y = 0;
+  let first = -1;
+  let last = -1;
+  let above = 0;
+  let inside = 0;
+  matches.forEach((m, i) => {
+    const h = heightOf(m);
+    if (y + h > from && y < to) {
+      if (first < 0) {
+        first = i;
+        above = y;
+      }
+      last = i;
+      inside += h;
+    }
+    y += h;
+  });
+  if (first < 0) return { first: 0, last: -1, above: y, below: 0 };
+  return { first, last, above, below: y - above - inside };
+}
+
+function cardHtml(i: number): string {
+  return loginCard(matches[i].entry.login, matches[i].orgs, i);
+}
+
+/** Brings the DOM to the slice in view. `rebuild` after the data or the filter changed; on
+ * scrolling only the cards entering or leaving are added or removed, so the rest keep their
+ * layout (and a focused button keeps its focus). */
+function renderSlice(rebuild = false) {
+  const container = $("logins");
+  const next = sliceInView();
+  const overlap = next.first <= slice.last && slice.first <= next.last;
+  if (rebuild || !overlap) {
+    let html = `<div class="spacer" style="height:${next.above}px"></div>`;
+    for (let i = next.first; i <= next.last; i++) html += cardHtml(i);
+    container.innerHTML = html + `<div class="spacer" style="height:${next.below}px"></div>`;
+  } else if (next.first !== slice.first || next.last !== slice.last) {
+    const [top, bottom] = [container.firstElementChild as HTMLElement, container.lastElementChild as HTMLElement];
+    for (const card of container.querySelectorAll<HTMLElement>(":scope > article.login")) {
+      const i = Number(card.dataset.index);
+      if (i < next.first || i > next.last) card.remove();
+    }
+    let before = "";
+    for (let i = next.first; i < Math.min(slice.first, next.last + 1); i++) before += cardHtml(i);
+    if (before) top.insertAdjacentHTML("afterend", before);
+    let after = "";
+    for (let i = Math.max(slice.last + 1, next.first); i <= next.last; i++) after += cardHtml(i);
+    if (after) bottom.insertAdjacentHTML("beforebegin", after);
+  } else {
+    return;
+  }
+  slice = { first: next.first, last: next.last };
+  // Measure what was rendered, so the spacers converge on the real heights.
+  for (const card of container.querySelectorAll<HTMLElement>(":scope > article.login")) {
+    const m = matches[Number(card.dataset.index)];
+    if (m) measured.set(`${m.entry.login.id}:${m.orgs.length}`, card.offsetHeight + 12);
+  }
+  listTop = container.getBoundingClientRect().top + window.scrollY;
+  const settled = sliceInView();
+  (container.firstElementChild as HTMLElement).style.height = `${settled.above}px`;
+  (container.lastElementChild as HTMLElement).style.height = `${settled.below}px`;
+}
+
+let scrollQueued = false;
+function onScroll() {
+  if (scrollQueued || view !== "logins") return;
+  scrollQueued = true;
+  requestAnimationFrame(() => {
+    scrollQueued = false;
+    listTop = $("logins").getBoundingClientRect().top + window.scrollY;
+    renderSlice();
+  });
 }
 
 function tick() {
@@ -229,19 +342,22 @@ let focusedLogin: string | null = null;
  * that would hide it, scrolls to it and marks it until the next one is shown. */
 async function showLogin(id: string) {
   if (view !== "logins") show("logins");
+  focusedLogin = id;
   await load();
   const search = $<HTMLInputElement>("search");
   if (search.value) {
     search.value = "";
     applyFilter();
   }
-  for (const el of document.querySelectorAll(".login.focused")) el.classList.remove("focused");
-  focusedLogin = id;
-  const card = document.querySelector<HTMLElement>(`article.login[data-login="${CSS.escape(id)}"]`);
-  if (!card) return;
-  card.classList.add("focused");
-  card.scrollIntoView({ block: "center" });
-  card.querySelector<HTMLButtonElement>("button")?.focus();
+  const index = matches.findIndex((m) => m.entry.login.id === id);
+  if (index < 0) return;
+  const container = $("logins");
+  const offset = matches.slice(0, index).reduce((y, m) => y + heightOf(m), 0);
+  window.scrollTo({ top: container.getBoundingClientRect().top + window.scrollY + offset - 80 });
+  renderSlice(true);
+  const card = container.querySelector<HTMLElement>(`article.login[data-login="${CSS.escape(id)}"]`);
+  card?.scrollIntoView({ block: "center" });
+  card?.querySelector<HTMLButtonElement>("button")?.focus();
 }
 
 // ---- connect ----
@@ -509,6 +625,8 @@ function wire() {
   };
   $("connect-close").onclick = () => connectDialog.close();
   $<HTMLInputElement>("search").oninput = applyFilter;
+  window.addEventListener("scroll", onScroll, { passive: true });
+  window.addEventListener("resize", onScroll);
   document.body.addEventListener("click", (e) => {
     const button = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
     if (button) void onAction(button);

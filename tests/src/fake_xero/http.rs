@@ -282,7 +282,9 @@ async fn token(State(world): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     for key in ["code", "code_verifier", "refresh_token"] {
         super::ledger::note(form.get(key).map_or("", String::as_str));
     }
-    let outcome = lock(&world).token(&form);
+    let decided = lock(&world).token(&form);
+    // Signed with the world unlocked: other requests go on meanwhile.
+    let outcome = decided.signed();
     if let TokenOutcome::Issued(json) = &outcome {
         for key in ["access_token", "refresh_token", "id_token"] {
             super::ledger::note(json[key].as_str().unwrap_or(""));

@@ -19,20 +19,26 @@ pub fn jwks() -> serde_json::Value {
 }
 
 pub fn sign(claims: &impl Serialize) -> String {
-    sign_with(claims, SIGNING_PEM, KEY_ID)
+    sign_with(claims, &SIGNING_KEY, KEY_ID)
 }
+
+/// Parsed once: reading the PEM into a key on every signature cost more than the signature.
+static SIGNING_KEY: std::sync::LazyLock<EncodingKey> = std::sync::LazyLock::new(|| {
+    EncodingKey::from_rsa_pem(SIGNING_PEM).expect("the embedded test key is a valid RSA PEM")
+});
 
 /// Signs with the rogue key under `kid`: a token whose signature cannot verify.
 pub fn sign_rogue(claims: &impl Serialize, kid: &str) -> String {
-    sign_with(claims, ROGUE_PEM, kid)
+    let key =
+        EncodingKey::from_rsa_pem(ROGUE_PEM).expect("the embedded test key is a valid RSA PEM");
+    sign_with(claims, &key, kid)
 }
 
-fn sign_with(claims: &impl Serialize, pem: &[u8], kid: &str) -> String {
+fn sign_with(claims: &impl Serialize, key: &EncodingKey, kid: &str) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.into());
     header.typ = Some("JWT".into());
-    let key = EncodingKey::from_rsa_pem(pem).expect("the embedded test key is a valid RSA PEM");
-    jsonwebtoken::encode(&header, claims, &key).expect("signing with a valid key")
+    jsonwebtoken::encode(&header, claims, key).expect("signing with a valid key")
 }
 
 /// The public half, for the fake's own API to check access tokens.

@@ -246,36 +246,34 @@ async fn exec(engine: &Engine, org: &str, command: &[String]) -> Result<u8, Fail
 }
 
 async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, Failure> {
-    let targets = if all {
-        engine.logins()?
+    let spinner = render::Spinner::start("Refreshing");
+    let results = if all {
+        engine.refresh_all().await?
     } else {
-        vec![engine.resolve_login(login.expect("clap requires LOGIN or --all"))?]
+        let login = engine.resolve_login(login.expect("clap requires LOGIN or --all"))?;
+        let result = engine.refresh_login(&login.id).await;
+        vec![(login, result)]
     };
-    if targets.is_empty() {
+    spinner.stop();
+    if results.is_empty() {
         println!("No logins yet. Run: tenantry connect");
         return Ok(exit::OK);
     }
-    let spinner = render::Spinner::start("Refreshing");
     let mut worst = exit::OK;
-    let mut lines = Vec::new();
-    for login in targets {
-        match engine.refresh_login(&login.id).await {
-            Ok(after) => lines.push(format!(
+    for (login, result) in results {
+        match result {
+            Ok(after) => println!(
                 "{}: refreshed; access token valid until {}, refresh deadline {}",
                 after.email,
                 render::local_time(after.access_expires_at),
                 after.refresh_deadline().format("%Y-%m-%d")
-            )),
+            ),
             Err(e) => {
                 let failure = Failure::from(e);
                 worst = worst.max(failure.status);
-                lines.push(format!("{}: {}", login.email, failure.message));
+                println!("{}: {}", login.email, failure.message);
             }
         }
-    }
-    spinner.stop();
-    for line in lines {
-        println!("{line}");
     }
     Ok(worst)
 }

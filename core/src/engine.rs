@@ -344,11 +344,7 @@ impl Engine {
 
     /// Refreshes one login now, whatever its access token's age ("Refresh now").
     pub async fn refresh_login(&self, login: &LoginId) -> Result<Login, EngineError> {
-        self.inner.spawn_refresh(login.clone(), Mode::Force).await?;
-        self.inner
-            .store
-            .login(login)?
-            .ok_or_else(|| EngineError::UnknownLogin(login.to_string()))
+        self.inner.refresh_now(login).await
     }
 
     /// Finishes refreshes whose answer may have been lost (crash, timeout): run at start-up.
@@ -376,49 +372,76 @@ impl Engine {
         older_than: Duration,
     ) -> Result<Vec<KeepAliveReport>, EngineError> {
         let now = self.inner.clock.now();
+        self.for_each_login(move |inner, login, limit| async move {
+            let deadline = login.refresh_deadline();
+            let outcome = if login.state == LoginState::NeedsReconnect {
+                KeepAliveOutcome::NeedsReconnect {
+                    reason: login.last_error.clone().unwrap_or_default(),
+                }
+            } else if now - login.refresh_issued_at < older_than {
+                KeepAliveOutcome::NotDue { deadline }
+            } else {
+                let _permit = limit.acquire().await.expect("semaphore open");
+                match inner.spawn_refresh(login.id.clone(), Mode::Force).await {
+                    Ok(tokens) => {
+                        let deadline = tokens.refresh_issued_at + REFRESH_TOKEN_LIFETIME;
+                        let detail = format!(
+                            "refreshed by keep-alive; next deadline {}",
+                            deadline.format("%Y-%m-%d")
+                        );
+                        inner.event(Some(&login.id), EventKind::KeepAlive, None, &detail);
+                        KeepAliveOutcome::Refreshed { deadline }
+                    }
+                    Err(EngineError::NeedsReconnect { reason, .. }) => {
+                        KeepAliveOutcome::NeedsReconnect { reason }
+                    }
+                    Err(e) => KeepAliveOutcome::Failed {
+                        code: e.code(),
+                        message: e.to_string(),
+                    },
+                }
+            };
+            let login = inner.store.login(&login.id).ok().flatten().unwrap_or(login);
+            KeepAliveReport { login, outcome }
+        })
+        .await
+    }
+
+    /// Refreshes every login now, a few at a time ("Refresh all", `tenantry refresh --all`),
+    /// in the order of [`Engine::logins`]. A login that needs a human fails at once, without
+    /// asking Xero.
+    pub async fn refresh_all(
+        &self,
+    ) -> Result<Vec<(Login, Result<Login, EngineError>)>, EngineError> {
+        self.for_each_login(|inner, login, limit| async move {
+            let _permit = limit.acquire().await.expect("semaphore open");
+            let result = inner.refresh_now(&login.id).await;
+            (login, result)
+        })
+        .await
+    }
+
+    /// Runs `work` on every login in its own task; `work` takes a permit from the shared
+    /// semaphore before asking Xero, so at most [`KEEPALIVE_CONCURRENCY`] requests are in flight.
+    async fn for_each_login<T, Fut>(
+        &self,
+        work: impl Fn(Arc<Inner>, Login, Arc<Semaphore>) -> Fut,
+    ) -> Result<Vec<T>, EngineError>
+    where
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
         let limit = Arc::new(Semaphore::new(KEEPALIVE_CONCURRENCY));
-        let mut tasks = Vec::new();
-        for login in self.logins()? {
-            let inner = self.inner.clone();
-            let limit = limit.clone();
-            tasks.push(tokio::spawn(async move {
-                let deadline = login.refresh_deadline();
-                let outcome = if login.state == LoginState::NeedsReconnect {
-                    KeepAliveOutcome::NeedsReconnect {
-                        reason: login.last_error.clone().unwrap_or_default(),
-                    }
-                } else if now - login.refresh_issued_at < older_than {
-                    KeepAliveOutcome::NotDue { deadline }
-                } else {
-                    let _permit = limit.acquire().await.expect("semaphore open");
-                    match inner.spawn_refresh(login.id.clone(), Mode::Force).await {
-                        Ok(tokens) => {
-                            let deadline = tokens.refresh_issued_at + REFRESH_TOKEN_LIFETIME;
-                            let detail = format!(
-                                "refreshed by keep-alive; next deadline {}",
-                                deadline.format("%Y-%m-%d")
-                            );
-                            inner.event(Some(&login.id), EventKind::KeepAlive, None, &detail);
-                            KeepAliveOutcome::Refreshed { deadline }
-                        }
-                        Err(EngineError::NeedsReconnect { reason, .. }) => {
-                            KeepAliveOutcome::NeedsReconnect { reason }
-                        }
-                        Err(e) => KeepAliveOutcome::Failed {
-                            code: e.code(),
-                            message: e.to_string(),
-                        },
-                    }
-                };
-                let login = inner.store.login(&login.id).ok().flatten().unwrap_or(login);
-                KeepAliveReport { login, outcome }
-            }));
-        }
-        let mut reports = Vec::with_capacity(tasks.len());
+        let tasks: Vec<_> = self
+            .logins()?
+            .into_iter()
+            .map(|login| tokio::spawn(work(self.inner.clone(), login, limit.clone())))
+            .collect();
+        let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
-            reports.push(task.await.expect("keep-alive task does not panic"));
+            results.push(task.await.expect("a login's task does not panic"));
         }
-        Ok(reports)
+        Ok(results)
     }
 
     /// Refreshes, ahead of expiry, the logins some caller (this process or another) got a token
@@ -807,6 +830,14 @@ impl Inner {
         if let Err(e) = blocking(move || inner.store.record_use(&login, now)).await {
             tracing::debug!(error = %e, "could not note a token's use");
         }
+    }
+
+    /// Refreshes whatever the access token's age, and returns the login as stored after it.
+    async fn refresh_now(self: &Arc<Self>, login: &LoginId) -> Result<Login, EngineError> {
+        self.spawn_refresh(login.clone(), Mode::Force).await?;
+        self.store
+            .login(login)?
+            .ok_or_else(|| EngineError::UnknownLogin(login.to_string()))
     }
 
     /// Runs the refresh in its own task: a caller that is cancelled (timeout, closed window) stops

@@ -67,7 +67,9 @@ impl Attention {
     }
 }
 
-fn login_level(login: &Login, now: DateTime<Utc>, notify_days: u32) -> Level {
+/// One login's state for the tray: [`Level::Action`] when it needs a reconnect, a warning when
+/// its refresh failed or its deadline is within `notify_days`.
+pub fn login_level(login: &Login, now: DateTime<Utc>, notify_days: u32) -> Level {
     match login.state {
         LoginState::NeedsReconnect => Level::Action,
         LoginState::Error => Level::Warning,

@@ -14,7 +14,9 @@ use tenantry_core::config::{Config, RedirectMode};
 use tenantry_core::login::{Link, PendingLogin, parse_link, redirect_uri};
 use tenantry_core::model::{LoginId, LoginState};
 use tenantry_core::profile::Profile;
-use tenantry_core::watch::{Attention, KeepAliveSchedule, RunVerdict, due_notices};
+use tenantry_core::watch::{
+    Attention, KeepAliveSchedule, Level, RunVerdict, due_notices, login_level,
+};
 use tenantry_core::{Engine, LoginOutcome};
 use tenantry_tests::demo::Demo;
 use tenantry_tests::fake_xero::FakeXero;
@@ -270,40 +272,34 @@ impl Desk {
         }
     }
 
-    /// "Refresh all" (the tray): every login that does not need a human, a few at a time.
+    /// "Refresh all" (the tray and the header button), marking each login as refreshing meanwhile.
     pub async fn refresh_all(&self, app: &AppHandle) {
         let Ok(engine) = self.engine().await else {
             return;
         };
-        let logins = engine.logins().unwrap_or_default();
-        for login in logins
-            .iter()
-            .filter(|l| l.state != LoginState::NeedsReconnect)
-        {
-            self.set_refreshing(login.id.as_str(), true);
-        }
-        let _ = app.emit(EVENT_CHANGED, ());
-        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(
-            tenantry_core::engine::KEEPALIVE_CONCURRENCY,
-        ));
-        let mut tasks = Vec::new();
-        for login in logins
+        let marked: Vec<LoginId> = engine
+            .logins()
+            .unwrap_or_default()
             .into_iter()
             .filter(|l| l.state != LoginState::NeedsReconnect)
-        {
-            let (engine, limit) = (engine.clone(), limit.clone());
-            tasks.push(tauri::async_runtime::spawn(async move {
-                let _permit = limit.acquire().await.expect("semaphore open");
-                if let Err(e) = engine.refresh_login(&login.id).await {
-                    tracing::warn!(login = %login.id, code = e.code(), "refresh all: one login failed");
-                }
-                login.id
-            }));
+            .map(|l| l.id)
+            .collect();
+        for id in &marked {
+            self.set_refreshing(id.as_str(), true);
         }
-        for task in tasks {
-            if let Ok(id) = task.await {
-                self.set_refreshing(id.as_str(), false);
+        let _ = app.emit(EVENT_CHANGED, ());
+        match engine.refresh_all().await {
+            Ok(results) => {
+                for (login, result) in results {
+                    if let Err(e) = result {
+                        tracing::warn!(login = %login.id, code = e.code(), "refresh all: one login failed");
+                    }
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "refresh all could not list the logins"),
+        }
+        for id in &marked {
+            self.set_refreshing(id.as_str(), false);
         }
         let _ = app.emit(EVENT_CHANGED, ());
     }
@@ -311,15 +307,15 @@ impl Desk {
     /// The login most in need of a human: needing a reconnect first, then failing ones.
     pub async fn first_needing_attention(&self) -> Option<LoginId> {
         let engine = self.engine().await.ok()?;
-        let logins = engine.logins().ok()?;
-        let now = engine.now();
-        let days = engine.config().notify_days;
-        logins
-            .iter()
-            .map(|l| (Attention::of(std::slice::from_ref(l), now, days).level, l))
-            .filter(|(level, _)| *level != tenantry_core::watch::Level::Fine)
+        let (now, days) = (engine.now(), engine.config().notify_days);
+        engine
+            .logins()
+            .ok()?
+            .into_iter()
+            .map(|l| (login_level(&l, now, days), l.id))
+            .filter(|(level, _)| *level != Level::Fine)
             .max_by_key(|(level, _)| *level)
-            .map(|(_, l)| l.id.clone())
+            .map(|(_, id)| id)
     }
 
     /// Shows the window scrolled to one login.

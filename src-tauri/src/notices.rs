@@ -25,24 +25,22 @@ pub fn say(app: &AppHandle, notice: &Notice) {
     #[cfg(all(unix, not(target_os = "macos")))]
     {
         let app = app.clone();
-        let link = match &notice.login {
-            Some(login) => tenantry_core::login::login_link(login),
-            None => "tenantry://login/".into(),
-        };
+        // A notice about a login opens it through its link; one about Xero opens the window.
+        let link = notice
+            .login
+            .as_ref()
+            .and_then(|login| url::Url::parse(&tenantry_core::login::login_link(login)).ok());
         // Blocks until the notification is clicked or closed, so it gets a thread of its own.
         std::thread::spawn(move || {
             handle.wait_for_action(|action| {
                 if action != "default" {
                     return;
                 }
-                let app = app.clone();
-                let link = link.clone();
+                let (app, link) = (app.clone(), link.clone());
                 tauri::async_runtime::spawn(async move {
-                    match url::Url::parse(&link) {
-                        Ok(url) if notice_opens_a_login(&link) => {
-                            app.state::<crate::desk::Desk>().deep_link(&app, &url).await;
-                        }
-                        _ => crate::desk::show_window(&app),
+                    match link {
+                        Some(url) => app.state::<crate::desk::Desk>().deep_link(&app, &url).await,
+                        None => crate::desk::show_window(&app),
                     }
                 });
             });
@@ -50,8 +48,4 @@ pub fn say(app: &AppHandle, notice: &Notice) {
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     let _ = (app, handle);
-}
-
-fn notice_opens_a_login(link: &str) -> bool {
-    link.len() > "tenantry://login/".len()
 }

@@ -47,6 +47,9 @@ impl TrayAction {
 /// The menu's items that change with the logins' state.
 pub struct TrayMenu {
     attention: MenuItem<Wry>,
+    /// What the tray shows now: it is redrawn only when this changes (each redraw writes the
+    /// icon to a file for the panel, and changes arrive with every refresh).
+    shown: std::sync::Mutex<Option<Attention>>,
 }
 
 /// The tray's words for a state: the tooltip, and the attention item's label and whether it
@@ -98,11 +101,21 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
             }
         })
         .build(app)?;
-    Ok(TrayMenu { attention })
+    Ok(TrayMenu {
+        attention,
+        shown: std::sync::Mutex::new(None),
+    })
 }
 
 /// Shows the state: icon colour, tooltip and the attention item.
 pub fn show(app: &AppHandle, menu: &TrayMenu, attention: &Attention) {
+    {
+        let mut shown = menu.shown.lock().expect("tray lock");
+        if shown.as_ref() == Some(attention) {
+            return;
+        }
+        *shown = Some(attention.clone());
+    }
     let (tooltip, label, enabled) = labels(attention);
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         let _ = tray.set_icon(Some(icon(attention.level)));

@@ -685,11 +685,7 @@ async fn fifty_logins_and_a_thousand_organisations_stay_usable() {
         .status()
         .await
         .unwrap();
-    let focused = until("the far login to be shown", || async {
-        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
-        el.attr("data-login").await.ok().flatten()
-    })
-    .await;
+    let focused = until("the far login to be shown", || focused_login(&c)).await;
     assert_eq!(focused, far);
     c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     until_text(&c, "#logins", "user000@example.com").await;
@@ -885,6 +881,28 @@ fn slope(points: &[(f64, f64)]) -> f64 {
     if den == 0.0 { 0.0 } else { num / den }
 }
 
+/// Three logins signed in with the real keychain, Cara's grant then withdrawn at Xero so that
+/// she needs a human; returns the instance and Cara's id.
+async fn three_logins_cara_needing_a_human() -> (Instance, tenantry_core::model::LoginId) {
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    for user in [ANN, BEN, CARA] {
+        it.connect(user).await;
+    }
+    let cara = it.engine.resolve_login(CARA).unwrap().id;
+    it.fake.revoke_user(CARA);
+    assert!(
+        it.engine.refresh_login(&cara).await.is_err(),
+        "a withdrawn grant cannot be refreshed"
+    );
+    (it, cara)
+}
+
+/// The login the window has opened (outlined), if any.
+async fn focused_login(c: &Client) -> Option<String> {
+    let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
+    el.attr("data-login").await.ok().flatten()
+}
+
 /// Moves a login's refresh token `days` into the past in the app's store: what the app sees
 /// when that login was last refreshed `days` ago.
 fn age_login(it: &Instance, email: &str, days: i64) {
@@ -909,15 +927,9 @@ async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_h
         return;
     }
     let _turn = ONE_WINDOW.lock().await;
-    let it = instance_with(Options::default(), VaultKind::Keychain).await;
-    for user in [ANN, BEN, CARA] {
-        it.connect(user).await;
-    }
-    // Cara's grant is withdrawn at Xero: she needs a human. Ann's refresh token is 46 days old
-    // (past the 45-day threshold), Ben's is new.
-    let cara = it.engine.resolve_login(CARA).unwrap().id;
-    it.fake.revoke_user(CARA);
-    assert!(it.engine.refresh_login(&cara).await.is_err());
+    // Cara needs a human. Ann's refresh token is 46 days old (past the 45-day threshold), Ben's
+    // is new.
+    let (it, cara) = three_logins_cara_needing_a_human().await;
     age_login(&it, ANN, 46);
     let before = |u| it.fake.refresh_calls(u);
     let (ann, ben, cara_calls) = (before(ANN), before(BEN), before(CARA));
@@ -958,11 +970,7 @@ async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_h
 
     // Clicking it opens the window on Cara's login.
     daemon.click(reconnect.id).await;
-    let focused = until("the window to open on Cara", || async {
-        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
-        el.attr("data-login").await.ok().flatten()
-    })
-    .await;
+    let focused = until("the window to open on Cara", || focused_login(&c)).await;
     assert_eq!(
         focused,
         cara.as_str(),
@@ -1062,11 +1070,7 @@ async fn start_at_login_is_offered_once_and_a_login_link_opens_that_login() {
             .unwrap()
             .success()
     );
-    let focused = until("Ben's login to be shown", || async {
-        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
-        el.attr("data-login").await.ok().flatten()
-    })
-    .await;
+    let focused = until("Ben's login to be shown", || focused_login(&c)).await;
     assert_eq!(focused, ben.as_str());
     // One naming no login of this profile is ignored and said so.
     tokio::process::Command::new(app_bin())
@@ -1116,13 +1120,7 @@ async fn the_tray_shows_the_worst_state_and_its_menu_refreshes_opens_and_quits()
         return;
     }
     let _turn = ONE_WINDOW.lock().await;
-    let it = instance_with(Options::default(), VaultKind::Keychain).await;
-    for user in [ANN, BEN, CARA] {
-        it.connect(user).await;
-    }
-    let cara = it.engine.resolve_login(CARA).unwrap().id;
-    it.fake.revoke_user(CARA);
-    assert!(it.engine.refresh_login(&cara).await.is_err());
+    let (it, cara) = three_logins_cara_needing_a_human().await;
     // The panel's side of the tray protocol, up before the app starts, as on a desktop.
     let host = crate::tray_host::TrayHost::start().await;
     let config = it.write_config();
@@ -1170,11 +1168,7 @@ async fn the_tray_shows_the_worst_state_and_its_menu_refreshes_opens_and_quits()
     );
 
     host.click("1 login needs attention").await;
-    let focused = until("the window to open on Cara", || async {
-        let el = c.find(Locator::Css("article.login.focused")).await.ok()?;
-        el.attr("data-login").await.ok().flatten()
-    })
-    .await;
+    let focused = until("the window to open on Cara", || focused_login(&c)).await;
     assert_eq!(
         focused,
         cara.as_str(),

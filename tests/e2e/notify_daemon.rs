@@ -79,6 +79,24 @@ impl Daemon {
     ) -> zbus::Result<()>;
 }
 
+/// Owns `name` on the test's session bus and serves `interface` at `path`, as the desktop's own
+/// service would; panics if something else owns the name already.
+pub async fn serve(
+    name: &'static str,
+    path: &'static str,
+    interface: impl zbus::object_server::Interface,
+) -> zbus::Connection {
+    zbus::connection::Builder::session()
+        .expect("a session bus (scripts/test.sh starts one)")
+        .name(name)
+        .expect("a valid name")
+        .serve_at(path, interface)
+        .expect("a valid path")
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{name} on the test bus: {e}"))
+}
+
 /// The running daemon; it leaves the bus when dropped.
 pub struct NotifyDaemon {
     connection: zbus::Connection,
@@ -89,15 +107,7 @@ impl NotifyDaemon {
     pub async fn start() -> Self {
         let daemon = Daemon::default();
         let shown = daemon.shown.clone();
-        let connection = zbus::connection::Builder::session()
-            .expect("a session bus (scripts/test.sh starts one)")
-            .name("org.freedesktop.Notifications")
-            .expect("a valid name")
-            .serve_at(PATH, daemon)
-            .expect("a valid path")
-            .build()
-            .await
-            .expect("no other notification daemon owns the name on the test bus");
+        let connection = serve("org.freedesktop.Notifications", PATH, daemon).await;
         Self { connection, shown }
     }
 

@@ -63,15 +63,12 @@ impl TrayHost {
     pub async fn start() -> Self {
         let watcher = Watcher::default();
         let items = watcher.items.clone();
-        let connection = zbus::connection::Builder::session()
-            .expect("a session bus (scripts/test.sh starts one)")
-            .name("org.kde.StatusNotifierWatcher")
-            .expect("a valid name")
-            .serve_at("/StatusNotifierWatcher", watcher)
-            .expect("a valid path")
-            .build()
-            .await
-            .expect("no other tray host owns the name on the test bus");
+        let connection = crate::notify_daemon::serve(
+            "org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            watcher,
+        )
+        .await;
         Self { connection, items }
     }
 

@@ -24,7 +24,8 @@ pub struct Options {
     pub auto_approve: Option<String>,
     /// Latency added to every API call (not identity calls), to exercise concurrency limits.
     pub api_latency: std::time::Duration,
-    /// Latency added to every token-endpoint call.
+    /// The token endpoint's response time: each answer leaves this long after its request arrived
+    /// (or later, if the fake's own work takes longer).
     pub token_latency: std::time::Duration,
     /// Behave like a plain OpenID provider rather than Xero: connections carry no `authEventId`,
     /// token responses no `scope`, and the callback carries the RFC 9207 `iss` parameter.

@@ -219,26 +219,28 @@ const PLATFORM_MAX_ENTRY_LEN: usize = 1200; // 2,560 bytes of UTF-16, with headr
 #[cfg(not(target_os = "windows"))]
 const PLATFORM_MAX_ENTRY_LEN: usize = 64 * 1024;
 
+/// A connection to the platform's keychain, as [`KeychainVault::platform`] makes on first use.
+/// Public so benchmarks can time the keychain alone, with no Tenantry code in between.
 #[cfg(target_os = "linux")]
-fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     let store = zbus_secret_service_keyring_store::Store::new().map_err(map_error)?;
     Ok(store)
 }
 
 #[cfg(target_os = "macos")]
-fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     let store = apple_native_keyring_store::keychain::Store::new().map_err(map_error)?;
     Ok(store)
 }
 
 #[cfg(target_os = "windows")]
-fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     let store = windows_native_keyring_store::Store::new().map_err(map_error)?;
     Ok(store)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
-fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     Err(VaultError::Unavailable(
         "no supported keychain on this platform".into(),
     ))

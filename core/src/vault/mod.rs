@@ -9,7 +9,7 @@ mod keychain;
 mod memory;
 mod record;
 
-pub use keychain::KeychainVault;
+pub use keychain::{KeychainVault, platform_store};
 pub use memory::MemoryVault;
 
 use crate::model::LoginId;

@@ -171,6 +171,40 @@ async fn direct_refreshes(
     Ok((latencies, started.elapsed()))
 }
 
+/// The keychain's own floor for a batch of refreshes: each login's entry read and written back
+/// unchanged (the least a refresh must do to persist a rotated token), straight through
+/// keyring-core with no Tenantry code, `concurrency` threads at a time, against the same keychain
+/// holding the same entries.
+fn keychain_alone(fx: &Fixture, logins: usize, concurrency: usize) -> anyhow::Result<Duration> {
+    let store = tenantry_core::vault::platform_store()?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let service = fx.config.keychain_service.as_str();
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(login) = fx.logins[..logins].get(i) else {
+                            return Ok(());
+                        };
+                        let entry =
+                            keyring_core::Entry::new_in_store(&store, service, login.as_str())?;
+                        let text = zeroize::Zeroizing::new(entry.get_password()?);
+                        entry.set_password(&text)?;
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("a keychain worker panicked")?;
+        }
+        Ok(())
+    })?;
+    Ok(started.elapsed())
+}
+
 async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyhow::Result<Value> {
     // One login more than the callers use: its refresh token measures the floor.
     let fx = Fixture::new(
@@ -316,6 +350,7 @@ async fn keepalive(logins: usize, latency_ms: u64, vault: &str) -> anyhow::Resul
         "memory" => Vault::Memory,
         other => bail!("--vault is keychain or memory, not {other}"),
     };
+    let on_keychain = matches!(kind, Vault::Keychain);
     let fx = Fixture::new(logins, 1, chrono::Duration::minutes(30), kind).await?;
     let latency = Duration::from_millis(latency_ms);
     fx.fake.with(|w| {
@@ -339,8 +374,14 @@ async fn keepalive(logins: usize, latency_ms: u64, vault: &str) -> anyhow::Resul
             w.invalid_grants,
         )
     });
-    // The measured floor: the same refreshes straight to the fake, as many at a time.
-    let (_, direct) = direct_refreshes(&fx, logins, KEEPALIVE_CONCURRENCY).await?;
+    // The measured floors: the same refreshes straight to the fake, as many at a time; and with
+    // the keychain, the one read and one write each refresh needs at least, alone.
+    let keychain = if on_keychain {
+        Some(keychain_alone(&fx, logins, KEEPALIVE_CONCURRENCY)?)
+    } else {
+        None
+    };
+    let (trips, direct) = direct_refreshes(&fx, logins, KEEPALIVE_CONCURRENCY).await?;
     fx.forget();
     // The bound the limit alone sets: LOGINS requests, KEEPALIVE_CONCURRENCY at a time, each at
     // least the latency.
@@ -351,7 +392,10 @@ async fn keepalive(logins: usize, latency_ms: u64, vault: &str) -> anyhow::Resul
         "elapsed_s": elapsed.as_secs_f64(), "bound_s": bound,
         "ratio": elapsed.as_secs_f64() / bound,
         "direct_s": direct.as_secs_f64(),
+        "direct_round_trip_ms": Spread::of(trips),
         "ratio_to_direct": elapsed.as_secs_f64() / direct.as_secs_f64(),
+        "keychain_alone_s": keychain.map(|k| k.as_secs_f64()),
+        "ratio_to_keychain_alone": keychain.map(|k| elapsed.as_secs_f64() / k.as_secs_f64()),
         "refreshed": refreshed, "refresh_requests": requests,
         "peak_concurrent_token_requests": peak,
         "api_calls": api_after - api_before, "invalid_grants": invalid,

@@ -13,10 +13,16 @@ use super::{TokenVault, VaultError, record};
 use crate::model::LoginId;
 use crate::token::TokenSet;
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 const CHUNK_PREFIX: &str = "chunked:v1:";
+/// How long what `load` saw of a head is trusted by `store`: longer than a refresh takes from
+/// load to store with the default 30 s timeout, short enough that a long-lived process does not
+/// act on what another process has since replaced. A slower store reads the head again.
+const LOADED_HEAD_TRUSTED: Duration = Duration::from_secs(60);
 
 pub struct KeychainVault {
     /// Connected on first use, and dropped when the keychain goes away, so a long-running app
@@ -27,6 +33,14 @@ pub struct KeychainVault {
     service: String,
     /// Longest secret one entry may hold, in characters.
     max_entry_len: usize,
+    /// Per login, the chunks its head named when `load` last read it, taken by the next `store`
+    /// so it need not read the head again to find what to delete. A refresh loads and stores
+    /// under the login's lock, which every process takes, so nothing writes in between. A store
+    /// with no recent load before it reads the head as ever; a stale guess could only leave old
+    /// chunks behind, never lose the new set, since the head write is the commit point. (With
+    /// 1,000 entries in gnome-keyring that read is about 2 ms of the daemon's one thread per
+    /// refresh: see docs/BENCHMARKS.md.)
+    loaded: Mutex<HashMap<String, (Instant, Vec<String>)>>,
 }
 
 impl KeychainVault {
@@ -39,6 +53,7 @@ impl KeychainVault {
             platform: true,
             service: service.to_owned(),
             max_entry_len: PLATFORM_MAX_ENTRY_LEN,
+            loaded: Mutex::default(),
         }
     }
 
@@ -58,6 +73,7 @@ impl KeychainVault {
             platform: false,
             service: service.to_owned(),
             max_entry_len: max_entry_len.max(64),
+            loaded: Mutex::default(),
         }
     }
 
@@ -109,6 +125,10 @@ impl KeychainVault {
         }
     }
 
+    fn loaded_heads(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Vec<String>)>> {
+        self.loaded.lock().expect("keychain head cache lock")
+    }
+
     fn chunk_names(login: &LoginId, head: &str) -> Option<Vec<String>> {
         let rest = head.strip_prefix(CHUNK_PREFIX)?;
         let (generation, count) = rest.split_once(':')?;
@@ -123,29 +143,40 @@ impl KeychainVault {
 
 impl TokenVault for KeychainVault {
     fn load(&self, login: &LoginId) -> Result<Option<TokenSet>, VaultError> {
+        self.loaded_heads().remove(login.as_str());
         let Some(head) = self.read(login.as_str())? else {
             return Ok(None);
         };
         if !head.starts_with(CHUNK_PREFIX) {
-            return record::decode(&head).map(Some);
+            let tokens = record::decode(&head)?;
+            self.loaded_heads()
+                .insert(login.to_string(), (Instant::now(), Vec::new()));
+            return Ok(Some(tokens));
         }
         let names = Self::chunk_names(login, &head)
             .ok_or_else(|| VaultError::Corrupt("bad chunk header".into()))?;
         let mut text = Zeroizing::new(String::new());
-        for name in names {
+        for name in &names {
             let chunk = self
-                .read(&name)?
+                .read(name)?
                 .ok_or_else(|| VaultError::Corrupt("a chunk is missing".into()))?;
             text.push_str(&chunk);
         }
-        record::decode(&text).map(Some)
+        let tokens = record::decode(&text)?;
+        self.loaded_heads()
+            .insert(login.to_string(), (Instant::now(), names));
+        Ok(Some(tokens))
     }
 
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
         let text = record::encode(tokens);
-        let previous = self
-            .read(login.as_str())?
-            .and_then(|head| Self::chunk_names(login, &head));
+        let loaded = self.loaded_heads().remove(login.as_str());
+        let previous = match loaded {
+            Some((at, names)) if at.elapsed() < LOADED_HEAD_TRUSTED => Some(names),
+            _ => self
+                .read(login.as_str())?
+                .and_then(|head| Self::chunk_names(login, &head)),
+        };
         if text.len() <= self.max_entry_len {
             self.write(login.as_str(), &text)?;
         } else {
@@ -174,6 +205,7 @@ impl TokenVault for KeychainVault {
     }
 
     fn delete(&self, login: &LoginId) -> Result<(), VaultError> {
+        self.loaded_heads().remove(login.as_str());
         let chunks = self
             .read(login.as_str())?
             .and_then(|head| Self::chunk_names(login, &head));
@@ -288,6 +320,38 @@ mod tests {
         let new_head =
             KeychainVault::chunk_names(&login, &vault.read("u-1").unwrap().unwrap_or_default());
         assert!(new_head.is_none(), "nothing is left behind after delete");
+    }
+
+    #[test]
+    fn a_store_relies_on_its_own_load_only_and_never_loses_the_new_set() {
+        let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        // Two processes' vaults over one keychain.
+        let a = KeychainVault::with_store(store.clone(), "tenantry-unit", 300);
+        let b = KeychainVault::with_store(store, "tenantry-unit", 300);
+        let login = LoginId::new("u-4").unwrap();
+        a.store(&login, &record::sample("one")).unwrap();
+        let first = KeychainVault::chunk_names(&login, &a.read("u-4").unwrap().unwrap()).unwrap();
+        b.store(&login, &record::sample("two")).unwrap();
+        assert!(
+            a.read(&first[0]).unwrap().is_none(),
+            "a store with no load before it reads the head, so it finds and deletes the old chunks"
+        );
+        let second = KeychainVault::chunk_names(&login, &a.read("u-4").unwrap().unwrap()).unwrap();
+        assert_eq!(a.load(&login).unwrap(), Some(record::sample("two")));
+        a.store(&login, &record::sample("three")).unwrap();
+        assert!(
+            a.read(&second[0]).unwrap().is_none(),
+            "after a load, the chunks it saw are the ones deleted"
+        );
+        // Outside any lock, b replaces the set between a's load and a's store.
+        assert_eq!(a.load(&login).unwrap(), Some(record::sample("three")));
+        b.store(&login, &record::sample("four")).unwrap();
+        a.store(&login, &record::sample("five")).unwrap();
+        assert_eq!(
+            b.load(&login).unwrap(),
+            Some(record::sample("five")),
+            "the head is the commit point: a stale idea of the old chunks never loses the new set"
+        );
     }
 
     #[test]

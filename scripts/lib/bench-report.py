@@ -90,7 +90,7 @@ if single:
     say(f"{single['callers']} concurrent callers over {single['logins']} logins whose access tokens had just "
         f"expired. Floors, measured in the same run: one token-endpoint round trip (a direct refresh, {rt['n']} "
         f"in a row) {spread(rt)}" + (f"; {together['n']} direct refreshes sent together (what the fake can do at "
-        f"once: it signs tokens one at a time) {spread(together)}" if together else "") + ".")
+        f"once) {spread(together)}" if together else "") + ".")
     say("")
     say("| where | refresh requests | minimum | ratio | caller latency | p95 | added over the floor for refreshes sent together (medians) |")
     say("|---|---|---|---|---|---|---|")

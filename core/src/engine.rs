@@ -42,6 +42,9 @@ pub const ROTATION_GRACE: Duration = Duration::minutes(30);
 /// Logins refreshed at once by keep-alive: well under Xero's limits, and quick for 1,000 logins.
 pub const KEEPALIVE_CONCURRENCY: usize = 8;
 const MAX_BACKOFF: Duration = Duration::minutes(5);
+/// A limit on concurrent token requests that a refresh takes only around the request itself
+/// (keep-alive and refresh-all pass theirs; a caller's own refresh passes none).
+type Gate = Option<Arc<Semaphore>>;
 /// A login's use is written to the store at most this often per process.
 const USE_NOTE_EVERY: Duration = Duration::minutes(1);
 /// How long a sign-in waits for the browser.
@@ -344,7 +347,7 @@ impl Engine {
 
     /// Refreshes one login now, whatever its access token's age ("Refresh now").
     pub async fn refresh_login(&self, login: &LoginId) -> Result<Login, EngineError> {
-        self.inner.refresh_now(login).await
+        self.inner.refresh_now(login, None).await
     }
 
     /// Finishes refreshes whose answer may have been lost (crash, timeout): run at start-up.
@@ -358,7 +361,7 @@ impl Engine {
         for intent in intents {
             let outcome = self
                 .inner
-                .spawn_refresh(intent.login_id.clone(), Mode::Recover)
+                .spawn_refresh(intent.login_id.clone(), Mode::Recover, None)
                 .await
                 .map(drop);
             results.push((intent.login_id, outcome));
@@ -381,8 +384,10 @@ impl Engine {
             } else if now - login.refresh_issued_at < older_than {
                 KeepAliveOutcome::NotDue { deadline }
             } else {
-                let _permit = limit.acquire().await.expect("semaphore open");
-                match inner.spawn_refresh(login.id.clone(), Mode::Force).await {
+                match inner
+                    .spawn_refresh(login.id.clone(), Mode::Force, Some(limit))
+                    .await
+                {
                     Ok(tokens) => {
                         let deadline = tokens.refresh_issued_at + REFRESH_TOKEN_LIFETIME;
                         let detail = format!(
@@ -414,15 +419,15 @@ impl Engine {
         &self,
     ) -> Result<Vec<(Login, Result<Login, EngineError>)>, EngineError> {
         self.for_each_login(|inner, login, limit| async move {
-            let _permit = limit.acquire().await.expect("semaphore open");
-            let result = inner.refresh_now(&login.id).await;
+            let result = inner.refresh_now(&login.id, Some(limit)).await;
             (login, result)
         })
         .await
     }
 
-    /// Runs `work` on every login in its own task; `work` takes a permit from the shared
-    /// semaphore before asking Xero, so at most [`KEEPALIVE_CONCURRENCY`] requests are in flight.
+    /// Runs `work` on every login in its own task; `work` hands the shared semaphore to the
+    /// refresh, which holds a permit only while it asks Xero, so at most
+    /// [`KEEPALIVE_CONCURRENCY`] requests are in flight.
     async fn for_each_login<T, Fut>(
         &self,
         work: impl Fn(Arc<Inner>, Login, Arc<Semaphore>) -> Fut,
@@ -431,11 +436,23 @@ impl Engine {
         Fut: std::future::Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let limit = Arc::new(Semaphore::new(KEEPALIVE_CONCURRENCY));
+        let requests = Arc::new(Semaphore::new(KEEPALIVE_CONCURRENCY));
+        // Twice as many logins in hand as requests in flight, so that while some wait for Xero
+        // others read or write the keychain (which may serve one call at a time) instead of
+        // holding a request slot; bounded, so 1,000 logins are not 1,000 open lock files.
+        let in_hand = Arc::new(Semaphore::new(2 * KEEPALIVE_CONCURRENCY));
         let tasks: Vec<_> = self
             .logins()?
             .into_iter()
-            .map(|login| tokio::spawn(work(self.inner.clone(), login, limit.clone())))
+            .map(|login| {
+                let (inner, requests, in_hand) =
+                    (self.inner.clone(), requests.clone(), in_hand.clone());
+                let work = work(inner, login, requests);
+                tokio::spawn(async move {
+                    let _in_hand = in_hand.acquire_owned().await.expect("semaphore open");
+                    work.await
+                })
+            })
             .collect();
         let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
@@ -467,7 +484,7 @@ impl Engine {
             {
                 let outcome = self
                     .inner
-                    .spawn_refresh(login.id.clone(), Mode::Ahead(expiring_within))
+                    .spawn_refresh(login.id.clone(), Mode::Ahead(expiring_within), None)
                     .await
                     .map(drop);
                 results.push((login.id, outcome));
@@ -795,7 +812,7 @@ impl Inner {
         rejected: &Secret,
     ) -> Result<Arc<TokenSet>, EngineError> {
         tracing::info!(login = %login, "Xero rejected an unexpired access token; refreshing once");
-        self.spawn_refresh(login.clone(), Mode::Rejected(rejected.fingerprint()))
+        self.spawn_refresh(login.clone(), Mode::Rejected(rejected.fingerprint()), None)
             .await
     }
 
@@ -807,7 +824,10 @@ impl Inner {
         let now = self.clock.now();
         let tokens = match slot.fresh(now) {
             Some(tokens) => tokens,
-            None => self.spawn_refresh(login.clone(), Mode::IfStale).await?,
+            None => {
+                self.spawn_refresh(login.clone(), Mode::IfStale, None)
+                    .await?
+            }
         };
         self.note_use(&slot, login, now).await;
         Ok(tokens)
@@ -833,8 +853,12 @@ impl Inner {
     }
 
     /// Refreshes whatever the access token's age, and returns the login as stored after it.
-    async fn refresh_now(self: &Arc<Self>, login: &LoginId) -> Result<Login, EngineError> {
-        self.spawn_refresh(login.clone(), Mode::Force).await?;
+    async fn refresh_now(
+        self: &Arc<Self>,
+        login: &LoginId,
+        gate: Gate,
+    ) -> Result<Login, EngineError> {
+        self.spawn_refresh(login.clone(), Mode::Force, gate).await?;
         self.store
             .login(login)?
             .ok_or_else(|| EngineError::UnknownLogin(login.to_string()))
@@ -846,10 +870,11 @@ impl Inner {
         self: &Arc<Self>,
         login: LoginId,
         mode: Mode,
+        gate: Gate,
     ) -> Result<Arc<TokenSet>, EngineError> {
         let inner = self.clone();
         tokio::spawn(async move {
-            let result = inner.refresh(&login, mode).await;
+            let result = inner.refresh(&login, mode, gate).await;
             if matches!(&result, Err(EngineError::Xero(e)) if e.is_transient()) {
                 inner.schedule_retry(login);
             }
@@ -876,7 +901,7 @@ impl Inner {
                 if !matches!(self.store.refresh_intent(&login), Ok(Some(_))) {
                     break;
                 }
-                match self.refresh(&login, Mode::IfStale).await {
+                match self.refresh(&login, Mode::IfStale, None).await {
                     Err(EngineError::Xero(e)) if e.is_transient() => continue,
                     _ => break,
                 }
@@ -885,7 +910,12 @@ impl Inner {
         });
     }
 
-    async fn refresh(&self, login: &LoginId, mode: Mode) -> Result<Arc<TokenSet>, EngineError> {
+    async fn refresh(
+        &self,
+        login: &LoginId,
+        mode: Mode,
+        gate: Gate,
+    ) -> Result<Arc<TokenSet>, EngineError> {
         let slot = self.slot(login);
         let mut backoff = slot.flight.lock().await;
         let now = self.clock.now();
@@ -907,7 +937,7 @@ impl Inner {
             }
         }
         let _lock = LoginLock::acquire(&self.lock_dir, login).await?;
-        let result = self.refresh_locked(login, &mode, &slot).await;
+        let result = self.refresh_locked(login, &mode, &slot, gate).await;
         match &result {
             Ok(_) => *backoff = Backoff::default(),
             Err(EngineError::Xero(e)) if e.is_transient() => {
@@ -957,6 +987,7 @@ impl Inner {
         login: &LoginId,
         mode: &Mode,
         slot: &Slot,
+        gate: Gate,
     ) -> Result<Arc<TokenSet>, EngineError> {
         // Xero has already said no: asking again cannot help and only looks like an attack.
         if let Some(known) = self.store.login(login)?
@@ -1022,7 +1053,16 @@ impl Inner {
         })?;
         crate::pause::reached("after_intent");
         tracing::debug!(login = %login, token = %current.refresh_token.fingerprint(), "refreshing");
-        match self.xero.refresh(&current.refresh_token).await {
+        let answer = {
+            // Only the request itself waits for the caller's limit: the keychain and SQLite work
+            // around it then overlaps other logins' requests instead of holding a slot.
+            let _permit = match &gate {
+                Some(gate) => Some(gate.acquire().await.expect("semaphore open")),
+                None => None,
+            };
+            self.xero.refresh(&current.refresh_token).await
+        };
+        match answer {
             Ok(response) => {
                 let now = self.clock.now();
                 let next = TokenSet::from_response(

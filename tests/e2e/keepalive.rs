@@ -131,3 +131,47 @@ async fn logins_in_use_are_refreshed_ahead_of_expiry_and_idle_ones_are_not() {
         "a login nobody has used for an hour is left to keep-alive"
     );
 }
+
+#[tokio::test]
+async fn keepalive_and_refresh_all_keep_at_most_eight_token_requests_in_flight() {
+    use tenantry_core::engine::KEEPALIVE_CONCURRENCY;
+    use tenantry_tests::bench::{Fixture, Vault};
+    let logins = 3 * KEEPALIVE_CONCURRENCY;
+    let fx = Fixture::new(logins, 1, Duration::minutes(30), Vault::Memory)
+        .await
+        .unwrap();
+    // Slow enough that every request in the first wave is still open when the limit is reached.
+    fx.fake.with(|w| {
+        w.options.token_latency = std::time::Duration::from_millis(40);
+        w.token_in_flight_max = 0;
+    });
+    let before = fx.fake.total_refresh_calls();
+    let reports = fx.engine.keepalive(Duration::zero()).await.unwrap();
+    assert!(
+        reports
+            .iter()
+            .all(|r| matches!(r.outcome, KeepAliveOutcome::Refreshed { .. })),
+        "every login is due with a zero threshold"
+    );
+    let peak = fx.fake.with(|w| std::mem::take(&mut w.token_in_flight_max));
+    assert_eq!(
+        peak, KEEPALIVE_CONCURRENCY,
+        "keep-alive uses its whole limit of token requests and never more (Xero's limits)"
+    );
+    let results = fx.engine.refresh_all().await.unwrap();
+    assert!(
+        results.iter().all(|(_, r)| r.is_ok()),
+        "refresh-all refreshes every login"
+    );
+    let peak = fx.fake.with(|w| w.token_in_flight_max);
+    assert_eq!(
+        peak, KEEPALIVE_CONCURRENCY,
+        "refresh-all keeps to the same limit"
+    );
+    assert_eq!(
+        fx.fake.total_refresh_calls() - before,
+        2 * logins,
+        "one request per login per run: waiting for a slot never repeats a refresh"
+    );
+    fx.forget();
+}

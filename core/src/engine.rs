@@ -39,7 +39,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How long Xero keeps accepting a refresh token after rotating it (FACTS §2.1).
 pub const ROTATION_GRACE: Duration = Duration::minutes(30);
-/// Logins refreshed at once by keep-alive: well under Xero's limits, and quick for 1,000 logins.
+/// Token requests in flight at once for keep-alive and refresh-all: well under Xero's limits, and
+/// quick for 1,000 logins.
 pub const KEEPALIVE_CONCURRENCY: usize = 8;
 const MAX_BACKOFF: Duration = Duration::minutes(5);
 /// A limit on concurrent token requests that a refresh takes only around the request itself

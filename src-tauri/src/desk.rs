@@ -17,7 +17,7 @@ use tenantry_core::profile::Profile;
 use tenantry_core::watch::{
     Attention, KeepAliveSchedule, Level, RunVerdict, due_notices, login_level,
 };
-use tenantry_core::{Engine, LoginOutcome};
+use tenantry_core::{Engine, EngineError, LoginOutcome};
 use tenantry_tests::demo::Demo;
 use tenantry_tests::fake_xero::FakeXero;
 use tokio::sync::RwLock;
@@ -290,9 +290,14 @@ impl Desk {
         let _ = app.emit(EVENT_CHANGED, ());
         match engine.refresh_all().await {
             Ok(results) => {
+                // A login that needs a reconnect was left unmarked and fails without asking Xero;
+                // the window already says so.
                 for (login, result) in results {
-                    if let Err(e) = result {
-                        tracing::warn!(login = %login.id, code = e.code(), "refresh all: one login failed");
+                    match result {
+                        Ok(_) | Err(EngineError::NeedsReconnect { .. }) => {}
+                        Err(e) => {
+                            tracing::warn!(login = %login.id, code = e.code(), "refresh all: one login failed")
+                        }
                     }
                 }
             }
@@ -580,7 +585,7 @@ impl Desk {
     }
 }
 
-fn finish(app: &AppHandle, outcome: Result<LoginOutcome, tenantry_core::EngineError>) {
+fn finish(app: &AppHandle, outcome: Result<LoginOutcome, EngineError>) {
     use tauri::Manager;
     if let Some(desk) = app.try_state::<Desk>() {
         desk.connecting.lock().expect("connect lock").take();

@@ -188,31 +188,27 @@ pub struct World {
     counter: u64,
 }
 
-/// The token endpoint's verdict, before faults are applied to it.
-#[derive(Debug)]
-pub enum TokenOutcome {
-    Issued(serde_json::Value),
-    Error(u16, &'static str, &'static str),
-}
-
-/// A token request decided and recorded, its tokens not yet signed: the caller signs
-/// ([`Decided::signed`]) after releasing the world's lock, so two RS256 signatures per token
+/// The token endpoint's verdict, before faults are applied to it. [`World::token`] decides with
+/// the tokens still unsigned (`T` is [`UnsignedTokens`]); the caller signs them
+/// ([`TokenOutcome::signed`]) after releasing the world's lock, so two RS256 signatures per token
 /// request do not make every other request wait (1,000 refreshes took 12 s one pair at a time).
-pub enum Decided {
-    Issue(UnsignedTokens),
+#[derive(Debug)]
+pub enum TokenOutcome<T = serde_json::Value> {
+    Issued(T),
     Error(u16, &'static str, &'static str),
 }
 
+#[derive(Debug)]
 pub struct UnsignedTokens {
     response: serde_json::Value,
     access_claims: serde_json::Value,
     id_claims: serde_json::Value,
 }
 
-impl Decided {
+impl TokenOutcome<UnsignedTokens> {
     pub fn signed(self) -> TokenOutcome {
         match self {
-            Self::Issue(u) => {
+            Self::Issued(u) => {
                 let mut response = u.response;
                 response["access_token"] = signing::sign(&u.access_claims).into();
                 response["id_token"] = signing::sign(&u.id_claims).into();
@@ -414,37 +410,37 @@ impl World {
         Ok(code)
     }
 
-    pub fn token(&mut self, form: &HashMap<String, String>) -> Decided {
+    pub fn token(&mut self, form: &HashMap<String, String>) -> TokenOutcome<UnsignedTokens> {
         let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
         if let Some(expected) = &self.options.client_id
             && get("client_id") != expected
         {
-            return Decided::Error(400, "invalid_client", "unknown client");
+            return TokenOutcome::Error(400, "invalid_client", "unknown client");
         }
         match get("grant_type") {
             "authorization_code" => self.exchange(form),
             "refresh_token" => self.refresh(form),
-            _ => Decided::Error(400, "unsupported_grant_type", "unsupported grant type"),
+            _ => TokenOutcome::Error(400, "unsupported_grant_type", "unsupported grant type"),
         }
     }
 
-    fn exchange(&mut self, form: &HashMap<String, String>) -> Decided {
+    fn exchange(&mut self, form: &HashMap<String, String>) -> TokenOutcome<UnsignedTokens> {
         let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
         let now = self.now();
         let Some(grant) = self.codes.get_mut(get("code")) else {
-            return Decided::Error(400, "invalid_grant", "unknown code");
+            return TokenOutcome::Error(400, "invalid_grant", "unknown code");
         };
         if grant.used || now - grant.issued_at > self.options.code_lifetime {
-            return Decided::Error(400, "invalid_grant", "code used or expired");
+            return TokenOutcome::Error(400, "invalid_grant", "code used or expired");
         }
         grant.used = true;
         let grant = grant.clone();
         if grant.redirect_uri != get("redirect_uri") || grant.client_id != get("client_id") {
-            return Decided::Error(400, "invalid_grant", "redirect_uri or client_id mismatch");
+            return TokenOutcome::Error(400, "invalid_grant", "redirect_uri or client_id mismatch");
         }
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(get("code_verifier").as_bytes()));
         if challenge != grant.challenge {
-            return Decided::Error(400, "invalid_grant", "PKCE verification failed");
+            return TokenOutcome::Error(400, "invalid_grant", "PKCE verification failed");
         }
         let auth_event_id = self.uuid();
         for tenant in &grant.tenants {
@@ -467,7 +463,7 @@ impl World {
                 });
             }
         }
-        Decided::Issue(self.issue(
+        TokenOutcome::Issued(self.issue(
             &grant.user_id,
             &grant.client_id,
             &grant.scopes,
@@ -476,13 +472,13 @@ impl World {
         ))
     }
 
-    fn refresh(&mut self, form: &HashMap<String, String>) -> Decided {
+    fn refresh(&mut self, form: &HashMap<String, String>) -> TokenOutcome<UnsignedTokens> {
         let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
         let now = self.now();
         let (grace, lifetime) = (self.options.grace, self.options.refresh_lifetime);
         let Some(record) = self.refresh_tokens.get_mut(get("refresh_token")) else {
             self.invalid_grants += 1;
-            return Decided::Error(400, "invalid_grant", "unknown refresh token");
+            return TokenOutcome::Error(400, "invalid_grant", "unknown refresh token");
         };
         *self
             .refresh_calls
@@ -493,7 +489,7 @@ impl World {
             || record.rotated_at.is_some_and(|at| now - at > grace)
         {
             self.invalid_grants += 1;
-            return Decided::Error(
+            return TokenOutcome::Error(
                 400,
                 "invalid_grant",
                 "refresh token expired, revoked or reused",
@@ -503,11 +499,11 @@ impl World {
             self.reused_refreshes += 1;
         }
         if record.client_id != get("client_id") {
-            return Decided::Error(400, "invalid_grant", "client mismatch");
+            return TokenOutcome::Error(400, "invalid_grant", "client mismatch");
         }
         record.rotated_at.get_or_insert(now);
         let record = record.clone();
-        Decided::Issue(self.issue(
+        TokenOutcome::Issued(self.issue(
             &record.user_id,
             &record.client_id,
             &record.scopes,

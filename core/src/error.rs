@@ -1,5 +1,8 @@
-//! The engine's error type, shaped by what the caller does next. `code()` is the stable string
-//! the CLI's exit statuses and the UI branch on; messages are for people and may change.
+//! The engine's error type, shaped by what the caller does next, and the two things every caller
+//! branches on instead of message text: [`ErrorCode`] (what kind of failure; the CLI's exit
+//! status, keep-alive's verdict and the window's handling follow it) and [`Fix`] (the one step
+//! that resolves it, which the CLI and the window each put in their own words). Messages are for
+//! people, name no command of either front end, and may change.
 
 use crate::config::ConfigError;
 use crate::lock::LockError;
@@ -9,18 +12,82 @@ use crate::store::StoreError;
 use crate::token::TokenResponseError;
 use crate::vault::VaultError;
 use crate::xero::XeroError;
+use serde::Serialize;
+
+/// What kind of failure, for code that decides what to do next. Serialised in snake_case, the
+/// form the desktop's TypeScript sees as a string union.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No login reaches that organisation (by that name or tenant id).
+    UnknownOrganisation,
+    /// No login matches that selector.
+    UnknownLogin,
+    /// The selector matches several; the caller must be more specific.
+    Ambiguous,
+    /// A human must sign the login in again.
+    NeedsReconnect,
+    /// The configuration is missing or wrong (client id, a key's value).
+    Config,
+    /// Xero asked us to wait (429).
+    RateLimited,
+    /// The organisation's connection is gone at Xero.
+    ConnectionGone,
+    /// Xero could not be reached or answered unexpectedly; retrying later may work.
+    Unreachable,
+    /// Xero refused the request for a reason retrying will not change.
+    XeroRejected,
+    /// The OS keychain is locked, missing or damaged.
+    Keychain,
+    /// The data directory or database could not be used.
+    Storage,
+    /// The user (or a newer attempt) cancelled.
+    Cancelled,
+    /// A sign-in failed (no port free, a refusal in the browser, a bad callback).
+    LoginFailed,
+    /// The system browser could not be opened.
+    Browser,
+    /// The operating system refused an integration (start at login, a scheduler).
+    Platform,
+}
+
+impl ErrorCode {
+    /// Whether a later retry may succeed without a human.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::Unreachable | Self::RateLimited)
+    }
+}
+
+/// The one step that resolves an error, as data: each front end words it for itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fix {
+    /// Look through the organisations to find the right name or tenant id.
+    ListOrganisations,
+    /// Look through the logins to find the right one.
+    ListLogins,
+    /// Sign this login in again.
+    Reconnect {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        login: LoginId,
+    },
+    /// Enter the Xero app's client id.
+    SetClientId,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(
-        "no connected login reaches an organisation named `{selector}`{}; run `tenantry orgs` to list them",
+        "no connected login reaches an organisation named `{selector}`{}",
         did_you_mean(suggestions)
     )]
     UnknownOrganisation {
         selector: String,
         suggestions: Vec<String>,
     },
-    #[error("no login matches `{0}`; run `tenantry status` to list them")]
+    #[error("no login matches `{0}`")]
     UnknownLogin(String),
     #[error("`{selector}` matches several: {}; be more specific", candidates.join(", "))]
     Ambiguous {
@@ -54,6 +121,9 @@ pub enum EngineError {
     NoIdToken,
     #[error("Xero returned tokens for a different user than the sign-in named; nothing was stored")]
     IdentityMismatch,
+    /// The login went away (removed by another process) while this call was using it.
+    #[error("login {0} was removed while this was in progress")]
+    LoginGone(LoginId),
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
@@ -79,26 +149,150 @@ impl EngineError {
         }
     }
 
-    /// A stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    /// What kind of failure this is.
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
         match self {
-            Self::UnknownOrganisation { .. } => "unknown_organisation",
-            Self::UnknownLogin(_) => "unknown_login",
-            Self::Ambiguous { .. } => "ambiguous",
-            Self::NeedsReconnect { .. } | Self::Xero(XeroError::NeedsReconnect) => {
-                "needs_reconnect"
-            }
-            Self::NoClientId | Self::Config(_) | Self::Xero(XeroError::ClientRejected) => "config",
-            Self::Xero(XeroError::RateLimited { .. }) => "rate_limited",
-            Self::Xero(XeroError::ConnectionGone) => "connection_gone",
-            Self::Xero(e) if e.is_transient() => "unreachable",
-            Self::Xero(_) | Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => {
-                "xero_rejected"
-            }
-            Self::Vault(_) => "keychain",
-            Self::Store(_) | Self::Lock(_) => "storage",
-            Self::Listen(ListenError::Cancelled) => "cancelled",
-            Self::Listen(_) => "login_failed",
+            Self::UnknownOrganisation { .. } => C::UnknownOrganisation,
+            Self::UnknownLogin(_) | Self::LoginGone(_) => C::UnknownLogin,
+            Self::Ambiguous { .. } => C::Ambiguous,
+            Self::NeedsReconnect { .. } => C::NeedsReconnect,
+            Self::NoClientId | Self::Config(_) => C::Config,
+            Self::Xero(e) => e.code(),
+            Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => C::XeroRejected,
+            Self::Vault(_) => C::Keychain,
+            Self::Store(_) | Self::Lock(_) => C::Storage,
+            Self::Listen(ListenError::Cancelled) => C::Cancelled,
+            Self::Listen(_) => C::LoginFailed,
         }
+    }
+
+    /// The step that resolves it, when there is one a person can take.
+    pub fn fix(&self) -> Option<Fix> {
+        match self {
+            Self::UnknownOrganisation { .. } => Some(Fix::ListOrganisations),
+            Self::UnknownLogin(_) => Some(Fix::ListLogins),
+            Self::NeedsReconnect { login, .. } => Some(Fix::Reconnect {
+                login: login.clone(),
+            }),
+            Self::NoClientId => Some(Fix::SetClientId),
+            _ => None,
+        }
+    }
+}
+
+impl XeroError {
+    /// What kind of failure Xero's answer (or its absence) is.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::NeedsReconnect => ErrorCode::NeedsReconnect,
+            Self::ClientRejected => ErrorCode::Config,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::ConnectionGone => ErrorCode::ConnectionGone,
+            Self::Transient(_) => ErrorCode::Unreachable,
+            Self::Rejected { .. }
+            | Self::Unauthorized(_)
+            | Self::NotFound
+            | Self::InvalidIdToken(_) => ErrorCode::XeroRejected,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_follow_what_the_caller_does_next() {
+        let login = LoginId::new("u1").unwrap();
+        let table: Vec<(EngineError, ErrorCode, Option<Fix>)> = vec![
+            (
+                EngineError::unknown_organisation("x"),
+                ErrorCode::UnknownOrganisation,
+                Some(Fix::ListOrganisations),
+            ),
+            (
+                EngineError::NeedsReconnect {
+                    login: login.clone(),
+                    reason: "revoked".into(),
+                },
+                ErrorCode::NeedsReconnect,
+                Some(Fix::Reconnect {
+                    login: login.clone(),
+                }),
+            ),
+            (
+                EngineError::Xero(XeroError::NeedsReconnect),
+                ErrorCode::NeedsReconnect,
+                None,
+            ),
+            (
+                EngineError::Xero(XeroError::Transient("timed out".into())),
+                ErrorCode::Unreachable,
+                None,
+            ),
+            (
+                EngineError::Xero(XeroError::ClientRejected),
+                ErrorCode::Config,
+                None,
+            ),
+            (
+                EngineError::Listen(ListenError::Cancelled),
+                ErrorCode::Cancelled,
+                None,
+            ),
+            (
+                EngineError::LoginGone(login.clone()),
+                ErrorCode::UnknownLogin,
+                None,
+            ),
+            (
+                EngineError::NoClientId,
+                ErrorCode::Config,
+                Some(Fix::SetClientId),
+            ),
+        ];
+        for (error, code, fix) in table {
+            assert_eq!(
+                error.code(),
+                code,
+                "{error}: the code decides the exit status"
+            );
+            assert_eq!(
+                error.fix(),
+                fix,
+                "{error}: the fix is what a person does next"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_name_no_front_end_command() {
+        for error in [
+            EngineError::unknown_organisation("Kiwi"),
+            EngineError::UnknownLogin("ann".into()),
+            EngineError::NoClientId,
+        ] {
+            assert!(
+                !error.to_string().contains("tenantry "),
+                "`{error}` is shown by the window too, which has no command line"
+            );
+        }
+    }
+
+    #[test]
+    fn codes_serialise_as_the_strings_the_window_sees() {
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::NeedsReconnect).unwrap(),
+            "\"needs_reconnect\""
+        );
+        assert_eq!(
+            serde_json::to_value(Fix::Reconnect {
+                login: LoginId::new("u1").unwrap()
+            })
+            .unwrap(),
+            serde_json::json!({"kind": "reconnect", "login": "u1"}),
+            "a fix is tagged by kind, with its data beside it"
+        );
     }
 }

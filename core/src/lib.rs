@@ -2,7 +2,7 @@
 //! headless and serves both the desktop app and the `tenantry` CLI.
 //!
 //! - [`engine`]: hands out valid access tokens; the crash-safe, single-flight refresh protocol;
-//!   sign-in; keep-alive; disconnect and remove.
+//!   sign-in; keep-alive; disconnect and remove. One module per duty.
 //! - [`token`]: a login's token set and the pure rules about it.
 //! - [`model`]: logins, organisations, events.
 //! - [`vault`]: the token vault port, the OS keychain adapter and an in-memory fake.
@@ -10,12 +10,16 @@
 //! - [`xero`]: the Xero client and id_token verification.
 //! - [`login`]: PKCE, the authorize URL, callback parsing and the loopback listener.
 //! - [`lock`]: the cross-process per-login file lock.
+//! - [`private_files`]: files and directories only their owner can read.
 //! - [`profile`]: opening a profile as the CLI and the desktop app do.
 //! - [`browser`]: opening the sign-in page (`$BROWSER`, else the platform opener).
-//! - [`watch`]: the tray's summary, keep-alive's offline back-off, which notifications are due.
+//! - [`watch`]: the keeper a long-running host runs (keep-alive on a schedule, logins in use,
+//!   other processes' writes, due notices) and its pure rules.
 //! - [`scheduler`]: the daily keep-alive job for systemd, cron, launchd and Task Scheduler.
+//! - [`quote`]: an argument quoted for a shell, a systemd unit, a Windows command line, XML.
 //! - [`pause`]: named pause points for the crash harness (inert unless it sets them).
-//! - [`config`], [`clock`], [`secret`], [`error`].
+//! - [`config`], [`clock`], [`secret`], [`error`] (with [`ErrorCode`] and [`Fix`], what callers
+//!   branch on).
 
 pub mod browser;
 pub mod clock;
@@ -26,7 +30,9 @@ pub mod lock;
 pub mod login;
 pub mod model;
 pub mod pause;
+pub mod private_files;
 pub mod profile;
+pub mod quote;
 pub mod scheduler;
 pub mod secret;
 pub mod store;
@@ -35,5 +41,8 @@ pub mod vault;
 pub mod watch;
 pub mod xero;
 
-pub use engine::{AccessGrant, Change, Engine, KeepAliveOutcome, KeepAliveReport, LoginOutcome};
-pub use error::EngineError;
+pub use engine::{
+    AccessGrant, Change, Engine, KeepAliveOutcome, KeepAliveReport, LinkSignIn, LoginOutcome,
+    LoopbackSignIn,
+};
+pub use error::{EngineError, ErrorCode, Fix};

@@ -40,13 +40,10 @@ impl LoginLock {
             path: path.display().to_string(),
             reason: e.to_string(),
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io)?;
+        // Private like the rest of the data directory: other users have no business knowing
+        // which logins exist, nor holding their locks.
+        crate::private_files::create_dir(dir).map_err(io)?;
+        let file = crate::private_files::open_file(&path).map_err(io)?;
         file.lock().map_err(io)?;
         Ok(Self { _file: file })
     }

@@ -61,6 +61,7 @@ impl fmt::Display for LoginId {
 
 /// What a login needs next, as the UI and CLI show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LoginState {
     /// The token set works (or will after an ordinary refresh).
@@ -134,6 +135,7 @@ pub struct Organisation {
 
 /// What happened to a login, for the activity log ("why did this org drop?").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Connected,

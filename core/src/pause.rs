@@ -1,7 +1,8 @@
 //! Pause points for the crash harness (tests/e2e/crash.rs): when `TENANTRY_TEST_PAUSE_AT` names a
 //! step of the refresh protocol, the process writes the file named by `TENANTRY_TEST_PAUSE_FILE`
-//! and stops there, so the harness can SIGKILL it at exactly that step. Unset (always, outside the
-//! harness) it costs one cached lookup and does nothing.
+//! and stops there, so the harness can SIGKILL it at exactly that step. Compiled only into debug
+//! builds (as the test clock is): a release binary has no pause points and ignores the variables.
+//! Unset, a debug build pays one cached lookup per step.
 
 use std::sync::OnceLock;
 
@@ -17,6 +18,11 @@ pub const STEPS: [&str; 5] = [
     "after_metadata",
 ];
 
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub(crate) fn reached(_step: &'static str) {}
+
+#[cfg(debug_assertions)]
 pub(crate) fn reached(step: &'static str) {
     static WANTED: OnceLock<Option<String>> = OnceLock::new();
     let wanted = WANTED.get_or_init(|| std::env::var(ENV_AT).ok());

@@ -9,6 +9,7 @@ use crate::vault::KeychainVault;
 use std::path::Path;
 use std::sync::Arc;
 
+#[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
     pub paths: ProfilePaths,
@@ -37,7 +38,7 @@ impl Profile {
     }
 
     /// The engine over the OS keychain and the system clock.
-    pub fn open_engine(&self) -> Result<Engine, EngineError> {
+    pub async fn open_engine(&self) -> Result<Engine, EngineError> {
         let vault = KeychainVault::platform(&self.config.keychain_service);
         Engine::open(
             self.config.clone(),
@@ -45,6 +46,7 @@ impl Profile {
             Arc::new(vault),
             clock(),
         )
+        .await
     }
 }
 

@@ -95,7 +95,9 @@ pub fn parse_callback(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equal bytes, in time that depends only on the lengths: a state compared byte by byte with an
+/// early exit would tell a guesser how much of it was right.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -5,8 +5,8 @@
 /// Longer than any real callback (a code and a state are under 200 characters each).
 pub const MAX_LINK_LEN: usize = 4096;
 
-/// A link the app acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A link the app acts on. `Debug` never shows a callback's state or query (it carries a code).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Link {
     /// `tenantry://oauth/callback?…`, forwarded by the https bounce page in deep-link mode. The
     /// query is checked against the pending sign-in by [`super::parse_callback`].
@@ -14,6 +14,15 @@ pub enum Link {
     /// `tenantry://login/<id>`: open the app on one login (what a notification's click opens).
     /// The id is only checked for shape here; the app looks it up and ignores one it lacks.
     Login(crate::model::LoginId),
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OAuthCallback { .. } => f.write_str("OAuthCallback(<redacted>)"),
+            Self::Login(login) => f.debug_tuple("Login").field(login).finish(),
+        }
+    }
 }
 
 /// Why a link was ignored. Never quotes the link: a callback's query carries a code.
@@ -31,20 +40,6 @@ pub enum LinkError {
     UnknownTarget,
     #[error("the sign-in link carries no single, non-empty state")]
     BadState,
-}
-
-impl LinkError {
-    /// A stable name for logs and events.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::TooLong => "too_long",
-            Self::NotAUrl => "not_a_url",
-            Self::OtherScheme => "other_scheme",
-            Self::UnexpectedPart => "unexpected_part",
-            Self::UnknownTarget => "unknown_target",
-            Self::BadState => "bad_state",
-        }
-    }
 }
 
 pub fn parse_link(raw: &str) -> Result<Link, LinkError> {
@@ -215,6 +210,17 @@ mod tests {
             parse_link(&long),
             Err(LinkError::UnknownTarget),
             "no Xero user id is that long"
+        );
+    }
+
+    #[test]
+    fn a_callback_link_never_shows_its_code_or_state() {
+        let link =
+            parse_link("tenantry://oauth/callback?code=SECRETCODE&state=SECRETSTATE").unwrap();
+        let shown = format!("{link:?}");
+        assert!(
+            !shown.contains("SECRETCODE") && !shown.contains("SECRETSTATE"),
+            "Debug output reaches logs: {shown}"
         );
     }
 

@@ -1,17 +1,19 @@
-//! Signing a login in: PKCE (S256), state and nonce, the authorize URL, and the callback.
+//! Signing a login in: one attempt's secrets (PKCE S256 verifier, state, nonce, from the `oauth2`
+//! crate), the authorize URL, and the callback (parsed purely in [`callback`], received by the
+//! loopback [`listener`] or as a `tenantry://` [`link`]).
 //!
-//! A [`PendingLogin`] is created per attempt and consumed by completing it, so each state, nonce
-//! and verifier is usable exactly once.
+//! An [`Attempt`] is created per sign-in and consumed by completing it, so each state, nonce and
+//! verifier is usable exactly once. None of them can reach a log: their `Debug` is redacted.
 
 pub mod callback;
 pub mod link;
 pub mod listener;
 
+use crate::config::XeroEndpoints;
 use crate::model::LoginId;
 use crate::secret::Secret;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
+use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope};
+use std::borrow::Cow;
 use url::Url;
 
 pub use callback::{CallbackError, parse_callback};
@@ -19,77 +21,99 @@ pub use link::{Link, LinkError, login_link, parse_link};
 pub use listener::{CallbackListener, ListenError, redirect_uri};
 
 /// 32 random bytes, base64url: 43 characters, as Xero's PKCE page and its desktop sample use.
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source");
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+const RANDOM_BYTES: u32 = 32;
 
-/// The secrets of one sign-in attempt.
+/// The secrets of one sign-in attempt. The verifier is not `Clone`: it is spent once, by the
+/// code exchange.
 #[derive(Debug)]
 pub struct Pkce {
-    pub state: String,
-    pub nonce: String,
-    pub verifier: Secret,
+    pub state: CsrfToken,
+    pub nonce: Secret,
+    verifier: PkceCodeVerifier,
+    challenge: PkceCodeChallenge,
 }
 
 impl Pkce {
     pub fn generate() -> Self {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(RANDOM_BYTES);
         Self {
-            state: random_token(),
-            nonce: random_token(),
-            verifier: Secret::new(random_token()),
+            state: CsrfToken::new_random_len(RANDOM_BYTES),
+            nonce: Secret::new(CsrfToken::new_random_len(RANDOM_BYTES).into_secret()),
+            verifier,
+            challenge,
+        }
+    }
+
+    /// An attempt with a chosen verifier (RFC 7636's example, in tests).
+    pub fn with_verifier(state: &str, nonce: &str, verifier: &str) -> Self {
+        let verifier = PkceCodeVerifier::new(verifier.to_owned());
+        Self {
+            state: CsrfToken::new(state.to_owned()),
+            nonce: Secret::new(nonce),
+            challenge: PkceCodeChallenge::from_code_verifier_sha256(&verifier),
+            verifier,
         }
     }
 
     /// `BASE64URL(SHA256(verifier))`, RFC 7636 S256.
-    pub fn challenge(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.verifier.expose().as_bytes()))
+    pub fn challenge(&self) -> &str {
+        self.challenge.as_str()
+    }
+
+    pub fn state(&self) -> &str {
+        self.state.secret()
+    }
+
+    /// The verifier, spent by the code exchange.
+    pub fn into_verifier(self) -> PkceCodeVerifier {
+        self.verifier
     }
 }
 
 /// Builds the authorize URL. Pure: the same inputs give the same URL.
 pub fn authorize_url(
-    authorize_endpoint: &Url,
+    endpoints: &XeroEndpoints,
     client_id: &str,
     redirect_uri: &str,
     scopes: &[String],
     pkce: &Pkce,
 ) -> Url {
-    let mut url = authorize_endpoint.clone();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", &scopes.join(" "))
-        .append_pair("state", &pkce.state)
-        .append_pair("nonce", &pkce.nonce)
-        .append_pair("code_challenge", &pkce.challenge())
-        .append_pair("code_challenge_method", "S256");
-    url
+    let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(client_id.to_owned()))
+        .set_auth_uri(crate::xero::oauth::auth_url(endpoints));
+    let state = pkce.state.clone();
+    let mut request = client
+        .authorize_url(move || state)
+        .add_scopes(scopes.iter().map(|s| Scope::new(s.clone())))
+        .set_pkce_challenge(pkce.challenge.clone())
+        .add_extra_param("nonce", pkce.nonce.expose());
+    // A redirect URI that is not a URL cannot be registered at Xero; Xero's page says so.
+    if let Ok(redirect) = RedirectUrl::new(redirect_uri.to_owned()) {
+        request = request.set_redirect_uri(Cow::Owned(redirect));
+    }
+    request.url().0
 }
 
-/// One sign-in in progress: the attempt's secrets and, in loopback mode, the listener waiting for
-/// the browser (in deep-link mode the callback arrives as a `tenantry://` link instead).
-pub struct PendingLogin {
-    pub(crate) listener: Option<CallbackListener>,
+/// One sign-in attempt: its secrets, where the browser comes back, the page to open, and for a
+/// reconnect the login the user meant to sign in as.
+#[derive(Debug)]
+pub struct Attempt {
     pub(crate) pkce: Pkce,
     pub(crate) redirect_uri: String,
-    /// For a reconnect, the login the user meant to sign in as.
     pub(crate) expected: Option<LoginId>,
-    authorize_url: Url,
+    pub(crate) authorize_url: Url,
 }
 
-impl PendingLogin {
-    pub(crate) fn new(
-        listener: Option<CallbackListener>,
+impl Attempt {
+    pub fn new(
+        endpoints: &XeroEndpoints,
+        client_id: &str,
         redirect_uri: String,
-        pkce: Pkce,
-        authorize_url: Url,
+        scopes: &[String],
         expected: Option<LoginId>,
     ) -> Self {
+        let pkce = Pkce::generate();
+        let authorize_url = authorize_url(endpoints, client_id, &redirect_uri, scopes, &pkce);
         Self {
-            listener,
             pkce,
             redirect_uri,
             expected,
@@ -97,26 +121,10 @@ impl PendingLogin {
         }
     }
 
-    /// The attempt's state: a deep link is accepted only if it carries this.
-    pub fn state(&self) -> &str {
-        &self.pkce.state
-    }
-
-    /// The page to open in the user's browser.
-    pub fn authorize_url(&self) -> &Url {
-        &self.authorize_url
-    }
-
-    pub fn redirect_uri(&self) -> &str {
-        &self.redirect_uri
-    }
-
-    /// Where the loopback listener is bound (empty in deep-link mode).
-    pub fn listening_on(&self) -> Vec<std::net::SocketAddr> {
-        self.listener
-            .as_ref()
-            .map(|l| l.local_addrs())
-            .unwrap_or_default()
+    /// Whether `state` is this attempt's, compared in constant time: a link from any page may
+    /// carry a guess.
+    pub fn matches_state(&self, state: &str) -> bool {
+        callback::constant_time_eq(state.as_bytes(), self.pkce.state().as_bytes())
     }
 }
 
@@ -126,11 +134,7 @@ mod tests {
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {
-        let pkce = Pkce {
-            state: "s".into(),
-            nonce: "n".into(),
-            verifier: Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-        };
+        let pkce = Pkce::with_verifier("s", "n", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
         assert_eq!(
             pkce.challenge(),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
@@ -138,30 +142,56 @@ mod tests {
         );
         let fresh = Pkce::generate();
         assert_eq!(
-            fresh.verifier.expose().len(),
+            fresh.into_verifier().secret().len(),
             43,
             "Xero wants a 43-128 character verifier"
         );
-        assert_ne!(
-            fresh.state,
-            Pkce::generate().state,
-            "every attempt gets its own state"
+        let (a, b) = (Pkce::generate(), Pkce::generate());
+        assert_ne!(a.state(), b.state(), "every attempt gets its own state");
+        assert_eq!(a.state().len(), 43, "the state is 32 random bytes too");
+        assert_ne!(a.nonce, b.nonce, "and its own nonce");
+    }
+
+    #[test]
+    fn an_attempt_never_shows_its_secrets() {
+        let attempt = Attempt::new(
+            &XeroEndpoints::default(),
+            "CID",
+            "http://localhost:53682/callback".into(),
+            &[],
+            None,
+        );
+        let shown = format!("{:?}", attempt.pkce);
+        for secret in [
+            attempt.pkce.state().to_owned(),
+            attempt.pkce.nonce.expose().to_owned(),
+        ] {
+            assert!(
+                !shown.contains(&secret),
+                "Debug output reaches logs: it must not show the state or nonce"
+            );
+        }
+        assert!(attempt.matches_state(attempt.pkce.state()));
+        assert!(
+            !attempt.matches_state("guess"),
+            "another state is not this attempt's"
         );
     }
 
     #[test]
     fn authorize_url_carries_every_parameter() {
-        let pkce = Pkce {
-            state: "st".into(),
-            nonce: "no".into(),
-            verifier: Secret::new("v"),
-        };
+        let pkce = Pkce::with_verifier("st", "no", &"v".repeat(43));
         let url = authorize_url(
-            &Url::parse("https://login.xero.com/identity/connect/authorize").unwrap(),
+            &XeroEndpoints::default(),
             "CID",
             "http://localhost:53682/callback",
             &["offline_access".into(), "openid".into()],
             &pkce,
+        );
+        assert!(
+            url.as_str()
+                .starts_with("https://login.xero.com/identity/connect/authorize?"),
+            "Xero's sign-in page"
         );
         let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(pairs["response_type"], "code");
@@ -178,9 +208,6 @@ mod tests {
         assert_eq!(pairs["nonce"], "no");
         assert_eq!(pairs["code_challenge_method"], "S256");
         assert_eq!(pairs["code_challenge"], pkce.challenge());
-        assert!(
-            !url.as_str().contains("code_verifier"),
-            "the verifier never goes to the browser"
-        );
+        assert_eq!(pairs.len(), 8, "nothing else: no verifier, no secret");
     }
 }

@@ -1,21 +1,25 @@
-//! The Xero client: token endpoint (PKCE code exchange, refresh), revocation, connections, the
-//! Organisation call, and id_token verification.
+//! The Xero client: the token endpoint (PKCE code exchange, refresh) and revocation through the
+//! `oauth2` crate ([`oauth`]), the API calls Tenantry makes ([`api`]), and id_token verification
+//! ([`jwt`]).
 //!
 //! Every endpoint comes from configuration, so the same code talks to Xero, to the project's fake
 //! Xero on loopback, or to any compliant OpenID provider. Redirects are never followed (a token
 //! request must not be replayed somewhere else) and every call has a timeout. Failures are
 //! classified by what the caller does next ([`XeroError`]); no error message quotes a token.
 
+mod api;
 mod jwt;
+pub mod oauth;
+mod transport;
 
+pub use crate::token::TokenAnswer;
 pub use jwt::{AccessClaims, IdClaims, access_claims};
 
 use crate::config::XeroEndpoints;
 use crate::model::{LoginId, Organisation, parse_xero_datetime};
 use crate::secret::Secret;
-use crate::token::TokenResponse;
 use chrono::{DateTime, Utc};
-use reqwest::{Response, StatusCode};
+use oauth2::PkceCodeVerifier;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -140,7 +144,8 @@ pub struct XeroClient {
     timeout: Duration,
     endpoints: XeroEndpoints,
     client_id: String,
-    jwks: jwt::JwksCache,
+    oauth: oauth::OAuthClient,
+    keys: jwt::KeySet,
 }
 
 impl XeroClient {
@@ -153,12 +158,14 @@ impl XeroClient {
         client_id: impl Into<String>,
         timeout: Duration,
     ) -> Self {
+        let client_id = client_id.into();
         Self {
             http: std::sync::OnceLock::new(),
             timeout,
+            oauth: oauth::client(&endpoints, &client_id),
             endpoints,
-            client_id: client_id.into(),
-            jwks: jwt::JwksCache::default(),
+            client_id,
+            keys: jwt::KeySet::default(),
         }
     }
 
@@ -187,155 +194,33 @@ impl XeroClient {
         &self,
         code: &Secret,
         redirect_uri: &str,
-        verifier: &Secret,
-    ) -> Result<TokenResponse, XeroError> {
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("client_id", &self.client_id),
-            ("code", code.expose()),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", verifier.expose()),
-        ];
-        self.token_request(&form).await
+        verifier: PkceCodeVerifier,
+    ) -> Result<TokenAnswer, XeroError> {
+        let http = transport::OAuthHttp(self.http().clone());
+        oauth::exchange_code(&self.oauth, &http, code, redirect_uri, verifier).await
     }
 
     /// Spends `refresh_token` for a new token set. Xero rotates the refresh token.
-    pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenResponse, XeroError> {
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("client_id", &self.client_id),
-            ("refresh_token", refresh_token.expose()),
-        ];
-        self.token_request(&form).await
-    }
-
-    async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, XeroError> {
-        let response = self
-            .http()
-            .post(self.endpoints.token_url.clone())
-            .form(form)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status();
-        if status == StatusCode::OK {
-            let body = response.bytes().await.map_err(transport)?;
-            return TokenResponse::parse(&body).map_err(|e| XeroError::Transient(e.to_string()));
-        }
-        Err(oauth_error(response).await)
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenAnswer, XeroError> {
+        let http = transport::OAuthHttp(self.http().clone());
+        oauth::refresh(&self.oauth, &http, refresh_token).await
     }
 
     /// Revokes a refresh token: Xero then removes all of that user's connections to the app.
     pub async fn revoke(&self, refresh_token: &Secret) -> Result<(), XeroError> {
-        let form = [
-            ("token", refresh_token.expose()),
-            ("token_type_hint", "refresh_token"),
-            ("client_id", &self.client_id),
-        ];
-        let response = self
-            .http()
-            .post(self.endpoints.revocation_url.clone())
-            .form(&form)
-            .send()
-            .await
-            .map_err(transport)?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        Err(oauth_error(response).await)
+        let http = transport::OAuthHttp(self.http().clone());
+        oauth::revoke(&http, &self.endpoints, &self.client_id, refresh_token).await
     }
 
-    /// The user's connections; with `auth_event_id`, only those that one consent added.
-    pub async fn connections(
-        &self,
-        access_token: &Secret,
-        auth_event_id: Option<&str>,
-    ) -> Result<Vec<Connection>, XeroError> {
-        let mut request = self
-            .http()
-            .get(self.api("connections"))
-            .bearer_auth(access_token.expose());
-        if let Some(id) = auth_event_id {
-            request = request.query(&[("authEventId", id)]);
-        }
-        let response = api_result(request.send().await.map_err(transport)?).await?;
-        response
-            .json()
-            .await
-            .map_err(|e| XeroError::Transient(format!("unreadable connections list: {e}")))
-    }
-
-    /// Disconnects one organisation (by connection id, not tenant id).
-    pub async fn delete_connection(
-        &self,
-        access_token: &Secret,
-        connection_id: &str,
-    ) -> Result<(), XeroError> {
-        let url = self.api(&format!("connections/{connection_id}"));
-        let response = self
-            .http()
-            .delete(url)
-            .bearer_auth(access_token.expose())
-            .send()
-            .await
-            .map_err(transport)?;
-        api_result(response).await.map(drop)
-    }
-
-    /// `GET /api.xro/2.0/Organisation` for one tenant: proves the connection works end to end.
-    pub async fn organisation(
-        &self,
-        access_token: &Secret,
-        tenant_id: &str,
-    ) -> Result<OrganisationInfo, XeroError> {
-        let response = self
-            .http()
-            .get(self.api("api.xro/2.0/Organisation"))
-            .bearer_auth(access_token.expose())
-            .header("xero-tenant-id", tenant_id)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(transport)?;
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Body {
-            organisations: Vec<Org>,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Org {
-            name: String,
-            legal_name: Option<String>,
-            country_code: Option<String>,
-            organisation_type: Option<String>,
-        }
-        let body: Body =
-            api_result(response).await?.json().await.map_err(|e| {
-                XeroError::Transient(format!("unreadable Organisation answer: {e}"))
-            })?;
-        let org = body
-            .organisations
-            .into_iter()
-            .next()
-            .ok_or_else(|| XeroError::Transient("empty Organisation answer".into()))?;
-        Ok(OrganisationInfo {
-            name: org.name,
-            legal_name: org.legal_name,
-            country_code: org.country_code,
-            organisation_type: org.organisation_type,
-        })
-    }
-
-    /// Verifies an id_token: RS256 signature against the JWKS, issuer, audience (our client id),
-    /// expiry at `now`, and the nonce when one was sent.
+    /// Verifies an id_token: RS256 signature against the issuer's key set, issuer, audience (our
+    /// client id), expiry at `now`, and the nonce when one was sent.
     pub async fn verify_id_token(
         &self,
         id_token: &Secret,
         nonce: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IdClaims, XeroError> {
-        self.jwks
+        self.keys
             .verify(
                 self.http(),
                 &self.endpoints.jwks_url,
@@ -355,115 +240,4 @@ impl XeroClient {
         }
         base.join(path).expect("API paths are valid")
     }
-}
-
-fn transport(e: reqwest::Error) -> XeroError {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else if e.is_body() || e.is_decode() {
-        "the answer was cut off"
-    } else {
-        "network error"
-    };
-    let host = e
-        .url()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    XeroError::Transient(format!("{what} talking to {host}"))
-}
-
-fn retry_after(response: &Response) -> Duration {
-    let secs = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(60);
-    Duration::from_secs(secs.clamp(1, 24 * 3600))
-}
-
-/// 429 and 5xx mean the same for every endpoint: wait (as told), then try again.
-fn throttled_or_down(response: &Response) -> Option<XeroError> {
-    let status = response.status();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        let problem = response
-            .headers()
-            .get("x-rate-limit-problem")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        return Some(XeroError::RateLimited {
-            retry_after: retry_after(response),
-            problem,
-        });
-    }
-    status
-        .is_server_error()
-        .then(|| XeroError::Transient(format!("Xero answered HTTP {}", status.as_u16())))
-}
-
-/// Classifies a non-success answer from the token or revocation endpoint.
-async fn oauth_error(response: Response) -> XeroError {
-    if let Some(e) = throttled_or_down(&response) {
-        return e;
-    }
-    let status = response.status();
-    #[derive(Deserialize)]
-    struct OAuthError {
-        error: String,
-        error_description: Option<String>,
-    }
-    let body = response.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<OAuthError>(&body) {
-        Ok(e) if e.error == "invalid_grant" => XeroError::NeedsReconnect,
-        Ok(e) if e.error == "invalid_client" => XeroError::ClientRejected,
-        Ok(e) => XeroError::Rejected {
-            code: e.error.chars().take(40).collect(),
-            description: e.error_description.map(|d| d.chars().take(200).collect()),
-        },
-        Err(_) => XeroError::Transient(format!(
-            "Xero answered HTTP {} with an unexpected body",
-            status.as_u16()
-        )),
-    }
-}
-
-/// Passes a success through and classifies API failures.
-async fn api_result(response: Response) -> Result<Response, XeroError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    if let Some(e) = throttled_or_down(&response) {
-        return Err(e);
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Problem {
-        detail: Option<String>,
-    }
-    let detail = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Problem>(&b).ok())
-        .and_then(|p| p.detail)
-        .map(|d| d.chars().take(120).collect::<String>())
-        .unwrap_or_default();
-    Err(match status {
-        StatusCode::FORBIDDEN if detail.starts_with("AuthenticationUnsuccessful") => {
-            XeroError::ConnectionGone
-        }
-        StatusCode::UNAUTHORIZED => XeroError::Unauthorized(if detail.is_empty() {
-            "HTTP 401".into()
-        } else {
-            detail
-        }),
-        StatusCode::NOT_FOUND => XeroError::NotFound,
-        _ => XeroError::Rejected {
-            code: format!("HTTP {}", status.as_u16()),
-            description: (!detail.is_empty()).then_some(detail),
-        },
-    })
 }

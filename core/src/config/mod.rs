@@ -4,12 +4,13 @@
 //! they isolate a whole instance, which is how every test and the demo avoid the user's real data.
 //! Values are validated once, on load, and each error names the key.
 
+mod paths;
+
+pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths};
+
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use url::Url;
-
-pub const ENV_CONFIG: &str = "TENANTRY_CONFIG";
-pub const ENV_DATA_DIR: &str = "TENANTRY_DATA_DIR";
 
 /// Scopes every login asks for: identity (to key the token set by Xero user) and a refresh token.
 pub const REQUIRED_SCOPES: [&str; 4] = ["offline_access", "openid", "profile", "email"];
@@ -43,6 +44,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RedirectMode {
     #[default]
@@ -306,66 +308,6 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     match text.lines().nth(line_no) {
         Some(line) => format!("line {}: `{}`: {}", line_no + 1, line.trim(), e.message()),
         None => e.message().to_owned(),
-    }
-}
-
-/// Where one profile keeps its configuration file and its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfilePaths {
-    pub config_file: PathBuf,
-    pub data_dir: PathBuf,
-}
-
-impl ProfilePaths {
-    /// Resolves the paths for `profile`: explicit path, else the environment, else the platform's
-    /// config and data directories (`~/.config/tenantry/PROFILE.toml`, `~/.local/share/tenantry/PROFILE`).
-    pub fn resolve(profile: &str, config_override: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::resolve_with(profile, config_override, None)
-    }
-
-    /// As [`ProfilePaths::resolve`], with an explicit data directory winning over the environment.
-    pub fn resolve_with(
-        profile: &str,
-        config_override: Option<&Path>,
-        data_override: Option<&Path>,
-    ) -> Result<Self, ConfigError> {
-        if profile.is_empty()
-            || !profile
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(ConfigError::Invalid {
-                key: "profile",
-                reason: format!("`{profile}` must be letters, digits, - or _"),
-            });
-        }
-        let dirs = directories::ProjectDirs::from("com", "Tenantry", "tenantry");
-        let config_file = match config_override
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from))
-        {
-            Some(path) => path,
-            None => dirs
-                .as_ref()
-                .ok_or(ConfigError::NoHome)?
-                .config_dir()
-                .join(format!("{profile}.toml")),
-        };
-        let data_dir = match data_override
-            .map(|p| p.as_os_str().to_owned())
-            .or_else(|| std::env::var_os(ENV_DATA_DIR))
-        {
-            Some(dir) => PathBuf::from(dir),
-            None => dirs
-                .as_ref()
-                .ok_or(ConfigError::NoHome)?
-                .data_dir()
-                .join(profile),
-        };
-        Ok(Self {
-            config_file,
-            data_dir,
-        })
     }
 }
 

@@ -1,0 +1,211 @@
+//! The engine: hands out valid access tokens and keeps every login alive. One module per duty:
+//!
+//! - [`tokens`]: a valid access token for an organisation, from the login that reaches it.
+//! - [`refresh`]: the crash-safe, single-flight refresh protocol and its pure decisions.
+//! - [`directory`]: which logins reach which tenant, and the selectors people type.
+//! - [`fleet`]: runs over every login (keep-alive, refresh-all, refreshing logins in use).
+//! - [`signin`]: connecting a login through the browser (loopback or deep link).
+//! - [`organisations`]: listing, testing and disconnecting organisations; removing a login.
+//! - [`db`]: the store and the vault, called off the async workers.
+//!
+//! The protocol itself is drawn in docs/ARCHITECTURE.md.
+
+mod db;
+mod directory;
+mod fleet;
+mod organisations;
+mod refresh;
+mod signin;
+mod slot;
+mod tokens;
+
+pub use directory::{select_login, select_organisation};
+pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};
+pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
+pub use tokens::AccessGrant;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::EngineError;
+use crate::model::{Event, EventKind, Login, LoginId, Organisation};
+use crate::store::Store;
+use crate::vault::TokenVault;
+use crate::xero::XeroClient;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::broadcast;
+
+/// How long Xero keeps accepting a refresh token after rotating it (FACTS §2.1).
+pub const ROTATION_GRACE: Duration = Duration::minutes(30);
+/// Token requests in flight at once for keep-alive and refresh-all: well under Xero's limits, and
+/// quick for 1,000 logins.
+pub const KEEPALIVE_CONCURRENCY: usize = 8;
+/// How long a sign-in waits for the browser.
+pub const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// What changed, for a UI that updates itself instead of polling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Login(LoginId),
+    Organisations,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    lock_dir: PathBuf,
+    db: db::Db,
+    xero: XeroClient,
+    clock: Arc<dyn Clock>,
+    slots: RwLock<HashMap<LoginId, Arc<slot::Slot>>>,
+    directory: directory::Directory,
+    changes: broadcast::Sender<Change>,
+    /// Long-running hosts (the desktop app) retry failed refreshes in the background, so an
+    /// answer lost mid-rotation is recovered within Xero's grace even if nobody asks for a token.
+    background_retries: AtomicBool,
+}
+
+impl Engine {
+    /// Opens a profile's engine: the store in `data_dir`, the given vault and clock.
+    pub async fn open(
+        config: Config,
+        data_dir: &Path,
+        vault: Arc<dyn TokenVault>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, EngineError> {
+        config.validate()?;
+        let path = data_dir.join("tenantry.db");
+        let store = db::blocking(move || Store::open(&path)).await?;
+        let xero = XeroClient::with_timeout(
+            config.xero.clone(),
+            config.client_id.clone(),
+            std::time::Duration::from_secs(config.timeout_secs),
+        );
+        let inner = Inner {
+            config,
+            lock_dir: data_dir.join("locks"),
+            db: db::Db::new(store, vault),
+            xero,
+            clock,
+            slots: RwLock::default(),
+            directory: directory::Directory::default(),
+            changes: broadcast::channel(256).0,
+            background_retries: AtomicBool::new(false),
+        };
+        inner.reload_directory().await?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Retry failed refreshes in the background (with the same backoff) until they succeed or
+    /// need a human. For long-running hosts; a CLI run instead recovers at its next start.
+    pub fn enable_background_retries(&self) {
+        self.inner.background_retries.store(true, Ordering::SeqCst);
+    }
+
+    /// Changes when another process (a CLI run, a second window) has written to this profile's
+    /// store since the last call; the desktop app checks it to stay current without polling data.
+    pub async fn external_changes(&self) -> Result<i64, EngineError> {
+        Ok(self.inner.db.run(|s| s.data_version()).await?)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    pub async fn logins(&self) -> Result<Vec<Login>, EngineError> {
+        Ok(self.inner.db.run(|s| s.logins()).await?)
+    }
+
+    pub async fn organisations(&self) -> Result<Vec<Organisation>, EngineError> {
+        Ok(self.inner.db.run(|s| s.organisations()).await?)
+    }
+
+    pub async fn events(
+        &self,
+        login: Option<&LoginId>,
+        limit: usize,
+    ) -> Result<Vec<Event>, EngineError> {
+        let login = login.cloned();
+        Ok(self
+            .inner
+            .db
+            .run(move |s| s.events(login.as_ref(), limit))
+            .await?)
+    }
+
+    /// The newest event of a kind (e.g. when the scheduler last ran keep-alive).
+    pub async fn last_event(&self, kind: EventKind) -> Result<Option<Event>, EngineError> {
+        Ok(self.inner.db.run(move |s| s.last_event(kind)).await?)
+    }
+
+    /// When each desktop notice was last said.
+    pub async fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>, EngineError> {
+        Ok(self.inner.db.run(|s| s.notices_said()).await?)
+    }
+
+    /// Records that a notice was said now.
+    pub async fn record_notice(&self, key: &str) -> Result<(), EngineError> {
+        let (key, now) = (key.to_owned(), self.now());
+        Ok(self
+            .inner
+            .db
+            .run(move |s| s.record_notice(&key, now))
+            .await?)
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+}
+
+impl Inner {
+    fn slot(&self, login: &LoginId) -> Arc<slot::Slot> {
+        // Read-mostly: every token request looks its slot up; only a new login adds one.
+        if let Some(slot) = self.slots.read().expect("slots lock").get(login) {
+            return slot.clone();
+        }
+        self.slots
+            .write()
+            .expect("slots lock")
+            .entry(login.clone())
+            .or_default()
+            .clone()
+    }
+
+    /// Appends to the activity log; a log that cannot be written must not fail the work it
+    /// describes.
+    async fn event(
+        &self,
+        login: Option<&LoginId>,
+        kind: EventKind,
+        tenant: Option<&str>,
+        detail: String,
+    ) {
+        let (login, tenant, now) = (login.cloned(), tenant.map(str::to_owned), self.clock.now());
+        let added = self
+            .db
+            .run(move |s| s.add_event(now, login.as_ref(), kind, tenant.as_deref(), &detail))
+            .await;
+        if let Err(e) = added {
+            tracing::warn!(error = %e, "could not record an event");
+        }
+    }
+
+    fn changed(&self, change: Change) {
+        // Nobody listening (a CLI run) is fine.
+        let _ = self.changes.send(change);
+    }
+}

@@ -1,0 +1,108 @@
+//! The `events` table: the activity log ("why did this organisation drop?"). Append only; a
+//! removed login's events stay, so the log still explains what happened.
+
+use super::{Result, Store, from_ms, login_id, ms};
+use crate::model::{Event, EventKind, LoginId};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+impl Store {
+    pub fn add_event(
+        &self,
+        at: DateTime<Utc>,
+        login: Option<&LoginId>,
+        kind: EventKind,
+        tenant_id: Option<&str>,
+        detail: &str,
+    ) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO events (at, login_id, kind, tenant_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ms(at), login.map(LoginId::as_str), kind.as_str(), tenant_id, detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The newest `limit` events, newest first, optionally for one login.
+    pub fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>> {
+        self.events_where(login, None, limit)
+    }
+
+    /// The newest event of `kind`, if any.
+    pub fn last_event(&self, kind: EventKind) -> Result<Option<Event>> {
+        Ok(self.events_where(None, Some(kind), 1)?.into_iter().next())
+    }
+
+    fn events_where(
+        &self,
+        login: Option<&LoginId>,
+        kind: Option<EventKind>,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, at, login_id, kind, tenant_id, detail FROM events WHERE (?1 IS NULL OR login_id = ?1) AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2",
+            )?;
+            let kind = kind.map(EventKind::as_str);
+            stmt.query_map(params![login.map(LoginId::as_str), limit as i64, kind], |row| {
+                let kind: String = row.get(3)?;
+                Ok(Event {
+                    id: row.get(0)?,
+                    at: from_ms(row.get(1)?),
+                    login_id: row.get::<_, Option<String>>(2)?.map(login_id).transpose()?,
+                    kind: EventKind::parse(&kind).unwrap_or(EventKind::RefreshFailed),
+                    tenant_id: row.get(4)?,
+                    detail: row.get(5)?,
+                })
+            })?
+            .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::at;
+    use super::*;
+
+    #[test]
+    fn events_read_newest_first_and_filter_by_login_and_kind() {
+        let store = Store::in_memory().unwrap();
+        let a = LoginId::new("a").unwrap();
+        store
+            .add_event(
+                at("2026-03-01T10:00:00Z"),
+                Some(&a),
+                EventKind::Refreshed,
+                None,
+                "ok",
+            )
+            .unwrap();
+        store
+            .add_event(
+                at("2026-03-01T10:01:00Z"),
+                None,
+                EventKind::KeepAlive,
+                None,
+                "run",
+            )
+            .unwrap();
+        let all = store.events(None, 10).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].kind, EventKind::KeepAlive, "newest first");
+        assert_eq!(
+            store.events(Some(&a), 10).unwrap().len(),
+            1,
+            "filtering by login"
+        );
+        assert_eq!(
+            store
+                .last_event(EventKind::Refreshed)
+                .unwrap()
+                .map(|e| e.detail),
+            Some("ok".into()),
+            "the newest of one kind, however many others came after it"
+        );
+    }
+}

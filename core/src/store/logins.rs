@@ -1,0 +1,188 @@
+//! The `logins` table (one row per Xero user, never a token) and `token_use` (when a caller last
+//! got a token for a login, so the window can refresh logins in use ahead of expiry).
+
+use super::{Result, Store, from_ms, login_id, ms};
+use crate::model::{Login, LoginId, LoginState};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+const COLUMNS: &str = "id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
+    let state: String = row.get(3)?;
+    let scopes: String = row.get(8)?;
+    Ok(Login {
+        id: login_id(row.get(0)?)?,
+        name: row.get(1)?,
+        email: row.get(2)?,
+        state: LoginState::parse(&state).unwrap_or(LoginState::Error),
+        last_error: row.get(4)?,
+        access_expires_at: from_ms(row.get(5)?),
+        refresh_issued_at: from_ms(row.get(6)?),
+        last_refresh_at: row.get::<_, Option<i64>>(7)?.map(from_ms),
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        connected_at: from_ms(row.get(9)?),
+    })
+}
+
+impl Store {
+    /// Creates the login or updates everything about it except when it was first connected.
+    pub fn upsert_login(&self, login: &Login) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO logins (id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(id) DO UPDATE SET name = ?2, email = ?3, state = ?4, last_error = ?5,
+                   access_expires_at = ?6, refresh_issued_at = ?7, last_refresh_at = ?8, scopes = ?9",
+                params![
+                    login.id.as_str(), login.name, login.email, login.state.as_str(), login.last_error,
+                    ms(login.access_expires_at), ms(login.refresh_issued_at), login.last_refresh_at.map(ms),
+                    login.scopes.join(" "), ms(login.connected_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn login(&self, id: &LoginId) -> Result<Option<Login>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {COLUMNS} FROM logins WHERE id = ?1"),
+                [id.as_str()],
+                from_row,
+            )
+            .optional()
+        })
+    }
+
+    pub fn logins(&self) -> Result<Vec<Login>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {COLUMNS} FROM logins ORDER BY email, id"))?;
+            stmt.query_map([], from_row)?.collect()
+        })
+    }
+
+    pub fn set_login_state(
+        &self,
+        id: &LoginId,
+        state: LoginState,
+        last_error: Option<&str>,
+    ) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE logins SET state = ?2, last_error = ?3 WHERE id = ?1",
+                params![id.as_str(), state.as_str(), last_error],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a successful refresh: new expiry and refresh-token date, state back to connected.
+    pub fn record_refresh(
+        &self,
+        id: &LoginId,
+        expires_at: DateTime<Utc>,
+        refresh_issued_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE logins SET state = 'connected', last_error = NULL, access_expires_at = ?2, refresh_issued_at = ?3, last_refresh_at = ?4 WHERE id = ?1",
+                params![id.as_str(), ms(expires_at), ms(refresh_issued_at), ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deletes the login, its organisations and its journal entry. Its events stay, so the log
+    /// still explains what happened.
+    pub fn delete_login(&self, id: &LoginId) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM refresh_journal WHERE login_id = ?1",
+                [id.as_str()],
+            )?;
+            tx.execute(
+                "DELETE FROM organisations WHERE login_id = ?1",
+                [id.as_str()],
+            )?;
+            tx.execute("DELETE FROM logins WHERE id = ?1", [id.as_str()])?;
+            tx.commit()
+        })
+    }
+
+    /// Notes that a caller got an access token for `login`, so the app keeps it fresh ahead of
+    /// the next call.
+    pub fn record_use(&self, login: &LoginId, at: DateTime<Utc>) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO token_use (login_id, used_at) VALUES (?1, ?2)
+                 ON CONFLICT(login_id) DO UPDATE SET used_at = max(used_at, ?2)",
+                params![login.as_str(), ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Logins a caller got a token for at or after `since`.
+    pub fn used_since(&self, since: DateTime<Utc>) -> Result<Vec<LoginId>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT login_id FROM token_use WHERE used_at >= ?1 ORDER BY login_id",
+            )?;
+            stmt.query_map([ms(since)], |row| login_id(row.get(0)?))?
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{at, login};
+    use super::*;
+
+    #[test]
+    fn logins_round_trip_and_upsert_keeps_first_connection_date() {
+        let store = Store::in_memory().unwrap();
+        let mut a = login("a");
+        store.upsert_login(&a).unwrap();
+        assert_eq!(
+            store.login(&a.id).unwrap(),
+            Some(a.clone()),
+            "a stored login reads back unchanged"
+        );
+        a.connected_at = at("2027-01-01T00:00:00Z");
+        a.name = "Ann B".into();
+        store.upsert_login(&a).unwrap();
+        let back = store.login(&a.id).unwrap().unwrap();
+        assert_eq!(back.name, "Ann B", "reconnecting updates the name");
+        assert_eq!(
+            back.connected_at,
+            at("2026-03-01T10:00:00Z"),
+            "but 'connected since' is the first connection"
+        );
+    }
+
+    #[test]
+    fn use_is_noted_per_login_and_only_moves_forward() {
+        let store = Store::in_memory().unwrap();
+        let a = login("a");
+        store.upsert_login(&a).unwrap();
+        store.record_use(&a.id, at("2026-03-01T10:05:00Z")).unwrap();
+        store.record_use(&a.id, at("2026-03-01T10:01:00Z")).unwrap();
+        assert_eq!(
+            store.used_since(at("2026-03-01T10:04:00Z")).unwrap(),
+            std::slice::from_ref(&a.id),
+            "a late note from a slower process must not move the last use back"
+        );
+        assert!(
+            store
+                .used_since(at("2026-03-01T10:06:00Z"))
+                .unwrap()
+                .is_empty(),
+            "unused since then"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The `organisations` table: one row per (login, tenant), so an organisation two logins reach is
+//! two rows and each login's list is replaced as Xero's `/connections` gives it.
+
+use super::{Result, Store, from_ms, login_id, ms};
+use crate::model::{LoginId, Organisation};
+use rusqlite::{Row, params};
+
+const COLUMNS: &str =
+    "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
+    Ok(Organisation {
+        login_id: login_id(row.get(0)?)?,
+        connection_id: row.get(1)?,
+        tenant_id: row.get(2)?,
+        name: row.get(3)?,
+        tenant_type: row.get(4)?,
+        auth_event_id: row.get(5)?,
+        created_at: from_ms(row.get(6)?),
+        updated_at: from_ms(row.get(7)?),
+    })
+}
+
+/// What [`Store::replace_organisations`] changed.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct OrganisationChanges {
+    pub added: Vec<Organisation>,
+    pub removed: Vec<Organisation>,
+}
+
+impl Store {
+    pub fn organisations(&self) -> Result<Vec<Organisation>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM organisations ORDER BY name COLLATE NOCASE, tenant_id, login_id"
+            ))?;
+            stmt.query_map([], from_row)?.collect()
+        })
+    }
+
+    pub fn organisations_of(&self, login: &LoginId) -> Result<Vec<Organisation>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM organisations WHERE login_id = ?1 ORDER BY name COLLATE NOCASE"
+            ))?;
+            stmt.query_map([login.as_str()], from_row)?.collect()
+        })
+    }
+
+    /// Makes `current` the login's full list of organisations (as `GET /connections` returned it),
+    /// in one transaction, and says what was added and removed.
+    pub fn replace_organisations(
+        &self,
+        login: &LoginId,
+        current: &[Organisation],
+    ) -> Result<OrganisationChanges> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let before: Vec<Organisation> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT {COLUMNS} FROM organisations WHERE login_id = ?1"
+                ))?;
+                stmt.query_map([login.as_str()], from_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let mut changes = OrganisationChanges::default();
+            for old in &before {
+                if !current.iter().any(|o| o.tenant_id == old.tenant_id) {
+                    tx.execute(
+                        "DELETE FROM organisations WHERE login_id = ?1 AND tenant_id = ?2",
+                        params![login.as_str(), old.tenant_id],
+                    )?;
+                    changes.removed.push(old.clone());
+                }
+            }
+            for org in current {
+                tx.execute(
+                    "INSERT INTO organisations (login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(login_id, tenant_id) DO UPDATE SET connection_id = ?2, name = ?4, tenant_type = ?5,
+                       auth_event_id = ?6, created_at = ?7, updated_at = ?8",
+                    params![login.as_str(), org.connection_id, org.tenant_id, org.name, org.tenant_type, org.auth_event_id, ms(org.created_at), ms(org.updated_at)],
+                )?;
+                if !before.iter().any(|o| o.tenant_id == org.tenant_id) {
+                    changes.added.push(org.clone());
+                }
+            }
+            tx.commit()?;
+            Ok(changes)
+        })
+    }
+
+    pub fn remove_organisation(&self, login: &LoginId, tenant_id: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM organisations WHERE login_id = ?1 AND tenant_id = ?2",
+                params![login.as_str(), tenant_id],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{login, org};
+    use super::*;
+
+    #[test]
+    fn replacing_organisations_reports_the_difference_and_shared_tenants_stay_per_login() {
+        let store = Store::in_memory().unwrap();
+        store.upsert_login(&login("a")).unwrap();
+        store.upsert_login(&login("b")).unwrap();
+        let a = LoginId::new("a").unwrap();
+        let b = LoginId::new("b").unwrap();
+        let first = store
+            .replace_organisations(&a, &[org("a", "t1"), org("a", "shared")])
+            .unwrap();
+        assert_eq!(first.added.len(), 2, "both are new");
+        store
+            .replace_organisations(&b, &[org("b", "shared")])
+            .unwrap();
+        let second = store
+            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")])
+            .unwrap();
+        let tenants =
+            |orgs: &[Organisation]| orgs.iter().map(|o| o.tenant_id.clone()).collect::<Vec<_>>();
+        assert_eq!(tenants(&second.added), ["t3"], "only the new one is added");
+        assert_eq!(
+            tenants(&second.removed),
+            ["t1"],
+            "the dropped one is removed"
+        );
+        let shared: Vec<_> = store
+            .organisations()
+            .unwrap()
+            .into_iter()
+            .filter(|o| o.tenant_id == "shared")
+            .collect();
+        assert_eq!(
+            shared.len(),
+            2,
+            "an organisation reached through two logins is two rows, one per login"
+        );
+        store.delete_login(&a).unwrap();
+        assert!(
+            store.organisations_of(&a).unwrap().is_empty(),
+            "deleting a login deletes its organisations"
+        );
+        assert_eq!(
+            store.organisations_of(&b).unwrap().len(),
+            1,
+            "and leaves the other login's alone"
+        );
+    }
+}

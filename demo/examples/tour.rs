@@ -1,5 +1,5 @@
-//! `tenantry-demo`: shows the engine working end to end against the built-in fake Xero, with the
-//! real OS keychain. Run by `scripts/run.sh` until the desktop app exists.
+//! The tour: the engine working end to end against the built-in fake Xero, with the real OS
+//! keychain, step by step in a terminal (`cargo run -p tenantry-demo --example tour`).
 
 use chrono::Duration;
 use std::sync::Arc;
@@ -9,11 +9,11 @@ use tenantry_core::model::{LoginState, REFRESH_TOKEN_LIFETIME};
 use tenantry_core::secret::fingerprint;
 use tenantry_core::vault::{KeychainVault, TokenVault};
 use tenantry_core::{Engine, LoginOutcome};
-use tenantry_tests::browser;
-use tenantry_tests::fake_xero::{FakeXero, Options};
+use tenantry_demo::browser;
+use tenantry_demo::{FakeXero, Options};
 use tokio_util::sync::CancellationToken;
 
-const CLIENT_ID: &str = "TENANTRYDEMO00000000000000000000";
+const CLIENT_ID: &str = tenantry_demo::DEMO_CLIENT_ID;
 
 fn step(n: u32, text: &str) {
     println!("\n\x1b[1m{n}. {text}\x1b[0m");
@@ -21,19 +21,16 @@ fn step(n: u32, text: &str) {
 
 async fn sign_in(engine: &Engine, fake: &FakeXero, email: &str) -> anyhow::Result<LoginOutcome> {
     fake.approve_as(Some(email));
-    let pending = engine.begin_login(None).await?;
+    let sign_in = engine.begin_login(None).await?;
+    let url = sign_in.authorize_url().clone();
     println!(
         "   browser opens {}…",
-        &pending.authorize_url().as_str()
-            [..pending.authorize_url().as_str().find('?').unwrap_or(0)]
+        &url.as_str()[..url.as_str().find('?').unwrap_or(0)]
     );
-    println!("   waiting for the redirect to {}", pending.redirect_uri());
-    let url = pending.authorize_url().clone();
+    println!("   waiting for the redirect to {}", sign_in.redirect_uri());
     let browser = tokio::spawn(async move { browser::approve(&url).await });
-    let outcome = engine
-        .complete_login(pending, CancellationToken::new())
-        .await?;
-    browser.await??;
+    let outcome = sign_in.complete(CancellationToken::new()).await?;
+    browser.await?.map_err(anyhow::Error::msg)?;
     let added: Vec<_> = outcome.added.iter().map(|o| o.name.as_str()).collect();
     println!(
         "   ✓ {} <{}> connected; this consent added: {}",
@@ -62,12 +59,12 @@ async fn main() -> anyhow::Result<()> {
         client_id: CLIENT_ID.into(),
         redirect_ports: ports,
         keychain_service: service.clone(),
-        xero: fake.endpoints(),
+        xero: tenantry_demo::endpoints(&fake),
         ..Config::default()
     };
     let vault: Arc<dyn TokenVault> = Arc::new(KeychainVault::platform(&service));
     let clock = OffsetClock::new();
-    let engine = Engine::open(config, data.path(), vault.clone(), Arc::new(clock.clone()))?;
+    let engine = Engine::open(config, data.path(), vault.clone(), Arc::new(clock.clone())).await?;
 
     println!(
         "Tenantry demo: the engine against the built-in fake Xero at {} (nothing leaves this computer).",
@@ -89,8 +86,8 @@ async fn main() -> anyhow::Result<()> {
     sign_in(&engine, &fake, "ben@example.com").await?;
 
     step(3, "Organisations across all logins");
-    let orgs = engine.organisations()?;
-    let logins = engine.logins()?;
+    let orgs = engine.organisations().await?;
+    let logins = engine.logins().await?;
     let email = |id: &tenantry_core::model::LoginId| {
         logins
             .iter()
@@ -113,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     step(4, "A valid access token for \"Kiwi Plumbing\"");
-    let kiwi = engine.resolve_organisation("kiwi plumbing")?;
+    let kiwi = engine.resolve_organisation("kiwi plumbing").await?;
     let grant = engine.access_token_for(&kiwi).await?;
     println!(
         "   token {} (fingerprint; the token itself is never printed here), valid until {}, from {}",
@@ -181,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
 
     step(8, "Status");
     let now = clock.now();
-    for login in engine.logins()? {
+    for login in engine.logins().await? {
         let state = match login.state {
             LoginState::Connected => "connected",
             LoginState::NeedsReconnect => "needs reconnect",
@@ -199,7 +196,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     step(9, "Activity log (newest first)");
-    for event in engine.events(None, 12)? {
+    for event in engine.events(None, 12).await? {
         println!(
             "   {}  {:<20} {:<18} {}",
             event.at.format("%m-%d %H:%M"),
@@ -213,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
         10,
         "Clean up: remove both logins (revoked at the fake Xero, keychain entries deleted)",
     );
-    for login in engine.logins()? {
+    for login in engine.logins().await? {
         engine.remove_login(&login.id).await?;
     }
     println!("   ✓ done. Next: `./scripts/test.sh` runs the whole suite.");

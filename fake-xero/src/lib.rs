@@ -1,10 +1,13 @@
 //! A faithful fake Xero (identity + API) on loopback, for tests and the demo.
 //!
 //! It is a real HTTP server: the engine's Xero client talks to it exactly as it talks to Xero,
-//! so the tests exercise the real request and response handling. Tests steer it through the
-//! handle (clock, faults, sign-in user, counters); scripts through `/_fake/…` endpoints.
+//! so the tests exercise the real request and response handling. It knows nothing of Tenantry
+//! (no dependency on the engine), so it is an independent reading of ../shared/xero/FACTS.md
+//! rather than a mirror of the client. Tests steer it through the handle (clock, faults, sign-in
+//! user, counters); with the `test-support` feature, scripts also through `/_fake/…` routes.
 
 mod http;
+#[cfg(feature = "test-support")]
 pub mod ledger;
 pub mod seed;
 pub mod signing;
@@ -15,7 +18,6 @@ pub use world::{ApiFault, Connection, Fault, Options, Recorded, World};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tenantry_core::config::XeroEndpoints;
 use url::Url;
 
 pub struct FakeXero {
@@ -26,15 +28,15 @@ pub struct FakeXero {
 
 impl FakeXero {
     /// Starts on a free loopback port.
-    pub async fn start(options: Options) -> anyhow::Result<Self> {
+    pub async fn start(options: Options) -> std::io::Result<Self> {
         Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
     }
 
-    pub async fn start_on(addr: SocketAddr, options: Options) -> anyhow::Result<Self> {
+    pub async fn start_on(addr: SocketAddr, options: Options) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let issuer = format!("http://{local}");
-        let url = Url::parse(&format!("{issuer}/"))?;
+        let url = Url::parse(&format!("{issuer}/")).expect("a socket address makes a valid URL");
         let world = Arc::new(Mutex::new(World::new(options, issuer)));
         let app = http::router(world.clone());
         let task = tokio::spawn(async move {
@@ -43,14 +45,10 @@ impl FakeXero {
         Ok(Self { url, world, task })
     }
 
-    /// The base URL (`http://127.0.0.1:PORT/`), which is also the issuer.
+    /// The base URL (`http://127.0.0.1:PORT/`), which is also the issuer. Every endpoint sits
+    /// under it where Xero has it (`XeroEndpoints::under` in the engine's configuration).
     pub fn url(&self) -> &Url {
         &self.url
-    }
-
-    /// Endpoints to put in a Tenantry configuration to use this fake.
-    pub fn endpoints(&self) -> XeroEndpoints {
-        XeroEndpoints::under(&self.url)
     }
 
     /// Runs `f` on the fake's state.
@@ -78,6 +76,11 @@ impl FakeXero {
     /// API calls answered so far to `path` (`/connections`, `/api.xro/2.0/Organisation`).
     pub fn api_calls(&self, path: &str) -> usize {
         self.with(|w| w.api_calls.get(path).copied().unwrap_or(0))
+    }
+
+    /// Times a client fetched the signing keys.
+    pub fn jwks_fetches(&self) -> usize {
+        self.with(|w| w.jwks_fetches)
     }
 
     pub fn refresh_calls(&self, user: &str) -> usize {

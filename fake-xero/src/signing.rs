@@ -1,6 +1,6 @@
 //! The fake's RS256 keys. These are test keys generated for this project and published here on
 //! purpose: the fake signs with `signing`, and tests forge tokens with `rogue` (a key that is not
-//! in the JWKS) to prove the engine rejects them.
+//! in the JWKS) to prove the engine rejects them. The rogue key exists only with `test-support`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,8 +11,10 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 pub const KEY_ID: &str = "fake-xero-1";
+#[cfg(feature = "test-support")]
 pub const ROGUE_KEY_ID: &str = "rogue-1";
 const SIGNING_PEM: &[u8] = include_bytes!("keys/signing.pem");
+#[cfg(feature = "test-support")]
 const ROGUE_PEM: &[u8] = include_bytes!("keys/rogue.pem");
 const SIGNING_N: &str = include_str!("keys/signing.n");
 
@@ -39,6 +41,7 @@ fn parse(pem: &[u8]) -> PKey<Private> {
 }
 
 /// Signs with the rogue key under `kid`: a token whose signature cannot verify.
+#[cfg(feature = "test-support")]
 pub fn sign_rogue(claims: &impl Serialize, kid: &str) -> String {
     sign_with(claims, &parse(ROGUE_PEM), kid)
 }

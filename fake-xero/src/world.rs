@@ -168,6 +168,8 @@ pub struct World {
     api_faults: VecDeque<ApiFault>,
     /// API calls answered (successfully or not), by path.
     pub api_calls: HashMap<String, usize>,
+    /// Times the key set (JWKS) was fetched.
+    pub jwks_fetches: usize,
     refresh_calls: HashMap<String, usize>,
     /// Refreshes that spent a refresh token already rotated (accepted within the grace): each one
     /// is a refresh token used twice, which outside the grace costs the login.
@@ -245,6 +247,7 @@ impl World {
             faults: VecDeque::new(),
             api_faults: VecDeque::new(),
             api_calls: HashMap::new(),
+            jwks_fetches: 0,
             refresh_calls: HashMap::new(),
             reused_refreshes: 0,
             invalid_grants: 0,

@@ -1,8 +1,5 @@
-//! Test support for Tenantry: the fake Xero server and a scripted "browser" that completes the
-//! sign-in the way a person's browser would (follow the authorize redirect to the loopback
-//! listener). Used by the end-to-end tests, the `fake-xero` binary and the demo.
+//! Test support for Tenantry's end-to-end tests and benchmarks: the benchmark fixtures. The fake
+//! Xero is its own crate (`tenantry-fake-xero`, with `test-support` on here), and the scripted
+//! browser the demo's (`tenantry_demo::browser`). Nothing in the product depends on this crate.
 
 pub mod bench;
-pub mod browser;
-pub mod demo;
-pub mod fake_xero;

@@ -1,8 +1,9 @@
-//! `fake-xero`: runs the fake Xero on loopback until interrupted, for demos and scripted tests.
+//! `fake-xero`: runs the fake Xero on loopback until interrupted, for scripted tests (which steer
+//! it through its `/_fake/…` routes) and for trying a Xero client against it.
 
 use clap::Parser;
 use std::net::SocketAddr;
-use tenantry_tests::fake_xero::{FakeXero, Options, Seed};
+use tenantry_fake_xero::{FakeXero, Options, Seed};
 
 /// Tenantry's built-in fake Xero (identity + API) on this computer only.
 #[derive(Parser)]
@@ -32,13 +33,13 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let seed = match &args.generated {
         Some(spec) => {
             let (logins, orgs) = spec
                 .split_once('x')
-                .ok_or_else(|| anyhow::anyhow!("--generated takes LOGINSxORGS, e.g. 20x10"))?;
+                .ok_or("--generated takes LOGINSxORGS, e.g. 20x10")?;
             Seed::generated(logins.parse()?, orgs.parse()?)
         }
         None => Seed::standard(),

@@ -1,0 +1,202 @@
+//! Xero's API as the fake plays it: `/connections` (list and delete) and the Organisation call,
+//! with Xero's problem bodies, its per-tenant limits, and injected faults.
+
+use super::{Shared, lock};
+use crate::signing;
+use crate::world::{ApiFault, ApiVerdict, World, xero_date};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+
+fn api_problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({
+            "Type": null, "Title": title, "Status": status.as_u16(), "Detail": detail,
+            "Instance": uuid::Uuid::new_v4().to_string(), "Extensions": {},
+        })),
+    )
+        .into_response()
+}
+
+/// Counts the call and answers with the injected fault, if one is due.
+fn api_fault(world: &mut World, path: &str) -> Option<Response> {
+    Some(match world.api_call(path)? {
+        ApiFault::Unauthorized => unauthorized("TokenExpired: token expired at 01/01/2026".into()),
+        ApiFault::Forbidden => api_problem(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The app is not allowed to use this endpoint",
+        ),
+        ApiFault::RateLimited(secs) => {
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, "").into_response();
+            let h = response.headers_mut();
+            h.insert("x-rate-limit-problem", HeaderValue::from_static("minute"));
+            h.insert("retry-after", HeaderValue::from(secs));
+            response
+        }
+        ApiFault::ServerError => api_problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An error occurred",
+            "Please try again later",
+        ),
+    })
+}
+
+/// A 401 with Xero's problem body.
+fn unauthorized(detail: String) -> Response {
+    api_problem(StatusCode::UNAUTHORIZED, "Unauthorized", &detail)
+}
+
+/// Checks the bearer token; returns the Xero user id it was issued to, or the 401 detail.
+fn authenticate(world: &World, headers: &HeaderMap) -> Result<String, String> {
+    let unauthorized = |detail: &str| detail.to_owned();
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("AuthenticationUnsuccessful"))?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[format!("{}/resources", world.issuer)]);
+    validation.set_issuer(std::slice::from_ref(&world.issuer));
+    validation.validate_exp = false;
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        xero_userid: String,
+        exp: i64,
+    }
+    let claims = jsonwebtoken::decode::<Claims>(token, &signing::decoding_key(), &validation)
+        .map_err(|_| unauthorized("AuthenticationUnsuccessful"))?
+        .claims;
+    if world.now().timestamp() >= claims.exp {
+        let at = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
+        return Err(unauthorized(&format!(
+            "TokenExpired: token expired at {}",
+            at.format("%m/%d/%Y %H:%M:%S")
+        )));
+    }
+    Ok(claims.xero_userid)
+}
+
+/// An API call's first steps: counted (with the injected fault, if one is due), then its bearer
+/// token checked. The Xero user it was issued to, or the answer to send instead.
+#[allow(clippy::result_large_err)] // returned at once to axum, never carried around
+fn admit(world: &mut World, path: &str, headers: &HeaderMap) -> Result<String, Response> {
+    if let Some(fault) = api_fault(world, path) {
+        return Err(fault);
+    }
+    authenticate(world, headers).map_err(unauthorized)
+}
+
+pub(super) async fn connections(
+    State(world): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut w = lock(&world);
+    let user = match admit(&mut w, "/connections", &headers) {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let list: Vec<serde_json::Value> = w
+        .connections_of(&user)
+        .into_iter()
+        .filter(|c| {
+            q.get("authEventId")
+                .is_none_or(|id| id.eq_ignore_ascii_case(&c.auth_event_id))
+        })
+        .map(|c| {
+            let tenant = w.tenant(&c.tenant_id).cloned();
+            let auth_event = (!w.options.plain_oidc).then(|| c.auth_event_id.clone());
+            serde_json::json!({
+                "id": c.id, "authEventId": auth_event, "tenantId": c.tenant_id,
+                "tenantType": tenant.as_ref().map(|t| t.tenant_type.clone()),
+                "tenantName": tenant.as_ref().map(|t| t.name.clone()),
+                "createdDateUtc": xero_date(c.created), "updatedDateUtc": xero_date(c.updated),
+            })
+        })
+        .collect();
+    axum::Json(list).into_response()
+}
+
+pub(super) async fn delete_connection(
+    State(world): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut w = lock(&world);
+    let user = match authenticate(&w, &headers) {
+        Ok(user) => user,
+        Err(detail) => return unauthorized(detail),
+    };
+    if w.delete_connection(&user, &id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        api_problem(StatusCode::NOT_FOUND, "Not Found", "Resource not found")
+    }
+}
+
+pub(super) async fn organisation(State(world): State<Shared>, headers: HeaderMap) -> Response {
+    let tenant = headers
+        .get("xero-tenant-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_lowercase();
+    let (org, latency) = {
+        let mut w = lock(&world);
+        let user = match admit(&mut w, "/api.xro/2.0/Organisation", &headers) {
+            Ok(user) => user,
+            Err(refused) => return refused,
+        };
+        let connected = w
+            .connections_of(&user)
+            .iter()
+            .any(|c| c.tenant_id == tenant);
+        let Some(org) = w.tenant(&tenant).cloned().filter(|_| connected) else {
+            return api_problem(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "AuthenticationUnsuccessful",
+            );
+        };
+        if let ApiVerdict::Limited {
+            problem,
+            retry_after,
+        } = w.admit(&tenant)
+        {
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, "").into_response();
+            response
+                .headers_mut()
+                .insert("x-rate-limit-problem", HeaderValue::from_static(problem));
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", HeaderValue::from(secs));
+            }
+            return response;
+        }
+        (org, w.options.api_latency)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut w = lock(&world);
+    w.release(&tenant);
+    let (minute_left, day_left) = w.remaining(&tenant);
+    let mut response = axum::Json(serde_json::json!({
+        "Id": uuid::Uuid::new_v4().to_string(), "Status": "OK", "ProviderName": "Tenantry",
+        "DateTimeUTC": format!("/Date({})/", w.now().timestamp_millis()),
+        "Organisations": [{
+            "OrganisationID": org.id, "Name": org.name, "LegalName": format!("{} Limited", org.name),
+            "CountryCode": "NZ", "OrganisationType": if org.tenant_type == "PRACTICE" { "PRACTICE" } else { "COMPANY" },
+            "BaseCurrency": "NZD", "IsDemoCompany": org.name.starts_with("Demo Company"),
+        }],
+    }))
+    .into_response();
+    let h = response.headers_mut();
+    h.insert("x-minlimit-remaining", HeaderValue::from(minute_left));
+    h.insert("x-daylimit-remaining", HeaderValue::from(day_left));
+    h.insert("x-appminlimit-remaining", HeaderValue::from(9999u32));
+    response
+}

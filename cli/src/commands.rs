@@ -4,15 +4,18 @@ use crate::render;
 use crate::{Cli, Command, Failure, exit};
 use chrono::Duration;
 use std::io::{IsTerminal, Write};
+use tenantry_core::engine::select_login;
 use tenantry_core::model::{Login, LoginState};
 use tenantry_core::profile::Profile;
-use tenantry_core::{Engine, KeepAliveOutcome};
+use tenantry_core::quote::shell_single_quoted;
+use tenantry_core::{Engine, EngineError, KeepAliveOutcome};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // Commands that must work without a usable engine (no keychain, no client id, a bad file).
     match cli.command {
         Command::Doctor => return crate::doctor::run(&cli).await,
+        #[cfg(feature = "demo")]
         Command::Demo { port, auto_approve } => {
             return crate::demo::run(&cli.profile, cli.config.as_deref(), port, auto_approve).await;
         }
@@ -33,7 +36,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Config { action } = cli.command {
         return crate::config_cmd::run(&profile, action);
     }
-    let engine = profile.open_engine()?;
+    let engine = profile.open_engine().await?;
     // Finish any refresh a crashed run left behind, while Xero's 30-minute grace lasts.
     for (login, result) in engine.recover().await {
         if let Err(e) = result {
@@ -45,8 +48,8 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             reconnect,
             no_browser,
         } => connect(&engine, reconnect, no_browser).await,
-        Command::Status { json } => status(&engine, json),
-        Command::Orgs { filter, json } => orgs(&engine, filter.as_deref(), json),
+        Command::Status { json } => status(&engine, json).await,
+        Command::Orgs { filter, json } => orgs(&engine, filter.as_deref(), json).await,
         Command::Token { org, json, env } => token(&engine, &org, json, env).await,
         Command::Exec { org, command } => exec(&engine, &org, &command).await,
         Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
@@ -59,11 +62,12 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             disconnect(&engine, &org, login.as_deref(), yes).await
         }
         Command::Remove { login, yes } => remove(&engine, &login, yes).await,
-        Command::Log { login, json, limit } => log(&engine, login.as_deref(), json, limit),
-        Command::Config { .. }
-        | Command::Doctor
-        | Command::Demo { .. }
-        | Command::Completions { .. } => unreachable!("handled above"),
+        Command::Log { login, json, limit } => log(&engine, login.as_deref(), json, limit).await,
+        #[cfg(feature = "demo")]
+        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Config { .. } | Command::Doctor | Command::Completions { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -72,13 +76,14 @@ async fn connect(
     reconnect: Option<String>,
     no_browser: bool,
 ) -> Result<u8, Failure> {
-    let expected = reconnect
-        .map(|sel| engine.resolve_login(&sel))
-        .transpose()?;
-    let pending = engine
+    let expected = match reconnect {
+        Some(selector) => Some(engine.resolve_login(&selector).await?),
+        None => None,
+    };
+    let sign_in = engine
         .begin_login(expected.as_ref().map(|l| l.id.clone()))
         .await?;
-    let url = pending.authorize_url().to_string();
+    let url = sign_in.authorize_url().to_string();
     eprintln!("Sign in to Xero and approve access at:\n\n  {url}\n");
     if let Some(login) = &expected {
         eprintln!(
@@ -98,7 +103,7 @@ async fn connect(
     });
     let spinner =
         render::Spinner::start("Waiting for you to approve in your browser (Ctrl-C cancels)");
-    let outcome = engine.complete_login(pending, cancel).await;
+    let outcome = sign_in.complete(cancel).await;
     spinner.stop();
     let outcome = outcome?;
     let login = &outcome.login;
@@ -136,9 +141,9 @@ async fn connect(
     Ok(exit::OK)
 }
 
-fn status(engine: &Engine, json: bool) -> Result<u8, Failure> {
-    let logins = engine.logins()?;
-    let orgs = engine.organisations()?;
+async fn status(engine: &Engine, json: bool) -> Result<u8, Failure> {
+    let logins = engine.logins().await?;
+    let orgs = engine.organisations().await?;
     let counts = render::count_by_login(&orgs);
     let now = chrono::Utc::now();
     let rows: Vec<render::LoginStatus> = logins
@@ -168,9 +173,9 @@ fn status_exit(logins: &[Login]) -> u8 {
     }
 }
 
-fn orgs(engine: &Engine, filter: Option<&str>, json: bool) -> Result<u8, Failure> {
-    let logins = engine.logins()?;
-    let mut list = render::group_organisations(&engine.organisations()?, &logins);
+async fn orgs(engine: &Engine, filter: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let logins = engine.logins().await?;
+    let mut list = render::group_organisations(&engine.organisations().await?, &logins);
     if let Some(f) = filter {
         let f = f.to_lowercase();
         list.retain(|o| o.name.to_lowercase().contains(&f) || o.tenant_id.contains(&f));
@@ -196,11 +201,12 @@ fn orgs(engine: &Engine, filter: Option<&str>, json: bool) -> Result<u8, Failure
 }
 
 async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, Failure> {
-    let tenant = engine.resolve_organisation(org)?;
+    let tenant = engine.resolve_organisation(org).await?;
     let grant = engine.access_token_for(&tenant).await?;
     if json {
         let login = engine
-            .logins()?
+            .logins()
+            .await?
             .into_iter()
             .find(|l| l.id == grant.login_id);
         let value = serde_json::json!({
@@ -211,8 +217,15 @@ async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, 
         });
         println!("{value}");
     } else if env {
-        println!("export XERO_ACCESS_TOKEN='{}'", grant.access_token.expose());
-        println!("export XERO_TENANT_ID='{}'", grant.tenant_id);
+        // Quoted for a POSIX shell whatever the server put in the token (`eval "$(…)"`).
+        println!(
+            "export XERO_ACCESS_TOKEN={}",
+            shell_single_quoted(grant.access_token.expose())
+        );
+        println!(
+            "export XERO_TENANT_ID={}",
+            shell_single_quoted(&grant.tenant_id)
+        );
     } else {
         println!("{}", grant.access_token.expose());
     }
@@ -220,7 +233,7 @@ async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, 
 }
 
 async fn exec(engine: &Engine, org: &str, command: &[String]) -> Result<u8, Failure> {
-    let tenant = engine.resolve_organisation(org)?;
+    let tenant = engine.resolve_organisation(org).await?;
     let grant = engine.access_token_for(&tenant).await?;
     let (program, args) = command.split_first().expect("clap requires a command");
     let status = tokio::process::Command::new(program)
@@ -250,7 +263,9 @@ async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, 
     let results = if all {
         engine.refresh_all().await?
     } else {
-        let login = engine.resolve_login(login.expect("clap requires LOGIN or --all"))?;
+        let login = engine
+            .resolve_login(login.expect("clap requires LOGIN or --all"))
+            .await?;
         let result = engine.refresh_login(&login.id).await;
         vec![(login, result)]
     };
@@ -291,7 +306,7 @@ async fn keepalive(
         ));
     }
     let reports = engine.keepalive(Duration::days(days.into())).await?;
-    engine.record_keepalive_run(&reports, scheduled, "");
+    engine.record_keepalive_run(&reports, scheduled, "").await;
     let mut worst = exit::OK;
     for report in reports {
         match report.outcome {
@@ -347,15 +362,16 @@ async fn disconnect(
     login: Option<&str>,
     yes: bool,
 ) -> Result<u8, Failure> {
-    let tenant = engine.resolve_organisation(org)?;
+    let tenant = engine.resolve_organisation(org).await?;
     let reaching: Vec<_> = engine
-        .organisations()?
+        .organisations()
+        .await?
         .into_iter()
         .filter(|o| o.tenant_id == tenant)
         .collect();
     let chosen = match login {
         Some(sel) => {
-            let login = engine.resolve_login(sel)?;
+            let login = engine.resolve_login(sel).await?;
             reaching
                 .into_iter()
                 .find(|o| o.login_id == login.id)
@@ -371,7 +387,7 @@ async fn disconnect(
         }
         None if reaching.len() == 1 => reaching.into_iter().next().expect("one"),
         None => {
-            let logins = engine.logins()?;
+            let logins = engine.logins().await?;
             let emails: Vec<_> = reaching
                 .iter()
                 .filter_map(|o| logins.iter().find(|l| l.id == o.login_id))
@@ -386,11 +402,13 @@ async fn disconnect(
             ));
         }
     };
+    // Another process may have removed the login since the organisations were read.
     let login = engine
-        .logins()?
+        .logins()
+        .await?
         .into_iter()
         .find(|l| l.id == chosen.login_id)
-        .expect("organisation's login exists");
+        .ok_or_else(|| Failure::from(EngineError::LoginGone(chosen.login_id.clone())))?;
     confirm(
         &format!("Disconnect {} from {} at Xero?", chosen.name, login.email),
         yes,
@@ -401,7 +419,7 @@ async fn disconnect(
 }
 
 async fn remove(engine: &Engine, selector: &str, yes: bool) -> Result<u8, Failure> {
-    let login = engine.resolve_login(selector)?;
+    let login = engine.resolve_login(selector).await?;
     confirm(
         &format!(
             "Remove {}? This revokes it at Xero, which disconnects all of its organisations.",
@@ -417,16 +435,21 @@ async fn remove(engine: &Engine, selector: &str, yes: bool) -> Result<u8, Failur
     Ok(exit::OK)
 }
 
-fn log(engine: &Engine, login: Option<&str>, json: bool, limit: usize) -> Result<u8, Failure> {
-    let logins = engine.logins()?;
+async fn log(
+    engine: &Engine,
+    login: Option<&str>,
+    json: bool,
+    limit: usize,
+) -> Result<u8, Failure> {
+    let logins = engine.logins().await?;
     let filter = match login {
-        Some(sel) => Some(engine.resolve_login(sel).map(|l| l.id).or_else(|e| {
+        Some(sel) => Some(select_login(&logins, sel).map(|l| l.id).or_else(|e| {
             // A removed login is no longer listed, but its events are: accept its exact id.
             tenantry_core::model::LoginId::new(sel).map_err(|_| Failure::from(e))
         })?),
         None => None,
     };
-    let events = engine.events(filter.as_ref(), limit)?;
+    let events = engine.events(filter.as_ref(), limit).await?;
     if json {
         println!(
             "{}",

@@ -16,16 +16,15 @@ pub async fn run(
         profile
     };
     let approving = auto_approve.is_some();
-    let demo = tenantry_tests::demo::start(
+    let demo = tenantry_demo::start(tenantry_demo::DemoSpec {
         profile,
         config_override,
-        None,
+        data_override: None,
         port,
         auto_approve,
-        tenantry_tests::fake_xero::Seed::standard(),
-    )
-    .await
-    .map_err(|e| Failure::new(exit::CONFIG, e))?;
+        seed: tenantry_demo::Seed::standard(),
+    })
+    .await?;
     let paths = &demo.profile.paths;
     let flag = format!("--profile {profile}");
     println!(

@@ -4,6 +4,7 @@ use crate::{Cli, Failure, exit};
 use tenantry_core::config::{Config, ProfilePaths};
 use tenantry_core::model::EventKind;
 use tenantry_core::model::LoginId;
+use tenantry_core::private_files;
 use tenantry_core::scheduler;
 use tenantry_core::vault::{KeychainVault, TokenVault};
 
@@ -80,9 +81,10 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
         (true, false) => report.fail(&format!("every redirect port {busy:?} is in use"), "close the program using them, or register another http://localhost:PORT/callback at Xero and add it with `tenantry config set redirect_ports …`"),
     }
 
+    // Created private, as the store creates it: doctor may be the first to make it.
     let probe = paths.data_dir.join(".tenantry-doctor-probe");
-    match std::fs::create_dir_all(&paths.data_dir)
-        .and_then(|_| std::fs::write(&probe, b"ok"))
+    match private_files::create_dir(&paths.data_dir)
+        .and_then(|_| private_files::open_file(&probe))
         .and_then(|_| std::fs::remove_file(&probe))
     {
         Ok(()) => report.pass(&format!(

@@ -4,6 +4,7 @@
 
 mod commands;
 mod config_cmd;
+#[cfg(feature = "demo")]
 mod demo;
 mod doctor;
 mod render;
@@ -12,7 +13,7 @@ mod schedule_cmd;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tenantry_core::EngineError;
+use tenantry_core::{EngineError, ErrorCode, Fix};
 
 /// Keeps Xero logins connected and hands out valid access tokens to scripts and tools.
 ///
@@ -149,6 +150,7 @@ pub enum Command {
         action: ConfigAction,
     },
     /// Run the built-in fake Xero with a `demo` profile, to try every command without a Xero app.
+    #[cfg(feature = "demo")]
     Demo {
         /// Port for the fake Xero on 127.0.0.1.
         #[arg(long, default_value_t = 53700)]
@@ -201,31 +203,57 @@ impl Failure {
     }
 }
 
+/// The exit status for a kind of failure. Exhaustive: a new kind of failure must be given one.
+pub fn exit_status(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::NeedsReconnect => exit::NEEDS_HUMAN,
+        ErrorCode::UnknownOrganisation | ErrorCode::UnknownLogin | ErrorCode::Ambiguous => {
+            exit::NOT_FOUND
+        }
+        ErrorCode::Unreachable | ErrorCode::RateLimited => exit::UNREACHABLE,
+        ErrorCode::Config => exit::CONFIG,
+        ErrorCode::Keychain => exit::KEYCHAIN,
+        ErrorCode::Storage => exit::STORAGE,
+        ErrorCode::Cancelled => exit::CANCELLED,
+        ErrorCode::ConnectionGone
+        | ErrorCode::XeroRejected
+        | ErrorCode::LoginFailed
+        | ErrorCode::Browser
+        | ErrorCode::Platform => exit::FAILURE,
+    }
+}
+
+/// The command line's words for a fix.
+pub fn fix_hint(fix: &Fix) -> String {
+    match fix {
+        Fix::ListOrganisations => "Run `tenantry orgs` to list them.".into(),
+        Fix::ListLogins => "Run `tenantry status` to list them.".into(),
+        Fix::Reconnect { login } => format!("Run: tenantry connect --reconnect {login}"),
+        Fix::SetClientId => {
+            "Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`).".into()
+        }
+    }
+}
+
 impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
-        let status = match e.code() {
-            "needs_reconnect" => exit::NEEDS_HUMAN,
-            "unknown_organisation" | "unknown_login" | "ambiguous" => exit::NOT_FOUND,
-            "unreachable" | "rate_limited" => exit::UNREACHABLE,
-            "config" => exit::CONFIG,
-            "keychain" => exit::KEYCHAIN,
-            "storage" => exit::STORAGE,
-            "cancelled" => exit::CANCELLED,
-            _ => exit::FAILURE,
-        };
-        let hint = match &e {
-            EngineError::NeedsReconnect { login, .. } => {
-                format!(" Run: tenantry connect --reconnect {login}")
-            }
-            EngineError::NoClientId => {
-                " Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`)."
-                    .into()
-            }
-            _ => String::new(),
-        };
+        let sentence = format!("{e}.").replace("..", ".");
         Self {
-            message: format!("{e}.{hint}").replace("..", "."),
-            status,
+            message: match e.fix() {
+                Some(fix) => format!("{sentence} {}", fix_hint(&fix)),
+                None => sentence,
+            },
+            status: exit_status(e.code()),
+        }
+    }
+}
+
+#[cfg(feature = "demo")]
+impl From<tenantry_demo::DemoError> for Failure {
+    fn from(e: tenantry_demo::DemoError) -> Self {
+        match e {
+            tenantry_demo::DemoError::Setup(reason) => Self::new(exit::CONFIG, reason),
+            tenantry_demo::DemoError::Engine(e) => e.into(),
         }
     }
 }

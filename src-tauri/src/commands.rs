@@ -1,14 +1,14 @@
 //! The IPC commands: a few lines each, delegating to the engine through [`Desk`]. None returns
 //! a token.
 
-use crate::desk::{Desk, login_id};
+use crate::desk::{Desk, login_id, settings_view};
 use crate::ipc::{
     AppMode, AutostartView, ConnectView, EventView, IpcError, LoginView, OrgTest, OrgView,
-    Overview, Settings, SettingsView,
+    Overview, Settings, SettingsView, UiEvent,
 };
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
-use tenantry_core::profile::Profile;
+use tenantry_core::ErrorCode;
 
 /// Logins with their status and organisations. Never includes a token.
 #[tauri::command]
@@ -22,14 +22,14 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
             connecting: None,
         });
     };
-    let logins = engine.logins()?;
+    let logins = engine.logins().await?;
     Ok(Overview {
         mode,
         logins: logins
             .iter()
             .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
             .collect(),
-        organisations: OrgView::list(&engine.organisations()?),
+        organisations: OrgView::list(&engine.organisations().await?),
         connecting: desk.connecting_view(),
     })
 }
@@ -65,11 +65,12 @@ pub async fn refresh_login(
     login: String,
 ) -> Result<(), IpcError> {
     let engine = desk.engine().await?;
+    let id = login_id(&login)?;
     desk.set_refreshing(&login, true);
-    let _ = tauri::Emitter::emit(&app, crate::desk::EVENT_CHANGED, ());
-    let result = engine.refresh_login(&login_id(&login)?).await;
+    UiEvent::Changed.emit(&app);
+    let result = engine.refresh_login(&id).await;
     desk.set_refreshing(&login, false);
-    let _ = tauri::Emitter::emit(&app, crate::desk::EVENT_CHANGED, ());
+    UiEvent::Changed.emit(&app);
     result.map(drop).map_err(Into::into)
 }
 
@@ -114,9 +115,10 @@ pub async fn events(
 ) -> Result<Vec<EventView>, IpcError> {
     let engine = desk.engine().await?;
     let filter = login.as_deref().map(login_id).transpose()?;
-    let logins = engine.logins()?;
+    let logins = engine.logins().await?;
     Ok(engine
-        .events(filter.as_ref(), 500)?
+        .events(filter.as_ref(), 500)
+        .await?
         .iter()
         .map(|e| EventView::new(e, &logins))
         .collect())
@@ -125,20 +127,7 @@ pub async fn events(
 #[tauri::command]
 pub async fn settings(desk: State<'_, Desk>) -> Result<SettingsView, IpcError> {
     let mode = desk.mode().await;
-    let open = desk.open.read().await;
-    let profile = match open.as_ref() {
-        Some(o) => Profile {
-            name: o.profile.name.clone(),
-            paths: o.profile.paths.clone(),
-            config: o.profile.config.clone(),
-        },
-        None => Profile::load_with(
-            &desk.launch.profile,
-            desk.launch.config.as_deref(),
-            desk.launch.data_dir.as_deref(),
-        )?,
-    };
-    Ok(desk.settings_view(&profile, mode))
+    Ok(settings_view(&desk.profile().await?, mode))
 }
 
 #[tauri::command]
@@ -166,14 +155,15 @@ pub async fn autostart(app: AppHandle, desk: State<'_, Desk>) -> Result<Autostar
     let enabled = app
         .autolaunch()
         .is_enabled()
-        .map_err(|e| IpcError::new("autostart", e.to_string()))?;
+        .map_err(|e| IpcError::new(ErrorCode::Platform, e.to_string()))?;
     // Offered with a real Xero app only: starting the demo at login helps nobody.
     let offer = !enabled
         && desk.mode().await == AppMode::Xero
         && !desk
             .engine()
             .await?
-            .notices_said()?
+            .notices_said()
+            .await?
             .contains_key(AUTOSTART_OFFER);
     Ok(AutostartView { enabled, offer })
 }
@@ -192,10 +182,14 @@ pub async fn set_autostart(
         (_, Ok(_)) => Ok(()), // already as asked
         (_, Err(e)) => Err(e),
     };
-    result
-        .map_err(|e| IpcError::new("autostart", format!("could not change start at login: {e}")))?;
+    result.map_err(|e| {
+        IpcError::new(
+            ErrorCode::Platform,
+            format!("could not change start at login: {e}"),
+        )
+    })?;
     if let Ok(engine) = desk.engine().await {
-        engine.record_notice(AUTOSTART_OFFER)?;
+        engine.record_notice(AUTOSTART_OFFER).await?;
     }
     autostart(app, desk).await
 }

@@ -1,35 +1,75 @@
-//! What crosses the IPC boundary: view types for the web UI, generated into TypeScript
-//! (`ui/src/bindings/`, by `cargo test`; CI fails if the checked-in files drift). None of these
-//! types can carry a token.
+//! What crosses the IPC boundary: view types for the web UI, the events the UI listens to, and
+//! the error every command may return, generated into TypeScript (`ui/src/bindings/`, by `cargo
+//! test`; CI fails if the checked-in files drift). The engine's enums (login state, event kind,
+//! redirect mode, error code, fix) cross as they are, so the UI compiles against their string
+//! unions. None of these types can carry a token.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenantry_core::EngineError;
-use tenantry_core::model::{Event, Login, LoginState, Organisation};
+use tauri::{AppHandle, Emitter};
+use tenantry_core::config::RedirectMode;
+use tenantry_core::model::{Event, EventKind, Login, LoginState, Organisation};
+use tenantry_core::{EngineError, ErrorCode, Fix};
 use ts_rs::TS;
 
-/// Errors cross IPC as a stable code (the UI branches on it) and a sentence for people.
+/// Errors cross IPC as a code the UI branches on, a sentence for people, and the step that
+/// fixes it (which the UI words for itself).
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct IpcError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+    pub fix: Option<Fix>,
 }
 
 impl From<EngineError> for IpcError {
     fn from(e: EngineError) -> Self {
         Self {
-            code: e.code().into(),
+            code: e.code(),
             message: e.to_string(),
+            fix: e.fix(),
         }
     }
 }
 
 impl IpcError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
+            code,
             message: message.into(),
+            fix: None,
+        }
+    }
+}
+
+/// Every event the backend sends the window, with its payload: the one place event names are
+/// written. The UI's listener is typed by this union.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "name", content = "payload")]
+#[ts(export)]
+pub enum UiEvent {
+    /// Logins or organisations changed (here or in another process): fetch the overview again.
+    #[serde(rename = "tenantry:changed")]
+    Changed,
+    /// A sign-in ended, well or not.
+    #[serde(rename = "tenantry:connect-finished")]
+    ConnectFinished(ConnectResult),
+    /// A `tenantry://` link arrived that matches no sign-in in progress and no login here.
+    #[serde(rename = "tenantry:deep-link-ignored")]
+    LinkIgnored,
+    /// Open the window on one login (a notification's click, the tray's attention item).
+    #[serde(rename = "tenantry:show-login")]
+    ShowLogin(String),
+}
+
+impl UiEvent {
+    /// Sends the event to the window under its name, with its payload (or `null`).
+    pub fn emit(self, app: &AppHandle) {
+        let tagged = serde_json::to_value(&self).expect("events serialise");
+        let name = tagged["name"].as_str().expect("every event has a name");
+        let payload = tagged.get("payload").cloned().unwrap_or_default();
+        if let Err(e) = app.emit(name, payload) {
+            tracing::debug!(error = %e, event = name, "could not reach the window");
         }
     }
 }
@@ -52,8 +92,7 @@ pub struct LoginView {
     pub id: String,
     pub name: String,
     pub email: String,
-    /// `connected`, `needs_reconnect` or `error`.
-    pub state: String,
+    pub state: LoginState,
     pub last_error: Option<String>,
     #[ts(type = "string")]
     pub access_expires_at: DateTime<Utc>,
@@ -71,12 +110,7 @@ impl LoginView {
             id: login.id.to_string(),
             name: login.name.clone(),
             email: login.email.clone(),
-            state: match login.state {
-                LoginState::Connected => "connected",
-                LoginState::NeedsReconnect => "needs_reconnect",
-                LoginState::Error => "error",
-            }
-            .into(),
+            state: login.state,
             last_error: login.last_error.clone(),
             access_expires_at: login.access_expires_at,
             refresh_deadline: login.refresh_deadline(),
@@ -135,7 +169,7 @@ pub struct Overview {
     pub connecting: Option<ConnectView>,
 }
 
-/// Sent as the `tenantry:connect-finished` event.
+/// The payload of [`UiEvent::ConnectFinished`].
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ConnectResult {
@@ -164,7 +198,7 @@ pub struct EventView {
     pub id: i64,
     #[ts(type = "string")]
     pub at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: EventKind,
     pub login_id: Option<String>,
     pub login_email: Option<String>,
     pub tenant_id: Option<String>,
@@ -176,7 +210,7 @@ impl EventView {
         Self {
             id: e.id,
             at: e.at,
-            kind: e.kind.as_str().into(),
+            kind: e.kind,
             login_id: e.login_id.as_ref().map(|l| l.to_string()),
             login_email: e
                 .login_id
@@ -196,8 +230,7 @@ pub struct Settings {
     pub redirect_ports: Vec<u16>,
     pub scopes: Vec<String>,
     pub keepalive_days: u32,
-    /// `loopback` or `deep_link`.
-    pub redirect_mode: String,
+    pub redirect_mode: RedirectMode,
     pub bounce_url: Option<String>,
     /// Warn this many days before a failing login lapses.
     pub notify_days: u32,
@@ -223,4 +256,43 @@ pub struct SettingsView {
     pub data_dir: String,
     pub config_file: String,
     pub mode: AppMode,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_cross_under_their_names_with_their_payloads() {
+        let shown = serde_json::to_value(UiEvent::ShowLogin("u1".into())).unwrap();
+        assert_eq!(
+            shown,
+            serde_json::json!({"name": "tenantry:show-login", "payload": "u1"}),
+            "the UI listens under the name and reads the payload"
+        );
+        let changed = serde_json::to_value(UiEvent::Changed).unwrap();
+        assert_eq!(
+            changed,
+            serde_json::json!({"name": "tenantry:changed"}),
+            "an event without data has no payload"
+        );
+    }
+
+    #[test]
+    fn an_engine_error_crosses_with_its_code_and_fix() {
+        let login = tenantry_core::model::LoginId::new("u1").unwrap();
+        let error = IpcError::from(EngineError::NeedsReconnect {
+            login,
+            reason: "revoked".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            serde_json::json!({
+                "code": "needs_reconnect",
+                "message": "login u1 needs reconnecting: revoked",
+                "fix": {"kind": "reconnect", "login": "u1"},
+            }),
+            "the UI branches on the code and offers the fix"
+        );
+    }
 }

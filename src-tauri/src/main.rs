@@ -1,5 +1,8 @@
 //! Tenantry's desktop app: a thin Tauri 2 shell over tenantry-core. Set-up, managed state,
-//! commands, events, deep links and a single instance; the engine does the work.
+//! commands, events, deep links and a single instance; the engine does the work, and the core's
+//! keeper watches over the open profile. This file wires the parts together: the tray and the
+//! notifications follow what [`Desk`] relays and call back into it through the functions here,
+//! so neither imports the state it acts on.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
@@ -7,11 +10,38 @@ mod desk;
 mod ipc;
 mod notices;
 mod tray;
+mod window;
 
 use desk::{Desk, Launch};
 use std::sync::atomic::Ordering;
-use tauri::Manager;
+use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
+use tray::TrayAction;
+
+/// What a tray item does.
+fn tray_action(app: &AppHandle, action: TrayAction) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let desk = app.state::<Desk>();
+        match action {
+            TrayAction::Open => window::show(&app),
+            TrayAction::RefreshAll => desk.refresh_all(&app).await,
+            TrayAction::ShowAttention => desk.show_attention(&app).await,
+            TrayAction::Quit => app.exit(0),
+        }
+    });
+}
+
+/// A click on a notification: the login's link goes the way of any link; otherwise the window.
+fn notice_clicked(app: &AppHandle, link: Option<url::Url>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        match link {
+            Some(url) => app.state::<Desk>().deep_link(&app, &url).await,
+            None => window::show(&app),
+        }
+    });
+}
 
 /// `tenantry-desktop [--demo | --demo-size LOGINSxORGS] [--profile NAME] [--config PATH] [--data-dir DIR] [--hidden] [tenantry://…]`
 fn launch_from_args() -> Launch {
@@ -52,6 +82,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
+    let (desk, relays) = Desk::new(launch_from_args());
     tauri::Builder::default()
         // First, so a second launch (e.g. the OS opening a tenantry:// link) hands its arguments
         // to this window and exits; with the deep-link feature the link arrives as a deep link.
@@ -62,7 +93,7 @@ fn main() {
                 .iter()
                 .any(|a| a == "--hidden" || a.starts_with("tenantry:"));
             if !quiet {
-                desk::show_window(app);
+                window::show(app);
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
@@ -70,7 +101,7 @@ fn main() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
         ))
-        .manage(Desk::new(launch_from_args()))
+        .manage(desk)
         .on_window_event(|window, event| {
             // Closing the window keeps keep-alive running in the tray (configurable).
             if let tauri::WindowEvent::CloseRequested { api, .. } = event
@@ -81,15 +112,14 @@ fn main() {
                 let _ = window.hide();
             }
         })
-        .setup(|app| {
+        .setup(move |app| {
             let handle = app.handle().clone();
-            match tray::build(&handle) {
-                Ok(menu) => {
-                    app.manage(menu);
-                }
+            match tray::build(&handle, tray_action) {
+                Ok(menu) => tray::follow(&handle, menu, relays.lookout),
                 // No tray on this desktop: closing the window then quits, as it always did.
                 Err(e) => tracing::warn!(error = %e, "could not create the tray icon"),
             }
+            notices::follow(&handle, relays.notices, notice_clicked);
             if app.state::<Desk>().launch.hidden
                 && let Some(window) = app.get_webview_window("main")
             {
@@ -119,7 +149,7 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 let desk = handle.state::<Desk>();
                 if let Err(e) = desk.start(&handle).await {
-                    tracing::error!(code = %e.code, "{}", e.message);
+                    tracing::error!(code = ?e.code, "{}", e.message);
                 }
                 for url in cold_start_links {
                     desk.deep_link(&handle, &url).await;

@@ -1,11 +1,26 @@
-//! Desktop notifications: says what `tenantry_core::watch::due_notices` decided. On Linux a
-//! click opens the app on the login through its `tenantry://login/<id>` link, the same route a
-//! link from anywhere else takes; elsewhere the notification only informs.
+//! Desktop notifications: says the notices the keeper decided are due. On Linux a click opens
+//! the app on the login through its `tenantry://login/<id>` link, the same route a link from
+//! anywhere else takes (the app gives that route as `on_click`); elsewhere the notification only
+//! informs.
 
-use tauri::{AppHandle, Manager};
+use tauri::AppHandle;
 use tenantry_core::watch::Notice;
+use tokio::sync::mpsc;
 
-pub fn say(app: &AppHandle, notice: &Notice) {
+/// What a click on a notification opens: the login's link, or the window when it is about Xero.
+pub type OnClick = fn(&AppHandle, Option<url::Url>);
+
+/// Says every notice that arrives, for as long as the app runs.
+pub fn follow(app: &AppHandle, mut notices: mpsc::UnboundedReceiver<Notice>, on_click: OnClick) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while let Some(notice) = notices.recv().await {
+            say(&app, &notice, on_click);
+        }
+    });
+}
+
+fn say(app: &AppHandle, notice: &Notice, on_click: OnClick) {
     let mut notification = notify_rust::Notification::new();
     notification
         .appname("Tenantry")
@@ -33,19 +48,12 @@ pub fn say(app: &AppHandle, notice: &Notice) {
         // Blocks until the notification is clicked or closed, so it gets a thread of its own.
         std::thread::spawn(move || {
             handle.wait_for_action(|action| {
-                if action != "default" {
-                    return;
+                if action == "default" {
+                    on_click(&app, link.clone());
                 }
-                let (app, link) = (app.clone(), link.clone());
-                tauri::async_runtime::spawn(async move {
-                    match link {
-                        Some(url) => app.state::<crate::desk::Desk>().deep_link(&app, &url).await,
-                        None => crate::desk::show_window(&app),
-                    }
-                });
             });
         });
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
-    let _ = (app, handle);
+    let _ = (app, handle, on_click);
 }

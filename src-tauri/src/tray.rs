@@ -1,14 +1,15 @@
 //! The system-tray icon: its colour is the worst login's state, its menu opens the window,
-//! refreshes every login, says how many need attention, and quits. The menu's ids map to
-//! [`TrayAction`]s, and [`perform`] does what each means, so the handlers are tested without a
-//! panel to click.
+//! refreshes every login, says how many need attention, and quits. It follows the keeper's
+//! lookout ([`follow`]) and hands each click to the action the app gives it, as a
+//! [`TrayAction`]; the menu's ids map to actions, so the handlers are tested without a panel to
+//! click.
 
-use crate::desk::Desk;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Wry};
-use tenantry_core::watch::{Attention, Level};
+use tauri::{AppHandle, Wry};
+use tenantry_core::watch::{Attention, Level, Lookout};
+use tokio::sync::watch;
 
 pub const TRAY_ID: &str = "tenantry";
 
@@ -64,7 +65,8 @@ pub fn labels(attention: &Attention) -> (String, String, bool) {
     (tooltip, item, attention.needing_attention > 0)
 }
 
-pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
+/// Builds the tray; each menu click calls `on_action`.
+pub fn build(app: &AppHandle, on_action: fn(&AppHandle, TrayAction)) -> tauri::Result<TrayMenu> {
     let item = |action: TrayAction, label: &str| {
         MenuItem::with_id(app, action.id(), label, true, None::<&str>)
     };
@@ -94,10 +96,9 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
         .tooltip("Tenantry")
         .menu(&menu)
         .show_menu_on_left_click(true)
-        .on_menu_event(|app, event| {
+        .on_menu_event(move |app, event| {
             if let Some(action) = TrayAction::from_id(event.id().as_ref()) {
-                let app = app.clone();
-                tauri::async_runtime::spawn(async move { perform(&app, action).await });
+                on_action(app, action);
             }
         })
         .build(app)?;
@@ -107,8 +108,22 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
     })
 }
 
+/// Shows what the lookout says for as long as the app runs, redrawing only when it changes.
+pub fn follow(app: &AppHandle, menu: TrayMenu, mut lookout: watch::Receiver<Lookout>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let attention = lookout.borrow_and_update().attention.clone();
+            show(&app, &menu, &attention);
+            if lookout.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
 /// Shows the state: icon colour, tooltip and the attention item.
-pub fn show(app: &AppHandle, menu: &TrayMenu, attention: &Attention) {
+fn show(app: &AppHandle, menu: &TrayMenu, attention: &Attention) {
     {
         let mut shown = menu.shown.lock().expect("tray lock");
         if shown.as_ref() == Some(attention) {
@@ -123,22 +138,6 @@ pub fn show(app: &AppHandle, menu: &TrayMenu, attention: &Attention) {
     }
     let _ = menu.attention.set_text(label);
     let _ = menu.attention.set_enabled(enabled);
-}
-
-/// Does what a tray item means.
-pub async fn perform(app: &AppHandle, action: TrayAction) {
-    let desk = app.state::<Desk>();
-    match action {
-        TrayAction::Open => crate::desk::show_window(app),
-        TrayAction::RefreshAll => desk.refresh_all(app).await,
-        TrayAction::ShowAttention => {
-            crate::desk::show_window(app);
-            if let Some(login) = desk.first_needing_attention().await {
-                desk.show_login(app, &login);
-            }
-        }
-        TrayAction::Quit => app.exit(0),
-    }
 }
 
 /// A 32×32 disc in the level's colour with a white ring, drawn here so the tray needs no image

@@ -2,7 +2,7 @@
 import type { IpcError } from "./IpcError";
 
 /**
- * Sent as the `tenantry:connect-finished` event.
+ * The payload of [`UiEvent::ConnectFinished`].
  */
 export type ConnectResult = { login_name: string | null, login_email: string | null, 
 /**

@@ -1,0 +1,83 @@
+// The window around the views: the overview they all draw from, which view is showing, the header
+// bar that follows the mode, and when to fetch again. The window updates itself from backend
+// events rather than polling, and this is where those events turn into fetches.
+
+import type { LoginView } from "./bindings/LoginView";
+import type { Overview } from "./bindings/Overview";
+import { $, toastError } from "./dom";
+import { invoke } from "./ipc";
+import type { ActivityView } from "./views/activity";
+import type { LoginsView } from "./views/logins";
+import type { SettingsView } from "./views/settings";
+
+export type ViewName = "logins" | "activity" | "settings";
+const VIEW_NAMES: readonly ViewName[] = ["logins", "activity", "settings"];
+
+export interface Views {
+  logins: LoginsView;
+  activity: ActivityView;
+  settings: SettingsView;
+}
+
+export class App {
+  private overview: Overview | null = null;
+  private current: ViewName = "logins";
+  private pending: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly views: Views) {}
+
+  get view(): ViewName {
+    return this.current;
+  }
+
+  /** The logins of the latest overview. */
+  get logins(): readonly LoginView[] {
+    return this.overview?.logins ?? [];
+  }
+
+  show(next: ViewName) {
+    this.current = next;
+    this.render();
+    if (next === "settings") this.views.settings.open();
+  }
+
+  async load() {
+    try {
+      const overview = await invoke("overview");
+      this.overview = overview;
+      this.render();
+      if (overview.mode === "xero") await this.views.settings.offerAutostart();
+    } catch (e) {
+      toastError(e);
+    }
+  }
+
+  /** Coalesces bursts of backend change events into one fetch. */
+  scheduleRefresh() {
+    if (this.pending) return;
+    this.pending = setTimeout(async () => {
+      this.pending = null;
+      await this.load();
+    }, 80);
+  }
+
+  private render() {
+    const overview = this.overview;
+    if (!overview) return;
+    const firstRun = overview.mode === "unconfigured";
+    const badge = $("mode-badge");
+    badge.hidden = overview.mode !== "demo";
+    badge.textContent = "Demo: built-in fake Xero";
+    $("connect-btn").hidden = firstRun;
+    $("refresh-all-btn").hidden = firstRun || overview.logins.length === 0;
+    document.querySelector("nav")!.hidden = firstRun;
+    $("view-first-run").hidden = !firstRun;
+    for (const name of VIEW_NAMES) {
+      $(`view-${name}`).hidden = firstRun || this.current !== name;
+      document.querySelector(`.tab[data-view="${name}"]`)?.toggleAttribute("aria-current", this.current === name);
+    }
+    if (firstRun) void this.views.settings.loadFirstRun();
+    else if (this.current === "logins") this.views.logins.render(overview);
+    else if (this.current === "activity") void this.views.activity.load();
+  }
+}

@@ -1,0 +1,91 @@
+// The window's only door to the engine: typed commands, typed events and the words for its errors,
+// so that a command, argument, result or event the Rust side does not have fails to compile here.
+
+import type { AutostartView } from "./bindings/AutostartView";
+import type { ConnectView } from "./bindings/ConnectView";
+import type { EventView } from "./bindings/EventView";
+import type { Fix } from "./bindings/Fix";
+import type { IpcError } from "./bindings/IpcError";
+import type { OrgTest } from "./bindings/OrgTest";
+import type { Overview } from "./bindings/Overview";
+import type { Settings } from "./bindings/Settings";
+import type { SettingsView } from "./bindings/SettingsView";
+import type { UiEvent } from "./bindings/UiEvent";
+
+interface TauriGlobal {
+  core: { invoke(cmd: string, args?: object): Promise<unknown> };
+  event: { listen(event: string, handler: (e: { payload: unknown }) => void): Promise<() => void> };
+}
+declare global {
+  interface Window {
+    __TAURI__: TauriGlobal;
+  }
+}
+
+/** Every command the Rust side registers: its arguments, named as its parameters (`undefined`: it
+ * takes none), and what it returns. Written by hand; ts-rs generates the types, not the list. */
+export interface Commands {
+  overview: { args: undefined; result: Overview };
+  start_demo: { args: undefined; result: void };
+  connect: { args: { reconnect: string | null }; result: ConnectView };
+  open_connect_page_again: { args: undefined; result: void };
+  cancel_connect: { args: undefined; result: void };
+  refresh_login: { args: { login: string }; result: void };
+  test_organisation: { args: { tenant: string }; result: OrgTest };
+  disconnect: { args: { login: string; tenant: string }; result: void };
+  remove_login: { args: { login: string }; result: void };
+  events: { args: { login: string | null }; result: EventView[] };
+  settings: { args: undefined; result: SettingsView };
+  save_settings: { args: { settings: Settings }; result: SettingsView };
+  refresh_all: { args: undefined; result: void };
+  autostart: { args: undefined; result: AutostartView };
+  set_autostart: { args: { enabled: boolean }; result: AutostartView };
+}
+export type Command = keyof Commands;
+type ArgsOf<K extends Command> = Commands[K]["args"] extends undefined ? [] : [args: Commands[K]["args"]];
+
+export function invoke<K extends Command>(command: K, ...args: ArgsOf<K>): Promise<Commands[K]["result"]> {
+  // The one unchecked step: Tauri's invoke is untyped, and the table above stands for the Rust side.
+  return window.__TAURI__.core.invoke(command, args[0]) as Promise<Commands[K]["result"]>;
+}
+
+/** Event names come from the generated union alone, so they are written only in Rust. */
+export type EventName = UiEvent["name"];
+export type PayloadOf<N extends EventName> = Extract<UiEvent, { name: N }> extends { payload: infer P } ? P : null;
+
+export function listen<N extends EventName>(name: N, handler: (payload: PayloadOf<N>) => void): Promise<() => void> {
+  // Tauri sends `null` for an event emitted without a payload, which is what PayloadOf says.
+  return window.__TAURI__.event.listen(name, (e) => handler(e.payload as PayloadOf<N>));
+}
+
+/** The engine's messages name no front end's commands, so the step that fixes an error is
+ * worded here, for this window. */
+function fixText(fix: Fix): string {
+  switch (fix.kind) {
+    case "reconnect":
+      return "Choose Reconnect on that login.";
+    case "list_organisations":
+      return "Check the organisation's name on the Logins tab.";
+    case "list_logins":
+      return "Check the login on the Logins tab.";
+    case "set_client_id":
+      return "Enter your Xero app's Client ID in Settings.";
+    default: {
+      const unworded: never = fix;
+      return unworded;
+    }
+  }
+}
+
+function isIpcError(e: unknown): e is IpcError {
+  return !!e && typeof e === "object" && "message" in e;
+}
+
+/** An error as people read it: the engine's sentence, then the step that fixes it. */
+export function errorText(e: unknown): string {
+  if (!isIpcError(e)) return String(e);
+  if (!e.fix) return e.message;
+  // The engine's sentences have no full stop of their own; one goes before the fix's.
+  const sentence = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
+  return `${sentence} ${fixText(e.fix)}`;
+}

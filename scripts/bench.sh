@@ -28,6 +28,11 @@ fi
 
 # Every scenario signs users in for real, so each runs with a private, unlocked keyring.
 private() { dbus-run-session -- scripts/lib/with-private-keyring.sh "$@"; }
+# The crash harness's pause points and the test clock exist in debug builds only: the release
+# binary must ignore them, and the debug one (setup built it) must not, or the check proves nothing.
+echo "==> release builds ignore the test hooks" >&2
+private "$BIN/test-hooks" --tenantry "$BIN/tenantry" --expect ignored
+private "$BIN/test-hooks" --tenantry "$PWD/target/debug/tenantry" --expect honoured
 echo "==> cold token" >&2
 private "$BIN/tenantry-bench" cold-token --runs "$RUNS" >"$OUT/cold.json"
 echo "==> single flight" >&2

@@ -13,7 +13,7 @@ the command line instead (after setup, the binary is target/debug/tenantry):
   target/debug/tenantry demo                      # in one terminal: the fake Xero and a demo profile
   target/debug/tenantry --profile demo connect    # in another, then: status, orgs, token …
 or watch the engine work end to end without a window:
-  target/debug/tenantry-demo
+  cargo run -p tenantry-demo --example tour
 MSG
   exit 1
 fi

@@ -18,6 +18,14 @@ export XDG_CONFIG_HOME="$TEST_HOME/.config" XDG_DATA_HOME="$TEST_HOME/.local/sha
 # The tests must not silently skip the keychain: a missing Secret Service fails them.
 export TENANTRY_REQUIRE_KEYRING=1
 
+# Tests about file permissions read the data as another, unprivileged user: root reads anything.
+if [ "$(id -u)" -eq 0 ]; then
+  PROBE_USER=tenantry-probe
+  id -u "$PROBE_USER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$PROBE_USER"
+  export TENANTRY_PROBE_USER="$PROBE_USER"
+fi
+
 # Everything the suite writes stays under TEST_HOME (test data directories are kept), and the fake
 # Xero notes every secret it issues in a ledger outside it, so the scan below can prove none of
 # them was left in a database, a log, the WebView's storage or the test output.

@@ -5,6 +5,26 @@ echo "==> cargo fmt --check" >&2
 cargo fmt --all --check
 echo "==> cargo clippy -D warnings" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The product links no test code: neither binary's normal dependencies hold tenantry-tests or the
+# fake's test support, and without the default `demo` feature they hold no fake at all. Features
+# are resolved per package here, as for a product build (`cargo build -p …`).
+echo "==> the product links no test code" >&2
+tree() { cargo tree --locked --prefix none -e normal,features "$@"; }
+# The check must be able to fail: the test crate does turn the fake's test support on.
+tree -p tenantry-tests | grep -q '^tenantry-fake-xero feature "test-support"' ||
+  { echo "the dependency check cannot see the fake's test-support feature" >&2; exit 1; }
+for pkg in tenantry-cli tenantry-desktop; do
+  if tree -p "$pkg" | grep -E '^tenantry-tests |feature "test-support"'; then
+    echo "$pkg links test code (above)" >&2
+    exit 1
+  fi
+  if tree -p "$pkg" --no-default-features | grep -E '^tenantry-(fake-xero|demo) '; then
+    echo "$pkg without its demo feature still links the fake (above)" >&2
+    exit 1
+  fi
+done
+# ... and they build, and pass the lints, that way.
+cargo clippy --locked -p tenantry-cli -p tenantry-desktop --no-default-features -- -D warnings
 echo "==> cargo test" >&2
 cargo test --workspace --locked "$@"
 # Benchmarks are not timed tests: CI only checks that each still runs and that the report builds.

@@ -3,7 +3,7 @@
 
 use crate::util::*;
 use chrono::Duration;
-use tenantry_tests::fake_xero::Options;
+use tenantry_fake_xero::Options;
 
 async fn keychain_instance(test: &str) -> Option<Instance> {
     keyring_available(test).then_some(())?;
@@ -93,6 +93,21 @@ async fn connect_status_orgs_token_exec_and_log() {
                 it.tenant("Kiwi Plumbing")
             )),
         "{env:?}"
+    );
+    let evaluated = tokio::process::Command::new("sh")
+        .args([
+            "-c",
+            "eval \"$1\"; printf '%s %s' \"$XERO_ACCESS_TOKEN\" \"$XERO_TENANT_ID\"",
+            "sh",
+            &env.stdout,
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&evaluated.stdout),
+        format!("{} {}", token.stdout.trim(), it.tenant("Kiwi Plumbing")),
+        "`eval \"$(tenantry token … --env)\"` sets exactly the token and the tenant id"
     );
 
     let exec = cli
@@ -424,7 +439,7 @@ async fn a_locked_keychain_and_an_unreachable_xero_are_told_apart() {
     );
     assert!(
         it.vault
-            .load(&it.engine.logins().unwrap()[0].id)
+            .load(&it.engine.logins().await.unwrap()[0].id)
             .unwrap()
             .is_some(),
         "nothing was lost"

@@ -3,10 +3,20 @@
 use crate::util::*;
 use tenantry_core::secret::Secret;
 use tenantry_core::xero::{XeroClient, XeroError};
-use tenantry_tests::fake_xero::Fault;
+use tenantry_fake_xero::Fault;
 
+/// The form's field names, sorted: a form's order carries no meaning, its set of fields does.
 fn keys(form: &[(String, String)]) -> Vec<&str> {
-    form.iter().map(|(k, _)| k.as_str()).collect()
+    let mut keys: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// A form field's value.
+fn field<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 #[tokio::test]
@@ -17,23 +27,23 @@ async fn token_requests_carry_exactly_the_pkce_fields_and_no_secret() {
     assert_eq!(
         keys(&exchange.form),
         [
-            "grant_type",
             "client_id",
             "code",
+            "code_verifier",
+            "grant_type",
             "redirect_uri",
-            "code_verifier"
         ],
         "a PKCE code exchange sends these fields and nothing else (FACTS §1.5)"
     );
-    assert_eq!(exchange.form[0].1, "authorization_code");
-    assert_eq!(exchange.form[1].1, CLIENT_ID);
+    assert_eq!(field(&exchange.form, "grant_type"), "authorization_code");
+    assert_eq!(field(&exchange.form, "client_id"), CLIENT_ID);
     assert_eq!(
-        exchange.form[3].1,
+        field(&exchange.form, "redirect_uri"),
         format!("http://localhost:{}/callback", it.config.redirect_ports[0]),
         "the redirect URI must equal the registered one"
     );
     assert_eq!(
-        exchange.form[4].1.len(),
+        field(&exchange.form, "code_verifier").len(),
         43,
         "the verifier is 32 random bytes in base64url"
     );
@@ -49,10 +59,10 @@ async fn token_requests_carry_exactly_the_pkce_fields_and_no_secret() {
     let refresh = &it.fake.recorded("/connect/token")[1];
     assert_eq!(
         keys(&refresh.form),
-        ["grant_type", "client_id", "refresh_token"],
+        ["client_id", "grant_type", "refresh_token"],
         "a PKCE refresh sends exactly these"
     );
-    assert_eq!(refresh.form[0].1, "refresh_token");
+    assert_eq!(field(&refresh.form, "grant_type"), "refresh_token");
     assert_eq!(refresh.authorization, None);
 
     it.engine
@@ -62,10 +72,10 @@ async fn token_requests_carry_exactly_the_pkce_fields_and_no_secret() {
     let revoke = &it.fake.recorded("/connect/revocation")[0];
     assert_eq!(
         keys(&revoke.form),
-        ["token", "token_type_hint", "client_id"],
+        ["client_id", "token", "token_type_hint"],
         "revocation posts the refresh token and client id"
     );
-    assert_eq!(revoke.form[1].1, "refresh_token");
+    assert_eq!(field(&revoke.form, "token_type_hint"), "refresh_token");
 }
 
 #[tokio::test]
@@ -188,7 +198,7 @@ async fn organisation_calls_report_gone_connections_and_rate_limits() {
 
 #[tokio::test]
 async fn the_fake_enforces_five_concurrent_calls_per_tenant() {
-    let options = tenantry_tests::fake_xero::Options {
+    let options = tenantry_fake_xero::Options {
         api_latency: std::time::Duration::from_millis(300),
         ..Default::default()
     };

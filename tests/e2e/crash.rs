@@ -10,7 +10,7 @@ use std::time::Duration;
 use tenantry_core::pause;
 use tenantry_core::secret::Secret;
 use tenantry_core::xero::XeroClient;
-use tenantry_tests::fake_xero::Fault;
+use tenantry_fake_xero::Fault;
 
 /// Where a trial kills the refreshing process.
 const POINTS: [(&str, &str); 6] = [

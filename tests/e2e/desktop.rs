@@ -9,7 +9,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
-use tenantry_tests::fake_xero::Options;
+use tenantry_fake_xero::Options;
 
 /// The app is single-instance, so its tests take turns.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -418,7 +418,7 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
         "a second instance hands the link to the running one and exits"
     );
     until_text(&c, "#toasts", "Ignored a tenantry:// link").await;
-    assert!(it.engine.logins().unwrap().is_empty());
+    assert!(it.engine.logins().await.unwrap().is_empty());
 
     // The real sign-in: Xero redirects to the bounce page, which forwards code and state.
     click(&c, "#connect-btn").await;
@@ -455,7 +455,7 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
         assert!(second.success(), "{malformed}: handed over and ignored");
     }
     until_text(&c, "#toasts", "Ignored a tenantry:// link").await;
-    assert!(it.engine.logins().unwrap().is_empty());
+    assert!(it.engine.logins().await.unwrap().is_empty());
 
     let link = format!("tenantry://oauth/callback?{query}");
     let second = tokio::process::Command::new(app_bin())
@@ -482,7 +482,7 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
         (toasts.matches("Ignored a tenantry:// link").count() >= 1).then_some(())
     })
     .await;
-    assert_eq!(it.engine.logins().unwrap().len(), 1);
+    assert_eq!(it.engine.logins().await.unwrap().len(), 1);
     c.close().await.unwrap();
 }
 
@@ -535,7 +535,7 @@ async fn screenshots() {
     until_text(&c, "#autostart-offer", "Start Tenantry when you log in?").await;
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     screenshot(&c, &format!("autostart-offer-{theme}.png")).await;
-    let ben = it.engine.resolve_login(BEN).unwrap().id;
+    let ben = it.engine.resolve_login(BEN).await.unwrap().id;
     tokio::process::Command::new(app_bin())
         .arg(tenantry_core::login::login_link(&ben))
         .status()
@@ -888,7 +888,7 @@ async fn three_logins_cara_needing_a_human() -> (Instance, tenantry_core::model:
     for user in [ANN, BEN, CARA] {
         it.connect(user).await;
     }
-    let cara = it.engine.resolve_login(CARA).unwrap().id;
+    let cara = it.engine.resolve_login(CARA).await.unwrap().id;
     it.fake.revoke_user(CARA);
     assert!(
         it.engine.refresh_login(&cara).await.is_err(),
@@ -979,15 +979,19 @@ async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_h
     screenshot(&c, "notification-opened.png").await;
 
     // Xero goes away while Ben falls due: runs back off, are logged, and resume when it returns.
-    it.fake
-        .inject(tenantry_tests::fake_xero::Fault::ServerError, 4);
+    it.fake.inject(tenantry_fake_xero::Fault::ServerError, 4);
     age_login(&it, BEN, 46);
     // Each run is in the activity log, saying what it did and when the next try is.
     let offline = until("a run that could not reach Xero", || async {
-        it.engine.events(None, 200).unwrap().into_iter().find(|e| {
-            e.kind == tenantry_core::model::EventKind::KeepAliveRun
-                && e.detail.contains("Xero could not be reached")
-        })
+        it.engine
+            .events(None, 200)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| {
+                e.kind == tenantry_core::model::EventKind::KeepAliveRun
+                    && e.detail.contains("Xero could not be reached")
+            })
     })
     .await;
     assert!(
@@ -1002,6 +1006,7 @@ async fn the_app_keeps_logins_alive_backs_off_offline_and_notifies_once_when_a_h
     let runs: Vec<String> = it
         .engine
         .events(None, 200)
+        .await
         .unwrap()
         .into_iter()
         .filter(|e| e.kind == tenantry_core::model::EventKind::KeepAliveRun)
@@ -1060,7 +1065,7 @@ async fn start_at_login_is_offered_once_and_a_login_link_opens_that_login() {
     );
 
     // A tenantry://login/<id> link (what a notification opens) shows that login.
-    let ben = it.engine.resolve_login(BEN).unwrap().id;
+    let ben = it.engine.resolve_login(BEN).await.unwrap().id;
     let link = tenantry_core::login::login_link(&ben);
     assert!(
         tokio::process::Command::new(app_bin())

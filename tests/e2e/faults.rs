@@ -8,10 +8,11 @@ use chrono::Duration;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use tenantry_core::ErrorCode;
 use tenantry_core::config::Config;
 use tenantry_core::engine::Engine;
 use tenantry_core::model::LoginState;
-use tenantry_tests::fake_xero::{ApiFault, Fault, Options};
+use tenantry_fake_xero::{ApiFault, Fault, Options};
 
 const CONNECTIONS: &str = "/connections";
 const ORGANISATION: &str = "/api.xro/2.0/Organisation";
@@ -20,18 +21,18 @@ const ORGANISATION: &str = "/api.xro/2.0/Organisation";
 async fn connections_faults_are_reported_once_and_keep_the_stored_organisations() {
     let it = instance().await;
     let ann = it.connect(ANN).await.login;
-    let before = it.engine.organisations().unwrap();
+    let before = it.engine.organisations().await.unwrap();
     let tokens_before = it.vault.load(&ann.id).unwrap().unwrap();
     let table = [
-        (ApiFault::ServerError, "unreachable", "try again"),
+        (ApiFault::ServerError, ErrorCode::Unreachable, "try again"),
         (
             ApiFault::RateLimited(42),
-            "rate_limited",
+            ErrorCode::RateLimited,
             "retry after 42 s",
         ),
         (
             ApiFault::Forbidden,
-            "xero_rejected",
+            ErrorCode::XeroRejected,
             "check the app's settings",
         ),
     ];
@@ -54,7 +55,7 @@ async fn connections_faults_are_reported_once_and_keep_the_stored_organisations(
             "{fault:?}: one call, no retry loop against a failing Xero"
         );
         assert_eq!(
-            it.engine.organisations().unwrap(),
+            it.engine.organisations().await.unwrap(),
             before,
             "{fault:?}: a failed listing must not drop the organisations we know"
         );
@@ -119,7 +120,7 @@ async fn a_401_on_an_unexpired_token_refreshes_once_and_retries_once() {
         "exactly one retry"
     );
     assert_eq!(
-        it.engine.logins().unwrap()[0].state,
+        it.engine.logins().await.unwrap()[0].state,
         LoginState::Connected,
         "a 401 is not invalid_grant: the login is not marked for reconnection"
     );
@@ -139,6 +140,7 @@ async fn a_slow_token_endpoint_works_and_a_silent_one_times_out_losing_nothing()
         it.vault.clone(),
         Arc::new(it.clock.clone()),
     )
+    .await
     .unwrap();
     // Slow but within the timeout: simply works.
     it.advance(Duration::minutes(31));
@@ -158,7 +160,11 @@ async fn a_slow_token_endpoint_works_and_a_silent_one_times_out_losing_nothing()
         started.elapsed() < std::time::Duration::from_secs(10),
         "the configured 1 s timeout bounds the wait, not the server"
     );
-    assert_eq!(err.code(), "unreachable", "a timeout is worth retrying");
+    assert_eq!(
+        err.code(),
+        ErrorCode::Unreachable,
+        "a timeout is worth retrying"
+    );
     assert!(err.to_string().contains("timed out"), "and says so: {err}");
     assert_eq!(
         it.vault.load(&ann.id).unwrap().unwrap().refresh_token,

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::json;
 use tenantry_core::secret::Secret;
 use tenantry_core::xero::{XeroClient, XeroError};
-use tenantry_tests::fake_xero::signing;
+use tenantry_fake_xero::signing;
 
 fn claims(it: &Instance) -> serde_json::Value {
     let now = Utc::now().timestamp();
@@ -88,4 +88,56 @@ async fn forgeries_are_rejected_and_the_genuine_token_passes() {
             other => panic!("{what}: must be rejected as an invalid id_token, got {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn the_key_set_is_cached_expires_after_a_day_and_unknown_keys_cannot_hammer_it() {
+    let it = instance().await;
+    let client = XeroClient::new(it.config.xero.clone(), CLIENT_ID);
+    let mut lasting = claims(&it);
+    lasting["exp"] = json!(Utc::now().timestamp() + 3 * 24 * 3600);
+    let good = signing::sign(&lasting);
+    let unknown = signing::sign_rogue(&lasting, signing::ROGUE_KEY_ID);
+    let now = Utc::now();
+    let verify = |token: &str, at| {
+        let client = &client;
+        let token = Secret::new(token);
+        async move { client.verify_id_token(&token, Some("n-1"), at).await }
+    };
+    verify(&good, now)
+        .await
+        .expect("a genuine id_token verifies");
+    verify(&good, now).await.expect("and again");
+    assert_eq!(
+        it.fake.jwks_fetches(),
+        1,
+        "the key set is fetched once and kept"
+    );
+    for _ in 0..5 {
+        assert!(
+            verify(&unknown, now).await.is_err(),
+            "an unknown key never verifies"
+        );
+    }
+    assert_eq!(
+        it.fake.jwks_fetches(),
+        1,
+        "made-up key ids right after a fetch make no request: they cannot hammer Xero"
+    );
+    let later = now + chrono::Duration::seconds(61);
+    assert!(verify(&unknown, later).await.is_err());
+    assert_eq!(
+        it.fake.jwks_fetches(),
+        2,
+        "a minute on, an unknown key id may be a rotation at Xero: fetched once more"
+    );
+    let tomorrow = now + chrono::Duration::hours(25);
+    verify(&good, tomorrow)
+        .await
+        .expect("the genuine key is still published");
+    assert_eq!(
+        it.fake.jwks_fetches(),
+        3,
+        "a day-old key set has expired: a key Xero withdrew is not trusted forever"
+    );
 }

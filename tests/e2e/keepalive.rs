@@ -2,6 +2,7 @@
 
 use crate::util::*;
 use chrono::Duration;
+use tenantry_core::ErrorCode;
 use tenantry_core::KeepAliveOutcome;
 use tenantry_core::clock::Clock;
 use tenantry_core::model::EventKind;
@@ -33,6 +34,7 @@ async fn keepalive_refreshes_old_logins_and_leaves_young_ones() {
     assert!(
         it.engine
             .events(Some(&ann.id), 10)
+            .await
             .unwrap()
             .iter()
             .any(|e| e.kind == EventKind::KeepAlive)
@@ -60,7 +62,7 @@ async fn a_login_left_for_sixty_days_needs_a_reconnect_and_says_why() {
         .access_token_for(&studio)
         .await
         .expect_err("Xero dropped the refresh token");
-    assert_eq!(err.code(), "needs_reconnect");
+    assert_eq!(err.code(), ErrorCode::NeedsReconnect);
     assert!(
         err.to_string().contains("60 days"),
         "the message names the cause: {err}"

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tenantry_tests::fake_xero::{Options, Seed};
+use tenantry_fake_xero::{Options, Seed};
 
 const LOGINS: usize = 20;
 const ORGS_EACH: usize = 10;
@@ -52,6 +52,7 @@ async fn under_load_every_call_succeeds_and_no_refresh_token_is_spent_twice() {
     let initial: HashSet<String> = it
         .engine
         .logins()
+        .await
         .unwrap()
         .iter()
         .map(|l| {

@@ -3,9 +3,10 @@
 
 use crate::util::*;
 use tenantry_core::EngineError;
+use tenantry_core::ErrorCode;
 use tenantry_core::login::{CallbackError, ListenError};
 use tenantry_core::model::LoginState;
-use tenantry_tests::fake_xero::SHARED_TENANT;
+use tenantry_fake_xero::SHARED_TENANT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -49,7 +50,7 @@ async fn sign_in_stores_the_login_and_names_the_organisations_this_consent_added
         "the others are still reachable"
     );
     assert_eq!(
-        it.engine.logins().unwrap().len(),
+        it.engine.logins().await.unwrap().len(),
         1,
         "signing in again as the same user updates the one login"
     );
@@ -67,7 +68,7 @@ async fn a_reconnect_that_signs_in_as_someone_else_leaves_the_intended_login_unt
     let ann = it.connect(ANN).await.login;
     let memory = it.memory.as_ref().unwrap();
     let ann_entry = memory.raw(&ann.id).expect("Ann's entry");
-    let ann_meta = it.engine.logins().unwrap();
+    let ann_meta = it.engine.logins().await.unwrap();
 
     let outcome = it
         .connect_as(BEN, Some(ann.id.clone()))
@@ -90,6 +91,7 @@ async fn a_reconnect_that_signs_in_as_someone_else_leaves_the_intended_login_unt
     let ann_after = it
         .engine
         .logins()
+        .await
         .unwrap()
         .into_iter()
         .find(|l| l.id == ann.id)
@@ -100,7 +102,7 @@ async fn a_reconnect_that_signs_in_as_someone_else_leaves_the_intended_login_unt
         "Ann's metadata is unchanged too"
     );
     assert_eq!(
-        it.engine.logins().unwrap().len(),
+        it.engine.logins().await.unwrap().len(),
         2,
         "Ben is stored as his own login"
     );
@@ -112,11 +114,20 @@ async fn a_reconnect_that_signs_in_as_someone_else_leaves_the_intended_login_unt
     );
 }
 
+/// Sends a raw request to the listener on `port`. One without a `Host` gets the one a browser
+/// following the redirect URI sends (`localhost:PORT`), so each request tests only its own flaw.
 async fn http(port: u16, request: &[u8]) -> String {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("listener is up");
-    stream.write_all(request).await.unwrap();
+    let text = String::from_utf8_lossy(request);
+    let request = match text.split_once("\r\n") {
+        Some((line, rest)) if !rest.to_ascii_lowercase().contains("host:") => {
+            format!("{line}\r\nHost: localhost:{port}\r\n{rest}").into_bytes()
+        }
+        _ => request.to_vec(),
+    };
+    stream.write_all(&request).await.unwrap();
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer).await;
     answer
@@ -136,18 +147,9 @@ async fn the_listener_refuses_strays_and_accepts_exactly_one_callback() {
     let pending = it.engine.begin_login(None).await.unwrap();
     let port = it.config.redirect_ports[0];
     let state = state_of(pending.authorize_url());
-    let engine = it.engine.clone();
-    let done = tokio::spawn(async move {
-        engine
-            .complete_login(pending, CancellationToken::new())
-            .await
-    });
+    let done = tokio::spawn(async move { pending.complete(CancellationToken::new()).await });
 
-    let post = http(
-        port,
-        b"POST /callback?code=x&state=y HTTP/1.1\r\nHost: localhost\r\n\r\n",
-    )
-    .await;
+    let post = http(port, b"POST /callback?code=x&state=y HTTP/1.1\r\n\r\n").await;
     assert!(
         post.starts_with("HTTP/1.1 405"),
         "only GET is accepted: {post}"
@@ -161,6 +163,16 @@ async fn the_listener_refuses_strays_and_accepts_exactly_one_callback() {
     assert!(
         missing.starts_with("HTTP/1.1 400"),
         "a missing state is refused"
+    );
+    let rebound = http(
+        port,
+        format!("GET /callback?code=x&state={state} HTTP/1.1\r\nHost: evil.example:{port}\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert!(
+        rebound.starts_with("HTTP/1.1 421"),
+        "a page whose own name was rebound to 127.0.0.1 is not answered, even with our state: {rebound}"
     );
     let other = http(port, b"GET /favicon.ico HTTP/1.1\r\n\r\n").await;
     assert!(
@@ -209,14 +221,10 @@ async fn cancelling_and_busy_ports_are_clear_errors() {
     let pending = it.engine.begin_login(None).await.unwrap();
     let cancel = CancellationToken::new();
     cancel.cancel();
-    let err = it
-        .engine
-        .complete_login(pending, cancel)
-        .await
-        .expect_err("cancelled");
+    let err = pending.complete(cancel).await.expect_err("cancelled");
     assert_eq!(
         err.code(),
-        "cancelled",
+        ErrorCode::Cancelled,
         "Cancel in the UI or Ctrl-C ends the wait cleanly"
     );
 
@@ -243,7 +251,7 @@ async fn a_plain_openid_provider_without_xeros_extras_works_too() {
     // No authEventId on connections, no `scope` in token responses, and the RFC 9207 `iss`
     // parameter on the callback (checked against the configured issuer).
     let it = instance_with(
-        tenantry_tests::fake_xero::Options {
+        tenantry_fake_xero::Options {
             plain_oidc: true,
             ..Default::default()
         },
@@ -278,12 +286,7 @@ async fn a_plain_openid_provider_without_xeros_extras_works_too() {
     let pending = it.engine.begin_login(None).await.unwrap();
     let state = state_of(pending.authorize_url());
     let port = it.config.redirect_ports[0];
-    let engine = it.engine.clone();
-    let done = tokio::spawn(async move {
-        engine
-            .complete_login(pending, CancellationToken::new())
-            .await
-    });
+    let done = tokio::spawn(async move { pending.complete(CancellationToken::new()).await });
     let forged = http(
         port,
         format!(
@@ -313,9 +316,10 @@ async fn slow_clients_cannot_block_the_real_callback_and_only_loopback_is_bound(
         "bound to loopback only, so the kernel refuses other machines: {bound:?}"
     );
     let port = it.config.redirect_ports[0];
-    // Slow-loris: connections that send half a request and then nothing.
+    // Slow-loris: more connections than the listener serves at once (16), each sending half a
+    // request and then nothing.
     let mut idle = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..40 {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .unwrap();
@@ -323,14 +327,9 @@ async fn slow_clients_cannot_block_the_real_callback_and_only_loopback_is_bound(
         idle.push(stream);
     }
     let url = pending.authorize_url().clone();
-    let engine = it.engine.clone();
-    let done = tokio::spawn(async move {
-        engine
-            .complete_login(pending, CancellationToken::new())
-            .await
-    });
+    let done = tokio::spawn(async move { pending.complete(CancellationToken::new()).await });
     let started = std::time::Instant::now();
-    let visit = tenantry_tests::browser::approve(&url)
+    let visit = tenantry_demo::browser::approve(&url)
         .await
         .expect("the browser gets through");
     assert_eq!(visit.status, 200);
@@ -353,13 +352,8 @@ async fn a_clock_far_off_the_servers_is_named_when_it_breaks_a_sign_in() {
     it.clock.advance(chrono::Duration::minutes(20)); // this computer's clock runs 20 minutes fast
     let pending = it.engine.begin_login(None).await.unwrap();
     let url = pending.authorize_url().clone();
-    let engine = it.engine.clone();
-    let done = tokio::spawn(async move {
-        engine
-            .complete_login(pending, CancellationToken::new())
-            .await
-    });
-    tenantry_tests::browser::approve(&url).await.unwrap();
+    let done = tokio::spawn(async move { pending.complete(CancellationToken::new()).await });
+    tenantry_demo::browser::approve(&url).await.unwrap();
     let err = done
         .await
         .unwrap()
@@ -369,7 +363,7 @@ async fn a_clock_far_off_the_servers_is_named_when_it_breaks_a_sign_in() {
         "the message names the cause: {err}"
     );
     assert!(
-        it.engine.logins().unwrap().is_empty(),
+        it.engine.logins().await.unwrap().is_empty(),
         "nothing was stored from an unverified sign-in"
     );
 }

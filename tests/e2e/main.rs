@@ -14,6 +14,7 @@
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
+//! - `permissions`: another local user cannot read a profile's data, checked as that user.
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 
@@ -32,6 +33,7 @@ mod keychain;
 mod load;
 mod login;
 mod organisations;
+mod permissions;
 mod refresh;
 mod scheduled;
 mod secrets;

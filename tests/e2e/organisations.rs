@@ -3,9 +3,10 @@
 
 use crate::util::*;
 use chrono::Duration;
+use tenantry_core::ErrorCode;
 use tenantry_core::model::EventKind;
 use tenantry_core::xero::access_claims;
-use tenantry_tests::fake_xero::SHARED_TENANT;
+use tenantry_fake_xero::SHARED_TENANT;
 
 #[tokio::test]
 async fn a_shared_organisation_uses_a_healthy_login_and_never_mixes_tokens() {
@@ -15,6 +16,7 @@ async fn a_shared_organisation_uses_a_healthy_login_and_never_mixes_tokens() {
     let rows: Vec<_> = it
         .engine
         .organisations()
+        .await
         .unwrap()
         .into_iter()
         .filter(|o| o.tenant_id == SHARED_TENANT)
@@ -54,7 +56,7 @@ async fn a_shared_organisation_uses_a_healthy_login_and_never_mixes_tokens() {
             .as_deref(),
         Some(ben.id.as_str())
     );
-    assert_eq!(it.engine.resolve_login(ANN).unwrap().id, ann.id);
+    assert_eq!(it.engine.resolve_login(ANN).await.unwrap().id, ann.id);
 }
 
 #[tokio::test]
@@ -77,6 +79,7 @@ async fn disconnecting_an_organisation_deletes_its_connection_at_xero() {
     assert!(
         it.engine
             .organisations()
+            .await
             .unwrap()
             .iter()
             .all(|o| o.tenant_id != harbour)
@@ -84,6 +87,7 @@ async fn disconnecting_an_organisation_deletes_its_connection_at_xero() {
     assert!(
         it.engine
             .events(Some(&ann.id), 10)
+            .await
             .unwrap()
             .iter()
             .any(|e| e.kind == EventKind::Disconnected)
@@ -94,7 +98,7 @@ async fn disconnecting_an_organisation_deletes_its_connection_at_xero() {
             .await
             .unwrap_err()
             .code(),
-        "unknown_organisation"
+        ErrorCode::UnknownOrganisation
     );
 }
 
@@ -123,16 +127,17 @@ async fn testing_an_organisation_reports_and_records_a_vanished_connection() {
         .test_organisation(&kiwi)
         .await
         .expect_err("the connection is gone");
-    assert_eq!(err.code(), "connection_gone");
+    assert_eq!(err.code(), ErrorCode::ConnectionGone);
     assert!(
         it.engine
             .organisations()
+            .await
             .unwrap()
             .iter()
             .all(|o| o.tenant_id != kiwi),
         "the list is brought up to date"
     );
-    let events = it.engine.events(Some(&ann.id), 20).unwrap();
+    let events = it.engine.events(Some(&ann.id), 20).await.unwrap();
     assert!(
         events
             .iter()
@@ -164,11 +169,13 @@ async fn removing_a_login_revokes_it_at_xero_and_forgets_it_here() {
         "the keychain entry is gone"
     );
     assert!(
-        it.engine.logins().unwrap().is_empty() && it.engine.organisations().unwrap().is_empty()
+        it.engine.logins().await.unwrap().is_empty()
+            && it.engine.organisations().await.unwrap().is_empty()
     );
     assert!(
         it.engine
             .events(Some(&ann.id), 10)
+            .await
             .unwrap()
             .iter()
             .any(|e| e.kind == EventKind::Removed),

@@ -4,8 +4,9 @@
 use crate::util::*;
 use chrono::Duration;
 use tenantry_core::EngineError;
+use tenantry_core::ErrorCode;
 use tenantry_core::model::{EventKind, LoginState};
-use tenantry_tests::fake_xero::{Fault, Options};
+use tenantry_fake_xero::{Fault, Options};
 
 #[tokio::test]
 async fn sixty_four_concurrent_callers_on_an_expired_login_cause_one_refresh() {
@@ -89,13 +90,13 @@ async fn a_lost_answer_is_recovered_after_a_restart_within_the_grace_period() {
         .expect_err("the answer never arrived");
     assert_eq!(
         err.code(),
-        "unreachable",
+        ErrorCode::Unreachable,
         "a lost answer is transient, not a reason to reconnect: {err}"
     );
     assert_eq!(it.fake.refresh_calls(ANN), 1, "Xero did rotate the token");
 
     it.advance(Duration::minutes(10)); // restarted ten minutes later
-    let restarted = it.restart();
+    let restarted = it.restart().await;
     let recovered = restarted.recover().await;
     assert_eq!(
         recovered.len(),
@@ -112,9 +113,9 @@ async fn a_lost_answer_is_recovered_after_a_restart_within_the_grace_period() {
         .await
         .expect("the login works without a reconnect");
     assert_eq!(grant.login_id, ann.id);
-    let login = restarted.resolve_login(ANN).unwrap();
+    let login = restarted.resolve_login(ANN).await.unwrap();
     assert_eq!(login.state, LoginState::Connected);
-    let events = restarted.events(Some(&ann.id), 10).unwrap();
+    let events = restarted.events(Some(&ann.id), 10).await.unwrap();
     assert!(
         events
             .iter()
@@ -140,7 +141,7 @@ async fn a_lost_answer_found_after_the_grace_period_needs_a_reconnect_with_a_cle
         .await
         .expect_err("the answer never arrived");
     it.advance(Duration::minutes(45)); // the computer slept past the grace period
-    let restarted = it.restart();
+    let restarted = it.restart().await;
     let recovered = restarted.recover().await;
     match &recovered[0].1 {
         Err(EngineError::NeedsReconnect { reason, .. }) => {
@@ -153,7 +154,7 @@ async fn a_lost_answer_found_after_the_grace_period_needs_a_reconnect_with_a_cle
             panic!("past the grace, Xero refuses the old token: needs reconnect, got {other:?}")
         }
     }
-    let login = restarted.resolve_login(ANN).unwrap();
+    let login = restarted.resolve_login(ANN).await.unwrap();
     assert_eq!(login.state, LoginState::NeedsReconnect);
     assert!(
         login.last_error.unwrap().contains("30 minutes"),
@@ -164,7 +165,7 @@ async fn a_lost_answer_found_after_the_grace_period_needs_a_reconnect_with_a_cle
         .access_token_for(&harbour)
         .await
         .expect_err("still needs a human");
-    assert_eq!(again.code(), "needs_reconnect");
+    assert_eq!(again.code(), ErrorCode::NeedsReconnect);
     assert_eq!(
         it.fake.refresh_calls(ANN),
         calls,
@@ -173,6 +174,7 @@ async fn a_lost_answer_found_after_the_grace_period_needs_a_reconnect_with_a_cle
     assert_eq!(
         restarted
             .events(Some(&ann.id), 20)
+            .await
             .unwrap()
             .iter()
             .filter(|e| e.kind == EventKind::NeedsReconnect)
@@ -195,7 +197,7 @@ async fn a_long_running_engine_retries_a_lost_answer_by_itself() {
     // before Xero's grace runs out. Backoff starts at 2 s.
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if it.restart().recover().await.is_empty() {
+        if it.restart().await.recover().await.is_empty() {
             break;
         }
     }
@@ -204,7 +206,7 @@ async fn a_long_running_engine_retries_a_lost_answer_by_itself() {
         2,
         "one lost attempt, one background retry with the same refresh token"
     );
-    let login = it.engine.resolve_login(ANN).unwrap();
+    let login = it.engine.resolve_login(ANN).await.unwrap();
     assert_eq!(
         login.state,
         LoginState::Connected,
@@ -226,7 +228,7 @@ async fn a_transient_failure_keeps_serving_a_still_valid_token_and_backs_off() {
         .await
         .expect("a still-valid token is served while Xero is down");
     assert_eq!(grant.access_token, before.access_token);
-    let login = it.engine.resolve_login(ANN).unwrap();
+    let login = it.engine.resolve_login(ANN).await.unwrap();
     assert_eq!(login.state, LoginState::Error, "status shows the failure");
     assert!(login.last_error.unwrap().contains("HTTP 500"));
     let calls = it.fake.refresh_calls(ANN);
@@ -244,7 +246,7 @@ async fn a_transient_failure_keeps_serving_a_still_valid_token_and_backs_off() {
         .expect("after the backoff the refresh succeeds");
     assert_ne!(fresh.access_token, before.access_token);
     assert_eq!(
-        it.engine.resolve_login(ANN).unwrap().state,
+        it.engine.resolve_login(ANN).await.unwrap().state,
         LoginState::Connected,
         "and the login is healthy again"
     );
@@ -255,13 +257,13 @@ async fn tokens_missing_from_the_keychain_mark_the_login_for_a_reconnect() {
     let it = instance().await;
     let ann = it.connect(ANN).await.login;
     it.vault.delete(&ann.id).unwrap(); // a keychain reset, or an entry deleted by hand
-    let restarted = it.restart();
+    let restarted = it.restart().await;
     let err = restarted
         .access_token_for(&it.tenant("Kiwi Plumbing"))
         .await
         .expect_err("no tokens, no token");
-    assert_eq!(err.code(), "needs_reconnect");
-    let login = restarted.resolve_login(ANN).unwrap();
+    assert_eq!(err.code(), ErrorCode::NeedsReconnect);
+    let login = restarted.resolve_login(ANN).await.unwrap();
     assert_eq!(
         login.state,
         LoginState::NeedsReconnect,
@@ -291,7 +293,7 @@ async fn a_keychain_that_refuses_the_new_tokens_loses_nothing() {
         .expect_err("the new tokens could not be kept");
     assert_eq!(
         err.code(),
-        "keychain",
+        ErrorCode::Keychain,
         "the user is told it is the keychain: {err}"
     );
     assert_eq!(
@@ -299,7 +301,7 @@ async fn a_keychain_that_refuses_the_new_tokens_loses_nothing() {
         1,
         "Xero did rotate the refresh token"
     );
-    let login = it.engine.resolve_login(ANN).unwrap();
+    let login = it.engine.resolve_login(ANN).await.unwrap();
     assert_eq!(login.state, LoginState::Error, "status shows the problem");
     assert!(login.last_error.unwrap().contains("keychain"));
 
@@ -312,7 +314,7 @@ async fn a_keychain_that_refuses_the_new_tokens_loses_nothing() {
         .expect("recovered with the old refresh token");
     assert_eq!(grant.login_id, ann.id);
     assert_eq!(
-        it.engine.resolve_login(ANN).unwrap().state,
+        it.engine.resolve_login(ANN).await.unwrap().state,
         LoginState::Connected
     );
     it.advance(Duration::minutes(31));

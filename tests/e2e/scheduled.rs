@@ -5,7 +5,7 @@
 use crate::util::*;
 use chrono::Duration;
 use tenantry_core::scheduler::Job;
-use tenantry_tests::fake_xero::Options;
+use tenantry_fake_xero::Options;
 
 /// Puts the user's crontab back however the test ends: the test edits the real one.
 struct CrontabGuard(String);

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tenantry_core::clock::OffsetClock;
 use tenantry_core::config::Config;
 use tenantry_core::model::LoginId;
+use tenantry_core::store::Store;
 use tenantry_core::vault::{KeychainVault, MemoryVault, TokenVault};
 use tenantry_core::{Engine, LoginOutcome};
-use tenantry_tests::browser;
-use tenantry_tests::fake_xero::{FakeXero, Options};
+use tenantry_demo::browser;
+use tenantry_fake_xero::{FakeXero, Options};
 use tokio_util::sync::CancellationToken;
 
 pub const CLIENT_ID: &str = "TENANTRYTESTCLIENT0000000000000A";
@@ -121,7 +122,7 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
         client_id: CLIENT_ID.into(),
         redirect_ports: free_ports(),
         keychain_service: service.clone(),
-        xero: fake.endpoints(),
+        xero: tenantry_demo::endpoints(&fake),
         ..Config::default()
     };
     let (vault, memory): (Arc<dyn TokenVault>, _) = match vault {
@@ -138,6 +139,7 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
         vault.clone(),
         Arc::new(clock.clone()),
     )
+    .await
     .expect("open the engine");
     Instance {
         fake,
@@ -152,13 +154,14 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
 
 impl Instance {
     /// A fresh engine on the same data directory, vault and clock: what a restart sees.
-    pub fn restart(&self) -> Engine {
+    pub async fn restart(&self) -> Engine {
         Engine::open(
             self.config.clone(),
             self.dir.path(),
             self.vault.clone(),
             Arc::new(self.clock.clone()),
         )
+        .await
         .expect("reopen")
     }
 
@@ -179,13 +182,10 @@ impl Instance {
         reconnect: Option<LoginId>,
     ) -> Result<LoginOutcome, tenantry_core::EngineError> {
         self.fake.approve_as(Some(user));
-        let pending = self.engine.begin_login(reconnect).await?;
-        let url = pending.authorize_url().clone();
+        let sign_in = self.engine.begin_login(reconnect).await?;
+        let url = sign_in.authorize_url().clone();
         let browser = tokio::spawn(async move { browser::approve(&url).await });
-        let outcome = self
-            .engine
-            .complete_login(pending, CancellationToken::new())
-            .await;
+        let outcome = sign_in.complete(CancellationToken::new()).await;
         let visit = browser
             .await
             .expect("browser task")
@@ -219,9 +219,11 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        // Leave no test entries in a real keychain.
+        // Leave no test entries in a real keychain. Drop cannot wait for the engine, so the
+        // store is read directly.
         if self.memory.is_none()
-            && let Ok(logins) = self.engine.logins()
+            && let Ok(store) = Store::open(&self.dir.path().join("tenantry.db"))
+            && let Ok(logins) = store.logins()
         {
             for login in logins {
                 let _ = self.vault.delete(&login.id);

@@ -2,8 +2,6 @@
 //! their own, and an engine with every user signed in through the real login flow. Shared by the
 //! `tenantry-bench` scenarios and the criterion benches.
 
-use crate::browser;
-use crate::fake_xero::{FakeXero, Options, Seed};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +11,8 @@ use tenantry_core::clock::SystemClock;
 use tenantry_core::config::Config;
 use tenantry_core::model::LoginId;
 use tenantry_core::vault::{KeychainVault, MemoryVault, TokenVault};
+use tenantry_demo::browser;
+use tenantry_fake_xero::{FakeXero, Options, Seed};
 
 pub const CLIENT_ID: &str = "TENANTRYBENCH0000000000000000000";
 
@@ -59,7 +59,7 @@ impl Fixture {
             client_id: CLIENT_ID.into(),
             redirect_ports: free_ports(3)?,
             keychain_service: service.clone(),
-            xero: fake.endpoints(),
+            xero: tenantry_demo::endpoints(&fake),
             ..Config::default()
         };
         let config_file = dir.path().join("config.toml");
@@ -73,7 +73,8 @@ impl Fixture {
             dir.path(),
             vault.clone(),
             Arc::new(SystemClock),
-        )?;
+        )
+        .await?;
         let users: Vec<String> = fake.with(|w| w.users().iter().map(|u| u.email.clone()).collect());
         let (mut logins, mut tenants) = (Vec::new(), Vec::new());
         for user in &users {
@@ -118,8 +119,8 @@ impl Fixture {
 
     /// Removes this fixture's keychain entries (the shared test keyring outlives it).
     pub fn forget(&self) {
-        for login in self.engine.logins().unwrap_or_default() {
-            let _ = self.vault.delete(&login.id);
+        for login in &self.logins {
+            let _ = self.vault.delete(login);
         }
     }
 }

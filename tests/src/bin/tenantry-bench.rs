@@ -16,7 +16,6 @@ use tenantry_core::Engine;
 use tenantry_core::clock::SystemClock;
 use tenantry_core::config::Config;
 use tenantry_core::engine::KEEPALIVE_CONCURRENCY;
-use tenantry_core::secret::Secret;
 use tenantry_core::vault::KeychainVault;
 use tenantry_core::xero::XeroClient;
 use tenantry_tests::bench::{CLIENT_ID, Fixture, Spread, Vault, ms};
@@ -226,7 +225,7 @@ async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyho
         let started = Instant::now();
         let answer = client.refresh(&refresh_token).await?;
         trips.push(ms(started.elapsed()));
-        refresh_token = Secret::new(answer.refresh_token.context("a rotated refresh token")?);
+        refresh_token = answer.refresh_token.context("a rotated refresh token")?;
     }
     let round_trip = Spread::of(trips);
 
@@ -310,7 +309,7 @@ async fn caller(
 ) -> anyhow::Result<Value> {
     let config = Config::load(&config)?;
     let vault = KeychainVault::platform(&config.keychain_service);
-    let engine = Engine::open(config, &data, Arc::new(vault), Arc::new(SystemClock))?;
+    let engine = Engine::open(config, &data, Arc::new(vault), Arc::new(SystemClock)).await?;
     let wait = start_at.saturating_sub(unix_ms());
     tokio::time::sleep(Duration::from_millis(wait)).await;
     let tenants: Vec<String> = (0..callers)

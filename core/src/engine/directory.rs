@@ -10,14 +10,20 @@ use std::sync::{Arc, RwLock};
 
 type Map = HashMap<Arc<str>, Arc<[LoginId]>>;
 
-/// tenant id (lower case) → logins reaching it, healthy ones first. Rebuilt from the store on
-/// every change; read on every token request without touching the store.
+/// tenant id (lower case) → logins reaching it, healthy ones first. Read on every token request
+/// without touching the store; built from the store on first use, and again after a change makes
+/// it stale, so a command that hands out no token (`status`, `orgs`) never builds it.
 #[derive(Default)]
-pub(super) struct Directory(RwLock<Map>);
+pub(super) struct Directory(RwLock<Option<Map>>);
 
 /// The directory for these rows: a login that needs a reconnect goes after the healthy ones, so
-/// a shared organisation is served through a login that works.
-pub(super) fn build(logins: &[Login], organisations: &[Organisation]) -> Map {
+/// a shared organisation is served through a login that works. Takes the organisations by value
+/// and drops each as it is filed: with 10,000 of them, holding every row until the end would
+/// raise the process's peak memory for nothing.
+pub(super) fn build(
+    logins: &[Login],
+    organisations: impl IntoIterator<Item = Organisation>,
+) -> Map {
     let healthy: HashMap<&LoginId, bool> = logins
         .iter()
         .map(|l| (&l.id, l.state != LoginState::NeedsReconnect))
@@ -26,7 +32,7 @@ pub(super) fn build(logins: &[Login], organisations: &[Organisation]) -> Map {
     for org in organisations {
         map.entry(org.tenant_id.to_lowercase().into())
             .or_default()
-            .push(org.login_id.clone());
+            .push(org.login_id);
     }
     map.into_iter()
         .map(|(tenant, mut reaching)| {
@@ -38,23 +44,31 @@ pub(super) fn build(logins: &[Login], organisations: &[Organisation]) -> Map {
 }
 
 impl Directory {
-    /// The tenant id as the directory keeps it, and the logins that reach it. Allocates nothing
-    /// when the id is already lower case (as Xero writes them).
+    /// The tenant id as the directory keeps it, and the logins that reach it; `None` if the
+    /// tenant is not in it or it is not built. Allocates nothing when the id is already lower
+    /// case (as Xero writes them).
     fn lookup(&self, tenant_id: &str) -> Option<(Arc<str>, Arc<[LoginId]>)> {
         let map = self.0.read().expect("directory lock");
+        let map = map.as_ref()?;
         map.get_key_value(tenant_id)
             .or_else(|| map.get_key_value(tenant_id.to_lowercase().as_str()))
             .map(|(tenant, logins)| (tenant.clone(), logins.clone()))
     }
+
+    /// Logins or organisations changed: the next lookup builds the directory again.
+    pub(super) fn invalidate(&self) {
+        *self.0.write().expect("directory lock") = None;
+    }
 }
 
 impl Inner {
-    pub(super) async fn reload_directory(&self) -> Result<(), EngineError> {
-        let (logins, organisations) = self
+    async fn reload_directory(&self) -> Result<(), EngineError> {
+        // Built where the rows are read, so they are freed where they were allocated.
+        let map = self
             .db
-            .run(|s| Ok((s.logins()?, s.organisations()?)))
+            .run(|s| Ok(build(&s.logins()?, s.organisations()?)))
             .await?;
-        *self.directory.0.write().expect("directory lock") = build(&logins, &organisations);
+        *self.directory.0.write().expect("directory lock") = Some(map);
         Ok(())
     }
 
@@ -66,7 +80,8 @@ impl Inner {
         if let Some(found) = self.directory.lookup(tenant_id) {
             return Ok(found);
         }
-        // Another process (a CLI run, the desktop app) may have connected it since we loaded.
+        // Not built yet, or another process (a CLI run, the desktop app) may have connected it
+        // since it was.
         self.reload_directory().await?;
         self.directory
             .lookup(tenant_id)
@@ -168,7 +183,7 @@ mod tests {
         lost.state = LoginState::NeedsReconnect;
         let logins = [lost, login("b")];
         let orgs = [org("a", "Shared"), org("b", "Shared"), org("a", "Only-A")];
-        let map = build(&logins, &orgs);
+        let map = build(&logins, orgs);
         let ids = |t: &str| map[t].iter().map(LoginId::to_string).collect::<Vec<_>>();
         assert_eq!(
             ids("shared"),

@@ -99,7 +99,6 @@ impl Engine {
             changes: broadcast::channel(256).0,
             background_retries: AtomicBool::new(false),
         };
-        inner.reload_directory().await?;
         Ok(Self {
             inner: Arc::new(inner),
         })

@@ -93,7 +93,7 @@ impl Engine {
                 format!("disconnected {}", org.name),
             )
             .await;
-        inner.reload_directory().await?;
+        inner.directory.invalidate();
         inner.changed(Change::Organisations);
         Ok(org)
     }
@@ -124,7 +124,7 @@ impl Engine {
                 "login removed; its refresh token was revoked at Xero".into(),
             )
             .await;
-        inner.reload_directory().await?;
+        inner.directory.invalidate();
         inner.changed(Change::Login(login.clone()));
         Ok(())
     }
@@ -173,7 +173,7 @@ impl Inner {
             })
             .await?;
         let added = added_by_consent(&current, changes.added, auth_event);
-        self.reload_directory().await?;
+        self.directory.invalidate();
         self.changed(Change::Organisations);
         Ok((current, added))
     }

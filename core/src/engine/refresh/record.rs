@@ -78,7 +78,7 @@ impl Inner {
             })
             .await?;
         slot.set(None);
-        self.reload_directory().await?;
+        self.directory.invalidate();
         self.changed(Change::Login(login.clone()));
         Ok(EngineError::NeedsReconnect {
             login: login.clone(),

@@ -6,6 +6,7 @@ mod commands;
 mod config_cmd;
 #[cfg(feature = "demo")]
 mod demo;
+mod disconnect_cmd;
 mod doctor;
 mod render;
 mod schedule_cmd;

@@ -4,8 +4,6 @@
 //! builds (as the test clock is): a release binary has no pause points and ignores the variables.
 //! Unset, a debug build pays one cached lookup per step.
 
-use std::sync::OnceLock;
-
 pub const ENV_AT: &str = "TENANTRY_TEST_PAUSE_AT";
 pub const ENV_FILE: &str = "TENANTRY_TEST_PAUSE_FILE";
 
@@ -24,7 +22,7 @@ pub(crate) fn reached(_step: &'static str) {}
 
 #[cfg(debug_assertions)]
 pub(crate) fn reached(step: &'static str) {
-    static WANTED: OnceLock<Option<String>> = OnceLock::new();
+    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let wanted = WANTED.get_or_init(|| std::env::var(ENV_AT).ok());
     if wanted.as_deref() != Some(step) {
         return;

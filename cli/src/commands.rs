@@ -90,7 +90,7 @@ async fn connect(
             login.email
         );
     }
-    if !no_browser && let Err(e) = tenantry_core::browser::open(&url) {
+    if !no_browser && let Err(e) = tenantry_core::browser::open_off_thread(url.clone()).await {
         eprintln!("Could not open a browser ({e}); open the address above yourself.");
     }
     let cancel = CancellationToken::new();

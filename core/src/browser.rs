@@ -1,19 +1,17 @@
-//! Opening the sign-in page in the system browser (shared by the CLI and the desktop app): `$BROWSER` first (the Unix convention: a colon-separated list of
-//! commands, `%s` standing for the URL), else the platform's opener.
+//! Opening the sign-in page in the system browser (shared by the CLI and the desktop app):
+//! `$BROWSER` first (the Unix convention: a colon-separated list of commands, `%s` standing for the
+//! URL), else the platform's opener through the `open` crate. The sign-in URL carries `&`s, so it
+//! must never pass through a shell: on Windows `cmd /C start` would cut it at the first `&` and run
+//! the rest as commands; `open` starts the default browser without `cmd`.
 
 use std::process::{Command, Stdio};
 
+/// Opens `url`. Blocking: the platform opener waits up to a quarter second to see whether its
+/// launcher failed, so async callers use [`open_off_thread`].
 pub fn open(url: &str) -> Result<(), String> {
     if let Ok(list) = std::env::var("BROWSER") {
-        for entry in list.split(':').map(str::trim).filter(|e| !e.is_empty()) {
-            let mut words: Vec<String> = entry.split_whitespace().map(str::to_owned).collect();
-            if words.iter().any(|w| w.contains("%s")) {
-                words.iter_mut().for_each(|w| *w = w.replace("%s", url));
-            } else {
-                words.push(url.to_owned());
-            }
-            let (program, args) = words.split_first().expect("non-empty entry");
-            if spawn(program, args).is_ok() {
+        for (program, args) in browser_commands(&list, url) {
+            if spawn(&program, &args).is_ok() {
                 return Ok(());
             }
         }
@@ -21,17 +19,33 @@ pub fn open(url: &str) -> Result<(), String> {
             "none of the commands in $BROWSER ({list}) could be started"
         ));
     }
-    let opener: &[&str] = if cfg!(target_os = "macos") {
-        &["open"]
-    } else if cfg!(windows) {
-        &["cmd", "/C", "start", ""]
-    } else {
-        &["xdg-open"]
-    };
-    let (program, fixed) = opener.split_first().expect("non-empty");
-    let mut args: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
-    args.push(url.to_owned());
-    spawn(program, &args).map_err(|e| format!("{program}: {e}"))
+    open::that_detached(url).map_err(|e| format!("opening the system browser: {e}"))
+}
+
+/// [`open`] on tokio's blocking threads, so no async worker (nor a window's main thread) waits.
+pub async fn open_off_thread(url: String) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || open(&url))
+        .await
+        .map_err(|e| format!("opening the browser stopped: {e}"))?
+}
+
+/// The commands `$BROWSER` names for `url`, in order: each entry split on white space, `%s`
+/// replaced by the URL, or the URL appended when no word holds `%s`. No shell sees them.
+pub fn browser_commands(list: &str, url: &str) -> Vec<(String, Vec<String>)> {
+    list.split(':')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let mut words: Vec<String> = entry.split_whitespace().map(str::to_owned).collect();
+            if words.iter().any(|w| w.contains("%s")) {
+                words.iter_mut().for_each(|w| *w = w.replace("%s", url));
+            } else {
+                words.push(url.to_owned());
+            }
+            let program = words.remove(0);
+            (program, words)
+        })
+        .collect()
 }
 
 fn spawn(program: &str, args: &[String]) -> std::io::Result<()> {
@@ -43,4 +57,39 @@ fn spawn(program: &str, args: &[String]) -> std::io::Result<()> {
         .stderr(Stdio::null())
         .spawn()
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str =
+        "https://login.xero.com/identity/connect/authorize?response_type=code&client_id=C&state=S";
+
+    #[test]
+    fn each_browser_entry_gets_the_whole_url_as_one_argument() {
+        let commands = browser_commands("firefox --new-window : : chromium %s --incognito", URL);
+        assert_eq!(
+            commands,
+            vec![
+                (
+                    "firefox".to_owned(),
+                    vec!["--new-window".to_owned(), URL.to_owned()]
+                ),
+                (
+                    "chromium".to_owned(),
+                    vec![URL.to_owned(), "--incognito".to_owned()]
+                ),
+            ],
+            "empty entries are skipped, %s stands for the URL, and the URL's & never splits it"
+        );
+    }
+
+    #[test]
+    fn an_empty_browser_list_names_no_command() {
+        assert!(
+            browser_commands(" : ", URL).is_empty(),
+            "nothing to start: the caller reports that $BROWSER named no usable command"
+        );
+    }
 }

@@ -49,8 +49,8 @@ pub async fn connect(
 }
 
 #[tauri::command]
-pub fn open_connect_page_again(desk: State<'_, Desk>) -> Result<(), IpcError> {
-    desk.open_page_again()
+pub async fn open_connect_page_again(desk: State<'_, Desk>) -> Result<(), IpcError> {
+    desk.open_page_again().await
 }
 
 #[tauri::command]

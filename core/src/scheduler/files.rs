@@ -105,6 +105,12 @@ impl Job {
         format!("Tenantry\\{}", self.name())
     }
 
+    /// The task file as `schtasks /XML` reads it: the XML in UTF-16LE after a byte-order mark,
+    /// as its declaration says (the form Task Scheduler itself exports).
+    pub fn task_file(&self) -> Vec<u8> {
+        utf16le_with_bom(&self.task_xml())
+    }
+
     pub fn task_xml(&self) -> String {
         let args: Vec<String> = self.args().iter().map(|a| windows_quote(a)).collect();
         format!(
@@ -146,6 +152,14 @@ impl Job {
             args = xml_escape(&args.join(" ")),
         )
     }
+}
+
+/// `text` in UTF-16, little-endian, after the byte-order mark FF FE.
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect()
 }
 
 #[cfg(test)]
@@ -253,5 +267,30 @@ pub(super) mod tests {
         assert!(xml.contains("<StartWhenAvailable>true</StartWhenAvailable>"));
         assert!(xml.contains("<DaysInterval>1</DaysInterval>"));
         assert_eq!(job.task_name(), r"Tenantry\tenantry-keepalive");
+    }
+
+    #[test]
+    fn the_task_file_is_utf16le_as_it_declares() {
+        let job = job("Büro", r"C:\Program Files\Tenantry\tenantry.exe");
+        let file = job.task_file();
+        assert_eq!(
+            &file[..2],
+            &[0xFF, 0xFE],
+            "a UTF-16LE byte-order mark opens the file"
+        );
+        let units: Vec<u16> = file[2..]
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .collect();
+        let text = String::from_utf16(&units).expect("the rest is UTF-16LE");
+        assert_eq!(
+            text,
+            job.task_xml(),
+            "decoded, it is the task's XML, non-ASCII intact"
+        );
+        assert!(
+            text.starts_with(r#"<?xml version="1.0" encoding="UTF-16"?>"#),
+            "the declaration names the encoding the bytes are in"
+        );
     }
 }

@@ -34,8 +34,8 @@ pub fn install(job: &Job, scheduler: Scheduler) -> Result<Installed, ScheduleErr
             let dir = systemd_user_dir();
             let service = dir.join(format!("{}.service", job.name()));
             let timer = dir.join(format!("{}.timer", job.name()));
-            write(&service, &job.systemd_service())?;
-            write(&timer, &job.systemd_timer())?;
+            write(&service, job.systemd_service())?;
+            write(&timer, job.systemd_timer())?;
             run("systemctl", &["--user", "daemon-reload"], None)?;
             run(
                 "systemctl",
@@ -65,7 +65,7 @@ pub fn install(job: &Job, scheduler: Scheduler) -> Result<Installed, ScheduleErr
         }
         Scheduler::Launchd => {
             let plist = launch_agents_dir().join(format!("{}.plist", job.launchd_label()));
-            write(&plist, &job.launchd_plist())?;
+            write(&plist, job.launchd_plist())?;
             let target = format!("gui/{}", current_uid()?);
             // bootout first, so reinstalling replaces a loaded job instead of failing.
             let _ = run(
@@ -85,7 +85,7 @@ pub fn install(job: &Job, scheduler: Scheduler) -> Result<Installed, ScheduleErr
         }
         Scheduler::TaskScheduler => {
             let file = std::env::temp_dir().join(format!("{}.xml", job.name()));
-            write(&file, &job.task_xml())?;
+            write(&file, job.task_file())?;
             let result = run(
                 "schtasks",
                 &[
@@ -289,7 +289,7 @@ fn current_uid() -> Result<String, ScheduleError> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn write(path: &Path, text: &str) -> Result<(), ScheduleError> {
+fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), ScheduleError> {
     let fail = |source| ScheduleError::Write {
         path: path.to_owned(),
         source,
@@ -297,7 +297,7 @@ fn write(path: &Path, text: &str) -> Result<(), ScheduleError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    std::fs::write(path, text).map_err(fail)
+    std::fs::write(path, contents).map_err(fail)
 }
 
 fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<(), ScheduleError> {

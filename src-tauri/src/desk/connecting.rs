@@ -60,11 +60,11 @@ impl Desk {
             cancel,
             awaiting_link,
         });
-        self.open_page_again()?;
+        self.open_page_again().await?;
         Ok(view)
     }
 
-    pub fn open_page_again(&self) -> Result<(), IpcError> {
+    pub async fn open_page_again(&self) -> Result<(), IpcError> {
         let url = self
             .connecting
             .lock()
@@ -73,12 +73,14 @@ impl Desk {
             .map(|c| c.view.authorize_url.clone());
         let url =
             url.ok_or_else(|| IpcError::new(ErrorCode::Cancelled, "no sign-in is in progress"))?;
-        tenantry_core::browser::open(&url).map_err(|e| {
-            IpcError::new(
-                ErrorCode::Browser,
-                format!("could not open a browser ({e}); copy the address into one"),
-            )
-        })
+        tenantry_core::browser::open_off_thread(url)
+            .await
+            .map_err(|e| {
+                IpcError::new(
+                    ErrorCode::Browser,
+                    format!("could not open a browser ({e}); copy the address into one"),
+                )
+            })
     }
 
     pub fn cancel_connect(&self) {

@@ -55,6 +55,15 @@ for component in rustfmt clippy; do
   fi
 done
 
+# The standard libraries of macOS and Windows, so the checks can type-check the engine and the CLI
+# for them (scripts/lib/checks.sh): their platform code compiles nowhere else here.
+for target in x86_64-apple-darwin x86_64-pc-windows-msvc; do
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    say "Adding the Rust target $target"
+    rustup target add "$target"
+  fi
+done
+
 # The desktop app's WebDriver tests drive it through tauri-driver (2.x, not the 3.0 alphas).
 if ! command -v tauri-driver >/dev/null 2>&1; then
   say "Installing tauri-driver"

@@ -208,3 +208,15 @@ impl Inner {
         let _ = self.changes.send(change);
     }
 }
+
+#[cfg(test)]
+impl Engine {
+    /// Writes a login's row straight to the store, for unit tests of what watches the engine.
+    pub(crate) async fn store_login_for_test(&self, login: Login) {
+        self.inner
+            .db
+            .run(move |s| s.upsert_login(&login))
+            .await
+            .unwrap();
+    }
+}

@@ -55,6 +55,9 @@ struct Shared {
     lookout: watch::Sender<Lookout>,
     notices: mpsc::UnboundedSender<Notice>,
     unreachable_since: Mutex<Option<DateTime<Utc>>>,
+    /// One look at a time: the minute's tick and a change both look, and two looks that read the
+    /// said notices before either records its own would both say the same notice.
+    looking: tokio::sync::Mutex<()>,
 }
 
 impl Keeper {
@@ -74,6 +77,7 @@ impl Keeper {
             lookout,
             notices,
             unreachable_since: Mutex::new(None),
+            looking: tokio::sync::Mutex::new(()),
         });
         spawn_until(&stop, recover(shared.clone()));
         spawn_until(&stop, follow_changes(shared.clone()));
@@ -205,6 +209,7 @@ impl Shared {
     /// Brings the lookout up to date and hands over the notices now due, each recorded as said
     /// first: a notification daemon that fails must not make it repeat every minute.
     async fn look(&self) {
+        let _one_look = self.looking.lock().await;
         let engine = &self.engine;
         let Ok(logins) = engine.logins().await else {
             return;
@@ -224,5 +229,61 @@ impl Shared {
                 let _ = self.notices.send(notice);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LoginState;
+    use crate::store::fixtures::login;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn looks_that_overlap_say_a_notice_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            client_id: "CID".into(),
+            ..Default::default()
+        };
+        let vault = Arc::new(crate::vault::MemoryVault::new());
+        let engine = Engine::open(
+            config,
+            dir.path(),
+            vault,
+            Arc::new(crate::clock::SystemClock),
+        )
+        .await
+        .unwrap();
+        let mut lost = login("cara");
+        lost.state = LoginState::NeedsReconnect;
+        engine.store_login_for_test(lost).await;
+        let (notices, mut said) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            engine,
+            lookout: watch::channel(Lookout::default()).0,
+            notices,
+            unreachable_since: Mutex::new(None),
+            looking: tokio::sync::Mutex::new(()),
+        });
+        // The minute's tick and a change, at once, as in the desktop app.
+        let looks: Vec<_> = (0..8)
+            .map(|_| {
+                let shared = shared.clone();
+                tokio::spawn(async move { shared.look().await })
+            })
+            .collect();
+        for look in looks {
+            look.await.unwrap();
+        }
+        drop(shared);
+        let mut keys = Vec::new();
+        while let Some(notice) = said.recv().await {
+            keys.push(notice.key);
+        }
+        assert_eq!(
+            keys.len(),
+            1,
+            "eight overlapping looks say the reconnect notice once: {keys:?}"
+        );
     }
 }

@@ -31,7 +31,7 @@ pub async fn open_off_thread(url: String) -> Result<(), String> {
 
 /// The commands `$BROWSER` names for `url`, in order: each entry split on white space, `%s`
 /// replaced by the URL, or the URL appended when no word holds `%s`. No shell sees them.
-pub fn browser_commands(list: &str, url: &str) -> Vec<(String, Vec<String>)> {
+fn browser_commands(list: &str, url: &str) -> Vec<(String, Vec<String>)> {
     list.split(':')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())

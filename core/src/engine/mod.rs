@@ -15,12 +15,13 @@ mod directory;
 mod fleet;
 mod organisations;
 mod refresh;
+mod select;
 mod signin;
 mod slot;
 mod tokens;
 
-pub use directory::{select_login, select_organisation};
 pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};
+pub use select::{select_login, select_organisation};
 pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
 pub use tokens::AccessGrant;
 
@@ -211,11 +212,28 @@ impl Inner {
 
 #[cfg(test)]
 impl Engine {
-    /// Writes a login's row straight to the store, for unit tests of what watches the engine.
-    pub(crate) async fn store_login_for_test(&self, login: Login) {
+    /// An engine over a fresh store in `dir`, with an in-memory vault and the system clock, for
+    /// unit tests of the engine and of what watches it.
+    pub(crate) async fn for_test(dir: &Path) -> Engine {
+        let config = Config {
+            client_id: "CID".into(),
+            ..Default::default()
+        };
+        let vault = Arc::new(crate::vault::MemoryVault::new());
+        Engine::open(config, dir, vault, Arc::new(crate::clock::SystemClock))
+            .await
+            .unwrap()
+    }
+
+    /// Writes a login's row and its organisations straight to the store.
+    pub(crate) async fn store_for_test(&self, login: Login, organisations: Vec<Organisation>) {
         self.inner
             .db
-            .run(move |s| s.upsert_login(&login))
+            .run(move |s| {
+                s.upsert_login(&login)?;
+                s.replace_organisations(&login.id, &organisations)?;
+                Ok(())
+            })
             .await
             .unwrap();
     }

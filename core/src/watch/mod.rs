@@ -241,22 +241,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn looks_that_overlap_say_a_notice_once() {
         let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config {
-            client_id: "CID".into(),
-            ..Default::default()
-        };
-        let vault = Arc::new(crate::vault::MemoryVault::new());
-        let engine = Engine::open(
-            config,
-            dir.path(),
-            vault,
-            Arc::new(crate::clock::SystemClock),
-        )
-        .await
-        .unwrap();
+        let engine = Engine::for_test(dir.path()).await;
         let mut lost = login("cara");
         lost.state = LoginState::NeedsReconnect;
-        engine.store_login_for_test(lost).await;
+        engine.store_for_test(lost, Vec::new()).await;
         let (notices, mut said) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             engine,

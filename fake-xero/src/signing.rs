@@ -4,9 +4,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
-use openssl::sign::Signer;
 use serde::Serialize;
 use std::sync::LazyLock;
 
@@ -29,15 +26,56 @@ pub fn sign(claims: &impl Serialize) -> String {
     sign_with(claims, &SIGNING_KEY, KEY_ID)
 }
 
-/// Parsed once. The fake signs with OpenSSL (already linked for TLS) rather than the pure-Rust
-/// RSA the engine verifies with: profiling keep-alive over 1,000 logins showed 90% of the
-/// process's time in the fake's RS256 signatures, so the fake, not the engine, set the pace.
-/// Which library signs does not change the token: RS256 (PKCS#1 v1.5 over SHA-256) is
-/// deterministic, and the engine's verification is the check that matters.
-static SIGNING_KEY: LazyLock<PKey<Private>> = LazyLock::new(|| parse(SIGNING_PEM));
+/// Parsed once. On Linux the fake signs with OpenSSL (already linked there for TLS) rather than
+/// the pure-Rust RSA the engine verifies with: profiling keep-alive over 1,000 logins showed 90% of
+/// the process's time in the fake's RS256 signatures, so the fake, not the engine, set the pace.
+/// macOS and Windows ship no OpenSSL (their TLS is the platform's), so there the fake signs with
+/// jsonwebtoken's pure-Rust RSA, and the demo builds with nothing to install. Which library signs
+/// does not change the token: RS256 (PKCS#1 v1.5 over SHA-256) is deterministic, and a unit test
+/// holds the two to the same bytes.
+static SIGNING_KEY: LazyLock<Key> = LazyLock::new(|| parse(SIGNING_PEM));
 
-fn parse(pem: &[u8]) -> PKey<Private> {
-    PKey::private_key_from_pem(pem).expect("the embedded test key is a valid RSA PEM")
+#[cfg(target_os = "linux")]
+type Key = openssl::pkey::PKey<openssl::pkey::Private>;
+#[cfg(not(target_os = "linux"))]
+type Key = jsonwebtoken::EncodingKey;
+
+#[cfg(target_os = "linux")]
+fn parse(pem: &[u8]) -> Key {
+    openssl::pkey::PKey::private_key_from_pem(pem)
+        .expect("the embedded test key is a valid RSA PEM")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn parse(pem: &[u8]) -> Key {
+    parse_portable(pem)
+}
+
+/// The RS256 signature of `message`, base64url without padding.
+#[cfg(target_os = "linux")]
+fn rs256(key: &Key, message: &[u8]) -> String {
+    use openssl::{hash::MessageDigest, sign::Signer};
+    let mut signer = Signer::new(MessageDigest::sha256(), key).expect("an RSA key signs SHA-256");
+    let signature = signer
+        .sign_oneshot_to_vec(message)
+        .expect("signing with a valid key");
+    URL_SAFE_NO_PAD.encode(signature)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rs256(key: &Key, message: &[u8]) -> String {
+    rs256_portable(key, message)
+}
+
+#[cfg(any(not(target_os = "linux"), test))]
+fn parse_portable(pem: &[u8]) -> jsonwebtoken::EncodingKey {
+    jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("the embedded test key is a valid RSA PEM")
+}
+
+#[cfg(any(not(target_os = "linux"), test))]
+fn rs256_portable(key: &jsonwebtoken::EncodingKey, message: &[u8]) -> String {
+    jsonwebtoken::crypto::sign(message, key, jsonwebtoken::Algorithm::RS256)
+        .expect("signing with a valid key")
 }
 
 /// Signs with the rogue key under `kid`: a token whose signature cannot verify.
@@ -46,7 +84,7 @@ pub fn sign_rogue(claims: &impl Serialize, kid: &str) -> String {
     sign_with(claims, &parse(ROGUE_PEM), kid)
 }
 
-fn sign_with(claims: &impl Serialize, key: &PKey<Private>, kid: &str) -> String {
+fn sign_with(claims: &impl Serialize, key: &Key, kid: &str) -> String {
     let header = serde_json::json!({ "typ": "JWT", "alg": "RS256", "kid": kid });
     let claims = serde_json::to_vec(claims).expect("claims serialise to JSON");
     let mut token = format!(
@@ -54,12 +92,9 @@ fn sign_with(claims: &impl Serialize, key: &PKey<Private>, kid: &str) -> String 
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims)
     );
-    let mut signer = Signer::new(MessageDigest::sha256(), key).expect("an RSA key signs SHA-256");
-    let signature = signer
-        .sign_oneshot_to_vec(token.as_bytes())
-        .expect("signing with a valid key");
+    let signature = rs256(key, token.as_bytes());
     token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    token.push_str(&signature);
     token
 }
 
@@ -67,4 +102,34 @@ fn sign_with(claims: &impl Serialize, key: &PKey<Private>, kid: &str) -> String 
 pub fn decoding_key() -> jsonwebtoken::DecodingKey {
     jsonwebtoken::DecodingKey::from_rsa_components(SIGNING_N.trim(), "AQAB")
         .expect("the embedded modulus is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_signers_make_the_same_signature() {
+        // macOS and Windows sign with the portable signer, Linux with OpenSSL: the tokens the
+        // demo and the tests see must not depend on the platform, and RS256 is deterministic.
+        let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbm4ifQ";
+        let portable = rs256_portable(&parse_portable(SIGNING_PEM), message);
+        assert_eq!(
+            rs256(&SIGNING_KEY, message),
+            portable,
+            "the two signers disagree"
+        );
+        // And the engine's verifier accepts what the portable signer made.
+        let verified = jsonwebtoken::crypto::verify(
+            &portable,
+            message,
+            &decoding_key(),
+            jsonwebtoken::Algorithm::RS256,
+        )
+        .expect("verification runs");
+        assert!(
+            verified,
+            "the portable signature does not verify against the published key"
+        );
+    }
 }

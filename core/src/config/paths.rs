@@ -8,6 +8,22 @@ use std::path::{Path, PathBuf};
 pub const ENV_CONFIG: &str = "TENANTRY_CONFIG";
 pub const ENV_DATA_DIR: &str = "TENANTRY_DATA_DIR";
 
+/// The desktop bundle's identifier (`tauri.conf.json`). On macOS and Windows the app's own folders
+/// are named after it, as Tauri names the WebView's, so one app leaves one name on the disk.
+pub const BUNDLE_ID: &str = "app.tenantry.desktop";
+
+/// The configuration and data directories under the platform's base directories (`config_base`:
+/// `~/.config`, `~/Library/Application Support`, `%APPDATA%`; `data_base`: `~/.local/share`, the
+/// same on macOS, `%LOCALAPPDATA%`, which does not roam: SQLite and lock files are this machine's).
+/// Linux keeps the XDG custom of a short lowercase name, and the folders it always had.
+pub fn platform_dirs(os: &str, config_base: &Path, data_base: &Path) -> (PathBuf, PathBuf) {
+    let name = match os {
+        "macos" | "windows" => BUNDLE_ID,
+        _ => "tenantry",
+    };
+    (config_base.join(name), data_base.join(name))
+}
+
 /// Where one profile keeps its configuration file and its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfilePaths {
@@ -38,7 +54,13 @@ impl ProfilePaths {
                 reason: format!("`{profile}` must be letters, digits, - or _"),
             });
         }
-        let dirs = directories::ProjectDirs::from("com", "Tenantry", "tenantry");
+        let dirs = directories::BaseDirs::new().map(|base| {
+            platform_dirs(
+                std::env::consts::OS,
+                base.config_dir(),
+                base.data_local_dir(),
+            )
+        });
         let config_file = match config_override
             .map(PathBuf::from)
             .or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from))
@@ -47,7 +69,7 @@ impl ProfilePaths {
             None => dirs
                 .as_ref()
                 .ok_or(ConfigError::NoHome)?
-                .config_dir()
+                .0
                 .join(format!("{profile}.toml")),
         };
         let data_dir = match data_override
@@ -55,15 +77,58 @@ impl ProfilePaths {
             .or_else(|| std::env::var_os(ENV_DATA_DIR))
         {
             Some(dir) => PathBuf::from(dir),
-            None => dirs
-                .as_ref()
-                .ok_or(ConfigError::NoHome)?
-                .data_dir()
-                .join(profile),
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.1.join(profile),
         };
         Ok(Self {
             config_file,
             data_dir,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_platform_names_its_folders_as_its_users_expect() {
+        let (config, data) = platform_dirs(
+            "linux",
+            Path::new("/home/ann/.config"),
+            Path::new("/home/ann/.local/share"),
+        );
+        // Linux users' existing configuration and data must stay where they are.
+        assert_eq!(config, Path::new("/home/ann/.config/tenantry"));
+        assert_eq!(data, Path::new("/home/ann/.local/share/tenantry"));
+        let support = Path::new("/Users/ann/Library/Application Support");
+        let (config, data) = platform_dirs("macos", support, support);
+        // One folder, named as the installed app is, beside the WebView's.
+        assert_eq!(config, support.join("app.tenantry.desktop"));
+        assert_eq!(data, config);
+        let (config, data) = platform_dirs(
+            "windows",
+            Path::new(r"C:\Users\ann\AppData\Roaming"),
+            Path::new(r"C:\Users\ann\AppData\Local"),
+        );
+        // The configuration may roam with the user; the database and locks must not.
+        assert_eq!(
+            config,
+            Path::new(r"C:\Users\ann\AppData\Roaming").join(BUNDLE_ID)
+        );
+        assert_eq!(
+            data,
+            Path::new(r"C:\Users\ann\AppData\Local").join(BUNDLE_ID)
+        );
+    }
+
+    #[test]
+    fn the_bundle_id_is_the_desktop_apps() {
+        let conf: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tauri.conf.json"
+        )))
+        .expect("tauri.conf.json is JSON");
+        // The folders on macOS and Windows are named after the bundle: the two must not drift.
+        assert_eq!(conf["identifier"], BUNDLE_ID);
     }
 }

@@ -256,6 +256,8 @@ pub struct SettingsView {
     pub data_dir: String,
     pub config_file: String,
     pub mode: AppMode,
+    /// The workspace version, for the About line.
+    pub version: String,
 }
 
 #[cfg(test)]

@@ -43,6 +43,36 @@ fn notice_clicked(app: &AppHandle, link: Option<url::Url>) {
     });
 }
 
+const USAGE: &str = "\
+Tenantry: keeps your Xero logins connected, and hands out their tokens.
+
+Usage: tenantry-desktop [OPTIONS] [tenantry://…]
+
+Options:
+  --demo                   Open the demo: a fake Xero with sample logins (nothing reaches Xero)
+  --demo-size LOGINSxORGS  The demo with that many logins and organisations, e.g. 3x42
+  --profile NAME           Use the profile NAME (default: $TENANTRY_PROFILE, else default)
+  --config PATH            Read the configuration from PATH
+  --data-dir DIR           Keep the profile's data in DIR
+  --hidden                 Start in the tray, without a window
+  -h, --help               Print this help
+  -V, --version            Print the version
+
+The command line is `tenantry` (tenantry --help).";
+
+/// What to print and exit with instead of starting the app, for `--version` and `--help`: a
+/// packaged app must answer them without a display.
+fn answer_without_window(args: &[String]) -> Option<String> {
+    let asked = |flags: [&str; 2]| args.iter().any(|a| flags.contains(&a.as_str()));
+    if asked(["-h", "--help"]) {
+        Some(USAGE.to_string())
+    } else if asked(["-V", "--version"]) {
+        Some(format!("tenantry-desktop {}", env!("CARGO_PKG_VERSION")))
+    } else {
+        None
+    }
+}
+
 /// `tenantry-desktop [--demo | --demo-size LOGINSxORGS] [--profile NAME] [--config PATH] [--data-dir DIR] [--hidden] [tenantry://…]`
 fn launch_from_args() -> Launch {
     let mut launch =
@@ -75,6 +105,11 @@ fn launch_from_args() -> Launch {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(answer) = answer_without_window(&args) {
+        println!("{answer}");
+        return;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TENANTRY_LOG")
@@ -176,4 +211,42 @@ fn main() {
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri application runs");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn version_and_help_answer_without_a_window() {
+        // A package's smoke test and a user's bug report both start from `--version`.
+        assert_eq!(
+            answer_without_window(&args(&["--version"])).as_deref(),
+            Some(concat!("tenantry-desktop ", env!("CARGO_PKG_VERSION")))
+        );
+        assert_eq!(
+            answer_without_window(&args(&["-V"])),
+            answer_without_window(&args(&["--version"]))
+        );
+        assert!(answer_without_window(&args(&["--help"])).is_some_and(|h| h.contains("--demo")));
+        // Asked anywhere on the line, as other programs answer it.
+        assert!(answer_without_window(&args(&["--demo", "--version"])).is_some());
+        // Everything else starts the app: a link, the tray launch, no argument at all.
+        for launch in [
+            &["tenantry://login/u1"][..],
+            &["--hidden"],
+            &[],
+            &["--demo"],
+        ] {
+            assert_eq!(
+                answer_without_window(&args(launch)),
+                None,
+                "{launch:?} must start the app"
+            );
+        }
+    }
 }

@@ -32,6 +32,7 @@ pub fn settings_view(profile: &Profile, mode: AppMode) -> SettingsView {
         data_dir: profile.paths.data_dir.display().to_string(),
         config_file: profile.paths.config_file.display().to_string(),
         mode,
+        version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }
 

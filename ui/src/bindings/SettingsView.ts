@@ -9,4 +9,8 @@ export type SettingsView = { settings: Settings,
 /**
  * The exact redirect URIs to register at Xero.
  */
-redirect_uris: Array<string>, data_dir: string, config_file: string, mode: AppMode, };
+redirect_uris: Array<string>, data_dir: string, config_file: string, mode: AppMode, 
+/**
+ * The workspace version, for the About line.
+ */
+version: string, };

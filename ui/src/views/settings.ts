@@ -145,5 +145,6 @@ export class SettingsView {
     uriList($("set-uris"), s.redirect_uris);
     $("set-config-file").textContent = s.config_file;
     $("set-data-dir").textContent = s.data_dir;
+    $("about").textContent = `Tenantry ${s.version}`;
   }
 }

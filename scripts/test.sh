@@ -50,3 +50,15 @@ if [ $# -eq 0 ]; then
     exit 1
   fi
 fi
+
+# The installer on a clean machine: package the debug build setup.sh made (the same bundler
+# configuration as a release), install the .deb with apt into a clean Debian root and use it there;
+# read the .rpm with rpm (scripts/lib/install-test.sh).
+if [ $# -eq 0 ]; then
+  echo "==> the packages: the .deb on a clean Debian root, the .rpm read with rpm" >&2
+  packages="$(./scripts/package.sh --debug --no-setup)"
+  deb="$(grep '\.deb$' <<<"$packages")" rpm="$(grep '\.rpm$' <<<"$packages")"
+  AS_ROOT=()
+  [ "$(id -u)" -eq 0 ] || AS_ROOT=(sudo)
+  "${AS_ROOT[@]}" scripts/lib/install-test.sh "$deb" "$rpm"
+fi

@@ -3,6 +3,8 @@
 set -euo pipefail
 echo "==> cargo fmt --check" >&2
 cargo fmt --all --check
+echo "==> the CI workflows pass actionlint (and shellcheck on their scripts)" >&2
+scripts/lib/lint-workflows.sh
 echo "==> cargo clippy -D warnings" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The product links no test code: neither binary's normal dependencies hold tenantry-tests or the

@@ -5,8 +5,12 @@
 
 use crate::util::*;
 use chrono::Duration;
+#[cfg(target_os = "linux")]
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[cfg(unix)]
+use std::process::Stdio;
+#[cfg(target_os = "linux")]
+use std::process::{Child, Command};
 use std::sync::Arc;
 use tenantry_core::ErrorCode;
 use tenantry_core::config::Config;
@@ -259,6 +263,8 @@ async fn a_damaged_database_is_named_and_left_untouched() {
 }
 
 /// Every write to a regular file fails (RLIMIT_FSIZE 0, as on a full disk); reads still work.
+/// Unix only: the limit is set with the shell's `ulimit`, and Windows has no such limit.
+#[cfg(unix)]
 #[tokio::test]
 async fn a_disk_that_refuses_writes_stops_a_refresh_before_xero_is_asked() {
     if !keyring_available("a_disk_that_refuses_writes_stops_a_refresh_before_xero_is_asked") {
@@ -306,7 +312,9 @@ async fn a_disk_that_refuses_writes_stops_a_refresh_before_xero_is_asked() {
 
 /// A D-Bus session bus and a gnome-keyring of the test's own, so the test can kill the keyring
 /// daemon without disturbing the keyring every other test shares. The bus has no service
-/// directories: nothing auto-starts a second daemon behind the test's back.
+/// directories: nothing auto-starts a second daemon behind the test's back. Linux only, as the
+/// Secret Service is: macOS's and Windows' keychains are the system's, with no daemon to kill.
+#[cfg(target_os = "linux")]
 struct PrivateKeyring {
     dir: tempfile::TempDir,
     bus: Child,
@@ -314,6 +322,7 @@ struct PrivateKeyring {
     daemon: Option<Child>,
 }
 
+#[cfg(target_os = "linux")]
 impl PrivateKeyring {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -397,6 +406,7 @@ impl PrivateKeyring {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for PrivateKeyring {
     fn drop(&mut self) {
         if let Some(mut daemon) = self.daemon.take() {
@@ -408,6 +418,7 @@ impl Drop for PrivateKeyring {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn tools_present(test: &str) -> bool {
     let present = ["dbus-daemon", "gnome-keyring-daemon", "dbus-send"]
         .iter()
@@ -421,12 +432,14 @@ fn tools_present(test: &str) -> bool {
     present
 }
 
+#[cfg(target_os = "linux")]
 fn which(tool: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(tool))
         .find(|p| Path::new(p).is_file())
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn the_keychain_daemon_dying_mid_refresh_loses_no_login() {
     if !tools_present("the_keychain_daemon_dying_mid_refresh_loses_no_login") {

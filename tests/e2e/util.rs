@@ -70,6 +70,7 @@ pub fn free_ports() -> Vec<u16> {
 }
 
 /// Whether `name` has an owner on the session bus (`address`, else the inherited one).
+#[cfg(target_os = "linux")]
 pub fn bus_name_owned(name: &str, address: Option<&str>) -> bool {
     let mut probe = std::process::Command::new("dbus-send");
     probe.args([
@@ -266,6 +267,15 @@ pub fn tenantry_bin() -> PathBuf {
     bin
 }
 
+/// The `$BROWSER` the CLI's sign-ins use: curl following the fake's redirect to the callback, as
+/// a person's browser would after they approve. Windows' own curl.exe cannot open `/dev/null`
+/// (its null device is `NUL`), and would fail once the callback had answered.
+pub const BROWSER: &str = if cfg!(windows) {
+    "curl -fsSL --max-time 20 -o NUL"
+} else {
+    "curl -fsSL --max-time 20 -o /dev/null"
+};
+
 /// Runs `tenantry` against an instance: its configuration, data directory and keychain, with
 /// `$BROWSER` set to a command that follows the fake's redirect like a browser would.
 pub struct Tenantry {
@@ -293,7 +303,7 @@ impl Tenantry {
         cmd.args(args)
             .env("TENANTRY_CONFIG", &self.config)
             .env("TENANTRY_DATA_DIR", &self.data)
-            .env("BROWSER", "curl -fsSL --max-time 20 -o /dev/null")
+            .env("BROWSER", BROWSER)
             .env_remove("TENANTRY_PROFILE")
             .stdin(std::process::Stdio::null());
         cmd

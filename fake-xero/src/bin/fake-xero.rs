@@ -56,10 +56,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fake = FakeXero::start_on(SocketAddr::from(([127, 0, 0, 1], args.port)), options).await?;
     // One line on stdout, so scripts can read the address.
     println!("{}", fake.url());
+    stopped().await?;
+    Ok(())
+}
+
+/// Ctrl-C everywhere; SIGTERM (what scripts send) on Unix.
+#[cfg(unix)]
+async fn stopped() -> std::io::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn stopped() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await?;
     Ok(())
 }

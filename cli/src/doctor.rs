@@ -3,10 +3,9 @@
 use crate::{Cli, Failure, exit};
 use tenantry_core::config::{Config, ProfilePaths};
 use tenantry_core::model::EventKind;
-use tenantry_core::model::LoginId;
 use tenantry_core::private_files;
 use tenantry_core::scheduler;
-use tenantry_core::vault::{KeychainVault, TokenVault};
+use tenantry_core::vault::KeychainVault;
 
 struct Report {
     failures: usize,
@@ -58,7 +57,7 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
         report.pass(&format!("client id is set ({})", config.client_id));
     }
 
-    match KeychainVault::platform(&config.keychain_service).load(&LoginId::new("tenantry-doctor-probe").expect("valid id")) {
+    match tenantry_core::vault::probe(&KeychainVault::platform(&config.keychain_service)) {
         Ok(_) => report.pass("the keychain is reachable and unlocked"),
         Err(e) => report.fail(&format!("the keychain is not usable: {e}"), "unlock your keychain (log in to the desktop session), or start gnome-keyring: `gnome-keyring-daemon --unlock --components=secrets`"),
     }

@@ -38,6 +38,16 @@ impl Profile {
     }
 
     /// The engine over the OS keychain and the system clock.
+    /// Whether this profile's keychain answers, asked on a blocking thread: the desktop asks at
+    /// start, so a missing or locked keychain is said at once, not as failures later.
+    pub async fn check_keychain(&self) -> Result<(), EngineError> {
+        let vault = KeychainVault::platform(&self.config.keychain_service);
+        tokio::task::spawn_blocking(move || crate::vault::probe(&vault))
+            .await
+            .expect("the keychain probe does not panic")
+            .map_err(EngineError::from)
+    }
+
     pub async fn open_engine(&self) -> Result<Engine, EngineError> {
         let vault = KeychainVault::platform(&self.config.keychain_service);
         Engine::open(

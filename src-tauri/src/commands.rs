@@ -17,6 +17,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     let Ok(engine) = desk.engine().await else {
         return Ok(Overview {
             mode,
+            problem: desk.problem(),
             logins: Vec::new(),
             organisations: Vec::new(),
             connecting: None,
@@ -25,6 +26,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     let logins = engine.logins().await?;
     Ok(Overview {
         mode,
+        problem: desk.problem(),
         logins: logins
             .iter()
             .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
@@ -32,6 +34,12 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         organisations: OrgView::list(&engine.organisations().await?),
         connecting: desk.connecting_view(),
     })
+}
+
+/// The problem screen's "Try again": opens what the launch asked for once more.
+#[tauri::command]
+pub async fn retry_start(app: AppHandle, desk: State<'_, Desk>) -> Result<(), IpcError> {
+    desk.start(&app).await
 }
 
 #[tauri::command]

@@ -164,6 +164,9 @@ pub struct ConnectView {
 #[ts(export)]
 pub struct Overview {
     pub mode: AppMode,
+    /// Why Tenantry could not open what it was started for (no keychain, a broken
+    /// configuration); the window shows this, with its fix, instead of anything else.
+    pub problem: Option<IpcError>,
     pub logins: Vec<LoginView>,
     pub organisations: Vec<OrgView>,
     pub connecting: Option<ConnectView>,

@@ -73,6 +73,19 @@ fn answer_without_window(args: &[String]) -> Option<String> {
     }
 }
 
+/// Whether the app registers the `tenantry://` scheme for this user at start. An installed .deb
+/// or .rpm must not: its desktop entry already handles the scheme for every user, and a per-user
+/// handler would shadow it, and outlive the package's removal. A build run from the tree or an
+/// AppImage has no desktop entry of its own, so it registers one.
+#[cfg_attr(
+    not(any(target_os = "linux", all(debug_assertions, windows))),
+    allow(dead_code)
+)]
+fn registers_scheme_itself(bundle: Option<tauri::utils::config::BundleType>) -> bool {
+    use tauri::utils::config::BundleType;
+    !matches!(bundle, Some(BundleType::Deb | BundleType::Rpm))
+}
+
 /// `tenantry-desktop [--demo | --demo-size LOGINSxORGS] [--profile NAME] [--config PATH] [--data-dir DIR] [--hidden] [tenantry://…]`
 fn launch_from_args() -> Launch {
     let mut launch =
@@ -161,7 +174,9 @@ fn main() {
                 let _ = window.hide();
             }
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-            if let Err(e) = app.deep_link().register_all() {
+            if registers_scheme_itself(tauri::utils::platform::bundle_type())
+                && let Err(e) = app.deep_link().register_all()
+            {
                 // Without xdg-utils the scheme is not registered; loopback sign-in still works.
                 tracing::warn!(error = %e, "could not register the tenantry:// scheme");
             }
@@ -183,9 +198,8 @@ fn main() {
                 .unwrap_or_default();
             tauri::async_runtime::spawn(async move {
                 let desk = handle.state::<Desk>();
-                if let Err(e) = desk.start(&handle).await {
-                    tracing::error!(code = ?e.code, "{}", e.message);
-                }
+                // A failure is logged, and shown in the window until a retry succeeds.
+                let _ = desk.start(&handle).await;
                 for url in cold_start_links {
                     desk.deep_link(&handle, &url).await;
                 }
@@ -195,6 +209,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::overview,
             commands::start_demo,
+            commands::retry_start,
             commands::connect,
             commands::open_connect_page_again,
             commands::cancel_connect,
@@ -219,6 +234,17 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn installed_packages_leave_the_scheme_to_their_desktop_entry() {
+        use tauri::utils::config::BundleType;
+        // `xdg-mime query default x-scheme-handler/tenantry` must keep naming the package's entry.
+        assert!(!registers_scheme_itself(Some(BundleType::Deb)));
+        assert!(!registers_scheme_itself(Some(BundleType::Rpm)));
+        // From the tree or an AppImage, nothing else would make links reach the app.
+        assert!(registers_scheme_itself(None));
+        assert!(registers_scheme_itself(Some(BundleType::AppImage)));
     }
 
     #[test]

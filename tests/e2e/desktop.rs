@@ -66,11 +66,22 @@ async fn open_window(url: &str, config: &Path, data: &Path) -> Client {
 }
 
 async fn open_window_with(url: &str, extra: &[&str], config: &Path, data: &Path) -> Client {
+    open_app_window(url, &app_bin(), extra, config, data).await
+}
+
+/// A window of `application` (the app, or a script that starts it in another environment).
+async fn open_app_window(
+    url: &str,
+    application: &Path,
+    extra: &[&str],
+    config: &Path,
+    data: &Path,
+) -> Client {
     no_app_running().await;
     let caps = json!({
         "browserName": "wry",
         "tauri:options": {
-            "application": app_bin(),
+            "application": application,
             "args": extra.iter().map(|a| a.to_string()).chain(["--config".into(), config.display().to_string(), "--data-dir".into(), data.display().to_string()]).collect::<Vec<_>>(),
         }
     });
@@ -222,6 +233,89 @@ async fn first_run_offers_the_demo_which_shows_logins_and_filters_organisations(
         by_id,
         ["Demo Company (NZ)"],
         "tenant ids are searchable too"
+    );
+    click(&c, ".tab[data-view=settings]").await;
+    let about = until_text(&c, "#about", "Tenantry").await;
+    assert_eq!(
+        about,
+        concat!("Tenantry ", env!("CARGO_PKG_VERSION")),
+        "Settings names the version, as a bug report needs"
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_no_keychain_the_window_says_so_and_recovers_when_it_returns() {
+    let test = "with_no_keychain_the_window_says_so_and_recovers_when_it_returns";
+    let Some(url) = webdriver(test) else {
+        return;
+    };
+    let _turn = ONE_WINDOW.lock().await;
+    let dir = test_dir();
+    // The app alone gets a session bus address where nothing listens (yet): no Secret Service,
+    // as on a server, in WSL or over SSH. tauri-driver passes no environment, so a wrapper does.
+    let bus = dir.path().join("bus");
+    let wrapper = dir.path().join("no-keychain.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nDBUS_SESSION_BUS_ADDRESS=unix:path={} exec {} \"$@\"\n",
+            bus.display(),
+            app_bin().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let c = open_app_window(
+        &url,
+        &wrapper,
+        &[],
+        &dir.path().join("default.toml"),
+        &dir.path().join("data"),
+    )
+    .await;
+    until_text(&c, "#problem-title", "cannot reach your keychain").await;
+    let steps = text(&c, "#problem-steps").await.unwrap();
+    assert!(
+        steps.contains("gnome-keyring-daemon --unlock"),
+        "the screen says how to start a keychain: {steps}"
+    );
+    assert!(
+        text(&c, "#problem-message")
+            .await
+            .unwrap()
+            .contains("keychain"),
+        "the engine's own reason is shown too"
+    );
+    assert_eq!(
+        text(&c, "#view-first-run").await,
+        None,
+        "no welcome as if nothing were wrong"
+    );
+    tokio::time::sleep(StdDuration::from_millis(500)).await; // let WebKit paint it first
+    screenshot(&c, "no-keychain.png").await;
+
+    // The keychain comes back (the bus the app was told of now leads to the suite's own):
+    // "Try again" opens what the launch asked for, here the first-run page.
+    let address = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    let Some(real) = address
+        .strip_prefix("unix:path=")
+        .map(|rest| rest.split(',').next().unwrap_or(rest).to_owned())
+    else {
+        eprintln!("SKIPPED the recovery half of {test}: the session bus is not a path ({address})");
+        return;
+    };
+    std::os::unix::fs::symlink(real, &bus).unwrap();
+    click(&c, "#problem-retry").await;
+    until_text(&c, "#view-first-run", "Try the demo").await;
+    assert_eq!(
+        text(&c, "#view-problem").await,
+        None,
+        "the problem screen goes once the keychain answers"
     );
     c.close().await.unwrap();
 }

@@ -8,6 +8,7 @@ import { $, toastError } from "./dom";
 import { invoke } from "./ipc";
 import type { ActivityView } from "./views/activity";
 import type { LoginsView } from "./views/logins";
+import type { ProblemView } from "./views/problem";
 import type { SettingsView } from "./views/settings";
 
 export type ViewName = "logins" | "activity" | "settings";
@@ -17,6 +18,7 @@ export interface Views {
   logins: LoginsView;
   activity: ActivityView;
   settings: SettingsView;
+  problem: ProblemView;
 }
 
 export class App {
@@ -64,19 +66,25 @@ export class App {
   private render() {
     const overview = this.overview;
     if (!overview) return;
-    const firstRun = overview.mode === "unconfigured";
+    // A problem (no keychain, a broken configuration) replaces every other screen: nothing else
+    // would work until it is fixed.
+    const problem = overview.problem;
+    const firstRun = !problem && overview.mode === "unconfigured";
+    const bare = firstRun || problem !== null;
     const badge = $("mode-badge");
     badge.hidden = overview.mode !== "demo";
     badge.textContent = "Demo: built-in fake Xero";
-    $("connect-btn").hidden = firstRun;
-    $("refresh-all-btn").hidden = firstRun || overview.logins.length === 0;
-    document.querySelector("nav")!.hidden = firstRun;
+    $("connect-btn").hidden = bare;
+    $("refresh-all-btn").hidden = bare || overview.logins.length === 0;
+    document.querySelector("nav")!.hidden = bare;
+    $("view-problem").hidden = problem === null;
     $("view-first-run").hidden = !firstRun;
     for (const name of VIEW_NAMES) {
-      $(`view-${name}`).hidden = firstRun || this.current !== name;
+      $(`view-${name}`).hidden = bare || this.current !== name;
       document.querySelector(`.tab[data-view="${name}"]`)?.toggleAttribute("aria-current", this.current === name);
     }
-    if (firstRun) void this.views.settings.loadFirstRun();
+    if (problem) this.views.problem.render(problem);
+    else if (firstRun) void this.views.settings.loadFirstRun();
     else if (this.current === "logins") this.views.logins.render(overview);
     else if (this.current === "activity") void this.views.activity.load();
   }

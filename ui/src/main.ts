@@ -9,6 +9,7 @@ import { listen } from "./ipc";
 import { ActivityView } from "./views/activity";
 import { ConnectDialog } from "./views/connect";
 import { LoginsView } from "./views/logins";
+import { ProblemView } from "./views/problem";
 import { SettingsView } from "./views/settings";
 
 const connect = new ConnectDialog();
@@ -21,7 +22,8 @@ const logins = new LoginsView({
 });
 const activity = new ActivityView(() => app.logins);
 const settings = new SettingsView({ load: () => app.load(), connect: () => connect.start(null) });
-const app: App = new App({ logins, activity, settings });
+const problem = new ProblemView(() => app.load());
+const app: App = new App({ logins, activity, settings, problem });
 
 /** Keeps the access tokens' countdowns current without re-rendering the cards. */
 function tick() {

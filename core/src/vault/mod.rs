@@ -15,6 +15,13 @@ pub use memory::MemoryVault;
 use crate::model::LoginId;
 use crate::token::TokenSet;
 
+/// Whether the vault answers at all (running, unlocked, reachable), by reading an entry no login
+/// ever has: no login's entry is touched. Blocking, like every vault call.
+pub fn probe(vault: &dyn TokenVault) -> Result<(), VaultError> {
+    let nobody = LoginId::new("tenantry-probe").expect("a valid login id");
+    vault.load(&nobody).map(|_| ())
+}
+
 pub trait TokenVault: Send + Sync + 'static {
     fn load(&self, login: &LoginId) -> Result<Option<TokenSet>, VaultError>;
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError>;

@@ -118,6 +118,7 @@ impl Desk {
                     Err(_) => false,
                 };
                 return if known {
+                    tracing::info!(%login, "a tenantry:// link opened a login");
                     self.show_login(app, &login)
                 } else {
                     crate::window::show(app);

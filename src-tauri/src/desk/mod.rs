@@ -84,6 +84,9 @@ pub struct Desk {
     pub close_to_tray: AtomicBool,
     lookout: watch::Sender<Lookout>,
     notices: mpsc::UnboundedSender<Notice>,
+    /// Why the last start could not open what it was asked to (no keychain, a broken
+    /// configuration): the window shows it, with its fix, instead of a welcome.
+    problem: Mutex<Option<IpcError>>,
 }
 
 impl Desk {
@@ -98,6 +101,7 @@ impl Desk {
             close_to_tray: AtomicBool::new(true),
             lookout,
             notices,
+            problem: Mutex::new(None),
         };
         let relays = Relays {
             lookout: following,
@@ -106,12 +110,42 @@ impl Desk {
         (desk, relays)
     }
 
-    /// Opens what the launch asked for: the demo, the configured profile, or nothing (first run).
+    /// Opens what the launch asked for: the demo, the configured profile, or nothing (first run),
+    /// and remembers why it could not.
     pub async fn start(&self, app: &AppHandle) -> Result<(), IpcError> {
-        if self.launch.demo {
-            return self.start_demo(app).await;
+        let opened = if self.launch.demo {
+            self.open_demo(app).await
+        } else {
+            self.open_launch(app).await
+        };
+        self.note_start(app, &opened);
+        opened
+    }
+
+    /// Starts the demo (the first-run page's button), and remembers why it could not.
+    pub async fn start_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let opened = self.open_demo(app).await;
+        self.note_start(app, &opened);
+        opened
+    }
+
+    /// Why the last start failed, if it did.
+    pub fn problem(&self) -> Option<IpcError> {
+        self.problem.lock().expect("problem lock").clone()
+    }
+
+    fn note_start(&self, app: &AppHandle, opened: &Result<(), IpcError>) {
+        if let Err(e) = opened {
+            tracing::error!(code = ?e.code, "{}", e.message);
         }
+        *self.problem.lock().expect("problem lock") = opened.as_ref().err().cloned();
+        UiEvent::Changed.emit(app);
+    }
+
+    async fn open_launch(&self, app: &AppHandle) -> Result<(), IpcError> {
         let profile = self.load_profile()?;
+        // Before the welcome, too: signing in would fail at its very end, storing the tokens.
+        profile.check_keychain().await?;
         if profile.config.client_id.is_empty() {
             *self.open.write().await = None;
             return Ok(());
@@ -132,7 +166,7 @@ impl Desk {
     /// Starts the built-in fake Xero with a demo profile and its test users signed in, so the
     /// window shows real logins, organisations, a refresh and a login that needs a human at once.
     #[cfg(feature = "demo")]
-    pub async fn start_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
+    async fn open_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
         let profile = match self.launch.profile.as_str() {
             "default" => "demo",
             other => other,
@@ -162,7 +196,7 @@ impl Desk {
     }
 
     #[cfg(not(feature = "demo"))]
-    pub async fn start_demo(&self, _app: &AppHandle) -> Result<(), IpcError> {
+    async fn open_demo(&self, _app: &AppHandle) -> Result<(), IpcError> {
         Err(IpcError::new(
             ErrorCode::Config,
             "this build of Tenantry has no demo; enter a Client ID in Settings",

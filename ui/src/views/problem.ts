@@ -1,0 +1,90 @@
+// The problem screen: what stopped Tenantry from opening (no keychain, a configuration it cannot
+// read) and the step that fixes it, shown instead of everything else, with "Try again". The
+// backend sends the error's code; the words for people are chosen here, by code.
+
+import type { IpcError } from "../bindings/IpcError";
+import { $, toastError } from "../dom";
+import { invoke } from "../ipc";
+
+interface Step {
+  text: string;
+  /** A command to run, shown as code after the text. */
+  command?: string;
+}
+
+interface Words {
+  title: string;
+  explain: string;
+  steps: Step[];
+}
+
+/** What to tell the user about `problem`, by its code (never by its message text). */
+export function problemWords(problem: IpcError): Words {
+  switch (problem.code) {
+    case "keychain":
+      return {
+        title: "Tenantry cannot reach your keychain",
+        explain:
+          "Tenantry keeps every login's tokens in the system keychain, and no keychain answered, so nothing can be connected or refreshed until one does.",
+        steps: [
+          { text: "On a desktop, log in to the desktop session (which unlocks the keychain), then try again." },
+          {
+            text: "On Linux without a desktop keychain, install gnome-keyring and start it, then try again:",
+            command: "gnome-keyring-daemon --unlock --components=secrets",
+          },
+        ],
+      };
+    case "config":
+      return {
+        title: "Tenantry cannot use its configuration",
+        explain: "The configuration file could not be read as Tenantry's (details below).",
+        steps: [{ text: "Correct the file the details name, or delete it to start again from the welcome page." }],
+      };
+    case "storage":
+      return {
+        title: "Tenantry cannot open its data",
+        explain: "The database that lists your logins could not be opened (details below).",
+        steps: [{ text: "Check that the data directory the details name exists and that you can write to it." }],
+      };
+    default:
+      return { title: "Tenantry could not start", explain: "Something stopped Tenantry from opening (details below).", steps: [] };
+  }
+}
+
+export class ProblemView {
+  constructor(private readonly reload: () => Promise<void>) {
+    $("problem-retry").addEventListener("click", () => void this.retry());
+  }
+
+  render(problem: IpcError) {
+    const words = problemWords(problem);
+    $("problem-title").textContent = words.title;
+    $("problem-explain").textContent = words.explain;
+    $("problem-message").textContent = `Details: ${problem.message}`;
+    $("problem-steps").replaceChildren(
+      ...words.steps.map((step) => {
+        const item = document.createElement("li");
+        item.textContent = step.text;
+        if (step.command) {
+          const code = document.createElement("code");
+          code.textContent = step.command;
+          item.append(document.createElement("br"), code);
+        }
+        return item;
+      }),
+    );
+  }
+
+  private async retry() {
+    const button = $("problem-retry") as HTMLButtonElement;
+    button.disabled = true;
+    try {
+      await invoke("retry_start");
+    } catch {
+      // The screen stays, with the new reason: the backend keeps it for the overview.
+    } finally {
+      button.disabled = false;
+      await this.reload().catch(toastError);
+    }
+  }
+}

@@ -117,3 +117,103 @@ async fn another_local_user_can_read_nothing_a_profile_keeps() {
     );
     assert!(!readable_by(&user, &doctor_data), "{user} cannot list it");
 }
+
+/// The data in `dir`: each file's name and bytes, to prove a failed command changed nothing.
+fn snapshot(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), std::fs::read(e.path()).unwrap_or_default())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn a_read_only_data_directory_is_named_with_its_fix_and_left_as_it_was() {
+    let test = "a_read_only_data_directory_is_named_with_its_fix_and_left_as_it_was";
+    let Some(user) = probe_user(test) else {
+        return;
+    };
+    // Everything the other user runs and reads sits in a directory they may enter: the binary
+    // is copied there, since the build's own directories may be private to root.
+    let parent = tempfile::Builder::new()
+        .prefix("tenantry-ro.")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = parent.path().join("tenantry");
+    std::fs::copy(tenantry_bin(), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = parent.path().join("profile.toml");
+    std::fs::write(&config, "client_id = \"read-only-test\"\n").unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let home = parent.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let ids = Command::new("id").args(["-u", &user]).output().unwrap();
+    let uid: u32 = String::from_utf8_lossy(&ids.stdout).trim().parse().unwrap();
+    std::os::unix::fs::chown(&home, Some(uid), None).unwrap();
+    let data = home.join("data");
+    let as_user = |args: &[&str]| {
+        Command::new("runuser")
+            .args(["-u", &user, "--", "env", "-i", "PATH=/usr/bin:/bin"])
+            .arg(format!("HOME={}", home.display()))
+            .arg(format!("TENANTRY_CONFIG={}", config.display()))
+            .arg(format!("TENANTRY_DATA_DIR={}", data.display()))
+            .arg(&bin)
+            .args(args)
+            .output()
+            .expect("runuser")
+    };
+
+    // The check must be able to pass: with its directory writable, the user's profile works.
+    let ok = as_user(&["status"]);
+    assert!(
+        ok.status.success(),
+        "{user} uses a profile it can write: {ok:?}"
+    );
+    assert!(data.join("tenantry.db").is_file(), "the database was made");
+
+    // Then the directory and its files turn read-only (a restored backup, a read-only mount).
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+    }
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let before = snapshot(&data);
+    for command in [&["status"][..], &["token", "Harbour Cafe Ltd"], &["log"]] {
+        let out = as_user(command);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(8),
+            "`tenantry {}` as {user} on a read-only directory: storage's exit code, for scripts: {stderr}",
+            command.join(" ")
+        );
+        assert!(
+            stderr.contains("read-only") && stderr.contains("make it writable"),
+            "the message names the problem and the fix: {stderr}"
+        );
+        assert!(
+            stderr.contains(&data.display().to_string()),
+            "and where: {stderr}"
+        );
+    }
+    assert_eq!(
+        snapshot(&data),
+        before,
+        "a failed command must leave the data exactly as it was"
+    );
+    let doctor = as_user(&["doctor"]);
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        !doctor.status.success()
+            && said.contains("is not writable")
+            && said.contains("make it writable"),
+        "doctor names the directory and the fix: {said}"
+    );
+    // Let the temporary directory be removed.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+}

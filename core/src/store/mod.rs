@@ -41,9 +41,16 @@ type Result<T, E = StoreError> = std::result::Result<T, E>;
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
-        let open_err = |e: std::io::Error| StoreError::Open {
-            path: path.display().to_string(),
-            reason: e.to_string(),
+        let open_err = |e: std::io::Error| match e.kind() {
+            // Not ours to write (a directory made read-only, another user's, a read-only
+            // mount): the user's fix is the same, and the message says it.
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                StoreError::ReadOnly(format!("{}: {e}", path.display()))
+            }
+            _ => StoreError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            },
         };
         if let Some(dir) = path.parent() {
             crate::private_files::create_dir(dir).map_err(open_err)?;

@@ -35,7 +35,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Config { action } = cli.command {
         return crate::config_cmd::run(&profile, action);
     }
-    let engine = profile.open_engine().await?;
+    let engine = profile
+        .open_engine_with(crate::passphrase::ask_if_needed(&profile)?)
+        .await?;
     // Finish any refresh a crashed run left behind, while Xero's 30-minute grace lasts.
     for (login, result) in engine.recover().await {
         if let Err(e) = result {
@@ -47,7 +49,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             reconnect,
             no_browser,
         } => connect(&engine, reconnect, no_browser).await,
-        Command::Status { json } => status(&engine, json).await,
+        Command::Status { json } => status(&engine, &profile, json).await,
         Command::Orgs { filter, json } => orgs(&engine, filter.as_deref(), json).await,
         Command::Token { org, json, env } => token(&engine, &org, json, env).await,
         Command::Exec { org, command } => exec(&engine, &org, &command).await,
@@ -140,24 +142,29 @@ async fn connect(
     Ok(exit::OK)
 }
 
-async fn status(engine: &Engine, json: bool) -> Result<u8, Failure> {
+async fn status(engine: &Engine, profile: &Profile, json: bool) -> Result<u8, Failure> {
     let logins = engine.logins().await?;
     let orgs = engine.organisations().await?;
     let counts = render::count_by_login(&orgs);
     let now = chrono::Utc::now();
     let rows: Vec<render::LoginStatus> = logins
         .iter()
-        .map(|l| render::LoginStatus::new(l, counts.get(&l.id).copied().unwrap_or(0), now))
+        .map(|l| {
+            let orgs = counts.get(&l.id).copied().unwrap_or(0);
+            render::LoginStatus::new(l, orgs, profile.config.vault.name(), now)
+        })
         .collect();
     if json {
+        let report = render::StatusJson::new(&rows, profile.config.vault.name());
         println!(
             "{}",
-            serde_json::to_string_pretty(&render::StatusJson::new(&rows)).expect("serialisable")
+            serde_json::to_string_pretty(&report).expect("serialisable")
         );
     } else if rows.is_empty() {
         println!("No logins yet. Run: tenantry connect");
     } else {
         render::print_status(&rows);
+        println!("Tokens are kept in {}.", profile.vault_description());
     }
     Ok(status_exit(&logins))
 }

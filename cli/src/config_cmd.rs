@@ -11,6 +11,7 @@ pub const KEYS: &[&str] = &[
     "scopes",
     "keepalive_days",
     "keychain_service",
+    "vault",
     "timeout_secs",
     "notify_days",
     "close_to_tray",
@@ -90,6 +91,13 @@ pub fn set(config: &Config, key: &str, value: &str) -> Result<Config, Failure> {
                 .map_err(|_| bad(format!("`{value}` is not a whole number of days")))?
         }
         "keychain_service" => next.keychain_service = value.to_owned(),
+        "vault" => {
+            next.vault = match value.trim() {
+                "keychain" => tenantry_core::config::VaultChoice::Keychain,
+                "file" => tenantry_core::config::VaultChoice::File,
+                _ => return Err(bad(format!("`{value}` is not keychain or file"))),
+            }
+        }
         "timeout_secs" => {
             next.timeout_secs = value
                 .trim()

@@ -1,9 +1,10 @@
 //! `tenantry doctor`: checks the set-up, each problem with the command or step that fixes it.
 
 use crate::{Cli, Failure, exit};
-use tenantry_core::config::{Config, ProfilePaths};
+use tenantry_core::config::{Config, ProfilePaths, VaultChoice};
 use tenantry_core::model::EventKind;
 use tenantry_core::private_files;
+use tenantry_core::profile::Profile;
 use tenantry_core::scheduler;
 use tenantry_core::vault::KeychainVault;
 
@@ -57,9 +58,25 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
         report.pass(&format!("client id is set ({})", config.client_id));
     }
 
-    match tenantry_core::vault::probe(&KeychainVault::platform(&config.keychain_service)) {
-        Ok(_) => report.pass("the keychain is reachable and unlocked"),
-        Err(e) => report.fail(&format!("the keychain is not usable: {e}"), "unlock your keychain (log in to the desktop session), or start gnome-keyring: `gnome-keyring-daemon --unlock --components=secrets`"),
+    match config.vault {
+        VaultChoice::Keychain => match tenantry_core::vault::probe(&KeychainVault::platform(&config.keychain_service)) {
+            Ok(_) => report.pass("the keychain is reachable and unlocked"),
+            Err(e) => report.fail(&format!("the keychain is not usable: {e}"), "unlock your keychain (log in to the desktop session), or start gnome-keyring: `gnome-keyring-daemon --unlock --components=secrets`; on a machine with no keychain, `tenantry config set vault file`"),
+        },
+        VaultChoice::File => {
+            let profile = Profile { name: cli.profile.clone(), paths: paths.clone(), config: config.clone() };
+            if !profile.file_vault_exists() {
+                // Checking must not make a vault: the first sign-in does, with the passphrase
+                // the user chooses then.
+                report.pass(&format!("{} will be made at the first sign-in", profile.vault_description()));
+            } else {
+                let passphrase = crate::passphrase::ask_if_needed(&profile)?;
+                match profile.vault(passphrase).await {
+                Ok(_) => report.pass(&format!("tokens are kept in {}, and the passphrase opens it", profile.vault_description())),
+                Err(e) => report.fail(&format!("{} cannot be opened: {e}", profile.vault_description()), "set TENANTRY_PASSPHRASE to the vault's passphrase (or run doctor from a terminal to be asked)"),
+                }
+            }
+        }
     }
 
     let free: Vec<u16> = config

@@ -8,6 +8,7 @@ mod config_cmd;
 mod demo;
 mod disconnect_cmd;
 mod doctor;
+mod passphrase;
 mod render;
 mod schedule_cmd;
 
@@ -213,7 +214,8 @@ pub fn exit_status(code: ErrorCode) -> u8 {
         }
         ErrorCode::Unreachable | ErrorCode::RateLimited => exit::UNREACHABLE,
         ErrorCode::Config => exit::CONFIG,
-        ErrorCode::Keychain => exit::KEYCHAIN,
+        // A wrong or missing passphrase is the vault's, as a locked keychain is.
+        ErrorCode::Keychain | ErrorCode::Passphrase => exit::KEYCHAIN,
         ErrorCode::Storage => exit::STORAGE,
         ErrorCode::Cancelled => exit::CANCELLED,
         ErrorCode::ConnectionGone

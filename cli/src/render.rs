@@ -39,13 +39,20 @@ pub struct LoginStatus {
     pub organisations: usize,
     /// The command that fixes this login's problem, if it has one.
     pub fix: Option<String>,
+    /// Which vault holds its tokens: `keychain` or `file`.
+    pub vault: &'static str,
     #[serde(skip)]
     state_kind: LoginState,
 }
 
 impl LoginStatus {
     /// `organisations`: how many organisations this login reaches (see [`count_by_login`]).
-    pub fn new(login: &Login, organisations: usize, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        login: &Login,
+        organisations: usize,
+        vault: &'static str,
+        now: DateTime<Utc>,
+    ) -> Self {
         let deadline = login.refresh_deadline();
         let fix = match login.state {
             LoginState::NeedsReconnect => {
@@ -69,6 +76,7 @@ impl LoginStatus {
             last_refresh_at: login.last_refresh_at,
             organisations,
             fix,
+            vault,
             state_kind: login.state,
         }
     }
@@ -78,13 +86,16 @@ impl LoginStatus {
 pub struct StatusJson<'a> {
     /// True when no login needs attention.
     pub healthy: bool,
+    /// Which vault this profile keeps its tokens in: `keychain` or `file`.
+    pub vault: &'static str,
     pub logins: &'a [LoginStatus],
 }
 
 impl<'a> StatusJson<'a> {
-    pub fn new(logins: &'a [LoginStatus]) -> Self {
+    pub fn new(logins: &'a [LoginStatus], vault: &'static str) -> Self {
         Self {
             healthy: logins.iter().all(|l| l.state_kind == LoginState::Connected),
+            vault,
             logins,
         }
     }

@@ -38,8 +38,10 @@ pub enum ErrorCode {
     Unreachable,
     /// Xero refused the request for a reason retrying will not change.
     XeroRejected,
-    /// The OS keychain is locked, missing or damaged.
+    /// The OS keychain is locked, missing or damaged (or the file vault's files are).
     Keychain,
+    /// The file vault's passphrase is missing or wrong: ask the user for it.
+    Passphrase,
     /// The data directory or database could not be used.
     Storage,
     /// The user (or a newer attempt) cancelled.
@@ -160,6 +162,7 @@ impl EngineError {
             Self::NoClientId | Self::Config(_) => C::Config,
             Self::Xero(e) => e.code(),
             Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => C::XeroRejected,
+            Self::Vault(VaultError::WrongPassphrase(_) | VaultError::NoPassphrase) => C::Passphrase,
             Self::Vault(_) => C::Keychain,
             Self::Store(_) | Self::Lock(_) => C::Storage,
             Self::Listen(ListenError::Cancelled) => C::Cancelled,

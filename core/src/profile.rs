@@ -1,12 +1,14 @@
 //! Opening a profile the way the CLI and the desktop app do: resolve its paths, load its
-//! configuration, connect to the OS keychain, open the engine on the system clock.
+//! configuration, open its vault (the OS keychain, or the opt-in file vault), open the engine on
+//! the system clock.
 
 use crate::clock::SystemClock;
-use crate::config::{Config, ProfilePaths};
+use crate::config::{Config, ProfilePaths, VaultChoice};
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::vault::KeychainVault;
-use std::path::Path;
+use crate::secret::Secret;
+use crate::vault::{FileVault, KeychainVault, TokenVault, VaultError};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -37,26 +39,73 @@ impl Profile {
         })
     }
 
-    /// The engine over the OS keychain and the system clock.
-    /// Whether this profile's keychain answers, asked on a blocking thread: the desktop asks at
-    /// start, so a missing or locked keychain is said at once, not as failures later.
-    pub async fn check_keychain(&self) -> Result<(), EngineError> {
-        let vault = KeychainVault::platform(&self.config.keychain_service);
-        tokio::task::spawn_blocking(move || crate::vault::probe(&vault))
+    /// Where this profile's file vault keeps its files (`vault = "file"`).
+    pub fn vault_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("vault")
+    }
+
+    /// Whether the file vault has been made (its key file exists): a new one is given its
+    /// passphrase twice.
+    pub fn file_vault_exists(&self) -> bool {
+        self.vault_dir().join("identity.age").exists()
+    }
+
+    /// Where this profile's tokens are kept, in words, for `status`, `doctor` and the window.
+    pub fn vault_description(&self) -> String {
+        match self.config.vault {
+            VaultChoice::Keychain => "the system keychain".to_owned(),
+            VaultChoice::File => format!("the file vault at {}", self.vault_dir().display()),
+        }
+    }
+
+    /// The profile's vault: the OS keychain, or the file vault opened with `passphrase` (else
+    /// `TENANTRY_PASSPHRASE`). Opening the file vault stretches the passphrase, so it runs on a
+    /// blocking thread, like every vault call.
+    pub async fn vault(
+        &self,
+        passphrase: Option<Secret>,
+    ) -> Result<Arc<dyn TokenVault>, EngineError> {
+        match self.config.vault {
+            VaultChoice::Keychain => Ok(Arc::new(KeychainVault::platform(
+                &self.config.keychain_service,
+            ))),
+            VaultChoice::File => {
+                let passphrase = passphrase
+                    .or_else(crate::vault::passphrase_from_env)
+                    .ok_or(VaultError::NoPassphrase)?;
+                let dir = self.vault_dir();
+                let vault = tokio::task::spawn_blocking(move || FileVault::open(&dir, &passphrase))
+                    .await
+                    .expect("opening the file vault does not panic")?;
+                Ok(Arc::new(vault))
+            }
+        }
+    }
+
+    /// Whether this profile's vault answers, asked on a blocking thread: the desktop asks at
+    /// start, so a missing keychain (or a file vault without its passphrase) is said at once,
+    /// not as failures later.
+    pub async fn check_vault(&self, passphrase: Option<Secret>) -> Result<(), EngineError> {
+        let vault = self.vault(passphrase).await?;
+        tokio::task::spawn_blocking(move || crate::vault::probe(vault.as_ref()))
             .await
-            .expect("the keychain probe does not panic")
+            .expect("the vault probe does not panic")
             .map_err(EngineError::from)
     }
 
+    /// The engine over the profile's vault and the system clock (a file vault's passphrase
+    /// from `TENANTRY_PASSPHRASE`).
     pub async fn open_engine(&self) -> Result<Engine, EngineError> {
-        let vault = KeychainVault::platform(&self.config.keychain_service);
-        Engine::open(
-            self.config.clone(),
-            &self.paths.data_dir,
-            Arc::new(vault),
-            clock(),
-        )
-        .await
+        self.open_engine_with(None).await
+    }
+
+    /// As [`Profile::open_engine`], with the file vault's passphrase given (asked on a terminal).
+    pub async fn open_engine_with(
+        &self,
+        passphrase: Option<Secret>,
+    ) -> Result<Engine, EngineError> {
+        let vault = self.vault(passphrase).await?;
+        Engine::open(self.config.clone(), &self.paths.data_dir, vault, clock()).await
     }
 }
 

@@ -18,6 +18,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         return Ok(Overview {
             mode,
             problem: desk.problem(),
+            vault: desk.vault_view().await,
             logins: Vec::new(),
             organisations: Vec::new(),
             connecting: None,
@@ -27,6 +28,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     Ok(Overview {
         mode,
         problem: desk.problem(),
+        vault: desk.vault_view().await,
         logins: logins
             .iter()
             .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
@@ -34,6 +36,18 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         organisations: OrgView::list(&engine.organisations().await?),
         connecting: desk.connecting_view(),
     })
+}
+
+/// The problem screen's "Unlock": the file vault's passphrase, typed in the window. It is kept in
+/// memory only, for this run of the app.
+#[tauri::command]
+pub async fn unlock_vault(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+    passphrase: String,
+) -> Result<(), IpcError> {
+    desk.unlock(&app, tenantry_core::secret::Secret::new(passphrase))
+        .await
 }
 
 /// The problem screen's "Try again": opens what the launch asked for once more.

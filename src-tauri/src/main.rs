@@ -210,6 +210,7 @@ fn main() {
             commands::overview,
             commands::start_demo,
             commands::retry_start,
+            commands::unlock_vault,
             commands::connect,
             commands::open_connect_page_again,
             commands::cancel_connect,

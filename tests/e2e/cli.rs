@@ -493,6 +493,7 @@ async fn demo_runs_a_fake_xero_that_every_command_can_use() {
     let cli = Tenantry {
         config: dir.path().join("demo.toml"),
         data: dir.path().join("data"),
+        passphrase: None,
     };
     let port = free_ports()[0].to_string();
     let mut demo = cli
@@ -535,6 +536,7 @@ async fn completions_are_generated() {
     let cli = Tenantry {
         config: dir.path().join("c.toml"),
         data: dir.path().into(),
+        passphrase: None,
     };
     let ran = cli.run(&["completions", "bash"]).await;
     assert_eq!(ran.status, 0);

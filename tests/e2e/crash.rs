@@ -1,6 +1,7 @@
 //! The crash harness: a real `tenantry refresh` process is SIGKILLed at each step of the refresh
-//! protocol (fake Xero on loopback, real keychain), then a fresh process asks for a token. Within
-//! Xero's 30-minute grace no login may be lost or need a reconnect.
+//! protocol (fake Xero on loopback, the real keychain, and again the file vault), then a fresh
+//! process asks for a token. Within Xero's 30-minute grace no login may be lost or need a
+//! reconnect.
 //!
 //! CI runs 3 trials per step; `scripts/crash-report.sh` runs 20 and writes the figures into
 //! docs/RELIABILITY.md (TENANTRY_CRASH_TRIALS, TENANTRY_CRASH_REPORT).
@@ -20,10 +21,10 @@ const POINTS: [(&str, &str); 6] = [
         "after_rotation",
         "after Xero rotated, before the reply arrives",
     ),
-    ("after_reply", "after the reply, before the keychain write"),
+    ("after_reply", "after the reply, before the vault write"),
     (
         "after_keychain",
-        "after the keychain write, before the metadata",
+        "after the vault write, before the metadata",
     ),
     (
         "after_metadata",
@@ -44,11 +45,21 @@ async fn a_refresh_killed_at_any_step_loses_nothing() {
     if !keyring_available("a_refresh_killed_at_any_step_loses_nothing") {
         return;
     }
+    trials(VaultKind::Keychain, "TENANTRY_CRASH_REPORT").await;
+}
+
+/// The file vault promises what the keychain does (its write is atomic), so the same trials.
+#[tokio::test]
+async fn a_refresh_killed_at_any_step_loses_nothing_with_the_file_vault() {
+    trials(VaultKind::File, "TENANTRY_CRASH_REPORT_FILE_VAULT").await;
+}
+
+async fn trials(vault: VaultKind, report_env: &str) {
     let trials: usize = std::env::var("TENANTRY_CRASH_TRIALS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let it = instance_with(Default::default(), VaultKind::Keychain).await;
+    let it = instance_with(Default::default(), vault).await;
     it.connect(ANN).await;
     let cli = Tenantry::for_instance(&it);
     let harbour = it.tenant("Harbour Cafe Ltd");
@@ -146,7 +157,7 @@ async fn a_refresh_killed_at_any_step_loses_nothing() {
             "{point}: within the 30-minute grace a crash must never cost a login: {tally:?}"
         );
     }
-    if let Some(path) = std::env::var_os("TENANTRY_CRASH_REPORT") {
+    if let Some(path) = std::env::var_os(report_env) {
         let table = format!(
             "| killed | trials | recovered, no reconnect | needs reconnect | other failure |\n|---|---|---|---|---|\n{}\n",
             report.join("\n")

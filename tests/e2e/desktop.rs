@@ -320,6 +320,88 @@ async fn with_no_keychain_the_window_says_so_and_recovers_when_it_returns() {
     c.close().await.unwrap();
 }
 
+/// Types `value` into the (cleared) input `css`.
+async fn type_into(c: &Client, css: &str, value: &str) {
+    let field = c.find(Locator::Css(css)).await.expect("the field is there");
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_file_vault_is_unlocked_in_the_window_and_a_wrong_passphrase_is_said() {
+    let Some(url) =
+        webdriver("a_file_vault_is_unlocked_in_the_window_and_a_wrong_passphrase_is_said")
+    else {
+        return;
+    };
+    let _turn = ONE_WINDOW.lock().await;
+    // A profile whose tokens are in the file vault, Ann signed in; the app gets no
+    // TENANTRY_PASSPHRASE, so the window must ask.
+    let it = instance_with(Options::default(), VaultKind::File).await;
+    it.connect(ANN).await;
+    let c = open_window(&url, &it.write_config(), it.dir.path()).await;
+    until_text(&c, "#problem-title", "Unlock the file vault").await;
+    assert_eq!(
+        text(&c, "#vault-passphrase-again").await,
+        None,
+        "an existing vault asks for its passphrase once"
+    );
+    assert_eq!(
+        text(&c, "#problem-retry").await,
+        None,
+        "the form replaces Try again"
+    );
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    screenshot(&c, "unlock-file-vault.png").await;
+    type_into(&c, "#vault-passphrase", "not the passphrase").await;
+    click(&c, "#unlock-btn").await;
+    until_text(&c, "#problem-message", "does not open the file vault").await;
+    type_into(&c, "#vault-passphrase", FILE_PASSPHRASE).await;
+    click(&c, "#unlock-btn").await;
+    until("Ann's login, from the unlocked vault", || async {
+        (count(&c, "article.login").await == 1).then_some(())
+    })
+    .await;
+    click(&c, ".tab[data-view=settings]").await;
+    let kept = until_text(&c, "#set-vault", "the file vault at").await;
+    assert!(
+        kept.contains(&it.dir.path().join("vault").display().to_string()),
+        "Settings says where the tokens are: {kept}"
+    );
+    c.close().await.unwrap();
+
+    // A vault not made yet takes its passphrase twice; a mismatch makes nothing.
+    let dir = test_dir();
+    let config = dir.path().join("new.toml");
+    let mut fresh = tenantry_core::config::Config {
+        vault: tenantry_core::config::VaultChoice::File,
+        ..Default::default()
+    };
+    fresh.keychain_service = it.config.keychain_service.clone();
+    fresh.save(&config).unwrap();
+    let data = dir.path().join("data");
+    let c = open_window(&url, &config, &data).await;
+    until_text(&c, "#problem-title", "Unlock the file vault").await;
+    type_into(&c, "#vault-passphrase", "one thing").await;
+    type_into(&c, "#vault-passphrase-again", "another").await;
+    click(&c, "#unlock-btn").await;
+    until_text(&c, "#unlock-error", "differ").await;
+    let key = data.join("vault/identity.age");
+    assert!(
+        !key.exists(),
+        "a mismatch must not make a vault nobody can open"
+    );
+    type_into(&c, "#vault-passphrase", "one thing").await;
+    type_into(&c, "#vault-passphrase-again", "one thing").await;
+    click(&c, "#unlock-btn").await;
+    until_text(&c, "#view-first-run", "Try the demo").await;
+    assert!(
+        key.exists(),
+        "the vault was made with the passphrase typed twice"
+    );
+    c.close().await.unwrap();
+}
+
 /// A window on a profile configured for the fake Xero (real mode), Ann approved automatically.
 async fn real_mode(url: &str, options: Options) -> (Instance, Client) {
     let it = instance_with(options, VaultKind::Keychain).await;

@@ -29,6 +29,7 @@ mod cli;
 mod client;
 mod crash;
 mod faults;
+mod file_vault;
 mod id_token;
 mod keepalive;
 mod keychain;

@@ -190,6 +190,7 @@ async fn install_names_a_scheduler_it_cannot_use_and_leaves_nothing_behind() {
     let cli = Tenantry {
         config: dir.path().join("t.toml"),
         data: dir.path().join("data"),
+        passphrase: None,
     };
     let mut command = cli.command(&["keepalive", "--install", "--scheduler", "systemd"]);
     command.env("XDG_CONFIG_HOME", dir.path().join("xdg"));

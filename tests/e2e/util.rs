@@ -93,7 +93,12 @@ pub enum VaultKind {
     Memory,
     /// The real OS keychain under a fresh service name (removed again on drop).
     Keychain,
+    /// The file vault in the instance's data directory, under [`FILE_PASSPHRASE`].
+    File,
 }
+
+/// The passphrase of every test's file vault.
+pub const FILE_PASSPHRASE: &str = "correct horse battery staple";
 
 pub struct Instance {
     pub fake: FakeXero,
@@ -123,6 +128,10 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
         client_id: CLIENT_ID.into(),
         redirect_ports: free_ports(),
         keychain_service: service.clone(),
+        vault: match vault {
+            VaultKind::File => tenantry_core::config::VaultChoice::File,
+            _ => tenantry_core::config::VaultChoice::Keychain,
+        },
         xero: tenantry_demo::endpoints(&fake),
         ..Config::default()
     };
@@ -132,6 +141,14 @@ pub async fn instance_with(options: Options, vault: VaultKind) -> Instance {
             (memory.clone(), Some(memory))
         }
         VaultKind::Keychain => (Arc::new(KeychainVault::platform(&service)), None),
+        VaultKind::File => {
+            let file = tenantry_core::vault::FileVault::open(
+                &dir.path().join("vault"),
+                &tenantry_core::secret::Secret::new(FILE_PASSPHRASE),
+            )
+            .expect("open the file vault");
+            (Arc::new(file), None)
+        }
     };
     let clock = OffsetClock::new();
     let engine = Engine::open(
@@ -281,6 +298,8 @@ pub const BROWSER: &str = if cfg!(windows) {
 pub struct Tenantry {
     pub config: PathBuf,
     pub data: PathBuf,
+    /// Given as `TENANTRY_PASSPHRASE`, for a profile with a file vault.
+    pub passphrase: Option<String>,
 }
 
 /// What one `tenantry` run printed.
@@ -295,6 +314,8 @@ impl Tenantry {
         Self {
             config: it.write_config(),
             data: it.dir.path().to_path_buf(),
+            passphrase: (it.config.vault == tenantry_core::config::VaultChoice::File)
+                .then(|| FILE_PASSPHRASE.to_owned()),
         }
     }
 
@@ -305,7 +326,11 @@ impl Tenantry {
             .env("TENANTRY_DATA_DIR", &self.data)
             .env("BROWSER", BROWSER)
             .env_remove("TENANTRY_PROFILE")
+            .env_remove("TENANTRY_PASSPHRASE")
             .stdin(std::process::Stdio::null());
+        if let Some(passphrase) = &self.passphrase {
+            cmd.env("TENANTRY_PASSPHRASE", passphrase);
+        }
         cmd
     }
 

@@ -28,6 +28,7 @@ export interface Commands {
   overview: { args: undefined; result: Overview };
   start_demo: { args: undefined; result: void };
   retry_start: { args: undefined; result: void };
+  unlock_vault: { args: { passphrase: string }; result: void };
   connect: { args: { reconnect: string | null }; result: ConnectView };
   open_connect_page_again: { args: undefined; result: void };
   cancel_connect: { args: undefined; result: void };

@@ -28,6 +28,9 @@ pub struct Config {
     pub keepalive_days: u32,
     /// The keychain service name entries are stored under; tests and dev builds use their own.
     pub keychain_service: String,
+    /// Where token sets live: `keychain` (the OS keychain; the default) or `file` (an encrypted
+    /// file vault under a passphrase, for machines with no keychain; opt-in, never a fallback).
+    pub vault: VaultChoice,
     /// How the browser hands the sign-in back: `loopback` (Xero's supported way) or `deep_link`
     /// (through the https `bounce_url` page, which forwards to `tenantry://oauth/callback`).
     pub redirect_mode: RedirectMode,
@@ -52,6 +55,24 @@ pub enum RedirectMode {
     DeepLink,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum VaultChoice {
+    #[default]
+    Keychain,
+    File,
+}
+
+impl VaultChoice {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Keychain => "keychain",
+            Self::File => "file",
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -60,6 +81,7 @@ impl Default for Config {
             scopes: vec!["accounting.settings.read".into()],
             keepalive_days: 45,
             keychain_service: "tenantry".into(),
+            vault: VaultChoice::Keychain,
             redirect_mode: RedirectMode::Loopback,
             bounce_url: None,
             timeout_secs: 30,

@@ -5,10 +5,12 @@
 //! treat `delete` of a missing entry as success, and map "keychain locked or unreachable" to
 //! [`VaultError::Unavailable`] so the caller can tell the user to unlock it.
 
+mod file;
 mod keychain;
 mod memory;
 mod record;
 
+pub use file::{ENV_PASSPHRASE, FileVault, passphrase_from_env};
 pub use keychain::{KeychainVault, platform_store};
 pub use memory::MemoryVault;
 
@@ -44,4 +46,19 @@ pub enum VaultError {
     /// Anything else the platform reported; retrying may help.
     #[error("the keychain reported an error: {0}")]
     Platform(String),
+    /// The file vault's passphrase is not the one it was made with. Nothing was changed.
+    #[error(
+        "the passphrase does not open the file vault ({0}); nothing was changed. Set TENANTRY_PASSPHRASE to the passphrase the vault was made with"
+    )]
+    WrongPassphrase(String),
+    /// The file vault needs a passphrase and none was given.
+    #[error(
+        "the file vault needs its passphrase: set TENANTRY_PASSPHRASE, or run from a terminal to be asked for it"
+    )]
+    NoPassphrase,
+    /// The file vault's key file cannot be read: no login's tokens can be, either.
+    #[error(
+        "the file vault's key file is damaged ({0}); restore it from a backup, or move the vault folder aside and reconnect every login"
+    )]
+    KeyFileDamaged(String),
 }

@@ -7,14 +7,16 @@
 mod connecting;
 mod settings;
 
-use crate::ipc::{AppMode, IpcError, UiEvent};
+use crate::ipc::{AppMode, IpcError, UiEvent, VaultView};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::AppHandle;
+use tenantry_core::config::VaultChoice;
 use tenantry_core::model::{LoginId, LoginState};
 use tenantry_core::profile::Profile;
+use tenantry_core::secret::Secret;
 use tenantry_core::watch::{Keeper, Lookout, Notice, first_needing_attention};
 use tenantry_core::{Engine, EngineError, ErrorCode};
 use tokio::sync::{RwLock, mpsc, watch};
@@ -87,6 +89,8 @@ pub struct Desk {
     /// Why the last start could not open what it was asked to (no keychain, a broken
     /// configuration): the window shows it, with its fix, instead of a welcome.
     problem: Mutex<Option<IpcError>>,
+    /// The file vault's passphrase, as typed in the window (else `TENANTRY_PASSPHRASE` is used).
+    passphrase: Mutex<Option<Secret>>,
 }
 
 impl Desk {
@@ -102,6 +106,7 @@ impl Desk {
             lookout,
             notices,
             problem: Mutex::new(None),
+            passphrase: Mutex::new(None),
         };
         let relays = Relays {
             lookout: following,
@@ -129,6 +134,36 @@ impl Desk {
         opened
     }
 
+    /// The passphrase typed in the window, if any.
+    pub fn passphrase(&self) -> Option<Secret> {
+        self.passphrase.lock().expect("passphrase lock").clone()
+    }
+
+    /// The problem screen's "Unlock": keeps the passphrase and opens the launch again with it.
+    /// A wrong one is forgotten again, and the screen says so.
+    pub async fn unlock(&self, app: &AppHandle, passphrase: Secret) -> Result<(), IpcError> {
+        *self.passphrase.lock().expect("passphrase lock") = Some(passphrase);
+        let opened = self.start(app).await;
+        if opened.is_err() {
+            *self.passphrase.lock().expect("passphrase lock") = None;
+        }
+        opened
+    }
+
+    /// Which vault the launch's profile keeps tokens in, for the window.
+    pub async fn vault_view(&self) -> Option<VaultView> {
+        let open = self.open.read().await.as_ref().map(|o| o.profile.clone());
+        let profile = match open {
+            Some(profile) => profile,
+            None => self.load_profile().ok()?,
+        };
+        Some(VaultView {
+            kind: profile.config.vault,
+            location: profile.vault_description(),
+            exists: profile.config.vault == VaultChoice::Keychain || profile.file_vault_exists(),
+        })
+    }
+
     /// Why the last start failed, if it did.
     pub fn problem(&self) -> Option<IpcError> {
         self.problem.lock().expect("problem lock").clone()
@@ -145,7 +180,7 @@ impl Desk {
     async fn open_launch(&self, app: &AppHandle) -> Result<(), IpcError> {
         let profile = self.load_profile()?;
         // Before the welcome, too: signing in would fail at its very end, storing the tokens.
-        profile.check_keychain().await?;
+        profile.check_vault(self.passphrase()).await?;
         if profile.config.client_id.is_empty() {
             *self.open.write().await = None;
             return Ok(());
@@ -158,7 +193,7 @@ impl Desk {
         };
         #[cfg(not(feature = "demo"))]
         let mode = AppMode::Xero;
-        let engine = profile.open_engine().await?;
+        let engine = profile.open_engine_with(self.passphrase()).await?;
         self.install(app, mode, profile, engine, None).await;
         Ok(())
     }

@@ -33,6 +33,7 @@ pub fn settings_view(profile: &Profile, mode: AppMode) -> SettingsView {
         config_file: profile.paths.config_file.display().to_string(),
         mode,
         version: env!("CARGO_PKG_VERSION").to_string(),
+        vault: profile.vault_description(),
     }
 }
 
@@ -86,7 +87,7 @@ impl Desk {
             .save(&profile.paths.config_file)
             .map_err(|e| IpcError::new(ErrorCode::Config, e.to_string()))?;
         let profile = Profile { config, ..profile };
-        let engine = profile.open_engine().await?;
+        let engine = profile.open_engine_with(self.passphrase()).await?;
         let view = settings_view(&profile, AppMode::Xero);
         self.install(app, AppMode::Xero, profile, engine, None)
             .await;

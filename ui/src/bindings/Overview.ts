@@ -4,10 +4,15 @@ import type { ConnectView } from "./ConnectView";
 import type { IpcError } from "./IpcError";
 import type { LoginView } from "./LoginView";
 import type { OrgView } from "./OrgView";
+import type { VaultView } from "./VaultView";
 
 export type Overview = { mode: AppMode, 
 /**
  * Why Tenantry could not open what it was started for (no keychain, a broken
  * configuration); the window shows this, with its fix, instead of anything else.
  */
-problem: IpcError | null, logins: Array<LoginView>, organisations: Array<OrgView>, connecting: ConnectView | null, };
+problem: IpcError | null, 
+/**
+ * Which vault holds the logins' tokens (none when no profile could be read).
+ */
+vault: VaultView | null, logins: Array<LoginView>, organisations: Array<OrgView>, connecting: ConnectView | null, };

@@ -13,4 +13,8 @@ redirect_uris: Array<string>, data_dir: string, config_file: string, mode: AppMo
 /**
  * The workspace version, for the About line.
  */
-version: string, };
+version: string, 
+/**
+ * Where the logins' tokens are kept, in words.
+ */
+vault: string, };

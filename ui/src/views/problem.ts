@@ -3,6 +3,7 @@
 // backend sends the error's code; the words for people are chosen here, by code.
 
 import type { IpcError } from "../bindings/IpcError";
+import type { VaultView } from "../bindings/VaultView";
 import { $, toastError } from "../dom";
 import { invoke } from "../ipc";
 
@@ -34,6 +35,15 @@ export function problemWords(problem: IpcError): Words {
           },
         ],
       };
+    case "passphrase":
+      return {
+        title: "Unlock the file vault",
+        explain:
+          "This profile keeps its tokens in an encrypted file instead of the keychain (vault = \"file\"), and it opens with its passphrase. It is kept in memory only while Tenantry runs.",
+        steps: [
+          { text: "Type the passphrase below, or start Tenantry with it in the environment:", command: "TENANTRY_PASSPHRASE=… tenantry-desktop" },
+        ],
+      };
     case "config":
       return {
         title: "Tenantry cannot use its configuration",
@@ -52,11 +62,24 @@ export function problemWords(problem: IpcError): Words {
 }
 
 export class ProblemView {
+  private newVault = false;
+
   constructor(private readonly reload: () => Promise<void>) {
     $("problem-retry").addEventListener("click", () => void this.retry());
+    $("unlock-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.unlock();
+    });
   }
 
-  render(problem: IpcError) {
+  render(problem: IpcError, vault: VaultView | null) {
+    const asking = problem.code === "passphrase";
+    // A vault not made yet takes its passphrase twice: a typo would lock its tokens away.
+    this.newVault = asking && vault !== null && !vault.exists;
+    $("unlock-form").hidden = !asking;
+    $("problem-retry").hidden = asking;
+    $("vault-passphrase-again").hidden = !this.newVault;
+    $("vault-passphrase-again-label").hidden = !this.newVault;
     const words = problemWords(problem);
     $("problem-title").textContent = words.title;
     $("problem-explain").textContent = words.explain;
@@ -73,6 +96,37 @@ export class ProblemView {
         return item;
       }),
     );
+  }
+
+  private async unlock() {
+    const field = $("vault-passphrase") as HTMLInputElement;
+    const again = $("vault-passphrase-again") as HTMLInputElement;
+    const error = $("unlock-error");
+    const passphrase = field.value;
+    error.hidden = true;
+    if (passphrase === "") {
+      error.textContent = "Type the vault's passphrase.";
+      error.hidden = false;
+      return;
+    }
+    if (this.newVault && again.value !== passphrase) {
+      error.textContent = "The two passphrases differ; nothing was created.";
+      error.hidden = false;
+      return;
+    }
+    const button = $("unlock-btn") as HTMLButtonElement;
+    button.disabled = true;
+    // Out of the page as soon as it is sent: nothing keeps it but the backend's memory.
+    field.value = "";
+    again.value = "";
+    try {
+      await invoke("unlock_vault", { passphrase });
+    } catch {
+      // The screen stays, with the reason (a wrong passphrase): the backend keeps it.
+    } finally {
+      button.disabled = false;
+      await this.reload().catch(toastError);
+    }
   }
 
   private async retry() {

@@ -145,6 +145,7 @@ export class SettingsView {
     uriList($("set-uris"), s.redirect_uris);
     $("set-config-file").textContent = s.config_file;
     $("set-data-dir").textContent = s.data_dir;
+    $("set-vault").textContent = `${s.vault}.`;
     $("about").textContent = `Tenantry ${s.version}`;
   }
 }

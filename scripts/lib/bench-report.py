@@ -75,9 +75,14 @@ if cold:
     say("|---|---|")
     say(f"| `tenantry token ORG` | {spread(cold['tenantry_token_ms'])} |")
     say(f"| `secret-tool lookup service S username LOGIN` (the floor) | {spread(cold['secret_tool_lookup_ms'])} |")
+    if "file_vault_token_ms" in cold:
+        say(f"| `tenantry token ORG` with `vault = \"file\"` (one scrypt to open the vault) | {spread(cold['file_vault_token_ms'])} |")
     say("")
     say(f"{cold['runs']} runs of each, alternating. Ratio of medians: **{ratio:.2f}** "
         f"(target ≤ 1.5: {verdict(ratio <= 1.5)}). Refresh requests during the runs: {cold['refreshes']}.")
+    if "file_vault_ratio_to_keychain" in cold:
+        say(f"The file vault's `token` against the keychain's, ratio of medians: "
+            f"{cold['file_vault_ratio_to_keychain']:.1f} (no target: it is the fallback for machines with no keychain).")
     say("")
 
 # 3. Single flight.

@@ -21,7 +21,12 @@ pub enum Vault {
     Keychain,
     /// In memory: for in-process figures where the keychain is never touched anyway.
     Memory,
+    /// The file vault in the fixture's data directory, under [`FILE_PASSPHRASE`].
+    File,
 }
+
+/// The passphrase of a benchmark's file vault (given to its processes as TENANTRY_PASSPHRASE).
+pub const FILE_PASSPHRASE: &str = "bench passphrase";
 
 pub struct Fixture {
     pub fake: FakeXero,
@@ -55,10 +60,16 @@ impl Fixture {
             .prefix("tenantry-bench.")
             .tempdir()?;
         let service = format!("tenantry-bench-{}", uuid::Uuid::new_v4().simple());
+        let file = matches!(vault, Vault::File);
         let config = Config {
             client_id: CLIENT_ID.into(),
             redirect_ports: free_ports(3)?,
             keychain_service: service.clone(),
+            vault: if file {
+                tenantry_core::config::VaultChoice::File
+            } else {
+                tenantry_core::config::VaultChoice::Keychain
+            },
             xero: tenantry_demo::endpoints(&fake),
             ..Config::default()
         };
@@ -67,6 +78,10 @@ impl Fixture {
         let vault: Arc<dyn TokenVault> = match vault {
             Vault::Keychain => Arc::new(KeychainVault::platform(&service)),
             Vault::Memory => Arc::new(MemoryVault::new()),
+            Vault::File => Arc::new(tenantry_core::vault::FileVault::open(
+                &dir.path().join("vault"),
+                &tenantry_core::secret::Secret::new(FILE_PASSPHRASE),
+            )?),
         };
         let engine = Engine::open(
             config.clone(),
@@ -113,6 +128,7 @@ impl Fixture {
             .env("TENANTRY_CONFIG", &self.config_file)
             .env("TENANTRY_DATA_DIR", self.data_dir())
             .env_remove("TENANTRY_PROFILE")
+            .env("TENANTRY_PASSPHRASE", FILE_PASSPHRASE)
             .stdin(std::process::Stdio::null());
         command
     }

@@ -60,7 +60,8 @@ enum Scenario {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
-    /// `tenantry token ORG` as a whole process against `secret-tool lookup` of the same entry.
+    /// `tenantry token ORG` as a whole process against `secret-tool lookup` of the same entry,
+    /// and the same with the file vault.
     ColdToken {
         #[arg(long, default_value_t = 30)]
         runs: usize,
@@ -466,6 +467,7 @@ async fn scale(
 
 async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Value> {
     let fx = Fixture::new(1, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
+    let file = Fixture::new(1, 1, chrono::Duration::minutes(30), Vault::File).await?;
     let tenant = fx.tenants[0][0].clone();
     let mut lookup = std::process::Command::new("secret-tool");
     lookup
@@ -475,6 +477,10 @@ async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<V
     let mut token = fx.cli(tenantry);
     token
         .args(["token", &tenant])
+        .stdout(std::process::Stdio::null());
+    let mut from_file = file.cli(tenantry);
+    from_file
+        .args(["token", &file.tenants[0][0]])
         .stdout(std::process::Stdio::null());
     let time = |command: &mut std::process::Command| -> anyhow::Result<f64> {
         let started = Instant::now();
@@ -488,20 +494,24 @@ async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<V
     for _ in 0..3 {
         time(&mut token)?;
         time(&mut lookup)?;
+        time(&mut from_file)?;
     }
-    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    let (mut ours, mut floor, mut filed) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        // Alternating, so both see the same machine state.
+        // Alternating, so all three see the same machine state.
         ours.push(time(&mut token)?);
         floor.push(time(&mut lookup)?);
+        filed.push(time(&mut from_file)?);
     }
-    let refreshes = fx.fake.total_refresh_calls();
+    let refreshes = fx.fake.total_refresh_calls() + file.fake.total_refresh_calls();
     fx.forget();
-    let (ours, floor) = (Spread::of(ours), Spread::of(floor));
+    let (ours, floor, filed) = (Spread::of(ours), Spread::of(floor), Spread::of(filed));
     Ok(json!({
         "scenario": "cold_token", "runs": runs,
         "tenantry_token_ms": ours, "secret_tool_lookup_ms": floor,
         "ratio_of_medians": ours.median / floor.median,
+        "file_vault_token_ms": filed,
+        "file_vault_ratio_to_keychain": filed.median / ours.median,
         "refreshes": refreshes,
     }))
 }

@@ -1,0 +1,135 @@
+//! Opening what the launch asked for (the demo, the configured profile, or the first-run page),
+//! and what the window shows when that fails: the problem, kept until a retry succeeds, and the
+//! file vault's passphrase typed in the window.
+
+use super::Desk;
+use crate::ipc::{AppMode, IpcError, UiEvent, VaultView};
+use tauri::AppHandle;
+use tenantry_core::ErrorCode;
+use tenantry_core::config::VaultChoice;
+use tenantry_core::secret::Secret;
+
+impl Desk {
+    /// Opens what the launch asked for: the demo, the configured profile, or nothing (first run),
+    /// and remembers why it could not.
+    pub async fn start(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let opened = if self.launch.demo {
+            self.open_demo(app).await
+        } else {
+            self.open_launch(app).await
+        };
+        self.note_start(app, &opened);
+        opened
+    }
+
+    /// Starts the demo (the first-run page's button), and remembers why it could not.
+    pub async fn start_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let opened = self.open_demo(app).await;
+        self.note_start(app, &opened);
+        opened
+    }
+
+    /// The passphrase typed in the window, if any.
+    pub fn passphrase(&self) -> Option<Secret> {
+        self.passphrase.lock().expect("passphrase lock").clone()
+    }
+
+    /// The problem screen's "Unlock": keeps the passphrase and opens the launch again with it.
+    /// A wrong one is forgotten again, and the screen says so.
+    pub async fn unlock(&self, app: &AppHandle, passphrase: Secret) -> Result<(), IpcError> {
+        *self.passphrase.lock().expect("passphrase lock") = Some(passphrase);
+        let opened = self.start(app).await;
+        if opened.is_err() {
+            *self.passphrase.lock().expect("passphrase lock") = None;
+        }
+        opened
+    }
+
+    /// Which vault the launch's profile keeps tokens in, for the window.
+    pub async fn vault_view(&self) -> Option<VaultView> {
+        let open = self.open.read().await.as_ref().map(|o| o.profile.clone());
+        let profile = match open {
+            Some(profile) => profile,
+            None => self.load_profile().ok()?,
+        };
+        Some(VaultView {
+            kind: profile.config.vault,
+            location: profile.vault_description(),
+            exists: profile.config.vault == VaultChoice::Keychain || profile.file_vault_exists(),
+        })
+    }
+
+    /// Why the last start failed, if it did.
+    pub fn problem(&self) -> Option<IpcError> {
+        self.problem.lock().expect("problem lock").clone()
+    }
+
+    fn note_start(&self, app: &AppHandle, opened: &Result<(), IpcError>) {
+        if let Err(e) = opened {
+            tracing::error!(code = ?e.code, "{}", e.message);
+        }
+        *self.problem.lock().expect("problem lock") = opened.as_ref().err().cloned();
+        UiEvent::Changed.emit(app);
+    }
+
+    async fn open_launch(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let profile = self.load_profile()?;
+        // Before the welcome, too: signing in would fail at its very end, storing the tokens.
+        profile.check_vault(self.passphrase()).await?;
+        if profile.config.client_id.is_empty() {
+            *self.open.write().await = None;
+            return Ok(());
+        }
+        #[cfg(feature = "demo")]
+        let mode = if tenantry_demo::is_demo(&profile.config) {
+            AppMode::Demo
+        } else {
+            AppMode::Xero
+        };
+        #[cfg(not(feature = "demo"))]
+        let mode = AppMode::Xero;
+        let engine = profile.open_engine_with(self.passphrase()).await?;
+        self.install(app, mode, profile, engine, None).await;
+        Ok(())
+    }
+
+    /// Starts the built-in fake Xero with a demo profile and its test users signed in, so the
+    /// window shows real logins, organisations, a refresh and a login that needs a human at once.
+    #[cfg(feature = "demo")]
+    async fn open_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let profile = match self.launch.profile.as_str() {
+            "default" => "demo",
+            other => other,
+        };
+        let seed = match self.launch.demo_size {
+            Some((logins, orgs)) => tenantry_demo::Seed::generated(logins, orgs),
+            None => tenantry_demo::Seed::standard(),
+        };
+        let spec = tenantry_demo::DemoSpec {
+            profile,
+            config_override: self.launch.config.as_deref(),
+            data_override: self.launch.data_dir.as_deref(),
+            port: 0,
+            auto_approve: None,
+            seed,
+        };
+        let (demo, engine) = tenantry_demo::start_seeded(spec)
+            .await
+            .map_err(|e| match e {
+                tenantry_demo::DemoError::Setup(reason) => IpcError::new(ErrorCode::Config, reason),
+                tenantry_demo::DemoError::Engine(e) => e.into(),
+            })?;
+        let profile = demo.profile.clone();
+        self.install(app, AppMode::Demo, profile, engine, Some(demo))
+            .await;
+        Ok(())
+    }
+
+    #[cfg(not(feature = "demo"))]
+    async fn open_demo(&self, _app: &AppHandle) -> Result<(), IpcError> {
+        Err(IpcError::new(
+            ErrorCode::Config,
+            "this build of Tenantry has no demo; enter a Client ID in Settings",
+        ))
+    }
+}

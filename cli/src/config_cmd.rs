@@ -92,11 +92,10 @@ pub fn set(config: &Config, key: &str, value: &str) -> Result<Config, Failure> {
         }
         "keychain_service" => next.keychain_service = value.to_owned(),
         "vault" => {
-            next.vault = match value.trim() {
-                "keychain" => tenantry_core::config::VaultChoice::Keychain,
-                "file" => tenantry_core::config::VaultChoice::File,
-                _ => return Err(bad(format!("`{value}` is not keychain or file"))),
-            }
+            next.vault = tenantry_core::config::VaultChoice::ALL
+                .into_iter()
+                .find(|v| v.name() == value.trim())
+                .ok_or_else(|| bad(format!("`{value}` is not keychain or file")))?
         }
         "timeout_secs" => {
             next.timeout_secs = value

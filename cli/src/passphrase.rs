@@ -25,7 +25,7 @@ pub fn ask_if_needed(profile: &Profile) -> Result<Option<Secret>, Failure> {
             format!("could not read the passphrase from the terminal: {e}"),
         )
     };
-    if dir.join("identity.age").exists() {
+    if profile.file_vault_exists() {
         let typed = rpassword::prompt_password(format!(
             "Passphrase for the file vault ({}): ",
             dir.display()

@@ -47,7 +47,7 @@ impl Profile {
     /// Whether the file vault has been made (its key file exists): a new one is given its
     /// passphrase twice.
     pub fn file_vault_exists(&self) -> bool {
-        self.vault_dir().join("identity.age").exists()
+        FileVault::exists(&self.vault_dir())
     }
 
     /// Where this profile's tokens are kept, in words, for `status`, `doctor` and the window.
@@ -82,15 +82,20 @@ impl Profile {
         }
     }
 
-    /// Whether this profile's vault answers, asked on a blocking thread: the desktop asks at
-    /// start, so a missing keychain (or a file vault without its passphrase) is said at once,
-    /// not as failures later.
-    pub async fn check_vault(&self, passphrase: Option<Secret>) -> Result<(), EngineError> {
+    /// The profile's vault, once it has answered (a read of an entry no login has, on a
+    /// blocking thread): the desktop asks at start, so a missing keychain (or a file vault without
+    /// its passphrase) is said at once, not as failures later. The vault it returns is the one to
+    /// open the engine on: a file vault's passphrase is stretched once, not twice.
+    pub async fn check_vault(
+        &self,
+        passphrase: Option<Secret>,
+    ) -> Result<Arc<dyn TokenVault>, EngineError> {
         let vault = self.vault(passphrase).await?;
-        tokio::task::spawn_blocking(move || crate::vault::probe(vault.as_ref()))
+        let probed = vault.clone();
+        tokio::task::spawn_blocking(move || crate::vault::probe(probed.as_ref()))
             .await
-            .expect("the vault probe does not panic")
-            .map_err(EngineError::from)
+            .expect("the vault probe does not panic")?;
+        Ok(vault)
     }
 
     /// The engine over the profile's vault and the system clock (a file vault's passphrase
@@ -104,7 +109,11 @@ impl Profile {
         &self,
         passphrase: Option<Secret>,
     ) -> Result<Engine, EngineError> {
-        let vault = self.vault(passphrase).await?;
+        self.open_engine_on(self.vault(passphrase).await?).await
+    }
+
+    /// The engine over a vault already opened (by [`Profile::check_vault`]).
+    pub async fn open_engine_on(&self, vault: Arc<dyn TokenVault>) -> Result<Engine, EngineError> {
         Engine::open(self.config.clone(), &self.paths.data_dir, vault, clock()).await
     }
 }

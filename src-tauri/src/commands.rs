@@ -13,28 +13,27 @@ use tenantry_core::ErrorCode;
 /// Logins with their status and organisations. Never includes a token.
 #[tauri::command]
 pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
-    let mode = desk.mode().await;
-    let Ok(engine) = desk.engine().await else {
-        return Ok(Overview {
-            mode,
-            problem: desk.problem(),
-            vault: desk.vault_view().await,
-            logins: Vec::new(),
-            organisations: Vec::new(),
-            connecting: None,
-        });
+    // No profile open (first run, or a start that failed): nothing to list.
+    let (logins, organisations, connecting) = match desk.engine().await {
+        Ok(engine) => (
+            engine
+                .logins()
+                .await?
+                .iter()
+                .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
+                .collect(),
+            OrgView::list(&engine.organisations().await?),
+            desk.connecting_view(),
+        ),
+        Err(_) => (Vec::new(), Vec::new(), None),
     };
-    let logins = engine.logins().await?;
     Ok(Overview {
-        mode,
+        mode: desk.mode().await,
         problem: desk.problem(),
-        vault: desk.vault_view().await,
-        logins: logins
-            .iter()
-            .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
-            .collect(),
-        organisations: OrgView::list(&engine.organisations().await?),
-        connecting: desk.connecting_view(),
+        new_vault: desk.asks_for_new_vault(),
+        logins,
+        organisations,
+        connecting,
     })
 }
 

@@ -167,8 +167,8 @@ pub struct Overview {
     /// Why Tenantry could not open what it was started for (no keychain, a broken
     /// configuration); the window shows this, with its fix, instead of anything else.
     pub problem: Option<IpcError>,
-    /// Which vault holds the logins' tokens (none when no profile could be read).
-    pub vault: Option<VaultView>,
+    /// The problem asks for the passphrase of a file vault not made yet: ask for it twice.
+    pub new_vault: bool,
     pub logins: Vec<LoginView>,
     pub organisations: Vec<OrgView>,
     pub connecting: Option<ConnectView>,
@@ -249,17 +249,6 @@ pub struct Settings {
 pub struct AutostartView {
     pub enabled: bool,
     pub offer: bool,
-}
-
-/// Where the profile's tokens are kept.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct VaultView {
-    pub kind: tenantry_core::config::VaultChoice,
-    /// In words: "the system keychain", "the file vault at PATH".
-    pub location: String,
-    /// False for a file vault not yet made: the window asks for its new passphrase twice.
-    pub exists: bool,
 }
 
 /// Settings plus what the user needs to register at Xero and where things live.

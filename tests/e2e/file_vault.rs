@@ -8,22 +8,6 @@ use std::path::Path;
 use tenantry_core::secret::Secret;
 use tenantry_core::xero::XeroClient;
 
-/// Every file under `dir`, with its bytes.
-fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all.extend(snapshot(&path));
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            all.push((path, bytes));
-        }
-    }
-    all.sort();
-    all
-}
-
 #[tokio::test]
 async fn tokens_live_encrypted_in_the_file_vault_and_a_wrong_passphrase_changes_nothing() {
     let it = instance_with(Default::default(), VaultKind::File).await;

@@ -33,6 +33,24 @@ fn readable_by(user: &str, path: &Path) -> bool {
         .success()
 }
 
+/// A directory in /tmp that every account may enter, as a home directory often is: only the
+/// permissions of what is put in it stand between the other user and those files.
+fn shared_parent(prefix: &str) -> tempfile::TempDir {
+    let parent = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    parent
+}
+
+/// Writes `bytes` to `path`, readable (and, with `exec`, runnable) by every account.
+fn write_shared(path: &Path, bytes: &[u8], exec: bool) {
+    std::fs::write(path, bytes).unwrap();
+    let mode = if exec { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -42,16 +60,9 @@ async fn another_local_user_can_read_nothing_a_profile_keeps() {
     let Some(user) = probe_user("another_local_user_can_read_nothing_a_profile_keeps") else {
         return;
     };
-    // A parent everyone may enter, as a home directory often is: only the profile's own
-    // permissions stand between the other user and its files.
-    let parent = tempfile::Builder::new()
-        .prefix("tenantry-perm.")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let parent = shared_parent("tenantry-perm.");
     let control = parent.path().join("control");
-    std::fs::write(&control, b"x").unwrap();
-    std::fs::set_permissions(&control, std::fs::Permissions::from_mode(0o644)).unwrap();
+    write_shared(&control, b"x", false);
     assert!(
         readable_by(&user, &control),
         "the check must be able to succeed: {user} reads a world-readable file beside the data"
@@ -118,19 +129,6 @@ async fn another_local_user_can_read_nothing_a_profile_keeps() {
     assert!(!readable_by(&user, &doctor_data), "{user} cannot list it");
 }
 
-/// The data in `dir`: each file's name and bytes, to prove a failed command changed nothing.
-fn snapshot(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.file_name(), std::fs::read(e.path()).unwrap_or_default())
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[tokio::test]
 async fn a_read_only_data_directory_is_named_with_its_fix_and_left_as_it_was() {
     let test = "a_read_only_data_directory_is_named_with_its_fix_and_left_as_it_was";
@@ -139,17 +137,11 @@ async fn a_read_only_data_directory_is_named_with_its_fix_and_left_as_it_was() {
     };
     // Everything the other user runs and reads sits in a directory they may enter: the binary
     // is copied there, since the build's own directories may be private to root.
-    let parent = tempfile::Builder::new()
-        .prefix("tenantry-ro.")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let parent = shared_parent("tenantry-ro.");
     let bin = parent.path().join("tenantry");
-    std::fs::copy(tenantry_bin(), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_shared(&bin, &std::fs::read(tenantry_bin()).unwrap(), true);
     let config = parent.path().join("profile.toml");
-    std::fs::write(&config, "client_id = \"read-only-test\"\n").unwrap();
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    write_shared(&config, b"client_id = \"read-only-test\"\n", false);
     let home = parent.path().join("home");
     std::fs::create_dir(&home).unwrap();
     let ids = Command::new("id").args(["-u", &user]).output().unwrap();

@@ -250,6 +250,23 @@ impl Drop for Instance {
     }
 }
 
+/// Every file under `dir` (recursively), with its bytes, sorted: to prove that a command that
+/// failed changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all.extend(snapshot(&path));
+        } else {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            all.push((path, bytes));
+        }
+    }
+    all.sort();
+    all
+}
+
 /// Whether a Secret Service is reachable. `scripts/test.sh` always starts one and sets
 /// TENANTRY_REQUIRE_KEYRING=1, so there a missing keychain fails instead of skipping.
 pub fn keyring_available(test: &str) -> bool {

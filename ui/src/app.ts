@@ -83,7 +83,7 @@ export class App {
       $(`view-${name}`).hidden = bare || this.current !== name;
       document.querySelector(`.tab[data-view="${name}"]`)?.toggleAttribute("aria-current", this.current === name);
     }
-    if (problem) this.views.problem.render(problem, overview.vault);
+    if (problem) this.views.problem.render(problem, overview.new_vault);
     else if (firstRun) void this.views.settings.loadFirstRun();
     else if (this.current === "logins") this.views.logins.render(overview);
     else if (this.current === "activity") void this.views.activity.load();

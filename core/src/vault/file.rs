@@ -30,6 +30,8 @@ const WORK_FACTOR: u8 = 16;
 /// The largest work factor accepted when unlocking (a vault made on a faster machine, or by a
 /// later release): beyond it, a damaged or hostile file could stall the process for minutes.
 const MAX_WORK_FACTOR: u8 = 22;
+/// The vault's key file, in its folder.
+const KEY_FILE: &str = "identity.age";
 pub const ENV_PASSPHRASE: &str = "TENANTRY_PASSPHRASE";
 
 pub struct FileVault {
@@ -44,7 +46,7 @@ impl FileVault {
     pub fn open(dir: &Path, passphrase: &Secret) -> Result<Self, VaultError> {
         let io_err = |e: io::Error| VaultError::Platform(format!("{}: {e}", dir.display()));
         crate::private_files::create_dir(dir).map_err(io_err)?;
-        let path = dir.join("identity.age");
+        let path = dir.join(KEY_FILE);
         let identity = match std::fs::read(&path) {
             Ok(bytes) => unlock(&bytes, passphrase, &path)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => create(dir, &path, passphrase)?,
@@ -55,6 +57,12 @@ impl FileVault {
             recipient: identity.to_public(),
             identity,
         })
+    }
+
+    /// Whether a vault has been made in `dir` (its key file is there): a new one is given its
+    /// passphrase twice.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(KEY_FILE).exists()
     }
 
     /// The directory this vault keeps its files in.

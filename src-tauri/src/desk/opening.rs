@@ -3,10 +3,9 @@
 //! file vault's passphrase typed in the window.
 
 use super::Desk;
-use crate::ipc::{AppMode, IpcError, UiEvent, VaultView};
+use crate::ipc::{AppMode, IpcError, UiEvent};
 use tauri::AppHandle;
 use tenantry_core::ErrorCode;
-use tenantry_core::config::VaultChoice;
 use tenantry_core::secret::Secret;
 
 impl Desk {
@@ -45,18 +44,13 @@ impl Desk {
         opened
     }
 
-    /// Which vault the launch's profile keeps tokens in, for the window.
-    pub async fn vault_view(&self) -> Option<VaultView> {
-        let open = self.open.read().await.as_ref().map(|o| o.profile.clone());
-        let profile = match open {
-            Some(profile) => profile,
-            None => self.load_profile().ok()?,
-        };
-        Some(VaultView {
-            kind: profile.config.vault,
-            location: profile.vault_description(),
-            exists: profile.config.vault == VaultChoice::Keychain || profile.file_vault_exists(),
-        })
+    /// Whether the problem shown asks for the passphrase of a file vault not made yet, which the
+    /// window then asks for twice. Looked at only while that problem stands.
+    pub fn asks_for_new_vault(&self) -> bool {
+        let asking = self
+            .problem()
+            .is_some_and(|p| p.code == ErrorCode::Passphrase);
+        asking && self.load_profile().is_ok_and(|p| !p.file_vault_exists())
     }
 
     /// Why the last start failed, if it did.
@@ -75,7 +69,7 @@ impl Desk {
     async fn open_launch(&self, app: &AppHandle) -> Result<(), IpcError> {
         let profile = self.load_profile()?;
         // Before the welcome, too: signing in would fail at its very end, storing the tokens.
-        profile.check_vault(self.passphrase()).await?;
+        let vault = profile.check_vault(self.passphrase()).await?;
         if profile.config.client_id.is_empty() {
             *self.open.write().await = None;
             return Ok(());
@@ -88,7 +82,7 @@ impl Desk {
         };
         #[cfg(not(feature = "demo"))]
         let mode = AppMode::Xero;
-        let engine = profile.open_engine_with(self.passphrase()).await?;
+        let engine = profile.open_engine_on(vault).await?;
         self.install(app, mode, profile, engine, None).await;
         Ok(())
     }

@@ -4,7 +4,6 @@ import type { ConnectView } from "./ConnectView";
 import type { IpcError } from "./IpcError";
 import type { LoginView } from "./LoginView";
 import type { OrgView } from "./OrgView";
-import type { VaultView } from "./VaultView";
 
 export type Overview = { mode: AppMode, 
 /**
@@ -13,6 +12,6 @@ export type Overview = { mode: AppMode,
  */
 problem: IpcError | null, 
 /**
- * Which vault holds the logins' tokens (none when no profile could be read).
+ * The problem asks for the passphrase of a file vault not made yet: ask for it twice.
  */
-vault: VaultView | null, logins: Array<LoginView>, organisations: Array<OrgView>, connecting: ConnectView | null, };
+new_vault: boolean, logins: Array<LoginView>, organisations: Array<OrgView>, connecting: ConnectView | null, };

@@ -3,7 +3,6 @@
 // backend sends the error's code; the words for people are chosen here, by code.
 
 import type { IpcError } from "../bindings/IpcError";
-import type { VaultView } from "../bindings/VaultView";
 import { $, toastError } from "../dom";
 import { invoke } from "../ipc";
 
@@ -72,10 +71,11 @@ export class ProblemView {
     });
   }
 
-  render(problem: IpcError, vault: VaultView | null) {
+  /** `newVault`: the passphrase asked for is a new vault's. */
+  render(problem: IpcError, newVault: boolean) {
     const asking = problem.code === "passphrase";
     // A vault not made yet takes its passphrase twice: a typo would lock its tokens away.
-    this.newVault = asking && vault !== null && !vault.exists;
+    this.newVault = asking && newVault;
     $("unlock-form").hidden = !asking;
     $("problem-retry").hidden = asking;
     $("vault-passphrase-again").hidden = !this.newVault;

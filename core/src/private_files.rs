@@ -29,13 +29,30 @@ pub fn open_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Makes an existing file private, if it is not already. Missing files are fine.
+/// Makes an existing file private, if it is not already. Missing files are fine. By path, never
+/// by opening it: closing any descriptor of an SQLite file drops every POSIX lock this process
+/// holds on it, including another connection's, and that connection may then corrupt it.
 pub fn tighten_path(path: &Path) -> io::Result<()> {
-    match File::open(path) {
-        Ok(file) => tighten(&file),
+    match std::fs::metadata(path) {
+        Ok(meta) => tighten_mode(path, &meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+#[cfg(unix)]
+fn tighten_mode(path: &Path, meta: &std::fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn tighten_mode(_path: &Path, _meta: &std::fs::Metadata) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -56,8 +56,14 @@ impl Store {
             crate::private_files::create_dir(dir).map_err(open_err)?;
         }
         // Created private before SQLite sees it: SQLite would create it with the umask's mode,
-        // and gives the WAL and SHM files whatever the database has.
-        crate::private_files::open_file(path).map_err(open_err)?;
+        // and gives the WAL and SHM files whatever the database has. An existing one is tightened
+        // by path only: opening and closing it here would drop the POSIX locks of any connection
+        // this process already has to it (SQLite's "how to corrupt" §2.2), e.g. a second engine.
+        if path.exists() {
+            crate::private_files::tighten_path(path).map_err(open_err)?;
+        } else {
+            crate::private_files::open_file(path).map_err(open_err)?;
+        }
         for side in ["-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
             name.push(side);
@@ -138,6 +144,7 @@ pub(crate) mod fixtures {
             last_refresh_at: None,
             scopes: vec!["openid".into(), "offline_access".into()],
             connected_at: at("2026-03-01T10:00:00Z"),
+            checked_at: None,
         }
     }
 
@@ -151,6 +158,8 @@ pub(crate) mod fixtures {
             auth_event_id: Some("ev1".into()),
             created_at: at("2026-03-01T10:00:00Z"),
             updated_at: at("2026-03-01T10:00:00Z"),
+            last_seen_at: at("2026-03-01T10:00:00Z"),
+            disconnected_at: None,
         }
     }
 }

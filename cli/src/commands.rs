@@ -1,14 +1,12 @@
 //! One function per command: call the engine, print, return the exit status.
 
 use crate::render;
-use crate::{Cli, Command, Failure, exit};
+use crate::{Cli, Command, ConfigAction, Failure, exit};
 use chrono::Duration;
 use tenantry_core::engine::select_login;
-use tenantry_core::model::{Login, LoginState};
 use tenantry_core::profile::Profile;
 use tenantry_core::quote::shell_single_quoted;
 use tenantry_core::{Engine, KeepAliveOutcome};
-use tokio_util::sync::CancellationToken;
 
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // Commands that must work without a usable engine (no keychain, no client id, a bad file).
@@ -31,26 +29,46 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         _ => {}
     }
-    let profile = Profile::load_with(&cli.profile, cli.config.as_deref(), cli.data_dir.as_deref())?;
+    // Only the commands that make a profile may find it missing; for the rest a misspelt
+    // `--profile` or `--config` is an error, never an empty profile that reports healthy.
+    let makes_profile = matches!(
+        cli.command,
+        Command::Connect { .. }
+            | Command::Config {
+                action: ConfigAction::Set { .. } | ConfigAction::Path
+            }
+    );
+    let (name, config, data) = (&cli.profile, cli.config.as_deref(), cli.data_dir.as_deref());
+    let profile = if makes_profile {
+        Profile::load_with(name, config, data)?
+    } else {
+        Profile::load_existing(name, config, data)?
+    };
     if let Command::Config { action } = cli.command {
         return crate::config_cmd::run(&profile, action);
     }
     let engine = profile
         .open_engine_with(crate::passphrase::ask_if_needed(&profile)?)
         .await?;
-    // Finish any refresh a crashed run left behind, while Xero's 30-minute grace lasts.
-    for (login, result) in engine.recover().await {
-        if let Err(e) = result {
-            eprintln!("tenantry: recovering an interrupted refresh of {login}: {e}");
-        }
-    }
+    // A refresh a crashed run left behind is finished by whoever next needs that login (its
+    // token, a refresh, keep-alive), within Xero's 30-minute grace; never here for every login,
+    // where one login's slow recovery would stall a command about another.
     match cli.command {
         Command::Connect {
             reconnect,
             no_browser,
-        } => connect(&engine, reconnect, no_browser).await,
-        Command::Status { json } => status(&engine, &profile, json).await,
-        Command::Orgs { filter, json } => orgs(&engine, filter.as_deref(), json).await,
+        } => crate::connect_cmd::run(&engine, reconnect, no_browser).await,
+        Command::Status { json, check } => {
+            crate::status_cmd::run(&engine, &profile, json, check).await
+        }
+        Command::Orgs {
+            filter,
+            problems,
+            json,
+        } => crate::orgs_cmd::run(&engine, filter.as_deref(), problems, json).await,
+        Command::Check { login, json } => {
+            crate::check_cmd::run(&engine, login.as_deref(), json).await
+        }
         Command::Token { org, json, env } => token(&engine, &org, json, env).await,
         Command::Exec { org, command } => exec(&engine, &org, &command).await,
         Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
@@ -72,140 +90,6 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-async fn connect(
-    engine: &Engine,
-    reconnect: Option<String>,
-    no_browser: bool,
-) -> Result<u8, Failure> {
-    let expected = match reconnect {
-        Some(selector) => Some(engine.resolve_login(&selector).await?),
-        None => None,
-    };
-    let sign_in = engine
-        .begin_login(expected.as_ref().map(|l| l.id.clone()))
-        .await?;
-    let url = sign_in.authorize_url().to_string();
-    eprintln!("Sign in to Xero and approve access at:\n\n  {url}\n");
-    if let Some(login) = &expected {
-        eprintln!(
-            "Sign in as {} (if your browser is signed in to Xero as someone else, sign out of Xero first).",
-            login.email
-        );
-    }
-    if !no_browser && let Err(e) = tenantry_core::browser::open_off_thread(url.clone()).await {
-        eprintln!("Could not open a browser ({e}); open the address above yourself.");
-    }
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
-    let spinner =
-        render::Spinner::start("Waiting for you to approve in your browser (Ctrl-C cancels)");
-    let outcome = sign_in.complete(cancel).await;
-    spinner.stop();
-    let outcome = outcome?;
-    let login = &outcome.login;
-    println!("Connected {} <{}>.", login.name, login.email);
-    if outcome.added.is_empty() {
-        println!(
-            "This consent added no new organisations; {} reachable in all.",
-            outcome.organisations.len()
-        );
-    } else {
-        println!("This consent added:");
-        for org in &outcome.added {
-            println!("  {}  ({})", org.name, org.tenant_id);
-        }
-    }
-    if let Some(err) = &outcome.organisations_error {
-        eprintln!(
-            "tenantry: the login is saved, but its organisations could not be listed: {err}. Run: tenantry refresh {}",
-            login.email
-        );
-    }
-    if let Some(intended) = &outcome.expected_other {
-        eprintln!(
-            "tenantry: signed in as {}, not {}: the browser was still signed in to Xero as {}. {} is unchanged. \
-             To reconnect {}, sign out of Xero in the browser (https://go.xero.com/logout) and run: tenantry connect --reconnect {}",
-            login.email,
-            intended.email,
-            login.email,
-            intended.email,
-            intended.email,
-            intended.email
-        );
-        return Ok(exit::NEEDS_HUMAN);
-    }
-    Ok(exit::OK)
-}
-
-async fn status(engine: &Engine, profile: &Profile, json: bool) -> Result<u8, Failure> {
-    let logins = engine.logins().await?;
-    let orgs = engine.organisations().await?;
-    let counts = render::count_by_login(&orgs);
-    let now = chrono::Utc::now();
-    let rows: Vec<render::LoginStatus> = logins
-        .iter()
-        .map(|l| {
-            let orgs = counts.get(&l.id).copied().unwrap_or(0);
-            render::LoginStatus::new(l, orgs, profile.config.vault.name(), now)
-        })
-        .collect();
-    if json {
-        let report = render::StatusJson::new(&rows, profile.config.vault.name());
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("serialisable")
-        );
-    } else if rows.is_empty() {
-        println!("No logins yet. Run: tenantry connect");
-    } else {
-        render::print_status(&rows);
-        println!("Tokens are kept in {}.", profile.vault_description());
-    }
-    Ok(status_exit(&logins))
-}
-
-fn status_exit(logins: &[Login]) -> u8 {
-    if logins.iter().any(|l| l.state == LoginState::NeedsReconnect) {
-        exit::NEEDS_HUMAN
-    } else if logins.iter().any(|l| l.state == LoginState::Error) {
-        exit::UNREACHABLE
-    } else {
-        exit::OK
-    }
-}
-
-async fn orgs(engine: &Engine, filter: Option<&str>, json: bool) -> Result<u8, Failure> {
-    let logins = engine.logins().await?;
-    let mut list = render::group_organisations(&engine.organisations().await?, &logins);
-    if let Some(f) = filter {
-        let f = f.to_lowercase();
-        list.retain(|o| o.name.to_lowercase().contains(&f) || o.tenant_id.contains(&f));
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).expect("serialisable")
-        );
-    } else if list.is_empty() {
-        println!(
-            "{}",
-            if filter.is_some() {
-                "No organisation matches."
-            } else {
-                "No organisations yet. Run: tenantry connect"
-            }
-        );
-    } else {
-        render::print_orgs(&list);
-    }
-    Ok(exit::OK)
-}
-
 async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, Failure> {
     let tenant = engine.resolve_organisation(org).await?;
     let grant = engine.access_token_for(&tenant).await?;
@@ -218,7 +102,7 @@ async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, 
         let value = serde_json::json!({
             "access_token": grant.access_token.expose(),
             "tenant_id": &*grant.tenant_id,
-            "expires_at": grant.expires_at.to_rfc3339(),
+            "expires_at": tenantry_core::when::utc_rfc3339(grant.expires_at),
             "login": { "id": grant.login_id.as_str(), "email": login.map(|l| l.email) },
         });
         println!("{value}");
@@ -287,7 +171,7 @@ async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, 
                 "{}: refreshed; access token valid until {}, refresh deadline {}",
                 after.email,
                 render::local_time(after.access_expires_at),
-                after.refresh_deadline().format("%Y-%m-%d")
+                render::local_date(after.refresh_deadline())
             ),
             Err(e) => {
                 let failure = Failure::from(e);
@@ -310,6 +194,23 @@ async fn keepalive(
             exit::USAGE,
             "--older-than must be 1 to 59 days: Xero drops a refresh token unused for 60 days.",
         ));
+    }
+    // A run over every login is the place to finish refreshes a crash left behind (each for its
+    // own login, within Xero's 30-minute grace); keep-alive below then sees them settled.
+    let recovered = engine.recover().await;
+    if recovered.iter().any(|(_, r)| r.is_err()) {
+        let logins = engine.logins().await?;
+        for (id, result) in recovered {
+            if let Err(e) = result {
+                let who = logins
+                    .iter()
+                    .find(|l| l.id == id)
+                    .map_or(id.to_string(), |l| l.email.clone());
+                println!(
+                    "{who}: finishing an interrupted refresh failed ({e}); it will be tried again"
+                );
+            }
+        }
     }
     let reports = engine.keepalive(Duration::days(days.into())).await?;
     engine.record_keepalive_run(&reports, scheduled, "").await;
@@ -364,6 +265,7 @@ async fn log(
         println!("No events yet.");
     } else {
         render::print_events(&events, &logins);
+        println!("{}", render::zone_note(engine.now()));
     }
     Ok(exit::OK)
 }

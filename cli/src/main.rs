@@ -2,15 +2,19 @@
 //! line. A thin layer over tenantry-core: parse the arguments, call the engine, print, and map
 //! the outcome to a documented exit status (docs/CLI.md).
 
+mod check_cmd;
 mod commands;
 mod config_cmd;
+mod connect_cmd;
 #[cfg(feature = "demo")]
 mod demo;
 mod disconnect_cmd;
 mod doctor;
+mod orgs_cmd;
 mod passphrase;
 mod render;
 mod schedule_cmd;
+mod status_cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -54,14 +58,32 @@ pub enum Command {
         #[arg(long)]
         no_browser: bool,
     },
-    /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act.
+    /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act
+    /// (a login needs reconnecting, has lapsed, or is within `notify_days` of lapsing), 5 if one
+    /// is failing for a reason that may pass.
     Status {
         #[arg(long)]
         json: bool,
+        /// Confirm every login at Xero first (as `tenantry check` does), then print.
+        #[arg(long)]
+        check: bool,
     },
-    /// Every organisation across all logins (optionally only those whose name or id contains FILTER).
+    /// Every organisation across all logins, with its state and the login it goes through
+    /// (optionally only those whose name or id contains FILTER). Exit status 3 if one needs a
+    /// human, 5 if one is in error.
     Orgs {
         filter: Option<String>,
+        /// Only organisations that are not connected.
+        #[arg(long)]
+        problems: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm at Xero, now, that every login (or LOGIN) works and which organisations it still
+    /// reaches; records what changed. Exit status 0 only when all of it is healthy, else 3 or 5.
+    Check {
+        /// Email, Xero user id or unique prefix.
+        login: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -208,7 +230,8 @@ impl Failure {
 /// The exit status for a kind of failure. Exhaustive: a new kind of failure must be given one.
 pub fn exit_status(code: ErrorCode) -> u8 {
     match code {
-        ErrorCode::NeedsReconnect => exit::NEEDS_HUMAN,
+        // A disconnected organisation waits for a person as a refused login does.
+        ErrorCode::NeedsReconnect | ErrorCode::ConnectionGone => exit::NEEDS_HUMAN,
         ErrorCode::UnknownOrganisation | ErrorCode::UnknownLogin | ErrorCode::Ambiguous => {
             exit::NOT_FOUND
         }
@@ -218,8 +241,7 @@ pub fn exit_status(code: ErrorCode) -> u8 {
         ErrorCode::Keychain | ErrorCode::Passphrase => exit::KEYCHAIN,
         ErrorCode::Storage => exit::STORAGE,
         ErrorCode::Cancelled => exit::CANCELLED,
-        ErrorCode::ConnectionGone
-        | ErrorCode::XeroRejected
+        ErrorCode::XeroRejected
         | ErrorCode::LoginFailed
         | ErrorCode::Browser
         | ErrorCode::Platform => exit::FAILURE,
@@ -231,7 +253,12 @@ pub fn fix_hint(fix: &Fix) -> String {
     match fix {
         Fix::ListOrganisations => "Run `tenantry orgs` to list them.".into(),
         Fix::ListLogins => "Run `tenantry status` to list them.".into(),
-        Fix::Reconnect { login } => format!("Run: tenantry connect --reconnect {login}"),
+        Fix::Reconnect { email, .. } => format!("Run: tenantry connect --reconnect {email}"),
+        Fix::ReconnectOrRemove {
+            email, tenant_id, ..
+        } => format!(
+            "Run: tenantry connect --reconnect {email} (and tick it), or remove it from the list: tenantry disconnect {tenant_id} --login {email}"
+        ),
         Fix::SetClientId => {
             "Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`).".into()
         }

@@ -74,6 +74,16 @@ pub enum Fix {
     Reconnect {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         login: LoginId,
+        /// Who it is, for the words: people know emails, not Xero's user ids.
+        email: String,
+    },
+    /// The client disconnected the app at Xero: sign the login that reached it in again (and
+    /// tick the organisation on Xero's consent page), or remove the organisation from the list.
+    ReconnectOrRemove {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        login: LoginId,
+        email: String,
+        tenant_id: String,
     },
     /// Enter the Xero app's client id.
     SetClientId,
@@ -91,14 +101,31 @@ pub enum EngineError {
     },
     #[error("no login matches `{0}`")]
     UnknownLogin(String),
+    /// Xero no longer lists the organisation for any login that reached it.
+    #[error(
+        "{name} is disconnected at Xero: its connection was removed (last seen {} through {email}); reconnect that login and tick {name} on Xero's consent page, or remove it from the list",
+        last_seen.format("%Y-%m-%d")
+    )]
+    OrganisationDisconnected {
+        name: String,
+        tenant_id: String,
+        login: LoginId,
+        email: String,
+        last_seen: chrono::DateTime<chrono::Utc>,
+    },
     #[error("`{selector}` matches several: {}; be more specific", candidates.join(", "))]
     Ambiguous {
         selector: String,
         candidates: Vec<String>,
     },
     /// A human must sign in again (invalid_grant, or no token set in the keychain).
-    #[error("login {login} needs reconnecting: {reason}")]
-    NeedsReconnect { login: LoginId, reason: String },
+    #[error("{email} needs reconnecting: {reason}")]
+    NeedsReconnect {
+        login: LoginId,
+        /// The login's email (its id when the store no longer has it), for every message.
+        email: String,
+        reason: String,
+    },
     #[error(
         "Xero's client id is not set; set `client_id` in the configuration (a Xero app of type \"Auth code with PKCE\")"
     )]
@@ -158,6 +185,7 @@ impl EngineError {
             Self::UnknownOrganisation { .. } => C::UnknownOrganisation,
             Self::UnknownLogin(_) | Self::LoginGone(_) => C::UnknownLogin,
             Self::Ambiguous { .. } => C::Ambiguous,
+            Self::OrganisationDisconnected { .. } => C::ConnectionGone,
             Self::NeedsReconnect { .. } => C::NeedsReconnect,
             Self::NoClientId | Self::Config(_) => C::Config,
             Self::Xero(e) => e.code(),
@@ -175,8 +203,19 @@ impl EngineError {
         match self {
             Self::UnknownOrganisation { .. } => Some(Fix::ListOrganisations),
             Self::UnknownLogin(_) => Some(Fix::ListLogins),
-            Self::NeedsReconnect { login, .. } => Some(Fix::Reconnect {
+            Self::NeedsReconnect { login, email, .. } => Some(Fix::Reconnect {
                 login: login.clone(),
+                email: email.clone(),
+            }),
+            Self::OrganisationDisconnected {
+                login,
+                email,
+                tenant_id,
+                ..
+            } => Some(Fix::ReconnectOrRemove {
+                login: login.clone(),
+                email: email.clone(),
+                tenant_id: tenant_id.clone(),
             }),
             Self::NoClientId => Some(Fix::SetClientId),
             _ => None,
@@ -217,11 +256,13 @@ mod tests {
             (
                 EngineError::NeedsReconnect {
                     login: login.clone(),
+                    email: "ann@example.com".into(),
                     reason: "revoked".into(),
                 },
                 ErrorCode::NeedsReconnect,
                 Some(Fix::Reconnect {
                     login: login.clone(),
+                    email: "ann@example.com".into(),
                 }),
             ),
             (
@@ -291,10 +332,11 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(Fix::Reconnect {
-                login: LoginId::new("u1").unwrap()
+                login: LoginId::new("u1").unwrap(),
+                email: "ann@example.com".into(),
             })
             .unwrap(),
-            serde_json::json!({"kind": "reconnect", "login": "u1"}),
+            serde_json::json!({"kind": "reconnect", "login": "u1", "email": "ann@example.com"}),
             "a fix is tagged by kind, with its data beside it"
         );
     }

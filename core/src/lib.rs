@@ -5,6 +5,7 @@
 //!   sign-in; keep-alive; disconnect and remove. One module per duty.
 //! - [`token`]: a login's token set and the pure rules about it.
 //! - [`model`]: logins, organisations, events.
+//! - [`health`]: each login's and organisation's state as people see it, derived with the clock.
 //! - [`vault`]: the token vault port, the OS keychain adapter and an in-memory fake.
 //! - [`store`]: SQLite metadata (never secrets) with migrations.
 //! - [`xero`]: the Xero client and id_token verification.
@@ -16,6 +17,7 @@
 //! - [`watch`]: the keeper a long-running host runs (keep-alive on a schedule, logins in use,
 //!   other processes' writes, due notices) and its pure rules.
 //! - [`scheduler`]: the daily keep-alive job for systemd, cron, launchd and Task Scheduler.
+//! - [`when`]: the one time convention (local for people with the zone named, UTC `Z` in JSON).
 //! - [`quote`]: an argument quoted for a shell, a systemd unit, a Windows command line, XML.
 //! - [`pause`]: named pause points for the crash harness (inert unless it sets them).
 //! - [`config`], [`clock`], [`secret`], [`error`] (with [`ErrorCode`] and [`Fix`], what callers
@@ -26,6 +28,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod health;
 pub mod lock;
 pub mod login;
 pub mod model;
@@ -39,10 +42,11 @@ pub mod store;
 pub mod token;
 pub mod vault;
 pub mod watch;
+pub mod when;
 pub mod xero;
 
 pub use engine::{
-    AccessGrant, Change, Engine, KeepAliveOutcome, KeepAliveReport, LinkSignIn, LoginOutcome,
-    LoopbackSignIn,
+    AccessGrant, Change, CheckOutcome, Engine, KeepAliveOutcome, KeepAliveReport, LinkSignIn,
+    LoginCheck, LoginOutcome, LoopbackSignIn,
 };
 pub use error::{EngineError, ErrorCode, Fix};

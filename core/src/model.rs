@@ -106,6 +106,8 @@ pub struct Login {
     pub last_refresh_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
     pub connected_at: DateTime<Utc>,
+    /// When Xero's `/connections` last answered for this login (sign-in, `check`, a sync).
+    pub checked_at: Option<DateTime<Utc>>,
 }
 
 /// Xero lets an unused refresh token live 60 days.
@@ -131,6 +133,11 @@ pub struct Organisation {
     pub auth_event_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When Xero's `/connections` last listed it for this login.
+    pub last_seen_at: DateTime<Utc>,
+    /// When a look at `/connections` found it gone (the client disconnected the app at Xero).
+    /// The row stays, so the organisation is shown with its fix instead of silently vanishing.
+    pub disconnected_at: Option<DateTime<Utc>>,
 }
 
 /// What happened to a login, for the activity log ("why did this org drop?").
@@ -152,10 +159,14 @@ pub enum EventKind {
     KeepAliveRun,
     /// A keep-alive run started by the platform's scheduler (`keepalive --install`).
     ScheduledRun,
+    /// A check of every login at Xero (`tenantry check`, the window's daily look).
+    CheckRun,
+    /// Checking one login at Xero failed for a reason that may pass.
+    CheckFailed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 14] = [
         Self::Connected,
         Self::Refreshed,
         Self::RefreshFailed,
@@ -168,6 +179,8 @@ impl EventKind {
         Self::Recovered,
         Self::KeepAliveRun,
         Self::ScheduledRun,
+        Self::CheckRun,
+        Self::CheckFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -184,6 +197,8 @@ impl EventKind {
             Self::Recovered => "recovered",
             Self::KeepAliveRun => "keep_alive_run",
             Self::ScheduledRun => "scheduled_run",
+            Self::CheckRun => "check_run",
+            Self::CheckFailed => "check_failed",
         }
     }
 
@@ -202,6 +217,10 @@ pub struct Event {
     pub tenant_id: Option<String>,
     /// Human-readable detail. Never contains a token, code or verifier.
     pub detail: String,
+    /// Who the login was when the event was written: kept with the event, so the history of a
+    /// removed login still names its person.
+    pub login_name: Option<String>,
+    pub login_email: Option<String>,
 }
 
 /// Parses Xero's connection timestamps. Xero sends them without a zone and with 7 fractional

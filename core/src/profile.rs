@@ -3,7 +3,7 @@
 //! the system clock.
 
 use crate::clock::SystemClock;
-use crate::config::{Config, ProfilePaths, VaultChoice};
+use crate::config::{Config, ConfigError, ProfilePaths, VaultChoice};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::secret::Secret;
@@ -37,6 +37,32 @@ impl Profile {
             paths,
             config,
         })
+    }
+
+    /// As [`Profile::load_with`], for a command that needs the profile to exist already (all but
+    /// those that make one: connect, `config set`, the demo). A misspelt profile, or a `--config`
+    /// file that is not there, is an error naming what exists, never an empty healthy profile.
+    pub fn load_existing(
+        name: &str,
+        config_override: Option<&Path>,
+        data_override: Option<&Path>,
+    ) -> Result<Self, EngineError> {
+        let profile = Self::load_with(name, config_override, data_override)?;
+        if let Some(path) = crate::config::config_named(config_override)
+            && !path.exists()
+        {
+            return Err(ConfigError::MissingFile { path }.into());
+        }
+        if !profile.paths.exist() {
+            return Err(ConfigError::UnknownProfile {
+                name: name.to_owned(),
+                config: profile.paths.config_file.clone(),
+                data: profile.paths.data_dir.clone(),
+                known: crate::config::known_profiles(),
+            }
+            .into());
+        }
+        Ok(profile)
     }
 
     /// Where this profile's file vault keeps its files (`vault = "file"`).

@@ -307,10 +307,29 @@ async fn a_reconnect_that_comes_back_as_someone_else_says_so_and_how_to_fix_it()
     );
     assert!(
         ran.stderr
-            .contains("signed in as ben@example.com, not ann@example.com"),
+            .contains("ann@example.com was not reconnected: the browser signed in to Xero as ben@example.com, not ann@example.com"),
         "{ran:?}"
     );
-    assert!(ran.stderr.contains("sign out of Xero"), "with the fix");
+    assert!(
+        !ran.stdout.contains("Connected"),
+        "nothing on stdout reads as a success before the failure: {ran:?}"
+    );
+    let failure = ran.stderr.find("was not reconnected").unwrap();
+    let saved = ran
+        .stderr
+        .find("was saved as a login of its own")
+        .expect("what did happen is said too");
+    assert!(failure < saved, "the failure leads: {ran:?}");
+    assert!(
+        ran.stderr.contains("already connected: 0, new: 3"),
+        "what the sign-in that did happen reached: {ran:?}"
+    );
+    assert!(
+        ran.stderr.contains("private (incognito) browser window")
+            && ran.stderr.contains("--no-browser")
+            && ran.stderr.contains("sign out of Xero"),
+        "with both fixes: a private window, or signing out: {ran:?}"
+    );
 }
 
 #[tokio::test]

@@ -15,6 +15,8 @@
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
 //! - `permissions`: another local user cannot read a profile's data, checked as that user.
+//! - `clients`: per-client truth through the CLI: 42 organisations, a revoked login, a removed
+//!   connection, a stuck refresh, expiring and lapsed logins; a misspelt profile.
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 //!
@@ -27,6 +29,7 @@ mod util;
 
 mod cli;
 mod client;
+mod clients;
 mod crash;
 mod faults;
 mod file_vault;

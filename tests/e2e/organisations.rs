@@ -128,14 +128,24 @@ async fn testing_an_organisation_reports_and_records_a_vanished_connection() {
         .await
         .expect_err("the connection is gone");
     assert_eq!(err.code(), ErrorCode::ConnectionGone);
+    let kept = it.engine.organisations().await.unwrap();
+    let kept = kept
+        .iter()
+        .find(|o| o.tenant_id == kiwi)
+        .expect("a disconnected organisation is never silently dropped from the list");
     assert!(
-        it.engine
-            .organisations()
-            .await
-            .unwrap()
-            .iter()
-            .all(|o| o.tenant_id != kiwi),
-        "the list is brought up to date"
+        kept.disconnected_at.is_some(),
+        "the list is brought up to date: it is marked disconnected"
+    );
+    let again = it.engine.access_token_for(&kiwi).await.unwrap_err();
+    assert_eq!(
+        again.code(),
+        ErrorCode::ConnectionGone,
+        "no token is handed out for a connection Xero removed (its calls would answer 403): {again}"
+    );
+    assert!(
+        again.to_string().contains("Kiwi Plumbing") && again.to_string().contains(ANN),
+        "the error names the client and the login that reached it: {again}"
     );
     let events = it.engine.events(Some(&ann.id), 20).await.unwrap();
     assert!(

@@ -7,7 +7,7 @@
 mod paths;
 mod xero;
 
-pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths};
+pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths, config_named, known_profiles};
 pub use xero::XeroEndpoints;
 
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,28 @@ pub enum ConfigError {
     },
     #[error("no home directory was found; set {ENV_CONFIG} and {ENV_DATA_DIR}")]
     NoHome,
+    /// A profile with neither a configuration file nor data: most likely a typo.
+    #[error(
+        "there is no profile `{name}` (no {config} and no data in {data}); {}",
+        known_profiles_words(known)
+    )]
+    UnknownProfile {
+        name: String,
+        config: PathBuf,
+        data: PathBuf,
+        known: Vec<String>,
+    },
+    /// A configuration file named explicitly (`--config`, `TENANTRY_CONFIG`) that is not there.
+    #[error("the configuration file {path} does not exist; check the path")]
+    MissingFile { path: PathBuf },
+}
+
+fn known_profiles_words(known: &[String]) -> String {
+    if known.is_empty() {
+        "no profile exists yet: connect a login or start the demo to make one".into()
+    } else {
+        format!("the profiles here are: {}", known.join(", "))
+    }
 }
 
 impl Config {

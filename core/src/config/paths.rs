@@ -84,6 +84,50 @@ impl ProfilePaths {
             data_dir,
         })
     }
+
+    /// Whether the profile has been made: its configuration file or its database exists.
+    pub fn exist(&self) -> bool {
+        self.config_file.exists() || self.data_dir.join("tenantry.db").exists()
+    }
+}
+
+/// Whether a configuration file was named explicitly (`--config`, `TENANTRY_CONFIG`), so that a
+/// missing one is a mistake rather than a profile not configured yet.
+pub fn config_named(config_override: Option<&Path>) -> Option<PathBuf> {
+    config_override
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from))
+}
+
+/// The profiles made on this machine (a `NAME.toml` in the configuration folder, or a data folder
+/// with a database), sorted: what an unknown profile's error lists.
+pub fn known_profiles() -> Vec<String> {
+    let Some(base) = directories::BaseDirs::new() else {
+        return Vec::new();
+    };
+    let (config, data) = platform_dirs(
+        std::env::consts::OS,
+        base.config_dir(),
+        base.data_local_dir(),
+    );
+    let names = |dir: &Path, pick: &dyn Fn(&std::fs::DirEntry) -> Option<String>| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().filter_map(|e| pick(&e)).collect())
+            .unwrap_or_default()
+    };
+    let mut found = names(&config, &|e| {
+        let path = e.path();
+        (path.extension()? == "toml").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+    });
+    found.extend(names(&data, &|e| {
+        e.path()
+            .join("tenantry.db")
+            .exists()
+            .then(|| e.file_name().to_str().map(str::to_owned))?
+    }));
+    found.sort();
+    found.dedup();
+    found
 }
 
 #[cfg(test)]

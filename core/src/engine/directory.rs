@@ -60,7 +60,11 @@ pub(super) fn build(
         .map(|l| (&l.id, l.state != LoginState::NeedsReconnect))
         .collect();
     let mut map: HashMap<Arc<str>, Vec<LoginId>> = HashMap::new();
-    for org in organisations {
+    // A connection Xero no longer lists hands out no token: its calls would answer 403.
+    for org in organisations
+        .into_iter()
+        .filter(|o| o.disconnected_at.is_none())
+    {
         map.entry(org.tenant_id.to_lowercase().into())
             .or_default()
             .push(org.login_id);

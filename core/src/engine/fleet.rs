@@ -107,14 +107,26 @@ impl Engine {
         Fut: std::future::Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
+        let logins = self.logins().await?;
+        Ok(self.for_each(logins, work).await)
+    }
+
+    /// [`Engine::for_each_login`] over the given logins.
+    pub(super) async fn for_each<T, Fut>(
+        &self,
+        logins: Vec<Login>,
+        work: impl Fn(Arc<Inner>, Login, Arc<Semaphore>) -> Fut,
+    ) -> Vec<T>
+    where
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
         let requests = Arc::new(Semaphore::new(KEEPALIVE_CONCURRENCY));
         // Twice as many logins in hand as requests in flight, so that while some wait for Xero
         // others read or write the keychain (which may serve one call at a time) instead of
         // holding a request slot; bounded, so 1,000 logins are not 1,000 open lock files.
         let in_hand = Arc::new(Semaphore::new(2 * KEEPALIVE_CONCURRENCY));
-        let tasks: Vec<_> = self
-            .logins()
-            .await?
+        let tasks: Vec<_> = logins
             .into_iter()
             .map(|login| {
                 let (inner, requests, in_hand) =
@@ -130,7 +142,7 @@ impl Engine {
         for task in tasks {
             results.push(task.await.expect("a login's task does not panic"));
         }
-        Ok(results)
+        results
     }
 
     /// Refreshes, ahead of expiry, the logins some caller (this process or another) got a token

@@ -3,6 +3,7 @@
 //! - [`tokens`]: a valid access token for an organisation, from the login that reaches it.
 //! - [`refresh`]: the crash-safe, single-flight refresh protocol and its pure decisions.
 //! - [`directory`]: which logins reach which tenant, and the selectors people type.
+//! - [`check`]: confirming each login and its organisations at Xero (`/connections`).
 //! - [`fleet`]: runs over every login (keep-alive, refresh-all, refreshing logins in use).
 //! - [`signin`]: connecting a login through the browser (loopback or deep link).
 //! - [`organisations`]: listing, testing and disconnecting organisations; removing a login.
@@ -10,6 +11,7 @@
 //!
 //! The protocol itself is drawn in docs/ARCHITECTURE.md.
 
+mod check;
 mod db;
 mod directory;
 mod fleet;
@@ -20,6 +22,7 @@ mod signin;
 mod slot;
 mod tokens;
 
+pub use check::{CheckOutcome, LoginCheck, check_summary};
 pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};
 pub use select::{select_login, select_organisation};
 pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
@@ -231,7 +234,7 @@ impl Engine {
             .db
             .run(move |s| {
                 s.upsert_login(&login)?;
-                s.replace_organisations(&login.id, &organisations)?;
+                s.replace_organisations(&login.id, &organisations, chrono::Utc::now())?;
                 Ok(())
             })
             .await

@@ -5,6 +5,7 @@ use super::{Change, Engine, Inner};
 use crate::error::EngineError;
 use crate::lock::LoginLock;
 use crate::model::{EventKind, LoginId, Organisation};
+use crate::store::OrganisationChanges;
 use crate::token::TokenSet;
 use crate::xero::{OrganisationInfo, XeroError};
 use std::sync::Arc;
@@ -26,7 +27,7 @@ impl Engine {
             }
             other => other,
         };
-        result.map(|(all, _)| all)
+        result.map(|synced| synced.all)
     }
 
     /// Calls the Organisation endpoint for a tenant through its login: proves the connection works.
@@ -71,15 +72,25 @@ impl Engine {
             .into_iter()
             .find(|o| o.tenant_id.eq_ignore_ascii_case(tenant_id))
             .ok_or_else(|| EngineError::unknown_organisation(tenant_id))?;
-        let tokens = inner.token_for_login(login).await?;
-        match inner
-            .xero
-            .delete_connection(&tokens.access_token, &org.connection_id)
-            .await
-        {
-            Ok(()) | Err(XeroError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
+        // Already gone at Xero: only the list still shows it, and removing it needs no token
+        // (its login may itself need reconnecting).
+        let detail = if org.disconnected_at.is_some() {
+            format!(
+                "removed {} from the list (it was disconnected at Xero)",
+                org.name
+            )
+        } else {
+            let tokens = inner.token_for_login(login).await?;
+            match inner
+                .xero
+                .delete_connection(&tokens.access_token, &org.connection_id)
+                .await
+            {
+                Ok(()) | Err(XeroError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+            format!("disconnected {}", org.name)
+        };
         let (id, tenant) = (login.clone(), org.tenant_id.clone());
         inner
             .db
@@ -90,7 +101,7 @@ impl Engine {
                 Some(login),
                 EventKind::Disconnected,
                 Some(&org.tenant_id),
-                format!("disconnected {}", org.name),
+                detail,
             )
             .await;
         inner.directory.invalidate();
@@ -130,14 +141,24 @@ impl Engine {
     }
 }
 
+/// What one look at `/connections` found.
+pub(super) struct Synced {
+    /// Every organisation Xero lists for the login now.
+    pub all: Vec<Organisation>,
+    /// Those the consent of `auth_event` added.
+    pub by_consent: Vec<Organisation>,
+    /// What appeared and went since the last look.
+    pub changes: OrganisationChanges,
+}
+
 impl Inner {
-    /// Replaces the login's organisations with Xero's list; returns (all, added by this consent).
+    /// Replaces the login's organisations with Xero's list and records what changed.
     pub(super) async fn sync_organisations(
         self: &Arc<Self>,
         login: &LoginId,
         tokens: &TokenSet,
         auth_event: Option<&str>,
-    ) -> Result<(Vec<Organisation>, Vec<Organisation>), EngineError> {
+    ) -> Result<Synced, EngineError> {
         let now = self.clock.now();
         let current: Vec<Organisation> = self
             .xero
@@ -150,7 +171,8 @@ impl Inner {
         let changes = self
             .db
             .run(move |s| {
-                let changes = s.replace_organisations(&id, &listed)?;
+                let changes = s.replace_organisations(&id, &listed, now)?;
+                s.record_check(&id, now)?;
                 for (org, kind, what) in changes
                     .added
                     .iter()
@@ -159,7 +181,7 @@ impl Inner {
                         (
                             o,
                             EventKind::OrganisationRemoved,
-                            "is no longer connected at Xero",
+                            "is no longer connected at Xero (disconnected there); kept in the list, marked",
                         )
                     }))
                 {
@@ -172,10 +194,14 @@ impl Inner {
                 Ok(changes)
             })
             .await?;
-        let added = added_by_consent(&current, changes.added, auth_event);
+        let by_consent = added_by_consent(&current, changes.added.clone(), auth_event);
         self.directory.invalidate();
         self.changed(Change::Organisations);
-        Ok((current, added))
+        Ok(Synced {
+            all: current,
+            by_consent,
+            changes,
+        })
     }
 }
 

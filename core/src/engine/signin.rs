@@ -200,7 +200,7 @@ impl Inner {
             )
             .await;
         let (organisations, added, organisations_error) = match listed {
-            Ok((all, added)) => (all, added, None),
+            Ok(synced) => (synced.all, synced.by_consent, None),
             Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
         };
         self.changed(Change::Login(login.id.clone()));
@@ -248,6 +248,7 @@ impl Inner {
                     last_refresh_at: previous.as_ref().and_then(|p| p.last_refresh_at),
                     scopes,
                     connected_at: previous.as_ref().map_or(now, |p| p.connected_at),
+                    checked_at: previous.as_ref().and_then(|p| p.checked_at),
                 };
                 s.upsert_login(&login)?;
                 s.end_refresh(&id)?; // any interrupted refresh is moot now

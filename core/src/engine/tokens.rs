@@ -31,7 +31,12 @@ impl Engine {
     /// A valid access token for the organisation, from a login that reaches it (a healthy one
     /// first when two do). Never another login's token.
     pub async fn access_token_for(&self, tenant_id: &str) -> Result<AccessGrant, EngineError> {
-        let (tenant, candidates) = self.inner.candidates(tenant_id).await?;
+        let (tenant, candidates) = match self.inner.candidates(tenant_id).await {
+            Err(EngineError::UnknownOrganisation { .. }) => {
+                return Err(self.inner.why_unreachable(tenant_id).await);
+            }
+            found => found?,
+        };
         let mut first_error = None;
         for login in candidates.iter() {
             match self.inner.token_for_login(login).await {
@@ -53,6 +58,41 @@ impl Engine {
 }
 
 impl Inner {
+    /// No working connection reaches the tenant: disconnected at Xero if the store still holds
+    /// it (marked), else unknown.
+    async fn why_unreachable(&self, tenant_id: &str) -> EngineError {
+        let tenant = tenant_id.to_owned();
+        let found = self
+            .db
+            .run(move |s| {
+                let logins = s.logins()?;
+                let gone = s
+                    .organisations()?
+                    .into_iter()
+                    .filter(|o| o.tenant_id.eq_ignore_ascii_case(&tenant))
+                    .max_by_key(|o| o.last_seen_at);
+                Ok(gone.map(|o| {
+                    let email = logins
+                        .iter()
+                        .find(|l| l.id == o.login_id)
+                        .map_or_else(|| o.login_id.to_string(), |l| l.email.clone());
+                    (o, email)
+                }))
+            })
+            .await;
+        match found {
+            Ok(Some((org, email))) => EngineError::OrganisationDisconnected {
+                name: org.name,
+                tenant_id: org.tenant_id,
+                login: org.login_id,
+                email,
+                last_seen: org.last_seen_at,
+            },
+            Ok(None) => EngineError::unknown_organisation(tenant_id),
+            Err(e) => e.into(),
+        }
+    }
+
     /// The login's token set with a fresh access token, refreshing it if needed.
     pub(super) async fn token_for_login(
         self: &Arc<Self>,

@@ -17,7 +17,14 @@ impl Store {
     ) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO events (at, login_id, kind, tenant_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                // The login's name and email go with the event, from its row or, once the row is
+                // gone (the `removed` event itself), from its newest event that has them.
+                "INSERT INTO events (at, login_id, kind, tenant_id, detail, login_name, login_email)
+                 VALUES (?1, ?2, ?3, ?4, ?5,
+                   COALESCE((SELECT name FROM logins WHERE id = ?2),
+                            (SELECT login_name FROM events WHERE login_id = ?2 AND login_name IS NOT NULL ORDER BY id DESC LIMIT 1)),
+                   COALESCE((SELECT email FROM logins WHERE id = ?2),
+                            (SELECT login_email FROM events WHERE login_id = ?2 AND login_email IS NOT NULL ORDER BY id DESC LIMIT 1)))",
                 params![ms(at), login.map(LoginId::as_str), kind.as_str(), tenant_id, detail],
             )?;
             Ok(())
@@ -42,7 +49,7 @@ impl Store {
     ) -> Result<Vec<Event>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, at, login_id, kind, tenant_id, detail FROM events WHERE (?1 IS NULL OR login_id = ?1) AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2",
+                "SELECT id, at, login_id, kind, tenant_id, detail, login_name, login_email FROM events WHERE (?1 IS NULL OR login_id = ?1) AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2",
             )?;
             let kind = kind.map(EventKind::as_str);
             stmt.query_map(params![login.map(LoginId::as_str), limit as i64, kind], |row| {
@@ -54,6 +61,8 @@ impl Store {
                     kind: EventKind::parse(&kind).unwrap_or(EventKind::RefreshFailed),
                     tenant_id: row.get(4)?,
                     detail: row.get(5)?,
+                    login_name: row.get(6)?,
+                    login_email: row.get(7)?,
                 })
             })?
             .collect()
@@ -104,5 +113,28 @@ mod tests {
             Some("ok".into()),
             "the newest of one kind, however many others came after it"
         );
+    }
+
+    #[test]
+    fn events_keep_who_the_login_was_after_it_is_removed() {
+        let store = Store::in_memory().unwrap();
+        let ann = super::super::fixtures::login("ann");
+        store.upsert_login(&ann).unwrap();
+        let when = at("2026-03-01T10:00:00Z");
+        store
+            .add_event(when, Some(&ann.id), EventKind::Refreshed, None, "ok")
+            .unwrap();
+        store.delete_login(&ann.id).unwrap();
+        store
+            .add_event(when, Some(&ann.id), EventKind::Removed, None, "removed")
+            .unwrap();
+        for event in store.events(Some(&ann.id), 10).unwrap() {
+            assert_eq!(
+                (event.login_name.as_deref(), event.login_email.as_deref()),
+                (Some("Ann Bookkeeper"), Some("ann@example.com")),
+                "{:?}: a removed login's history must still name its person, not a UUID",
+                event.kind
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@ use crate::model::{Login, LoginId, LoginState};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-const COLUMNS: &str = "id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at";
+const COLUMNS: &str = "id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at, checked_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
     let state: String = row.get(3)?;
@@ -22,6 +22,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
         last_refresh_at: row.get::<_, Option<i64>>(7)?.map(from_ms),
         scopes: scopes.split_whitespace().map(str::to_owned).collect(),
         connected_at: from_ms(row.get(9)?),
+        checked_at: row.get::<_, Option<i64>>(10)?.map(from_ms),
     })
 }
 
@@ -97,6 +98,17 @@ impl Store {
 
     /// Deletes the login, its organisations and its journal entry. Its events stay, so the log
     /// still explains what happened.
+    /// Xero's `/connections` answered for this login at `at` (a sign-in, a check, a sync).
+    pub fn record_check(&self, id: &LoginId, at: DateTime<Utc>) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE logins SET checked_at = ?2 WHERE id = ?1",
+                params![id.as_str(), ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn delete_login(&self, id: &LoginId) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;

@@ -54,6 +54,20 @@ const STEPS: &[&str] = &[
         key TEXT PRIMARY KEY,
         said_at INTEGER NOT NULL
     );",
+    // 3: per-organisation truth. An organisation Xero stops listing is kept, marked with when it
+    // went (and when it was last seen), instead of deleted; each login records when Xero's
+    // `/connections` last answered for it; events keep the login's name and email, so a removed
+    // login's history still says who it was.
+    "ALTER TABLE organisations ADD COLUMN last_seen_at INTEGER;
+    UPDATE organisations SET last_seen_at = updated_at;
+    ALTER TABLE organisations ADD COLUMN disconnected_at INTEGER;
+    ALTER TABLE logins ADD COLUMN checked_at INTEGER;
+    ALTER TABLE events ADD COLUMN login_name TEXT;
+    ALTER TABLE events ADD COLUMN login_email TEXT;
+    UPDATE events SET
+        login_name = (SELECT name FROM logins WHERE logins.id = events.login_id),
+        login_email = (SELECT email FROM logins WHERE logins.id = events.login_id)
+    WHERE login_id IS NOT NULL;",
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -1,12 +1,13 @@
 //! The `organisations` table: one row per (login, tenant), so an organisation two logins reach is
-//! two rows and each login's list is replaced as Xero's `/connections` gives it.
+//! two rows and each login's list is replaced as Xero's `/connections` gives it. A row Xero stops
+//! listing is marked disconnected, not deleted: the organisation stays in view with its fix until
+//! someone reconnects the login or removes it from the list.
 
 use super::{Result, Store, from_ms, login_id, ms};
 use crate::model::{LoginId, Organisation};
 use rusqlite::{Row, params};
 
-const COLUMNS: &str =
-    "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at";
+const COLUMNS: &str = "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
     Ok(Organisation {
@@ -18,13 +19,17 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
         auth_event_id: row.get(5)?,
         created_at: from_ms(row.get(6)?),
         updated_at: from_ms(row.get(7)?),
+        last_seen_at: from_ms(row.get::<_, Option<i64>>(8)?.unwrap_or(row.get(7)?)),
+        disconnected_at: row.get::<_, Option<i64>>(9)?.map(from_ms),
     })
 }
 
 /// What [`Store::replace_organisations`] changed.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct OrganisationChanges {
+    /// Listed now and not before (new, or back after being disconnected).
     pub added: Vec<Organisation>,
+    /// Listed before and not now: marked disconnected (as stored before the mark).
     pub removed: Vec<Organisation>,
 }
 
@@ -47,12 +52,14 @@ impl Store {
         })
     }
 
-    /// Makes `current` the login's full list of organisations (as `GET /connections` returned it),
-    /// in one transaction, and says what was added and removed.
+    /// Makes `current` the login's list of connected organisations (as `GET /connections`
+    /// returned it at `now`), in one transaction: rows it no longer lists are marked disconnected
+    /// (keeping when they were last seen), and it says what was added and removed.
     pub fn replace_organisations(
         &self,
         login: &LoginId,
         current: &[Organisation],
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<OrganisationChanges> {
         self.with(|c| {
             let tx = c.transaction()?;
@@ -63,25 +70,27 @@ impl Store {
                 stmt.query_map([login.as_str()], from_row)?
                     .collect::<rusqlite::Result<_>>()?
             };
+            let listed_before =
+                |tenant: &str| before.iter().any(|o| o.tenant_id == tenant && o.disconnected_at.is_none());
             let mut changes = OrganisationChanges::default();
-            for old in &before {
+            for old in before.iter().filter(|o| o.disconnected_at.is_none()) {
                 if !current.iter().any(|o| o.tenant_id == old.tenant_id) {
                     tx.execute(
-                        "DELETE FROM organisations WHERE login_id = ?1 AND tenant_id = ?2",
-                        params![login.as_str(), old.tenant_id],
+                        "UPDATE organisations SET disconnected_at = ?3 WHERE login_id = ?1 AND tenant_id = ?2",
+                        params![login.as_str(), old.tenant_id, ms(now)],
                     )?;
                     changes.removed.push(old.clone());
                 }
             }
             for org in current {
                 tx.execute(
-                    "INSERT INTO organisations (login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    "INSERT INTO organisations (login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)
                      ON CONFLICT(login_id, tenant_id) DO UPDATE SET connection_id = ?2, name = ?4, tenant_type = ?5,
-                       auth_event_id = ?6, created_at = ?7, updated_at = ?8",
-                    params![login.as_str(), org.connection_id, org.tenant_id, org.name, org.tenant_type, org.auth_event_id, ms(org.created_at), ms(org.updated_at)],
+                       auth_event_id = ?6, created_at = ?7, updated_at = ?8, last_seen_at = ?9, disconnected_at = NULL",
+                    params![login.as_str(), org.connection_id, org.tenant_id, org.name, org.tenant_type, org.auth_event_id, ms(org.created_at), ms(org.updated_at), ms(now)],
                 )?;
-                if !before.iter().any(|o| o.tenant_id == org.tenant_id) {
+                if !listed_before(&org.tenant_id) {
                     changes.added.push(org.clone());
                 }
             }
@@ -113,15 +122,17 @@ mod tests {
         store.upsert_login(&login("b")).unwrap();
         let a = LoginId::new("a").unwrap();
         let b = LoginId::new("b").unwrap();
+        let seen = super::super::fixtures::at("2026-03-02T10:00:00Z");
+        let now = super::super::fixtures::at("2026-03-03T10:00:00Z");
         let first = store
-            .replace_organisations(&a, &[org("a", "t1"), org("a", "shared")])
+            .replace_organisations(&a, &[org("a", "t1"), org("a", "shared")], seen)
             .unwrap();
         assert_eq!(first.added.len(), 2, "both are new");
         store
-            .replace_organisations(&b, &[org("b", "shared")])
+            .replace_organisations(&b, &[org("b", "shared")], now)
             .unwrap();
         let second = store
-            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")])
+            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")], now)
             .unwrap();
         let tenants =
             |orgs: &[Organisation]| orgs.iter().map(|o| o.tenant_id.clone()).collect::<Vec<_>>();
@@ -130,6 +141,44 @@ mod tests {
             tenants(&second.removed),
             ["t1"],
             "the dropped one is removed"
+        );
+        let t1 = store
+            .organisations_of(&a)
+            .unwrap()
+            .into_iter()
+            .find(|o| o.tenant_id == "t1")
+            .expect("an organisation Xero stopped listing stays in view, marked");
+        assert_eq!(
+            (t1.disconnected_at, t1.last_seen_at),
+            (Some(now), seen),
+            "it says when it was found gone and keeps when it was last seen"
+        );
+        let third = store
+            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")], now)
+            .unwrap();
+        assert!(
+            third.removed.is_empty() && third.added.is_empty(),
+            "a second look reports nothing new: the disconnection was reported once"
+        );
+        let back = store
+            .replace_organisations(
+                &a,
+                &[org("a", "t1"), org("a", "shared"), org("a", "t3")],
+                now,
+            )
+            .unwrap();
+        assert_eq!(
+            tenants(&back.added),
+            ["t1"],
+            "a reconnected client counts as added"
+        );
+        assert!(
+            store
+                .organisations_of(&a)
+                .unwrap()
+                .iter()
+                .all(|o| o.disconnected_at.is_none()),
+            "and is no longer marked"
         );
         let shared: Vec<_> = store
             .organisations()

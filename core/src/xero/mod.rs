@@ -124,6 +124,8 @@ impl Connection {
             auth_event_id: self.auth_event_id,
             created_at: created,
             updated_at: updated,
+            last_seen_at: now,
+            disconnected_at: None,
         }
     }
 }

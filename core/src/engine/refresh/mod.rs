@@ -251,6 +251,7 @@ impl Inner {
                 .unwrap_or_else(|| "Xero no longer accepts its refresh token".into());
             return Err(EngineError::NeedsReconnect {
                 login: login.clone(),
+                email: known.email,
                 reason,
             });
         }

@@ -67,14 +67,15 @@ impl Inner {
         end_intent: bool,
     ) -> Result<EngineError, EngineError> {
         let (id, now, why) = (login.clone(), self.clock.now(), reason.clone());
-        self.db
+        let email = self
+            .db
             .run(move |s| {
                 if end_intent {
                     s.end_refresh(&id)?;
                 }
                 s.set_login_state(&id, LoginState::NeedsReconnect, Some(&why))?;
                 note_event(s, now, &id, EventKind::NeedsReconnect, &why);
-                Ok(())
+                Ok(s.login(&id)?.map(|l| l.email))
             })
             .await?;
         slot.set(None);
@@ -82,6 +83,7 @@ impl Inner {
         self.changed(Change::Login(login.clone()));
         Ok(EngineError::NeedsReconnect {
             login: login.clone(),
+            email: email.unwrap_or_else(|| login.to_string()),
             reason,
         })
     }

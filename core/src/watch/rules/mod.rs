@@ -35,6 +35,7 @@ mod fixtures {
             last_refresh_at: Some(at(refreshed)),
             scopes: vec![],
             connected_at: at(refreshed),
+            checked_at: None,
         }
     }
 

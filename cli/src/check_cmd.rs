@@ -1,0 +1,199 @@
+//! `tenantry check`: confirm every login (or one) and its organisations at Xero now, say what
+//! changed and what needs a person, and exit 0 only when all of it is healthy.
+
+use crate::orgs_cmd::{OrgJson, org_exit, print_table, statuses};
+use crate::status_cmd::{health_exit, login_fix};
+use crate::{Failure, exit, render};
+use serde::Serialize;
+use tenantry_core::engine::select_login;
+use tenantry_core::health::{LoginHealth, OrgState, login_health};
+use tenantry_core::{CheckOutcome, Engine, LoginCheck};
+
+/// The exit status for a check's own outcomes (what the stored states do not yet show).
+pub fn exit_for_checks(checks: &[LoginCheck]) -> u8 {
+    checks.iter().fold(exit::OK, |worst, c| match c.outcome {
+        CheckOutcome::NeedsReconnect { .. } => exit::NEEDS_HUMAN,
+        CheckOutcome::Failed { .. } if worst != exit::NEEDS_HUMAN => exit::UNREACHABLE,
+        _ => worst,
+    })
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    /// True when every checked login and every organisation it reaches is healthy.
+    healthy: bool,
+    logins: Vec<LoginCheckJson<'a>>,
+    organisations: Vec<OrgJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct LoginCheckJson<'a> {
+    id: &'a str,
+    email: &'a str,
+    name: &'a str,
+    /// The login's health after the check.
+    state: LoginHealth,
+    /// `checked`, `needs_reconnect` or `failed`.
+    outcome: &'static str,
+    message: Option<&'a str>,
+    checked_at: Option<chrono::DateTime<chrono::Utc>>,
+    organisations: Option<usize>,
+    added: Vec<Named<'a>>,
+    removed: Vec<Named<'a>>,
+    calls: usize,
+    fix: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Named<'a> {
+    tenant_id: &'a str,
+    name: &'a str,
+}
+
+pub async fn run(engine: &Engine, login: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let only = match login {
+        Some(selector) => Some(select_login(&engine.logins().await?, selector)?.id),
+        None => None,
+    };
+    let spinner = render::Spinner::start("Checking with Xero");
+    let checks = engine.check(only.as_ref()).await;
+    spinner.stop();
+    let checks = checks?;
+    let (now, notify_days) = (engine.now(), engine.config().notify_days);
+    let mut orgs = statuses(engine).await?;
+    if let Some(only) = &only {
+        orgs.retain(|o| o.logins.iter().any(|r| &r.login_id == only));
+    }
+    let healths: Vec<LoginHealth> = checks
+        .iter()
+        .map(|c| login_health(&c.login, now, notify_days))
+        .collect();
+    let status = exit_for_checks(&checks)
+        .max(health_exit(healths.iter().copied()))
+        .max(org_exit(&orgs));
+    if json {
+        let logins = checks
+            .iter()
+            .zip(&healths)
+            .map(|(c, &state)| login_json(c, state))
+            .collect();
+        let report = CheckJson {
+            healthy: status == exit::OK,
+            logins,
+            organisations: orgs.iter().map(OrgJson::new).collect(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serialisable")
+        );
+        return Ok(status);
+    }
+    if checks.is_empty() {
+        println!("No logins yet. Run: tenantry connect");
+        return Ok(exit::OK);
+    }
+    println!(
+        "Checked {} login{} at Xero ({} calls).",
+        checks.len(),
+        if checks.len() == 1 { "" } else { "s" },
+        checks.iter().map(|c| c.calls).sum::<usize>()
+    );
+    for (c, &health) in checks.iter().zip(&healths) {
+        print_login(c, health);
+    }
+    let problems: Vec<_> = orgs
+        .into_iter()
+        .filter(|o| o.state != OrgState::Connected)
+        .collect();
+    if problems.is_empty() {
+        println!("Every organisation is connected.");
+    } else {
+        println!("\nOrganisations that need attention:");
+        print_table(&problems);
+        println!("{}", render::zone_note(now));
+    }
+    Ok(status)
+}
+
+fn print_login(c: &LoginCheck, health: LoginHealth) {
+    let email = &c.login.email;
+    match &c.outcome {
+        CheckOutcome::Checked {
+            organisations,
+            added,
+            removed,
+        } => {
+            let mut line = format!("{email}: {organisations} organisations");
+            for o in added {
+                line.push_str(&format!("; {} added", o.name));
+            }
+            for o in removed {
+                line.push_str(&format!(
+                    "; {} disconnected at Xero (kept in the list, marked)",
+                    o.name
+                ));
+            }
+            println!("{line}");
+            if health != LoginHealth::Connected
+                && let Some(fix) = login_fix(health, email)
+            {
+                println!("    {}; fix: {fix}", health.as_str().replace('_', " "));
+            }
+        }
+        CheckOutcome::NeedsReconnect { reason } => println!(
+            "{email}: needs reconnecting ({reason}). Run: tenantry connect --reconnect {email}"
+        ),
+        CheckOutcome::Failed { message, .. } => {
+            println!("{email}: could not be checked ({message}); run `tenantry check` again later")
+        }
+    }
+}
+
+fn named(list: &[tenantry_core::model::Organisation]) -> Vec<Named<'_>> {
+    list.iter()
+        .map(|o| Named {
+            tenant_id: &o.tenant_id,
+            name: &o.name,
+        })
+        .collect()
+}
+
+fn login_json(c: &LoginCheck, state: LoginHealth) -> LoginCheckJson<'_> {
+    let (outcome, message, organisations, added, removed) = match &c.outcome {
+        CheckOutcome::Checked {
+            organisations,
+            added,
+            removed,
+        } => (
+            "checked",
+            None,
+            Some(*organisations),
+            named(added),
+            named(removed),
+        ),
+        CheckOutcome::NeedsReconnect { reason } => (
+            "needs_reconnect",
+            Some(reason.as_str()),
+            None,
+            vec![],
+            vec![],
+        ),
+        CheckOutcome::Failed { message, .. } => {
+            ("failed", Some(message.as_str()), None, vec![], vec![])
+        }
+    };
+    LoginCheckJson {
+        id: c.login.id.as_str(),
+        email: &c.login.email,
+        name: &c.login.name,
+        state,
+        outcome,
+        message,
+        checked_at: c.login.checked_at,
+        organisations,
+        added,
+        removed,
+        calls: c.calls,
+        fix: login_fix(state, &c.login.email),
+    }
+}

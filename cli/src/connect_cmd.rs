@@ -1,0 +1,133 @@
+//! `tenantry connect`: sign a login in through the browser. A reconnect that comes back signed in
+//! as someone else leads with that failure, and offers a sign-in address to copy into a private
+//! browser window (the fix for a person with several Xero logins in one browser).
+
+use crate::{Failure, exit, render};
+use std::io::IsTerminal;
+use tenantry_core::model::Login;
+use tenantry_core::{Engine, LoginOutcome};
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(
+    engine: &Engine,
+    reconnect: Option<String>,
+    no_browser: bool,
+) -> Result<u8, Failure> {
+    let expected = match reconnect {
+        Some(selector) => Some(engine.resolve_login(&selector).await?),
+        None => None,
+    };
+    let outcome = sign_in(engine, expected.as_ref(), no_browser, false).await?;
+    let Some(intended) = outcome.expected_other.clone() else {
+        say_connected(&outcome);
+        return Ok(exit::OK);
+    };
+    say_wrong_person(&outcome, &intended);
+    // On a terminal, offer a second sign-in right away, its address for a private window (which
+    // shares no Xero session with the browser that is signed in as someone else).
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Ok(exit::NEEDS_HUMAN);
+    }
+    let again = sign_in(engine, Some(&intended), true, true).await?;
+    if again.expected_other.is_some() {
+        say_wrong_person(&again, &intended);
+        return Ok(exit::NEEDS_HUMAN);
+    }
+    say_connected(&again);
+    Ok(exit::OK)
+}
+
+/// One sign-in to the end: the address, the browser (unless `no_browser`), the wait.
+async fn sign_in(
+    engine: &Engine,
+    expected: Option<&Login>,
+    no_browser: bool,
+    private_window: bool,
+) -> Result<LoginOutcome, Failure> {
+    let sign_in = engine.begin_login(expected.map(|l| l.id.clone())).await?;
+    let url = sign_in.authorize_url().to_string();
+    if private_window {
+        eprintln!(
+            "\nTo sign in as {} now, copy this address into a private (incognito) browser window:\n\n  {url}\n",
+            expected.map_or("the right person", |l| l.email.as_str())
+        );
+    } else {
+        eprintln!("Sign in to Xero and approve access at:\n\n  {url}\n");
+        if let Some(login) = expected {
+            eprintln!(
+                "Sign in as {} (if your browser is signed in to Xero as someone else, sign out of Xero first, or copy the address into a private window).",
+                login.email
+            );
+        }
+    }
+    if !no_browser && let Err(e) = tenantry_core::browser::open_off_thread(url.clone()).await {
+        eprintln!("Could not open a browser ({e}); open the address above yourself.");
+    }
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let spinner =
+        render::Spinner::start("Waiting for you to approve in your browser (Ctrl-C cancels)");
+    let outcome = sign_in.complete(cancel).await;
+    spinner.stop();
+    Ok(outcome?)
+}
+
+/// "already connected: N, new: M" for what one consent reached.
+fn counts(outcome: &LoginOutcome) -> String {
+    let new = outcome.added.len();
+    format!(
+        "already connected: {}, new: {new}",
+        outcome.organisations.len().saturating_sub(new)
+    )
+}
+
+fn say_connected(outcome: &LoginOutcome) {
+    let login = &outcome.login;
+    println!(
+        "Connected {} <{}> ({}).",
+        login.name,
+        login.email,
+        counts(outcome)
+    );
+    if !outcome.added.is_empty() {
+        println!("This consent added:");
+        for org in &outcome.added {
+            println!("  {}  ({})", org.name, org.tenant_id);
+        }
+    }
+    if let Some(err) = &outcome.organisations_error {
+        eprintln!(
+            "tenantry: the login is saved, but its organisations could not be listed: {err}. Run: tenantry check {}",
+            login.email
+        );
+    }
+}
+
+/// The failure first (stderr), then what did happen to the person who signed in.
+fn say_wrong_person(outcome: &LoginOutcome, intended: &Login) {
+    let login = &outcome.login;
+    eprintln!(
+        "tenantry: {} was not reconnected: the browser signed in to Xero as {}, not {}. {} is unchanged.\n\
+         To reconnect {}, sign in as {} in a private (incognito) browser window with the address from \
+         `tenantry connect --reconnect {} --no-browser`, or sign out of Xero in the browser (https://go.xero.com/logout) and run `tenantry connect --reconnect {}`.",
+        intended.email,
+        login.email,
+        intended.email,
+        intended.email,
+        intended.email,
+        intended.email,
+        intended.email,
+        intended.email,
+    );
+    eprintln!(
+        "tenantry: meanwhile {} <{}> was saved as a login of its own ({}).",
+        login.name,
+        login.email,
+        counts(outcome)
+    );
+}

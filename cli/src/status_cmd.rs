@@ -1,0 +1,225 @@
+//! `tenantry status`: every login's health (its stored state read against the clock by
+//! `tenantry_core::health`), as a table or the JSON documented in docs/CLI.md, and the exit
+//! status a cron job branches on.
+
+use crate::render::{self, local_date, local_time, truncate};
+use crate::{Failure, exit};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use tenantry_core::Engine;
+use tenantry_core::health::{LoginHealth, days_left, login_health, login_reason};
+use tenantry_core::model::{Login, LoginId, Organisation};
+use tenantry_core::profile::Profile;
+
+/// One login's status line, shared by the table and the JSON.
+#[derive(Debug, Serialize)]
+pub struct LoginStatus {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// `connected`, `expiring`, `lapsed`, `needs_reconnect` or `error`.
+    pub state: LoginHealth,
+    /// Why it is not connected, in words.
+    pub reason: Option<String>,
+    pub last_error: Option<String>,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_deadline: DateTime<Utc>,
+    pub refresh_days_left: i64,
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    /// When Xero's `/connections` last answered for it.
+    pub checked_at: Option<DateTime<Utc>>,
+    pub organisations: usize,
+    /// The command that fixes this login's problem, if it has one.
+    pub fix: Option<String>,
+    /// Which vault holds its tokens: `keychain` or `file`.
+    pub vault: &'static str,
+}
+
+impl LoginStatus {
+    /// `organisations`: how many organisations this login reaches (see [`count_by_login`]).
+    pub fn new(
+        login: &Login,
+        organisations: usize,
+        vault: &'static str,
+        now: DateTime<Utc>,
+        notify_days: u32,
+    ) -> Self {
+        let health = login_health(login, now, notify_days);
+        let deadline = login.refresh_deadline();
+        Self {
+            id: login.id.to_string(),
+            name: login.name.clone(),
+            email: login.email.clone(),
+            state: health,
+            reason: login_reason(login, health, now),
+            last_error: login.last_error.clone(),
+            access_expires_at: login.access_expires_at,
+            refresh_deadline: deadline,
+            refresh_days_left: days_left(deadline, now),
+            last_refresh_at: login.last_refresh_at,
+            checked_at: login.checked_at,
+            organisations,
+            fix: login_fix(health, &login.email),
+            vault,
+        }
+    }
+}
+
+/// The command that fixes a login in this health.
+pub fn login_fix(health: LoginHealth, email: &str) -> Option<String> {
+    match health {
+        LoginHealth::Connected => None,
+        LoginHealth::NeedsReconnect | LoginHealth::Lapsed => {
+            Some(format!("tenantry connect --reconnect {email}"))
+        }
+        LoginHealth::Expiring | LoginHealth::Error => Some(format!("tenantry refresh {email}")),
+    }
+}
+
+/// The exit status for these logins' health: a person first, then a failure that may pass.
+pub fn health_exit(states: impl IntoIterator<Item = LoginHealth>) -> u8 {
+    states.into_iter().fold(exit::OK, |worst, h| match h {
+        LoginHealth::NeedsReconnect | LoginHealth::Lapsed | LoginHealth::Expiring => {
+            exit::NEEDS_HUMAN
+        }
+        LoginHealth::Error if worst != exit::NEEDS_HUMAN => exit::UNREACHABLE,
+        _ => worst,
+    })
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    /// True when every login is connected.
+    healthy: bool,
+    /// Which vault this profile keeps its tokens in: `keychain` or `file`.
+    vault: &'static str,
+    logins: &'a [LoginStatus],
+}
+
+/// How many live organisations each login reaches, in one pass (a lookup per login would make
+/// `status` quadratic: 1,000 logins × 10,000 organisations).
+pub fn count_by_login(orgs: &[Organisation]) -> HashMap<&LoginId, usize> {
+    let mut counts = HashMap::new();
+    for org in orgs.iter().filter(|o| o.disconnected_at.is_none()) {
+        *counts.entry(&org.login_id).or_default() += 1;
+    }
+    counts
+}
+
+pub async fn run(
+    engine: &Engine,
+    profile: &Profile,
+    json: bool,
+    check: bool,
+) -> Result<u8, Failure> {
+    let checked = if check {
+        let spinner = render::Spinner::start("Checking with Xero");
+        let checks = engine.check(None).await;
+        spinner.stop();
+        crate::check_cmd::exit_for_checks(&checks?)
+    } else {
+        exit::OK
+    };
+    let logins = engine.logins().await?;
+    let orgs = engine.organisations().await?;
+    let counts = count_by_login(&orgs);
+    let now = engine.now();
+    let notify_days = engine.config().notify_days;
+    let vault = profile.config.vault.name();
+    let rows: Vec<LoginStatus> = logins
+        .iter()
+        .map(|l| {
+            let orgs = counts.get(&l.id).copied().unwrap_or(0);
+            LoginStatus::new(l, orgs, vault, now, notify_days)
+        })
+        .collect();
+    if json {
+        let report = StatusJson {
+            healthy: rows.iter().all(|r| r.state == LoginHealth::Connected),
+            vault,
+            logins: &rows,
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serialisable")
+        );
+    } else if rows.is_empty() {
+        println!("No logins yet. Run: tenantry connect");
+    } else {
+        print_table(&rows, now);
+        println!("Tokens are kept in {}.", profile.vault_description());
+        println!("{}", render::zone_note(now));
+    }
+    Ok(health_exit(rows.iter().map(|r| r.state)).max(checked))
+}
+
+fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {
+    println!(
+        "{:<28} {:<16} {:<17} {:<24} {:<17} {:>4}",
+        "LOGIN", "STATE", "ACCESS TOKEN", "REFRESH DEADLINE", "LAST REFRESH", "ORGS"
+    );
+    for r in rows {
+        // A login that needs a person has no token to count down, nor a deadline to trust.
+        let (access, deadline) = if r.state.needs_human() {
+            ("-".to_string(), "-".to_string())
+        } else {
+            let access = if r.access_expires_at > now {
+                local_time(r.access_expires_at)
+            } else {
+                "expired".into()
+            };
+            let deadline = format!(
+                "{} ({} days)",
+                local_date(r.refresh_deadline),
+                r.refresh_days_left
+            );
+            (access, deadline)
+        };
+        println!(
+            "{:<28} {:<16} {:<17} {:<24} {:<17} {:>4}",
+            truncate(&r.email, 28),
+            r.state.as_str().replace('_', " "),
+            access,
+            deadline,
+            r.last_refresh_at
+                .map(local_time)
+                .unwrap_or_else(|| "never".into()),
+            r.organisations
+        );
+        if let Some(reason) = &r.reason {
+            println!("    {reason}");
+        }
+        if let Some(fix) = &r.fix {
+            println!("    fix: {fix}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_exits_for_the_worst_login_a_person_first() {
+        use LoginHealth as H;
+        let table = [
+            (vec![H::Connected, H::Connected], exit::OK),
+            (vec![H::Connected, H::Expiring], exit::NEEDS_HUMAN),
+            (vec![H::Lapsed], exit::NEEDS_HUMAN),
+            (vec![H::Error, H::Connected], exit::UNREACHABLE),
+            (
+                vec![H::Error, H::NeedsReconnect, H::Error],
+                exit::NEEDS_HUMAN,
+            ),
+            (vec![], exit::OK),
+        ];
+        for (states, want) in table {
+            assert_eq!(
+                health_exit(states.clone()),
+                want,
+                "{states:?}: a cron job must not read a lapsing login as healthy"
+            );
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! What each login and each organisation needs, as people see it: derived from what is stored and
+//! the time, by pure functions, so the CLI, the window and the notices say the same thing.
+//!
+//! A login's stored state says what Xero last answered; its health adds the clock (a login 4 days
+//! from Xero's 60-day deadline is `expiring`, one past it `lapsed`). An organisation's state
+//! follows from its rows (one per login that reaches it): reachable through any working login is
+//! `connected`; otherwise a transient failure is `error`, logins that all need a human are
+//! `needs_reconnect`, and a tenant Xero no longer lists for any login is `disconnected`.
+
+use crate::model::{Login, LoginId, LoginState, Organisation};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A login's health: its stored state read against the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum LoginHealth {
+    Connected,
+    /// Within `notify_days` of the 60-day deadline: refreshing it is failing or has not happened.
+    Expiring,
+    /// Past the 60-day deadline: Xero has dropped its refresh token.
+    Lapsed,
+    /// Xero refused its refresh token (or its tokens are gone): only signing in again helps.
+    NeedsReconnect,
+    /// The last call to Xero failed for a reason that may pass.
+    Error,
+}
+
+impl LoginHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Expiring => "expiring",
+            Self::Lapsed => "lapsed",
+            Self::NeedsReconnect => "needs_reconnect",
+            Self::Error => "error",
+        }
+    }
+
+    /// Only a person signing in again can make it work.
+    pub fn needs_human(self) -> bool {
+        matches!(self, Self::NeedsReconnect | Self::Lapsed)
+    }
+
+    /// Its access token can be handed out (and counted down).
+    pub fn usable(self) -> bool {
+        matches!(self, Self::Connected | Self::Expiring | Self::Error)
+    }
+}
+
+/// Whole days left before `deadline`, counted down from `now` (negative once past).
+pub fn days_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (deadline - now).num_days()
+}
+
+pub fn login_health(login: &Login, now: DateTime<Utc>, notify_days: u32) -> LoginHealth {
+    let deadline = login.refresh_deadline();
+    if login.state == LoginState::NeedsReconnect {
+        LoginHealth::NeedsReconnect
+    } else if now >= deadline {
+        LoginHealth::Lapsed
+    } else if deadline - now <= Duration::days(notify_days.into()) {
+        LoginHealth::Expiring
+    } else if login.state == LoginState::Error {
+        LoginHealth::Error
+    } else {
+        LoginHealth::Connected
+    }
+}
+
+/// Why a login is not simply connected, in words for a person (no command of any front end).
+pub fn login_reason(login: &Login, health: LoginHealth, now: DateTime<Utc>) -> Option<String> {
+    let deadline = login.refresh_deadline().format("%Y-%m-%d %H:%M UTC");
+    let failing = login
+        .last_error
+        .as_deref()
+        .map(|e| format!("; the last refresh failed: {e}"))
+        .unwrap_or_default();
+    match health {
+        LoginHealth::Connected => None,
+        LoginHealth::NeedsReconnect => Some(
+            login
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "Xero no longer accepts its refresh token".into()),
+        ),
+        LoginHealth::Lapsed => Some(format!(
+            "its refresh token went unused for 60 days and Xero dropped it at {deadline}"
+        )),
+        LoginHealth::Expiring => Some(format!(
+            "Xero drops it at {deadline} ({} days) unless it is refreshed{failing}",
+            days_left(login.refresh_deadline(), now)
+        )),
+        LoginHealth::Error => login.last_error.clone(),
+    }
+}
+
+/// An organisation's state, and each of its rows' (one per login that reaches it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum OrgState {
+    Connected,
+    /// Reachable only through logins that need a human.
+    NeedsReconnect,
+    /// Xero's `/connections` no longer lists it for any login that reached it.
+    Disconnected,
+    /// Its logins' last calls to Xero failed for a reason that may pass.
+    Error,
+}
+
+impl OrgState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::NeedsReconnect => "needs_reconnect",
+            Self::Disconnected => "disconnected",
+            Self::Error => "error",
+        }
+    }
+
+    /// A person must act (reconnect, or remove it from the list).
+    pub fn needs_human(self) -> bool {
+        matches!(self, Self::NeedsReconnect | Self::Disconnected)
+    }
+}
+
+/// The one step that fixes an organisation, as data: each front end words it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OrgFix {
+    /// Sign this login in again.
+    Reconnect {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        login: LoginId,
+        email: String,
+    },
+    /// The client disconnected the app: reconnect the login that reached it (and tick the
+    /// organisation at Xero's consent screen), or remove it from the list.
+    ReconnectOrRemove {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        login: LoginId,
+        email: String,
+    },
+    /// Try the login again (refresh it); the failure may have passed.
+    Retry {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        login: LoginId,
+        email: String,
+    },
+}
+
+/// One login's row of an organisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgRow {
+    pub login_id: LoginId,
+    pub name: String,
+    pub email: String,
+    pub state: OrgState,
+    pub connection_id: String,
+    pub connected_since: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub disconnected_at: Option<DateTime<Utc>>,
+    /// When Xero's `/connections` last answered for this login.
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+/// An organisation with every login that reaches (or reached) it, and what it needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgStatus {
+    pub tenant_id: String,
+    pub name: String,
+    pub tenant_type: String,
+    pub state: OrgState,
+    /// Why it is not connected, in words for a person.
+    pub reason: Option<String>,
+    /// The login a token for it comes from (when connected), else the one to fix.
+    pub through: LoginId,
+    pub through_email: String,
+    /// When Xero last confirmed the organisation's state (the newest look of its logins).
+    pub checked_at: Option<DateTime<Utc>>,
+    /// When Xero last listed it for any login.
+    pub last_seen_at: DateTime<Utc>,
+    /// The earliest date any login connected it.
+    pub connected_since: DateTime<Utc>,
+    pub fix: Option<OrgFix>,
+    pub logins: Vec<OrgRow>,
+}
+
+/// A row's state: its own disconnection first, then its login's health.
+fn row_state(org: &Organisation, health: Option<LoginHealth>) -> OrgState {
+    if org.disconnected_at.is_some() {
+        return OrgState::Disconnected;
+    }
+    match health {
+        Some(h) if h.needs_human() => OrgState::NeedsReconnect,
+        Some(LoginHealth::Error) => OrgState::Error,
+        Some(_) => OrgState::Connected,
+        // A row whose login is gone cannot be served.
+        None => OrgState::NeedsReconnect,
+    }
+}
+
+/// The organisation's state from its rows: the best way through wins (connected, then a
+/// failure that may pass, then a login a human can reconnect, then gone at Xero).
+fn best(rows: &[OrgRow]) -> usize {
+    let rank = |s: OrgState| match s {
+        OrgState::Connected => 0,
+        OrgState::Error => 1,
+        OrgState::NeedsReconnect => 2,
+        OrgState::Disconnected => 3,
+    };
+    (0..rows.len())
+        .min_by_key(|&i| rank(rows[i].state))
+        .expect("an organisation has at least one row")
+}
+
+/// Every organisation (one entry per tenant, in the store's order) with its state and fix.
+/// Linear in the rows: logins are looked up by hash, not scanned.
+pub fn organisation_statuses(
+    logins: &[Login],
+    orgs: &[Organisation],
+    now: DateTime<Utc>,
+    notify_days: u32,
+) -> Vec<OrgStatus> {
+    let by_id: HashMap<&LoginId, (&Login, LoginHealth, Option<String>)> = logins
+        .iter()
+        .map(|l| {
+            let health = login_health(l, now, notify_days);
+            (&l.id, (l, health, login_reason(l, health, now)))
+        })
+        .collect();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut grouped: Vec<(&Organisation, Vec<OrgRow>)> = Vec::new();
+    for org in orgs {
+        let login = by_id.get(&org.login_id);
+        let row = OrgRow {
+            login_id: org.login_id.clone(),
+            name: login.map(|l| l.0.name.clone()).unwrap_or_default(),
+            email: login.map(|l| l.0.email.clone()).unwrap_or_default(),
+            state: row_state(org, login.map(|l| l.1)),
+            connection_id: org.connection_id.clone(),
+            connected_since: org.created_at,
+            last_seen_at: org.last_seen_at,
+            disconnected_at: org.disconnected_at,
+            checked_at: login.and_then(|l| l.0.checked_at),
+        };
+        match index.get(org.tenant_id.as_str()) {
+            Some(&at) => grouped[at].1.push(row),
+            None => {
+                index.insert(&org.tenant_id, grouped.len());
+                grouped.push((org, vec![row]));
+            }
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(org, rows)| {
+            let chosen = &rows[best(&rows)];
+            let state = chosen.state;
+            let reason = match state {
+                OrgState::Connected => None,
+                OrgState::Disconnected => Some(format!(
+                    "Xero no longer lists it for {} (last seen {})",
+                    chosen.email,
+                    chosen.last_seen_at.format("%Y-%m-%d")
+                )),
+                OrgState::NeedsReconnect | OrgState::Error => by_id
+                    .get(&chosen.login_id)
+                    .and_then(|l| l.2.clone())
+                    .map(|why| format!("{}: {why}", chosen.email)),
+            };
+            let (login, email) = (chosen.login_id.clone(), chosen.email.clone());
+            let fix = match state {
+                OrgState::Connected => None,
+                OrgState::NeedsReconnect => Some(OrgFix::Reconnect { login, email }),
+                OrgState::Disconnected => Some(OrgFix::ReconnectOrRemove { login, email }),
+                OrgState::Error => Some(OrgFix::Retry { login, email }),
+            };
+            OrgStatus {
+                tenant_id: org.tenant_id.clone(),
+                name: org.name.clone(),
+                tenant_type: org.tenant_type.clone(),
+                state,
+                reason,
+                through: chosen.login_id.clone(),
+                through_email: chosen.email.clone(),
+                checked_at: rows.iter().filter_map(|r| r.checked_at).max(),
+                last_seen_at: rows.iter().map(|r| r.last_seen_at).max().expect("a row"),
+                connected_since: rows.iter().map(|r| r.connected_since).min().expect("a row"),
+                fix,
+                logins: rows,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fixtures::{at, login, org};
+
+    const NOTIFY: u32 = 7;
+
+    fn issued(id: &str, refreshed: &str, state: LoginState) -> Login {
+        let mut l = login(id);
+        l.refresh_issued_at = at(refreshed);
+        l.state = state;
+        l.last_error = (state != LoginState::Connected).then(|| "invalid_grant".into());
+        l
+    }
+
+    #[test]
+    fn a_login_s_health_reads_its_state_against_the_60_day_deadline() {
+        let now = at("2026-03-01T12:00:00Z");
+        let table = [
+            (
+                "2026-02-20T12:00:00Z",
+                LoginState::Connected,
+                LoginHealth::Connected,
+            ),
+            (
+                "2026-01-05T12:00:00Z",
+                LoginState::Connected,
+                LoginHealth::Expiring,
+            ),
+            (
+                "2026-01-05T12:00:00Z",
+                LoginState::Error,
+                LoginHealth::Expiring,
+            ),
+            (
+                "2025-12-31T12:00:00Z",
+                LoginState::Connected,
+                LoginHealth::Lapsed,
+            ),
+            (
+                "2025-12-31T11:00:00Z",
+                LoginState::Error,
+                LoginHealth::Lapsed,
+            ),
+            (
+                "2026-02-20T12:00:00Z",
+                LoginState::Error,
+                LoginHealth::Error,
+            ),
+            (
+                "2026-02-20T12:00:00Z",
+                LoginState::NeedsReconnect,
+                LoginHealth::NeedsReconnect,
+            ),
+            (
+                "2025-11-01T12:00:00Z",
+                LoginState::NeedsReconnect,
+                LoginHealth::NeedsReconnect,
+            ),
+        ];
+        for (refreshed, state, want) in table {
+            let l = issued("a", refreshed, state);
+            assert_eq!(
+                login_health(&l, now, NOTIFY),
+                want,
+                "refreshed {refreshed}, stored {state:?}: a login one day past its deadline is \
+                 not connected, and one 4 days from it is not silently healthy"
+            );
+        }
+        let lapsed = issued("a", "2025-12-31T12:00:00Z", LoginState::Connected);
+        assert!(
+            login_reason(&lapsed, LoginHealth::Lapsed, now)
+                .unwrap()
+                .contains("2026-03-01 12:00 UTC"),
+            "a lapsed login says when Xero dropped it"
+        );
+    }
+
+    #[test]
+    fn an_organisation_takes_the_best_way_through_its_logins() {
+        let now = at("2026-03-01T12:00:00Z");
+        let fresh = "2026-02-28T12:00:00Z";
+        let ok = issued("ok", fresh, LoginState::Connected);
+        let dead = issued("dead", fresh, LoginState::NeedsReconnect);
+        let flaky = issued("flaky", fresh, LoginState::Error);
+        let lapsed = issued("old", "2025-12-01T12:00:00Z", LoginState::Connected);
+        let mut gone = org("ok", "gone");
+        gone.disconnected_at = Some(now);
+        let orgs = [
+            org("ok", "shared"),
+            org("dead", "shared"),
+            org("dead", "only-dead"),
+            org("old", "only-lapsed"),
+            org("flaky", "flaky-or-dead"),
+            org("dead", "flaky-or-dead"),
+            gone,
+            org("dead", "gone-or-dead"),
+        ];
+        let mut gone_too = org("ok", "gone-or-dead");
+        gone_too.disconnected_at = Some(now);
+        let mut orgs = orgs.to_vec();
+        orgs.push(gone_too);
+        let statuses = organisation_statuses(&[ok, dead, flaky, lapsed], &orgs, now, NOTIFY);
+        let state = |tenant: &str| {
+            let s = statuses.iter().find(|s| s.tenant_id == tenant).unwrap();
+            (s.state, s.through.to_string())
+        };
+        assert_eq!(
+            state("shared"),
+            (OrgState::Connected, "ok".into()),
+            "one working login is enough, and the token comes through it"
+        );
+        assert_eq!(
+            state("only-dead"),
+            (OrgState::NeedsReconnect, "dead".into()),
+            "reachable only through a login that needs a human"
+        );
+        assert_eq!(
+            state("only-lapsed"),
+            (OrgState::NeedsReconnect, "old".into()),
+            "a lapsed login needs a human as much as a refused one"
+        );
+        assert_eq!(
+            state("flaky-or-dead"),
+            (OrgState::Error, "flaky".into()),
+            "not only through logins that need a human: the failure may pass"
+        );
+        assert_eq!(
+            state("gone"),
+            (OrgState::Disconnected, "ok".into()),
+            "Xero no longer lists it for the login that reached it"
+        );
+        assert_eq!(
+            state("gone-or-dead"),
+            (OrgState::NeedsReconnect, "dead".into()),
+            "not disconnected while a login that may still reach it needs reconnecting"
+        );
+        let gone = statuses.iter().find(|s| s.tenant_id == "gone").unwrap();
+        assert_eq!(
+            gone.fix,
+            Some(OrgFix::ReconnectOrRemove {
+                login: LoginId::new("ok").unwrap(),
+                email: "ok@example.com".into()
+            }),
+            "a disconnected organisation is kept with its fix"
+        );
+        assert_eq!(
+            statuses.len(),
+            6,
+            "one entry per tenant, however many logins reach it"
+        );
+    }
+}

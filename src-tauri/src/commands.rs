@@ -1,6 +1,7 @@
 //! The IPC commands: a few lines each, delegating to the engine through [`Desk`]. None returns
 //! a token.
 
+use crate::clients::{CheckView, ClientView};
 use crate::desk::{Desk, login_id, settings_view};
 use crate::ipc::{
     AppMode, AutostartView, ConnectView, EventView, IpcError, LoginView, OrgTest, OrgView,
@@ -9,23 +10,31 @@ use crate::ipc::{
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 use tenantry_core::ErrorCode;
+use tenantry_core::health::organisation_statuses;
 
 /// Logins with their status and organisations. Never includes a token.
 #[tauri::command]
 pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     // No profile open (first run, or a start that failed): nothing to list.
-    let (logins, organisations, connecting) = match desk.engine().await {
-        Ok(engine) => (
-            engine
-                .logins()
-                .await?
-                .iter()
-                .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str())))
-                .collect(),
-            OrgView::list(&engine.organisations().await?),
-            desk.connecting_view(),
-        ),
-        Err(_) => (Vec::new(), Vec::new(), None),
+    let (logins, organisations, clients, connecting) = match desk.engine().await {
+        Ok(engine) => {
+            let (logins, orgs) = (engine.logins().await?, engine.organisations().await?);
+            let (now, notify_days) = (engine.now(), engine.config().notify_days);
+            let clients = organisation_statuses(&logins, &orgs, now, notify_days)
+                .into_iter()
+                .map(ClientView::new)
+                .collect();
+            (
+                logins
+                    .iter()
+                    .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str()), now, notify_days))
+                    .collect(),
+                OrgView::list(&orgs),
+                clients,
+                desk.connecting_view(),
+            )
+        }
+        Err(_) => (Vec::new(), Vec::new(), Vec::new(), None),
     };
     Ok(Overview {
         mode: desk.mode().await,
@@ -33,8 +42,17 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         new_vault: desk.asks_for_new_vault(),
         logins,
         organisations,
+        clients,
         connecting,
     })
+}
+
+/// "Check with Xero": every login's token and `/connections`, now (the app also does this daily
+/// and at start). Tenantless calls only, a few at a time, as refresh-all does.
+#[tauri::command]
+pub async fn check_with_xero(desk: State<'_, Desk>) -> Result<CheckView, IpcError> {
+    let engine = desk.engine().await?;
+    Ok(CheckView::new(&engine.check(None).await?))
 }
 
 /// The problem screen's "Unlock": the file vault's passphrase, typed in the window. It is kept in

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter};
 use tenantry_core::config::RedirectMode;
+use tenantry_core::health::{LoginHealth, login_health, login_reason};
 use tenantry_core::model::{Event, EventKind, Login, LoginState, Organisation};
 use tenantry_core::{EngineError, ErrorCode, Fix};
 use ts_rs::TS;
@@ -93,6 +94,10 @@ pub struct LoginView {
     pub name: String,
     pub email: String,
     pub state: LoginState,
+    /// Its state read against the clock (core's rules): what the card's badge and bar follow.
+    pub health: LoginHealth,
+    /// Why it is not connected, in words.
+    pub reason: Option<String>,
     pub last_error: Option<String>,
     #[ts(type = "string")]
     pub access_expires_at: DateTime<Utc>,
@@ -105,12 +110,15 @@ pub struct LoginView {
 }
 
 impl LoginView {
-    pub fn new(login: &Login, refreshing: bool) -> Self {
+    pub fn new(login: &Login, refreshing: bool, now: DateTime<Utc>, notify_days: u32) -> Self {
+        let health = login_health(login, now, notify_days);
         Self {
             id: login.id.to_string(),
             name: login.name.clone(),
             email: login.email.clone(),
             state: login.state,
+            health,
+            reason: login_reason(login, health, now),
             last_error: login.last_error.clone(),
             access_expires_at: login.access_expires_at,
             refresh_deadline: login.refresh_deadline(),
@@ -131,6 +139,9 @@ pub struct OrgView {
     pub connected_since: DateTime<Utc>,
     /// Also reachable through another login.
     pub shared: bool,
+    /// Set when Xero no longer lists it for this login (the client disconnected the app).
+    #[ts(type = "string | null")]
+    pub disconnected_at: Option<DateTime<Utc>>,
 }
 
 impl OrgView {
@@ -148,6 +159,7 @@ impl OrgView {
                 tenant_type: o.tenant_type.clone(),
                 connected_since: o.created_at,
                 shared: reach.get(o.tenant_id.as_str()).copied().unwrap_or(0) > 1,
+                disconnected_at: o.disconnected_at,
             })
             .collect()
     }
@@ -171,6 +183,8 @@ pub struct Overview {
     pub new_vault: bool,
     pub logins: Vec<LoginView>,
     pub organisations: Vec<OrgView>,
+    /// Every organisation once, with its own state: the Clients view.
+    pub clients: Vec<crate::clients::ClientView>,
     pub connecting: Option<ConnectView>,
 }
 
@@ -217,11 +231,13 @@ impl EventView {
             at: e.at,
             kind: e.kind,
             login_id: e.login_id.as_ref().map(|l| l.to_string()),
+            // A removed login is named as its events recorded it.
             login_email: e
                 .login_id
                 .as_ref()
                 .and_then(|id| logins.iter().find(|l| &l.id == id))
-                .map(|l| l.email.clone()),
+                .map(|l| l.email.clone())
+                .or_else(|| e.login_email.clone()),
             tenant_id: e.tenant_id.clone(),
             detail: e.detail.clone(),
         }
@@ -292,14 +308,15 @@ mod tests {
         let login = tenantry_core::model::LoginId::new("u1").unwrap();
         let error = IpcError::from(EngineError::NeedsReconnect {
             login,
+            email: "ann@example.com".into(),
             reason: "revoked".into(),
         });
         assert_eq!(
             serde_json::to_value(&error).unwrap(),
             serde_json::json!({
                 "code": "needs_reconnect",
-                "message": "login u1 needs reconnecting: revoked",
-                "fix": {"kind": "reconnect", "login": "u1"},
+                "message": "ann@example.com needs reconnecting: revoked",
+                "fix": {"kind": "reconnect", "login": "u1", "email": "ann@example.com"},
             }),
             "the UI branches on the code and offers the fix"
         );

@@ -5,6 +5,7 @@
 //! so neither imports the state it acts on.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod clients;
 mod commands;
 mod desk;
 mod ipc;
@@ -222,6 +223,7 @@ fn main() {
             commands::settings,
             commands::save_settings,
             commands::refresh_all,
+            commands::check_with_xero,
             commands::autostart,
             commands::set_autostart,
         ])

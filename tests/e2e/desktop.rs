@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 use tenantry_fake_xero::Options;
 
+mod clients;
+
 /// The app is single-instance, so its tests take turns.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

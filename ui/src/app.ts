@@ -7,15 +7,17 @@ import type { Overview } from "./bindings/Overview";
 import { $, toastError } from "./dom";
 import { invoke } from "./ipc";
 import type { ActivityView } from "./views/activity";
+import type { ClientsView } from "./views/clients";
 import type { LoginsView } from "./views/logins";
 import type { ProblemView } from "./views/problem";
 import type { SettingsView } from "./views/settings";
 
-export type ViewName = "logins" | "activity" | "settings";
-const VIEW_NAMES: readonly ViewName[] = ["logins", "activity", "settings"];
+export type ViewName = "logins" | "clients" | "activity" | "settings";
+const VIEW_NAMES: readonly ViewName[] = ["logins", "clients", "activity", "settings"];
 
 export interface Views {
   logins: LoginsView;
+  clients: ClientsView;
   activity: ActivityView;
   settings: SettingsView;
   problem: ProblemView;
@@ -86,6 +88,7 @@ export class App {
     if (problem) this.views.problem.render(problem, overview.new_vault);
     else if (firstRun) void this.views.settings.loadFirstRun();
     else if (this.current === "logins") this.views.logins.render(overview);
+    else if (this.current === "clients") this.views.clients.render(overview);
     else if (this.current === "activity") void this.views.activity.load();
   }
 }

@@ -1,36 +1,49 @@
 // How dates and deadlines read, and the rules that turn a login's state into its health, badge and
 // place in the list: pure functions, so the views agree and nothing here touches the DOM.
 
+import type { LoginHealth } from "./bindings/LoginHealth";
 import type { LoginView } from "./bindings/LoginView";
+import type { OrgState } from "./bindings/OrgState";
 import type { OrgView } from "./bindings/OrgView";
 
 const DAY_MS = 86_400_000;
-/** Xero drops a refresh token unused for 60 days; a week before that is worth a warning. */
-const EXPIRING_SOON_DAYS = 7;
 
 export function daysLeft(login: LoginView): number {
-  return Math.floor((Date.parse(login.refresh_deadline) - Date.now()) / DAY_MS);
+  return Math.trunc((Date.parse(login.refresh_deadline) - Date.now()) / DAY_MS);
 }
 
-export type Health = "connected" | "refreshing" | "expiring" | "needs_reconnect" | "error";
+/** The login's health as the core derives it (against the 60-day deadline and notify_days), or
+ * "refreshing" while this window's refresh of it runs. */
+export type Health = LoginHealth | "refreshing";
 
 export function health(login: LoginView): Health {
-  if (login.refreshing) return "refreshing";
-  if (login.state === "needs_reconnect") return "needs_reconnect";
-  if (login.state === "error") return "error";
-  if (daysLeft(login) < EXPIRING_SOON_DAYS) return "expiring";
-  return "connected";
+  return login.refreshing ? "refreshing" : login.health;
+}
+
+/** Only signing in again helps: no token to count down, no deadline to trust. */
+export function needsHuman(login: LoginView): boolean {
+  return login.health === "needs_reconnect" || login.health === "lapsed";
 }
 
 export const BADGE: Record<Health, string> = {
   connected: "Connected",
   refreshing: "Refreshing…",
   expiring: "Expiring soon",
+  lapsed: "Lapsed",
   needs_reconnect: "Needs reconnect",
   error: "Error",
 };
 /** The order of the list: what needs the user comes first. */
-export const RANK: Record<Health, number> = { needs_reconnect: 0, error: 1, expiring: 2, refreshing: 3, connected: 4 };
+export const RANK: Record<Health, number> = { needs_reconnect: 0, lapsed: 0, error: 1, expiring: 2, refreshing: 3, connected: 4 };
+
+export const CLIENT_STATE: Record<OrgState, string> = {
+  connected: "Connected",
+  needs_reconnect: "Needs reconnect",
+  disconnected: "Disconnected at Xero",
+  error: "Error",
+};
+/** The Clients view's order by state: what needs the user comes first. */
+export const CLIENT_RANK: Record<OrgState, number> = { needs_reconnect: 0, disconnected: 0, error: 1, connected: 2 };
 
 export function fmtDate(iso: string | null): string {
   if (!iso) return "never";

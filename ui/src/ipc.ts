@@ -2,6 +2,7 @@
 // so that a command, argument, result or event the Rust side does not have fails to compile here.
 
 import type { AutostartView } from "./bindings/AutostartView";
+import type { CheckView } from "./bindings/CheckView";
 import type { ConnectView } from "./bindings/ConnectView";
 import type { EventView } from "./bindings/EventView";
 import type { Fix } from "./bindings/Fix";
@@ -40,6 +41,7 @@ export interface Commands {
   settings: { args: undefined; result: SettingsView };
   save_settings: { args: { settings: Settings }; result: SettingsView };
   refresh_all: { args: undefined; result: void };
+  check_with_xero: { args: undefined; result: CheckView };
   autostart: { args: undefined; result: AutostartView };
   set_autostart: { args: { enabled: boolean }; result: AutostartView };
 }
@@ -65,7 +67,9 @@ export function listen<N extends EventName>(name: N, handler: (payload: PayloadO
 function fixText(fix: Fix): string {
   switch (fix.kind) {
     case "reconnect":
-      return "Choose Reconnect on that login.";
+      return `Choose Reconnect on ${fix.email}.`;
+    case "reconnect_or_remove":
+      return `Reconnect ${fix.email} and tick it on Xero's consent page, or remove it from the list on the Clients tab.`;
     case "list_organisations":
       return "Check the organisation's name on the Logins tab.";
     case "list_logins":

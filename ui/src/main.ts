@@ -7,6 +7,7 @@ import { $, copy, toast } from "./dom";
 import { countdown } from "./format";
 import { listen } from "./ipc";
 import { ActivityView } from "./views/activity";
+import { ClientsView } from "./views/clients";
 import { ConnectDialog } from "./views/connect";
 import { LoginsView } from "./views/logins";
 import { ProblemView } from "./views/problem";
@@ -20,10 +21,11 @@ const logins = new LoginsView({
   },
   load: () => app.load(),
 });
+const clients = new ClientsView({ load: () => app.load() });
 const activity = new ActivityView(() => app.logins);
 const settings = new SettingsView({ load: () => app.load(), connect: () => connect.start(null) });
 const problem = new ProblemView(() => app.load());
-const app: App = new App({ logins, activity, settings, problem });
+const app: App = new App({ logins, clients, activity, settings, problem });
 
 /** Keeps the access tokens' countdowns current without re-rendering the cards. */
 function tick() {
@@ -37,6 +39,7 @@ function onAction(button: HTMLButtonElement) {
   const d = button.dataset;
   if (d.action === "copy") return copy(d.value!);
   if (d.action === "reconnect") return connect.start(d.login!);
+  if (d.action?.startsWith("client-")) return clients.act(button);
   return logins.act(button);
 }
 
@@ -51,6 +54,12 @@ function wire() {
   $("connect-cancel").onclick = () => connect.cancel();
   $("connect-close").onclick = () => connect.close();
   $<HTMLInputElement>("search").oninput = () => logins.applyFilter();
+  $<HTMLInputElement>("clients-search").oninput = () => clients.applyFilter();
+  $<HTMLInputElement>("clients-problems").onchange = () => clients.applyFilter();
+  $("check-btn").onclick = () => clients.check($<HTMLButtonElement>("check-btn"));
+  for (const th of document.querySelectorAll<HTMLElement>("#clients-table th[data-sort]")) {
+    th.onclick = () => clients.sortBy(th.dataset.sort as "name" | "state" | "through" | "checked");
+  }
   const onScroll = () => {
     if (app.view === "logins") logins.onScroll();
   };

@@ -26,6 +26,9 @@ const EXTERNAL_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 /// [`AHEAD`], so the next call does not wait for a refresh.
 const IN_USE: Duration = Duration::minutes(30);
 const AHEAD: Duration = Duration::minutes(5);
+/// How often every login is checked at Xero (`/connections`), besides once at start after the
+/// first keep-alive run: a client that disconnected the app shows within a day.
+pub const CHECK_INTERVAL: Duration = Duration::days(1);
 
 /// What a shell shows of the watch: the tray's summary, since when Xero has been unreachable,
 /// and a revision that moves whenever the logins may have changed (this process or another).
@@ -146,18 +149,26 @@ async fn follow_other_processes(shared: Arc<Shared>) {
     }
 }
 
-/// Keep-alive at start and on its schedule, and every minute the logins in use refreshed ahead
-/// and the lookout and notices brought up to date. Each keep-alive run is logged.
+/// Keep-alive at start and on its schedule, the check at Xero after the first run and daily, and
+/// every minute the logins in use refreshed ahead and the lookout and notices brought up to
+/// date. Each keep-alive run and each check is logged.
 async fn keep_alive(shared: Arc<Shared>, minute: std::time::Duration) {
     let engine = &shared.engine;
     let scale = |wait: Duration| minute.mul_f64(wait.num_seconds().max(0) as f64 / 60.0);
     let mut schedule = KeepAliveSchedule::default();
     let mut next_run = tokio::time::Instant::now();
+    let mut next_check = tokio::time::Instant::now();
     loop {
         if tokio::time::Instant::now() >= next_run {
             let wait = run_keepalive(engine, &mut schedule).await;
             *shared.unreachable_since.lock().expect("watch lock") = schedule.unreachable_since();
             next_run = tokio::time::Instant::now() + scale(wait);
+        }
+        if tokio::time::Instant::now() >= next_check {
+            if let Err(e) = engine.check(None).await {
+                tracing::warn!(error = %e, "the check at Xero could not run");
+            }
+            next_check = tokio::time::Instant::now() + scale(CHECK_INTERVAL);
         }
         match engine.refresh_in_use(IN_USE, AHEAD).await {
             Ok(results) => {

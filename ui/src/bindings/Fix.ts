@@ -3,4 +3,8 @@
 /**
  * The one step that resolves an error, as data: each front end words it for itself.
  */
-export type Fix = { "kind": "list_organisations" } | { "kind": "list_logins" } | { "kind": "reconnect", login: string, } | { "kind": "set_client_id" };
+export type Fix = { "kind": "list_organisations" } | { "kind": "list_logins" } | { "kind": "reconnect", login: string, 
+/**
+ * Who it is, for the words: people know emails, not Xero's user ids.
+ */
+email: string, } | { "kind": "reconnect_or_remove", login: string, email: string, tenant_id: string, } | { "kind": "set_client_id" };

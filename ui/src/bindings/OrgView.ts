@@ -4,4 +4,8 @@ export type OrgView = { login_id: string, tenant_id: string, name: string, tenan
 /**
  * Also reachable through another login.
  */
-shared: boolean, };
+shared: boolean, 
+/**
+ * Set when Xero no longer lists it for this login (the client disconnected the app).
+ */
+disconnected_at: string | null, };

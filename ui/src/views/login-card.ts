@@ -4,11 +4,11 @@
 import type { LoginView } from "../bindings/LoginView";
 import type { OrgView } from "../bindings/OrgView";
 import { esc } from "../dom";
-import { BADGE, countdown, daysLeft, fmtDate, fmtDay, health, orgKey } from "../format";
+import { BADGE, countdown, daysLeft, fmtDate, fmtDay, health, needsHuman, orgKey } from "../format";
 
 function orgRow(login: LoginView, o: OrgView): string {
   return `<tr data-key="${esc(orgKey(o))}">
-        <th scope="row">${esc(o.name)}${o.shared ? ` <span class="tag" title="Also reachable through another login">also via another login</span>` : ""}</th>
+        <th scope="row">${esc(o.name)}${o.shared ? ` <span class="tag" title="Also reachable through another login">also via another login</span>` : ""}${o.disconnected_at ? ` <span class="tag bad" title="Xero no longer lists it for this login">disconnected at Xero ${esc(fmtDay(o.disconnected_at))}</span>` : ""}</th>
         <td>${esc(o.tenant_type)}</td>
         <td><code>${esc(o.tenant_id)}</code> <button type="button" class="small" data-action="copy" data-value="${esc(o.tenant_id)}" aria-label="Copy the tenant id of ${esc(o.name)}">Copy</button></td>
         <td>${esc(fmtDay(o.connected_since))}</td>
@@ -22,9 +22,10 @@ function orgRow(login: LoginView, o: OrgView): string {
 export function loginCard(login: LoginView, orgs: OrgView[], index: number, focused: boolean): string {
   const h = health(login);
   const days = daysLeft(login);
-  const problem = login.state !== "connected" && login.last_error ? `<p class="error">${esc(login.last_error)}</p>` : "";
+  const human = needsHuman(login);
+  const problem = login.reason ? `<p class="error">${esc(login.reason)}</p>` : "";
   const reconnect =
-    login.state === "needs_reconnect"
+    human
       ? `<button type="button" class="primary" data-action="reconnect" data-login="${esc(login.id)}">Reconnect</button>`
       : "";
   const orgRows = orgs.map((o) => orgRow(login, o)).join("");
@@ -34,8 +35,13 @@ export function loginCard(login: LoginView, orgs: OrgView[], index: number, focu
       <span class="badge b-${h}" title="${esc(login.last_error ?? "")}">${BADGE[h]}</span>
     </header>
     <dl class="facts">
-      <div><dt>Access token</dt><dd data-expires="${esc(login.access_expires_at)}">${esc(countdown(login.access_expires_at))}</dd></div>
-      <div><dt>Refresh deadline</dt><dd><meter min="0" max="60" low="7" high="30" optimum="60" value="${Math.max(0, days)}" aria-label="${days} of 60 days left"></meter> ${days} days left <span class="muted">(${esc(fmtDate(login.refresh_deadline))})</span></dd></div>
+      ${
+        human
+          ? `<div><dt>Access token</dt><dd class="access-none">—</dd></div>
+      <div><dt>Refresh deadline</dt><dd class="deadline-none">— <span class="muted">${esc(BADGE[h].toLowerCase())}</span></dd></div>`
+          : `<div><dt>Access token</dt><dd data-expires="${esc(login.access_expires_at)}">${esc(countdown(login.access_expires_at))}</dd></div>
+      <div><dt>Refresh deadline</dt><dd><meter min="0" max="60" low="7" high="30" optimum="60" value="${Math.max(0, days)}" aria-label="${days} of 60 days left"></meter> ${days} days left <span class="muted">(${esc(fmtDate(login.refresh_deadline))})</span></dd></div>`
+      }
       <div><dt>Last refresh</dt><dd>${esc(fmtDate(login.last_refresh_at))}</dd></div>
     </dl>
     ${problem}

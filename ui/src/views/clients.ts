@@ -1,0 +1,138 @@
+// The Clients view: every organisation once, with its own state (derived in the core), the login
+// it goes through, when Xero last confirmed it and the action that fixes it; sortable, with a
+// "problems only" filter and a text filter. Rows are drawn once per overview or sort; filtering
+// only toggles `hidden`, so a keystroke at 1,000 organisations stays well inside a frame.
+
+import type { ClientView } from "../bindings/ClientView";
+import type { Overview } from "../bindings/Overview";
+import { $, confirmAction, esc, toast, toastError } from "../dom";
+import { CLIENT_RANK, CLIENT_STATE, fmtDate } from "../format";
+import { invoke } from "../ipc";
+
+type SortKey = "name" | "state" | "through" | "checked";
+const FIRST_PAINT = "tenantry:first-clients-paint";
+
+const COMPARE: Record<SortKey, (a: ClientView, b: ClientView) => number> = {
+  name: (a, b) => a.name.localeCompare(b.name),
+  state: (a, b) => CLIENT_RANK[a.state] - CLIENT_RANK[b.state] || a.name.localeCompare(b.name),
+  through: (a, b) => a.through_email.localeCompare(b.through_email) || a.name.localeCompare(b.name),
+  checked: (a, b) => (a.checked_at ?? "").localeCompare(b.checked_at ?? "") || a.name.localeCompare(b.name),
+};
+
+function action(c: ClientView): string {
+  const login = `data-login="${esc(c.through_id)}"`;
+  switch (c.state) {
+    case "connected":
+      return `<button type="button" class="small" data-action="test" data-tenant="${esc(c.tenant_id)}" data-name="${esc(c.name)}">Test connection</button>`;
+    case "needs_reconnect":
+      return `<button type="button" class="small primary" data-action="reconnect" ${login}>Reconnect ${esc(c.through_email)}</button>`;
+    case "disconnected":
+      return `<button type="button" class="small primary" data-action="reconnect" ${login}>Reconnect ${esc(c.through_email)}</button>
+        <button type="button" class="small danger-quiet" data-action="client-remove" ${login} data-tenant="${esc(c.tenant_id)}" data-name="${esc(c.name)}">Remove from list</button>`;
+    case "error":
+      return `<button type="button" class="small" data-action="client-retry" ${login} data-name="${esc(c.name)}">Try again</button>`;
+  }
+}
+
+function row(c: ClientView): string {
+  const more = c.logins > 1 ? ` <span class="muted">+${c.logins - 1}</span>` : "";
+  return `<tr data-tenant="${esc(c.tenant_id)}" data-state="${c.state}">
+    <th scope="row">${esc(c.name)}</th>
+    <td><span class="badge s-${c.state}">${CLIENT_STATE[c.state]}</span>${c.reason ? `<div class="muted reason">${esc(c.reason)}</div>` : ""}</td>
+    <td>${esc(c.through_email)}${more}</td>
+    <td>${esc(fmtDate(c.checked_at))}</td>
+    <td class="row-actions">${action(c)}</td></tr>`;
+}
+
+export class ClientsView {
+  private clients: ClientView[] = [];
+  private sort: { key: SortKey; dir: 1 | -1 } = { key: "state", dir: 1 };
+  private rows: HTMLTableRowElement[] = [];
+  private keys: string[] = [];
+  private readonly body = $<HTMLTableSectionElement>("clients");
+  private readonly search = $<HTMLInputElement>("clients-search");
+  private readonly problemsOnly = $<HTMLInputElement>("clients-problems");
+
+  constructor(private readonly host: { load(): Promise<void> }) {
+    $("clients-zone").textContent = `Times are local: ${Intl.DateTimeFormat().resolvedOptions().timeZone}.`;
+  }
+
+  render(overview: Overview) {
+    this.clients = overview.clients;
+    this.draw();
+  }
+
+  sortBy(key: SortKey) {
+    this.sort = { key, dir: this.sort.key === key ? (-this.sort.dir as 1 | -1) : 1 };
+    this.draw();
+  }
+
+  private draw() {
+    const { key, dir } = this.sort;
+    const sorted = [...this.clients].sort((a, b) => dir * COMPARE[key](a, b));
+    this.body.innerHTML = sorted.map(row).join("") || `<tr><td colspan="5" class="muted">No organisations yet.</td></tr>`;
+    this.rows = sorted.length ? [...this.body.rows] : [];
+    this.keys = sorted.map((c) => `${c.name} ${c.tenant_id} ${c.through_email}`.toLowerCase());
+    for (const th of document.querySelectorAll<HTMLElement>("#clients-table th[data-sort]")) {
+      if (th.dataset.sort === key) th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    }
+    this.applyFilter();
+    if (this.clients.length > 0 && performance.getEntriesByName(FIRST_PAINT).length === 0) {
+      requestAnimationFrame(() => requestAnimationFrame(() => performance.mark(FIRST_PAINT)));
+    }
+  }
+
+  /** Hides the rows the filters leave out; draws nothing. */
+  applyFilter() {
+    const q = this.search.value.trim().toLowerCase();
+    const problems = this.problemsOnly.checked;
+    let shown = 0;
+    for (let i = 0; i < this.rows.length; i++) {
+      const keep = (!problems || this.rows[i].dataset.state !== "connected") && (!q || this.keys[i].includes(q));
+      if (this.rows[i].hidden === keep) this.rows[i].hidden = !keep;
+      if (keep) shown++;
+    }
+    const needing = this.clients.filter((c) => c.state !== "connected").length;
+    $("clients-counts").textContent = `${shown} of ${this.clients.length} organisations shown; ${needing} need attention`;
+  }
+
+  async act(button: HTMLButtonElement) {
+    const d = button.dataset;
+    if (d.action === "client-remove") {
+      if (await confirmAction(`Remove ${d.name} from the list? Xero no longer lists it; reconnecting its login and ticking it at Xero brings it back.`, "Remove from list")) {
+        await tellThen(() => invoke("disconnect", { login: d.login!, tenant: d.tenant! }), `Removed ${d.name} from the list.`);
+      }
+    } else if (d.action === "client-retry") {
+      await tellThen(() => invoke("refresh_login", { login: d.login! }), `Tried ${d.name}'s login again.`);
+    }
+  }
+
+  /** "Check with Xero": every login's token and its /connections, now. */
+  async check(button: HTMLButtonElement) {
+    button.disabled = true;
+    try {
+      const r = await invoke("check_with_xero");
+      const parts = [`Checked ${r.logins} logins at Xero (${r.calls} calls)`];
+      if (r.disconnected.length) parts.push(`disconnected: ${r.disconnected.join(", ")}`);
+      if (r.added.length) parts.push(`new: ${r.added.join(", ")}`);
+      if (r.need_reconnecting) parts.push(`${r.need_reconnecting} need reconnecting`);
+      if (r.failed) parts.push(`${r.failed} could not be checked`);
+      toast(parts.join("; ") + ".", r.disconnected.length || r.need_reconnecting || r.failed ? "error" : "ok");
+      await this.host.load();
+    } catch (e) {
+      toastError(e);
+    } finally {
+      button.disabled = false;
+    }
+  }
+}
+
+async function tellThen(work: () => Promise<void>, done: string) {
+  try {
+    await work();
+    toast(done);
+  } catch (e) {
+    toastError(e);
+  }
+}

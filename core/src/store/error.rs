@@ -47,10 +47,11 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl StoreError {
-    /// Names the damaged file: the user has to find it to move it aside.
+    /// Names the file: the user has to find it to move it aside or make it writable.
     pub(super) fn at(self, path: &Path) -> Self {
         match self {
             Self::Corrupt(detail) => Self::Corrupt(format!("{}: {detail}", path.display())),
+            Self::ReadOnly(detail) => Self::ReadOnly(format!("{}: {detail}", path.display())),
             other => other,
         }
     }

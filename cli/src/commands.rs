@@ -213,7 +213,18 @@ async fn keepalive(
         }
     }
     let reports = engine.keepalive(Duration::days(days.into())).await?;
-    engine.record_keepalive_run(&reports, scheduled, "").await;
+    let note = if scheduled {
+        crate::notify::findings(&reports)
+    } else {
+        String::new()
+    };
+    engine
+        .record_keepalive_run(&reports, scheduled, &note)
+        .await;
+    if scheduled {
+        // With the app closed, nobody reads the scheduler's log: say it on the desktop too.
+        crate::notify::say_due(engine).await;
+    }
     let mut worst = exit::OK;
     for report in reports {
         match report.outcome {

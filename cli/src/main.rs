@@ -10,6 +10,7 @@ mod connect_cmd;
 mod demo;
 mod disconnect_cmd;
 mod doctor;
+mod notify;
 mod orgs_cmd;
 mod passphrase;
 mod render;

@@ -14,7 +14,7 @@ use tenantry_fake_xero::Options;
 mod clients;
 
 /// The app is single-instance, so its tests take turns.
-static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn webdriver(test: &str) -> Option<String> {
     match std::env::var("TENANTRY_WEBDRIVER") {

@@ -105,6 +105,11 @@ async fn the_scheduled_job_installs_once_refreshes_only_what_is_due_and_uninstal
         "one line however often it is installed:\n{tab}"
     );
     assert!(ours[0].ends_with(&format!("# tenantry-keepalive-{profile}")));
+    assert!(
+        !ours[0].contains("/dev/null"),
+        "the run's output goes where cron mails it, not away: {}",
+        ours[0]
+    );
 
     let doctor = cli.run(&["--profile", &profile, "doctor"]).await;
     assert!(
@@ -269,4 +274,54 @@ fn which(program: &str) -> bool {
         .arg(format!("command -v {program}"))
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test]
+async fn a_scheduled_run_that_finds_a_login_needing_a_person_tells_the_desktop_once_a_day() {
+    let test = "a_scheduled_run_that_finds_a_login_needing_a_person_tells_the_desktop_once_a_day";
+    if !keyring_available(test) {
+        return;
+    }
+    // The notification daemon's bus name has one owner at a time: take turns with the window tests.
+    let _turn = crate::desktop::ONE_WINDOW.lock().await;
+    let daemon = crate::notify_daemon::NotifyDaemon::start().await;
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    let cli = Tenantry::for_instance(&it);
+    for user in [ANN, BEN] {
+        it.fake.approve_as(Some(user));
+        assert_eq!(cli.run(&["connect"]).await.status, 0);
+    }
+    it.fake.revoke_user(BEN);
+    assert_eq!(
+        cli.run(&["refresh", BEN]).await.status,
+        3,
+        "Xero refuses Ben now"
+    );
+
+    let first = cli.run(&["keepalive", "--scheduled"]).await;
+    assert_eq!(first.status, 3, "a login needs a person: {first:?}");
+    assert!(
+        first.stdout.contains("ben@example.com: needs reconnecting"),
+        "the finding is printed for the scheduler's log (journal, cron mail): {first:?}"
+    );
+    let shown = daemon.shown();
+    assert_eq!(shown.len(), 1, "one desktop notification: {shown:?}");
+    assert_eq!(
+        shown[0].summary, "Reconnect ben@example.com",
+        "the app's wording"
+    );
+    assert!(shown[0].body.contains("sign in again"), "{:?}", shown[0]);
+
+    let second = cli.run(&["keepalive", "--scheduled"]).await;
+    assert_eq!(second.status, 3, "still needs a person: {second:?}");
+    assert_eq!(
+        daemon.shown().len(),
+        1,
+        "said at most once a day, as the app says it"
+    );
+    let log = cli.run(&["log", "--json"]).await;
+    assert!(
+        log.stdout.contains("needs a person: ben@example.com"),
+        "the run's log line names who, for doctor: {log:?}"
+    );
 }

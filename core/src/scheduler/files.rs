@@ -45,15 +45,17 @@ impl Job {
     }
 
     /// The crontab line. Cron jobs get no session environment, so the line points D-Bus at the
-    /// user's session bus, where the keychain lives. Ends with a marker naming the profile, by
-    /// which install and uninstall find it and touch no other line.
+    /// user's session bus, where the keychain lives (and the notification daemon). Its output is
+    /// kept: keep-alive is silent when all is well, so cron mails only what needs a person. Ends
+    /// with a marker naming the profile, by which install and uninstall find it and touch no
+    /// other line.
     pub fn cron_line(&self) -> String {
         let command: Vec<String> = std::iter::once(self.exe.display().to_string())
             .chain(self.args())
             .map(|a| shell_quote(&a).replace('%', "\\%"))
             .collect();
         format!(
-            "{RUN_MINUTE} {RUN_HOUR} * * * DBUS_SESSION_BUS_ADDRESS=${{DBUS_SESSION_BUS_ADDRESS:-unix:path=/run/user/$(id -u)/bus}} {} >/dev/null 2>&1 {}",
+            "{RUN_MINUTE} {RUN_HOUR} * * * DBUS_SESSION_BUS_ADDRESS=${{DBUS_SESSION_BUS_ADDRESS:-unix:path=/run/user/$(id -u)/bus}} {} {}",
             command.join(" "),
             self.cron_marker()
         )

@@ -1,7 +1,7 @@
 //! How bad things are at a glance: each login's level, the worst of them, and the login most in
 //! need of a human (the tray's colour, its summary, and where its attention item leads).
 
-use crate::model::{Login, LoginId, LoginState};
+use crate::model::{Login, LoginId};
 use chrono::{DateTime, Duration, Utc};
 
 /// The worst state among the logins, for the tray icon.
@@ -55,11 +55,11 @@ impl Attention {
 /// One login's state for the tray: [`Level::Action`] when it needs a reconnect, a warning when
 /// its refresh failed or its deadline is within `notify_days`.
 pub fn login_level(login: &Login, now: DateTime<Utc>, notify_days: u32) -> Level {
-    match login.state {
-        LoginState::NeedsReconnect => Level::Action,
-        LoginState::Error => Level::Warning,
-        LoginState::Connected if deadline_near(login, now, notify_days) => Level::Warning,
-        LoginState::Connected => Level::Fine,
+    use crate::health::{LoginHealth as H, login_health};
+    match login_health(login, now, notify_days) {
+        H::NeedsReconnect | H::Lapsed => Level::Action,
+        H::Error | H::Expiring => Level::Warning,
+        H::Connected => Level::Fine,
     }
 }
 
@@ -89,6 +89,7 @@ pub(super) fn plural(n: usize) -> &'static str {
 mod tests {
     use super::super::fixtures::{at, login};
     use super::*;
+    use crate::model::LoginState;
 
     #[test]
     fn the_tray_shows_the_worst_login() {

@@ -42,7 +42,16 @@ pub fn due_notices(
         } else {
             &login.email
         };
+        let lapsed = login.state != LoginState::NeedsReconnect && now >= login.refresh_deadline();
         let (key, title, body) = match login.state {
+            _ if lapsed => (
+                format!("reconnect:{}", login.id),
+                format!("Reconnect {who}"),
+                format!(
+                    "Its refresh token went unused for 60 days and Xero dropped it on {}. Its organisations are unreachable until you sign in again.",
+                    crate::when::local_date(login.refresh_deadline())
+                ),
+            ),
             LoginState::NeedsReconnect => (
                 format!("reconnect:{}", login.id),
                 format!("Reconnect {who}"),
@@ -97,6 +106,19 @@ const UNREACHABLE_KEY: &str = "unreachable";
 mod tests {
     use super::super::fixtures::{at, login};
     use super::*;
+
+    #[test]
+    fn a_login_past_its_deadline_needs_reconnecting_though_xero_has_not_said_so_yet() {
+        let now = at("2026-11-28T12:00:00Z");
+        let lapsed = login("f", LoginState::Connected, "2026-09-28T11:00:00Z");
+        let notices = due_notices(&[lapsed], now, 7, None, &HashMap::new());
+        assert_eq!(
+            notices.iter().map(|n| n.key.as_str()).collect::<Vec<_>>(),
+            ["reconnect:f"],
+            "61 days unused: only signing in again helps, and the person must hear it"
+        );
+        assert!(notices[0].body.contains("60 days"), "{}", notices[0].body);
+    }
 
     #[test]
     fn notices_fire_for_what_needs_a_human_at_most_once_a_day() {

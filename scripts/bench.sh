@@ -35,6 +35,8 @@ private "$BIN/test-hooks" --tenantry "$BIN/tenantry" --expect ignored
 private "$BIN/test-hooks" --tenantry "$PWD/target/debug/tenantry" --expect honoured
 echo "==> cold token" >&2
 private "$BIN/tenantry-bench" cold-token --runs "$RUNS" >"$OUT/cold.json"
+echo "==> a stuck login stalls no other" >&2
+private "$BIN/tenantry-bench" stalled --runs "$RUNS" >"$OUT/stalled.json"
 echo "==> single flight" >&2
 private "$BIN/tenantry-bench" single-flight --logins "$LOGINS" --callers "$CALLERS" --processes 8 >"$OUT/single.json"
 echo "==> keep-alive" >&2

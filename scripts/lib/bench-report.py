@@ -85,6 +85,21 @@ if cold:
             f"{cold['file_vault_ratio_to_keychain']:.1f} (no target: it is the fallback for machines with no keychain).")
     say("")
 
+# 2b. A stuck login stalls no other.
+stalled = load("stalled.json")
+if stalled:
+    ratio = stalled["ratio_of_medians"]
+    say("### 2b. A stuck login stalls no other")
+    say("")
+    say("| `tenantry token ORG` for a healthy login's organisation | wall time per run |")
+    say("|---|---|")
+    say(f"| with nothing held | {spread(stalled['free_ms'])} |")
+    say(f"| while another login's refresh is held by a slow Xero (journal entry written) | {spread(stalled['held_ms'])} |")
+    say("")
+    say(f"{stalled['runs']} runs of each, alternating. Ratio of medians: **{ratio:.2f}**, "
+        f"{stalled['added_ms']:.1f} ms added (target ≤ 1.1, about 100 ms: {verdict(ratio <= 1.1)}).")
+    say("")
+
 # 3. Single flight.
 single = load("single.json")
 if single:

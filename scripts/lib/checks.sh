@@ -43,6 +43,7 @@ echo "==> benchmarks, smoke mode" >&2
 SMOKE="$(mktemp -d -t tenantry-bench-smoke.XXXXXX)"
 bench() { cargo run --quiet --locked -p tenantry-tests --bin tenantry-bench -- "$@"; }
 bench cold-token --runs 2 >"$SMOKE/cold.json"
+bench stalled --runs 2 >"$SMOKE/stalled.json"
 bench single-flight --logins 3 --callers 30 --processes 2 >"$SMOKE/single.json"
 bench keepalive --logins 10 --latency-ms 5 >"$SMOKE/keepalive.json"
 bench scale --sizes 2,4 --runs 1 >"$SMOKE/scale.json"
@@ -50,7 +51,7 @@ TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenant
 TENANTRY_BENCH_DESKTOP="$SMOKE/desktop.json" TENANTRY_BENCH_LAUNCHES=1 TENANTRY_BENCH_IDLE_MINUTES=0 \
   cargo test --quiet --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark
 scripts/lib/bench-report.py "$SMOKE" target/criterion >"$SMOKE/table.md"
-grep -q "Single flight" "$SMOKE/table.md" && grep -q "Desktop" "$SMOKE/table.md"
+grep -q "Single flight" "$SMOKE/table.md" && grep -q "stalls no other" "$SMOKE/table.md" && grep -q "Desktop" "$SMOKE/table.md"
 rm -rf "$SMOKE"
 # ts-rs rewrote ui/src/bindings during the tests; the checked-in bindings must match the Rust types.
 echo "==> IPC bindings are current" >&2

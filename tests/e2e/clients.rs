@@ -183,6 +183,7 @@ async fn forty_two_clients_each_show_their_own_truth() {
     );
 
     // Cleo's refresh is held by a slow Xero; a command about Anna's clients does not wait.
+    let asked = it.fake.recorded("/connect/token").len();
     it.fake.inject(Fault::Delay(60_000), 1);
     let mut held = cli.command(&["refresh", CLEO]);
     held.env("TENANTRY_TEST_CLOCK_OFFSET_SECS", &offset);
@@ -191,9 +192,10 @@ async fn forty_two_clients_each_show_their_own_truth() {
     assert!(
         wait_until(std::time::Duration::from_secs(20), || {
             store.refresh_intents().unwrap().len() == 1
+                && it.fake.recorded("/connect/token").len() > asked
         })
         .await,
-        "Cleo's refresh is in flight"
+        "Cleo's refresh is in flight, and Xero is sitting on it"
     );
     let anna_org = it
         .fake

@@ -66,6 +66,13 @@ enum Scenario {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// `tenantry token ORG` for one login's organisation while another login's refresh is held
+    /// by a slow Xero (its process waiting on the token endpoint, its journal entry written),
+    /// against the same call with nothing held: a stuck login must stall no other.
+    Stalled {
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
     /// Internal: one of single-flight's processes.
     #[command(hide = true)]
     Caller {
@@ -106,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
         } => keepalive(logins, latency_ms, &vault).await?,
         Scenario::Scale { sizes, orgs, runs } => scale(&tenantry, &sizes, orgs, runs).await?,
         Scenario::ColdToken { runs } => cold_token(&tenantry, runs).await?,
+        Scenario::Stalled { runs } => stalled(&tenantry, runs).await?,
         Scenario::Caller {
             config,
             data,
@@ -513,5 +521,76 @@ async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<V
         "file_vault_token_ms": filed,
         "file_vault_ratio_to_keychain": filed.median / ours.median,
         "refreshes": refreshes,
+    }))
+}
+
+async fn stalled(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Value> {
+    let fx = Fixture::new(2, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
+    let (stuck, other) = (fx.logins[0].to_string(), fx.tenants[1][0].clone());
+    let store = tenantry_core::store::Store::open(&fx.data_dir().join("tenantry.db"))?;
+    let mut token = fx.cli(tenantry);
+    token
+        .args(["token", &other])
+        .stdout(std::process::Stdio::null());
+    let time = |command: &mut std::process::Command| -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let status = command.status()?;
+        let wall = ms(started.elapsed());
+        if !status.success() {
+            bail!("{command:?} failed");
+        }
+        Ok(wall)
+    };
+    // Holds the stuck login's refresh: a `tenantry refresh` whose token request Xero answers
+    // only after 20 s, once its journal entry is written and the request has reached the fake
+    // (killed before that, the delay would fall on the next request instead).
+    let hold = || -> anyhow::Result<std::process::Child> {
+        let asked = fx.fake.recorded("/connect/token").len();
+        fx.fake.inject(tenantry_fake_xero::Fault::Delay(20_000), 1);
+        let mut refresh = fx.cli(tenantry);
+        refresh
+            .args(["refresh", &stuck])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let child = refresh.spawn()?;
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while store.refresh_intents()?.is_empty()
+            || fx.fake.recorded("/connect/token").len() == asked
+        {
+            if Instant::now() > deadline {
+                bail!("the held refresh never began");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Ok(child)
+    };
+    for _ in 0..3 {
+        time(&mut token)?;
+    }
+    let (mut free, mut held) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        free.push(time(&mut token)?);
+        let mut child = hold()?;
+        held.push(time(&mut token)?);
+        let still_held = child.try_wait()?.is_none();
+        child.kill()?;
+        child.wait()?;
+        if !still_held {
+            bail!("the held refresh ended before the timed call did");
+        }
+        // Leave nothing unfinished for the next free run: the stuck login's own caller recovers it.
+        let mut recover = fx.cli(tenantry);
+        recover
+            .args(["token", &fx.tenants[0][0]])
+            .stdout(std::process::Stdio::null());
+        time(&mut recover)?;
+    }
+    fx.forget();
+    let (free, held) = (Spread::of(free), Spread::of(held));
+    Ok(json!({
+        "scenario": "stalled", "runs": runs,
+        "free_ms": free, "held_ms": held,
+        "ratio_of_medians": held.median / free.median,
+        "added_ms": held.median - free.median,
     }))
 }

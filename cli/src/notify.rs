@@ -48,6 +48,12 @@ pub async fn say_due(engine: &Engine) {
     }
 }
 
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn show(_notice: &Notice) -> bool {
+    false
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
 fn show(notice: &Notice) -> bool {
     let shown = notify_rust::Notification::new()
         .appname("Tenantry")

@@ -83,8 +83,10 @@ pub async fn connect(
     app: AppHandle,
     desk: State<'_, Desk>,
     reconnect: Option<String>,
+    incognito: Option<bool>,
 ) -> Result<ConnectView, IpcError> {
-    desk.connect(&app, reconnect).await
+    desk.connect(&app, reconnect, incognito.unwrap_or(false))
+        .await
 }
 
 #[tauri::command]

@@ -196,6 +196,8 @@ pub struct ConnectResult {
     pub login_email: Option<String>,
     /// Names of the organisations this consent added.
     pub added: Vec<String>,
+    /// How many organisations the login reached already (not added by this consent).
+    pub already: u32,
     /// Set when a reconnect of this login (its email) came back signed in as someone else.
     pub intended_email: Option<String>,
     pub error: Option<IpcError>,

@@ -488,10 +488,39 @@ async fn connect_refresh_needs_reconnect_reconnect_disconnect_and_remove() {
         "signed in to Xero as ben@example.com, not ann@example.com",
     )
     .await;
-    assert!(hint.contains("sign out of Xero"), "with the fix: {hint}");
-    click(&c, "#connect-close").await;
+    assert_eq!(
+        text(&c, "#connect-result").await.unwrap(),
+        "ann@example.com was not reconnected.",
+        "the failure leads, not a success line about Ben"
+    );
+    assert!(
+        hint.contains("sign out of Xero")
+            && hint.contains("private (incognito) browser window")
+            && hint.contains("already connected: 0, new: 3"),
+        "with both fixes and what the sign-in that happened reached: {hint}"
+    );
+    // The private-window fix: a new sign-in for Ann that opens no browser, its link to copy.
+    click(&c, "#connect-private").await;
+    until_text(&c, "#connect-who", "private (incognito) browser window").await;
+    let link = c
+        .find(Locator::Css("#connect-copy"))
+        .await
+        .unwrap()
+        .attr("data-value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        link.contains("/identity/connect/authorize"),
+        "the link to copy: {link}"
+    );
+    // The private window: Ann signs in there. Had the app sent its browser (still signed in as
+    // Ben) to the link, that sign-in would have used it up and this one would be refused.
     it.fake.approve_as(Some(ANN));
-    click(&c, "button[data-action=reconnect]").await;
+    let visit = tenantry_demo::browser::approve(&url::Url::parse(&link).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(visit.status, 200, "the private window reaches the callback");
     until_text(&c, "#connect-result", "Connected Ann Bookkeeper").await;
     click(&c, "#connect-close").await;
     until("both logins healthy", || async {

@@ -30,7 +30,7 @@ export interface Commands {
   start_demo: { args: undefined; result: void };
   retry_start: { args: undefined; result: void };
   unlock_vault: { args: { passphrase: string }; result: void };
-  connect: { args: { reconnect: string | null }; result: ConnectView };
+  connect: { args: { reconnect: string | null; incognito?: boolean }; result: ConnectView };
   open_connect_page_again: { args: undefined; result: void };
   cancel_connect: { args: undefined; result: void };
   refresh_login: { args: { login: string }; result: void };

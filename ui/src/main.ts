@@ -51,6 +51,7 @@ function wire() {
   $("autostart-no").onclick = () => settings.answerOffer(false);
   $<HTMLInputElement>("set-autostart").onchange = () => settings.toggleAutostart($<HTMLInputElement>("set-autostart"));
   $("connect-again").onclick = () => connect.openPageAgain();
+  $("connect-private").onclick = () => connect.startPrivate();
   $("connect-cancel").onclick = () => connect.cancel();
   $("connect-close").onclick = () => connect.close();
   $<HTMLInputElement>("search").oninput = () => logins.applyFilter();

@@ -19,12 +19,15 @@ pub struct Connecting {
 }
 
 impl Desk {
-    /// Starts a sign-in and opens the browser on Xero's page. The result arrives as the
+    /// Starts a sign-in and opens the browser on Xero's page (unless `incognito`: then the
+    /// window offers the address to copy into a private browser window, which shares no Xero
+    /// session with a browser signed in as someone else). The result arrives as the
     /// [`UiEvent::ConnectFinished`] event. A sign-in already in progress is cancelled.
     pub async fn connect(
         &self,
         app: &AppHandle,
         reconnect: Option<String>,
+        incognito: bool,
     ) -> Result<ConnectView, IpcError> {
         let engine = self.engine().await?;
         let expected = match reconnect {
@@ -60,7 +63,9 @@ impl Desk {
             cancel,
             awaiting_link,
         });
-        self.open_page_again().await?;
+        if !incognito {
+            self.open_page_again().await?;
+        }
         Ok(view)
     }
 
@@ -164,6 +169,7 @@ fn connect_result(outcome: Result<LoginOutcome, EngineError>) -> ConnectResult {
             login_name: Some(o.login.name.clone()),
             login_email: Some(o.login.email.clone()),
             added: o.added.iter().map(|org| org.name.clone()).collect(),
+            already: o.organisations.len().saturating_sub(o.added.len()) as u32,
             intended_email: o.expected_other.map(|l| l.email),
             error: o
                 .organisations_error
@@ -173,6 +179,7 @@ fn connect_result(outcome: Result<LoginOutcome, EngineError>) -> ConnectResult {
             login_name: None,
             login_email: None,
             added: Vec::new(),
+            already: 0,
             intended_email: None,
             error: Some(e.into()),
         },

@@ -10,6 +10,10 @@ export type ConnectResult = { login_name: string | null, login_email: string | n
  */
 added: Array<string>, 
 /**
+ * How many organisations the login reached already (not added by this consent).
+ */
+already: number, 
+/**
  * Set when a reconnect of this login (its email) came back signed in as someone else.
  */
 intended_email: string | null, error: IpcError | null, };

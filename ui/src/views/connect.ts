@@ -9,13 +9,22 @@ import { errorText, invoke } from "../ipc";
 export class ConnectDialog {
   private readonly dialog = $<HTMLDialogElement>("connect-dialog");
 
-  /** Starts a sign-in: a new login (`null`), or the login `reconnect` again. */
-  async start(reconnect: string | null) {
+  /** Who a reconnect that came back as someone else meant, for "Sign in in a private window". */
+  private intended: string | null = null;
+
+  /** Starts a sign-in: a new login (`null`), or the login `reconnect` again. `incognito`: open no
+   * browser, and offer the address to copy into a private window instead. */
+  async start(reconnect: string | null, incognito = false) {
     try {
-      this.showWaiting(await invoke("connect", { reconnect }));
+      this.showWaiting(await invoke("connect", { reconnect, incognito }), incognito);
     } catch (e) {
       toastError(e);
     }
+  }
+
+  /** After a reconnect signed in as someone else: the intended login again, in a private window. */
+  startPrivate() {
+    if (this.intended) void this.start(this.intended, true);
   }
 
   openPageAgain() {
@@ -42,6 +51,8 @@ export class ConnectDialog {
     $("connect-done").hidden = false;
     const hint = $("connect-hint");
     hint.hidden = true;
+    this.intended = r.intended_email;
+    $("connect-private").hidden = !r.intended_email;
     if (r.error && !r.login_email) {
       $("connect-result").textContent = `Could not connect: ${errorText(r.error)}`;
       $("connect-added").innerHTML = "";
@@ -51,11 +62,15 @@ export class ConnectDialog {
         ? `<li class="muted">This consent added:</li>` + r.added.map((n) => `<li>${esc(n)}</li>`).join("")
         : `<li class="muted">This consent added no new organisations.</li>`;
       if (r.intended_email) {
-        // Xero signs in whoever the browser is signed in as; only signing out there changes that.
+        // Xero signs in whoever the browser is signed in as: lead with the failure, then the two
+        // fixes (a private window shares no Xero session; or sign out there).
+        $("connect-result").textContent = `${r.intended_email} was not reconnected.`;
         hint.hidden = false;
         hint.textContent =
-          `Your browser was signed in to Xero as ${r.login_email}, not ${r.intended_email}, so ${r.login_email} was added as its own login ` +
-          `and ${r.intended_email} is unchanged. To reconnect ${r.intended_email}, sign out of Xero in your browser (go.xero.com/logout), then choose Reconnect again.`;
+          `Your browser was signed in to Xero as ${r.login_email}, not ${r.intended_email}, so ${r.login_email} was saved as a login of its own ` +
+          `(already connected: ${r.already}, new: ${r.added.length}) and ${r.intended_email} is unchanged. To reconnect ${r.intended_email}, sign in ` +
+          `in a private (incognito) browser window with the link below, or sign out of Xero in your browser (go.xero.com/logout), then choose Reconnect again.`;
+        $("connect-private").textContent = `Sign in as ${r.intended_email} in a private window`;
       }
       // Connected, but something after the sign-in failed: the login is there, so say it aside.
       if (r.error) toast(errorText(r.error), "error");
@@ -64,10 +79,14 @@ export class ConnectDialog {
     $("connect-close").focus();
   }
 
-  private showWaiting(c: ConnectView) {
+  private showWaiting(c: ConnectView, incognito = false) {
     $("connect-waiting").hidden = false;
     $("connect-done").hidden = true;
-    $("connect-who").textContent = c.reconnect_email ? `Sign in as ${c.reconnect_email}.` : "Sign in as the Xero user whose organisations you want to add.";
+    $("connect-copy").dataset.value = c.authorize_url;
+    const who = c.reconnect_email ?? "the Xero user whose organisations you want to add";
+    $("connect-who").textContent = incognito
+      ? `Copy the link into a private (incognito) browser window and sign in there as ${who}.`
+      : `Sign in as ${who}. If your browser is signed in to Xero as someone else, copy the link into a private window instead.`;
     if (!this.dialog.open) this.dialog.showModal();
     $("connect-cancel").focus();
   }

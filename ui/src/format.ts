@@ -45,6 +45,11 @@ export const CLIENT_STATE: Record<OrgState, string> = {
 /** The Clients view's order by state: what needs the user comes first. */
 export const CLIENT_RANK: Record<OrgState, number> = { needs_reconnect: 0, disconnected: 0, error: 1, connected: 2 };
 
+/** Names the zone the window's times are in, once per view. */
+export function zoneNote(): string {
+  return `Times are local: ${Intl.DateTimeFormat().resolvedOptions().timeZone}.`;
+}
+
 export function fmtDate(iso: string | null): string {
   if (!iso) return "never";
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });

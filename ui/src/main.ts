@@ -4,7 +4,7 @@
 
 import { App, type ViewName } from "./app";
 import { $, copy, toast } from "./dom";
-import { countdown } from "./format";
+import { countdown, zoneNote } from "./format";
 import { listen } from "./ipc";
 import { ActivityView } from "./views/activity";
 import { ClientsView } from "./views/clients";
@@ -44,6 +44,7 @@ function onAction(button: HTMLButtonElement) {
 }
 
 function wire() {
+  for (const note of document.querySelectorAll<HTMLElement>(".zone-note")) note.textContent = zoneNote();
   for (const tab of document.querySelectorAll<HTMLButtonElement>(".tab")) tab.onclick = () => app.show(tab.dataset.view as ViewName);
   $("connect-btn").onclick = () => connect.start(null);
   $("refresh-all-btn").onclick = () => logins.refreshAll($<HTMLButtonElement>("refresh-all-btn"));

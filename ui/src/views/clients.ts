@@ -6,7 +6,7 @@
 import type { ClientView } from "../bindings/ClientView";
 import type { Overview } from "../bindings/Overview";
 import { $, confirmAction, esc, toast, toastError } from "../dom";
-import { CLIENT_RANK, CLIENT_STATE, fmtDate } from "../format";
+import { CLIENT_RANK, CLIENT_STATE, fmtDate, zoneNote } from "../format";
 import { invoke } from "../ipc";
 
 type SortKey = "name" | "state" | "through" | "checked";
@@ -54,7 +54,7 @@ export class ClientsView {
   private readonly problemsOnly = $<HTMLInputElement>("clients-problems");
 
   constructor(private readonly host: { load(): Promise<void> }) {
-    $("clients-zone").textContent = `Times are local: ${Intl.DateTimeFormat().resolvedOptions().timeZone}.`;
+    $("clients-zone").textContent = zoneNote();
   }
 
   render(overview: Overview) {

@@ -490,26 +490,17 @@ async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<V
     from_file
         .args(["token", &file.tenants[0][0]])
         .stdout(std::process::Stdio::null());
-    let time = |command: &mut std::process::Command| -> anyhow::Result<f64> {
-        let started = Instant::now();
-        let status = command.status()?;
-        let wall = ms(started.elapsed());
-        if !status.success() {
-            bail!("{command:?} failed");
-        }
-        Ok(wall)
-    };
     for _ in 0..3 {
-        time(&mut token)?;
-        time(&mut lookup)?;
-        time(&mut from_file)?;
+        run_timed(&mut token)?;
+        run_timed(&mut lookup)?;
+        run_timed(&mut from_file)?;
     }
     let (mut ours, mut floor, mut filed) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         // Alternating, so all three see the same machine state.
-        ours.push(time(&mut token)?);
-        floor.push(time(&mut lookup)?);
-        filed.push(time(&mut from_file)?);
+        ours.push(run_timed(&mut token)?);
+        floor.push(run_timed(&mut lookup)?);
+        filed.push(run_timed(&mut from_file)?);
     }
     let refreshes = fx.fake.total_refresh_calls() + file.fake.total_refresh_calls();
     fx.forget();
@@ -532,15 +523,6 @@ async fn stalled(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Valu
     token
         .args(["token", &other])
         .stdout(std::process::Stdio::null());
-    let time = |command: &mut std::process::Command| -> anyhow::Result<f64> {
-        let started = Instant::now();
-        let status = command.status()?;
-        let wall = ms(started.elapsed());
-        if !status.success() {
-            bail!("{command:?} failed");
-        }
-        Ok(wall)
-    };
     // Holds the stuck login's refresh: a `tenantry refresh` whose token request Xero answers
     // only after 20 s, once its journal entry is written and the request has reached the fake
     // (killed before that, the delay would fall on the next request instead).
@@ -565,13 +547,13 @@ async fn stalled(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Valu
         Ok(child)
     };
     for _ in 0..3 {
-        time(&mut token)?;
+        run_timed(&mut token)?;
     }
     let (mut free, mut held) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        free.push(time(&mut token)?);
+        free.push(run_timed(&mut token)?);
         let mut child = hold()?;
-        held.push(time(&mut token)?);
+        held.push(run_timed(&mut token)?);
         let still_held = child.try_wait()?.is_none();
         child.kill()?;
         child.wait()?;
@@ -583,7 +565,7 @@ async fn stalled(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Valu
         recover
             .args(["token", &fx.tenants[0][0]])
             .stdout(std::process::Stdio::null());
-        time(&mut recover)?;
+        run_timed(&mut recover)?;
     }
     fx.forget();
     let (free, held) = (Spread::of(free), Spread::of(held));
@@ -593,4 +575,15 @@ async fn stalled(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Valu
         "ratio_of_medians": held.median / free.median,
         "added_ms": held.median - free.median,
     }))
+}
+
+/// One run of `command` to its end, in wall milliseconds; a failed run fails the benchmark.
+fn run_timed(command: &mut std::process::Command) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let status = command.status()?;
+    let wall = ms(started.elapsed());
+    if !status.success() {
+        bail!("{command:?} failed");
+    }
+    Ok(wall)
 }

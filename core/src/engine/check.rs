@@ -8,7 +8,6 @@ use super::refresh::Mode;
 use super::{Engine, Inner};
 use crate::error::{EngineError, ErrorCode};
 use crate::model::{EventKind, Login, LoginId, LoginState, Organisation};
-use crate::xero::XeroError;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -18,7 +17,8 @@ pub struct LoginCheck {
     /// The login as stored after the check.
     pub login: Login,
     pub outcome: CheckOutcome,
-    /// Calls made to Xero for it: token refreshes and `/connections` reads.
+    /// Calls asked of Xero for it, at most: token refreshes and `/connections` reads (a refresh
+    /// another process had just made is counted though it cost nothing).
     pub calls: usize,
 }
 
@@ -143,16 +143,10 @@ impl Inner {
         };
         let _permit = limit.acquire().await.expect("semaphore open");
         *calls += 1;
-        let synced = match self.sync_organisations(login, &tokens, None).await {
-            Err(EngineError::Xero(XeroError::Unauthorized(_))) => {
-                let tokens = self
-                    .replace_rejected_access(login, &tokens.access_token)
-                    .await?;
-                *calls += 2;
-                self.sync_organisations(login, &tokens, None).await
-            }
-            other => other,
-        }?;
+        let (synced, retried) = self.sync_retrying(login, &tokens).await?;
+        if retried {
+            *calls += 2;
+        }
         Ok((
             synced.all.len(),
             synced.changes.added,

@@ -16,18 +16,9 @@ impl Engine {
         &self,
         login: &LoginId,
     ) -> Result<Vec<Organisation>, EngineError> {
-        let inner = &self.inner;
-        let tokens = inner.token_for_login(login).await?;
-        let result = match inner.sync_organisations(login, &tokens, None).await {
-            Err(EngineError::Xero(XeroError::Unauthorized(_))) => {
-                let tokens = inner
-                    .replace_rejected_access(login, &tokens.access_token)
-                    .await?;
-                inner.sync_organisations(login, &tokens, None).await
-            }
-            other => other,
-        };
-        result.map(|synced| synced.all)
+        let tokens = self.inner.token_for_login(login).await?;
+        let (synced, _) = self.inner.sync_retrying(login, &tokens).await?;
+        Ok(synced.all)
     }
 
     /// Calls the Organisation endpoint for a tenant through its login: proves the connection works.
@@ -152,6 +143,24 @@ pub(super) struct Synced {
 }
 
 impl Inner {
+    /// [`Inner::sync_organisations`], once more with a replaced access token if Xero answers 401
+    /// to one our clock calls valid. Says whether it had to (a refresh and a second call).
+    pub(super) async fn sync_retrying(
+        self: &Arc<Self>,
+        login: &LoginId,
+        tokens: &TokenSet,
+    ) -> Result<(Synced, bool), EngineError> {
+        match self.sync_organisations(login, tokens, None).await {
+            Err(EngineError::Xero(XeroError::Unauthorized(_))) => {
+                let tokens = self
+                    .replace_rejected_access(login, &tokens.access_token)
+                    .await?;
+                Ok((self.sync_organisations(login, &tokens, None).await?, true))
+            }
+            other => Ok((other?, false)),
+        }
+    }
+
     /// Replaces the login's organisations with Xero's list and records what changed.
     pub(super) async fn sync_organisations(
         self: &Arc<Self>,

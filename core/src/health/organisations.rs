@@ -1,101 +1,11 @@
-//! What each login and each organisation needs, as people see it: derived from what is stored and
-//! the time, by pure functions, so the CLI, the window and the notices say the same thing.
-//!
-//! A login's stored state says what Xero last answered; its health adds the clock (a login 4 days
-//! from Xero's 60-day deadline is `expiring`, one past it `lapsed`). An organisation's state
-//! follows from its rows (one per login that reaches it): reachable through any working login is
-//! `connected`; otherwise a transient failure is `error`, logins that all need a human are
-//! `needs_reconnect`, and a tenant Xero no longer lists for any login is `disconnected`.
+//! Each organisation's state from its rows (one per login that reaches it): the best way through
+//! wins, and a tenant Xero no longer lists for any login is `disconnected`, kept with its fix.
 
-use crate::model::{Login, LoginId, LoginState, Organisation};
-use chrono::{DateTime, Duration, Utc};
+use super::{LoginHealth, login_health, login_reason};
+use crate::model::{Login, LoginId, Organisation};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// A login's health: its stored state read against the clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum LoginHealth {
-    Connected,
-    /// Within `notify_days` of the 60-day deadline: refreshing it is failing or has not happened.
-    Expiring,
-    /// Past the 60-day deadline: Xero has dropped its refresh token.
-    Lapsed,
-    /// Xero refused its refresh token (or its tokens are gone): only signing in again helps.
-    NeedsReconnect,
-    /// The last call to Xero failed for a reason that may pass.
-    Error,
-}
-
-impl LoginHealth {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::Expiring => "expiring",
-            Self::Lapsed => "lapsed",
-            Self::NeedsReconnect => "needs_reconnect",
-            Self::Error => "error",
-        }
-    }
-
-    /// Only a person signing in again can make it work.
-    pub fn needs_human(self) -> bool {
-        matches!(self, Self::NeedsReconnect | Self::Lapsed)
-    }
-
-    /// Its access token can be handed out (and counted down).
-    pub fn usable(self) -> bool {
-        matches!(self, Self::Connected | Self::Expiring | Self::Error)
-    }
-}
-
-/// Whole days left before `deadline`, counted down from `now` (negative once past).
-pub fn days_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    (deadline - now).num_days()
-}
-
-pub fn login_health(login: &Login, now: DateTime<Utc>, notify_days: u32) -> LoginHealth {
-    let deadline = login.refresh_deadline();
-    if login.state == LoginState::NeedsReconnect {
-        LoginHealth::NeedsReconnect
-    } else if now >= deadline {
-        LoginHealth::Lapsed
-    } else if deadline - now <= Duration::days(notify_days.into()) {
-        LoginHealth::Expiring
-    } else if login.state == LoginState::Error {
-        LoginHealth::Error
-    } else {
-        LoginHealth::Connected
-    }
-}
-
-/// Why a login is not simply connected, in words for a person (no command of any front end).
-pub fn login_reason(login: &Login, health: LoginHealth, now: DateTime<Utc>) -> Option<String> {
-    let deadline = login.refresh_deadline().format("%Y-%m-%d %H:%M UTC");
-    let failing = login
-        .last_error
-        .as_deref()
-        .map(|e| format!("; the last refresh failed: {e}"))
-        .unwrap_or_default();
-    match health {
-        LoginHealth::Connected => None,
-        LoginHealth::NeedsReconnect => Some(
-            login
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "Xero no longer accepts its refresh token".into()),
-        ),
-        LoginHealth::Lapsed => Some(format!(
-            "its refresh token went unused for 60 days and Xero dropped it at {deadline}"
-        )),
-        LoginHealth::Expiring => Some(format!(
-            "Xero drops it at {deadline} ({} days) unless it is refreshed{failing}",
-            days_left(login.refresh_deadline(), now)
-        )),
-        LoginHealth::Error => login.last_error.clone(),
-    }
-}
 
 /// An organisation's state, and each of its rows' (one per login that reaches it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -301,6 +211,7 @@ pub fn organisation_statuses(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LoginState;
     use crate::store::fixtures::{at, login, org};
 
     const NOTIFY: u32 = 7;
@@ -311,69 +222,6 @@ mod tests {
         l.state = state;
         l.last_error = (state != LoginState::Connected).then(|| "invalid_grant".into());
         l
-    }
-
-    #[test]
-    fn a_login_s_health_reads_its_state_against_the_60_day_deadline() {
-        let now = at("2026-03-01T12:00:00Z");
-        let table = [
-            (
-                "2026-02-20T12:00:00Z",
-                LoginState::Connected,
-                LoginHealth::Connected,
-            ),
-            (
-                "2026-01-05T12:00:00Z",
-                LoginState::Connected,
-                LoginHealth::Expiring,
-            ),
-            (
-                "2026-01-05T12:00:00Z",
-                LoginState::Error,
-                LoginHealth::Expiring,
-            ),
-            (
-                "2025-12-31T12:00:00Z",
-                LoginState::Connected,
-                LoginHealth::Lapsed,
-            ),
-            (
-                "2025-12-31T11:00:00Z",
-                LoginState::Error,
-                LoginHealth::Lapsed,
-            ),
-            (
-                "2026-02-20T12:00:00Z",
-                LoginState::Error,
-                LoginHealth::Error,
-            ),
-            (
-                "2026-02-20T12:00:00Z",
-                LoginState::NeedsReconnect,
-                LoginHealth::NeedsReconnect,
-            ),
-            (
-                "2025-11-01T12:00:00Z",
-                LoginState::NeedsReconnect,
-                LoginHealth::NeedsReconnect,
-            ),
-        ];
-        for (refreshed, state, want) in table {
-            let l = issued("a", refreshed, state);
-            assert_eq!(
-                login_health(&l, now, NOTIFY),
-                want,
-                "refreshed {refreshed}, stored {state:?}: a login one day past its deadline is \
-                 not connected, and one 4 days from it is not silently healthy"
-            );
-        }
-        let lapsed = issued("a", "2025-12-31T12:00:00Z", LoginState::Connected);
-        assert!(
-            login_reason(&lapsed, LoginHealth::Lapsed, now)
-                .unwrap()
-                .contains("2026-03-01 12:00 UTC"),
-            "a lapsed login says when Xero dropped it"
-        );
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub fn select_login(logins: &[Login], selector: &str) -> Result<Login, EngineErr
 }
 
 /// The tenant id `selector` names among `organisations`: a tenant id (any case), else the one
-/// tenant with that name; otherwise up to five names that contain it, as suggestions.
+/// tenant with that name, else the one tenant whose id starts with it (as logins go by a prefix
+/// of their id); otherwise the names it nearly spells, as suggestions.
 pub fn select_organisation(
     organisations: &[Organisation],
     selector: &str,
@@ -58,27 +59,27 @@ pub fn select_organisation(
     {
         return Ok(selector.to_lowercase());
     }
-    let mut tenants: Vec<&Organisation> = organisations
-        .iter()
-        .filter(|o| o.name.eq_ignore_ascii_case(selector))
-        .collect();
-    tenants.dedup_by(|a, b| a.tenant_id == b.tenant_id);
+    let wanted = selector.to_lowercase();
+    let mut tenants = distinct(
+        organisations
+            .iter()
+            .filter(|o| o.name.eq_ignore_ascii_case(selector))
+            .collect(),
+    );
+    if tenants.is_empty() && !wanted.is_empty() {
+        tenants = distinct(
+            organisations
+                .iter()
+                .filter(|o| o.tenant_id.to_lowercase().starts_with(&wanted))
+                .collect(),
+        );
+    }
     match tenants.as_slice() {
         [one] => Ok(one.tenant_id.clone()),
-        [] => {
-            let wanted = selector.to_lowercase();
-            let mut suggestions: Vec<String> = organisations
-                .iter()
-                .filter(|o| o.name.to_lowercase().contains(&wanted))
-                .map(|o| o.name.clone())
-                .collect();
-            suggestions.dedup();
-            suggestions.truncate(5);
-            Err(EngineError::UnknownOrganisation {
-                selector: selector.into(),
-                suggestions,
-            })
-        }
+        [] => Err(EngineError::UnknownOrganisation {
+            selector: selector.into(),
+            suggestions: near_names(organisations, &wanted),
+        }),
         many => Err(EngineError::Ambiguous {
             selector: selector.into(),
             candidates: many
@@ -87,6 +88,41 @@ pub fn select_organisation(
                 .collect(),
         }),
     }
+}
+
+/// One entry per tenant (two logins may reach the same one).
+fn distinct(mut found: Vec<&Organisation>) -> Vec<&Organisation> {
+    found.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
+    found.dedup_by(|a, b| a.tenant_id == b.tenant_id);
+    found
+}
+
+/// Up to five names `wanted` (lower case) nearly spells, closest first: names that contain it
+/// (a truncation), and names within a few edits of it, a transposition counting as one edit
+/// ("Harbor Cafe" for "Harbour Cafe", "Hrabour" for "Harbour").
+fn near_names(organisations: &[Organisation], wanted: &str) -> Vec<String> {
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    // A third of the length, at least one: "Cafe" may be off by one, a long name by more.
+    let allowed = (wanted.chars().count() / 3).max(1);
+    let mut near: Vec<(usize, &str)> = organisations
+        .iter()
+        .filter_map(|o| {
+            let name = o.name.to_lowercase();
+            if name.contains(wanted) {
+                return Some((0, o.name.as_str()));
+            }
+            let edits = strsim::damerau_levenshtein(&name, wanted);
+            (edits <= allowed).then_some((edits, o.name.as_str()))
+        })
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1 == b.1);
+    near.into_iter()
+        .take(5)
+        .map(|(_, n)| n.to_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -155,5 +191,67 @@ mod tests {
             ),
             other => panic!("a partial name is not a match: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_unique_tenant_id_prefix_selects_its_organisation() {
+        let mut a = org("a", "9f1c2d3e-0000-4000-8000-000000000001");
+        a.name = "Acme".into();
+        let mut a_b = org("b", "9f1c2d3e-0000-4000-8000-000000000001");
+        a_b.name = "Acme".into();
+        let mut b = org("a", "9f2aaaaa-0000-4000-8000-000000000002");
+        b.name = "Bravo".into();
+        let orgs = [a, a_b, b];
+        assert_eq!(
+            select_organisation(&orgs, "9F1C").unwrap(),
+            "9f1c2d3e-0000-4000-8000-000000000001",
+            "a prefix of one tenant id, in any case, as a login's id prefix works"
+        );
+        assert!(
+            matches!(select_organisation(&orgs, "9f"), Err(EngineError::Ambiguous { candidates, .. }) if candidates.len() == 2),
+            "a prefix two tenants share names both, each once"
+        );
+    }
+
+    #[test]
+    fn near_misses_suggest_spelling_variants_and_transpositions() {
+        let names = [
+            "Harbour Cafe Ltd",
+            "Kiwi Plumbing",
+            "Harbourside Dental",
+            "Acme",
+        ];
+        let orgs: Vec<Organisation> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut o = org("a", &format!("t-{i}"));
+                o.name = (*name).into();
+                o
+            })
+            .collect();
+        let suggest = |s: &str| match select_organisation(&orgs, s) {
+            Err(EngineError::UnknownOrganisation { suggestions, .. }) => suggestions,
+            other => panic!("`{s}` names no organisation exactly: {other:?}"),
+        };
+        assert_eq!(
+            suggest("Harbor Cafe Ltd"),
+            ["Harbour Cafe Ltd"],
+            "US spelling of a UK name is one edit away"
+        );
+        assert_eq!(
+            suggest("Kiwi Plubming"),
+            ["Kiwi Plumbing"],
+            "a transposition is one edit, not two"
+        );
+        assert_eq!(
+            suggest("harbour"),
+            ["Harbour Cafe Ltd", "Harbourside Dental"],
+            "a truncation still suggests every name containing it"
+        );
+        assert!(
+            suggest("Zebra Holdings").is_empty(),
+            "an unrelated name suggests nothing rather than noise"
+        );
     }
 }

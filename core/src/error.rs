@@ -150,6 +150,9 @@ pub enum EngineError {
     NoIdToken,
     #[error("Xero returned tokens for a different user than the sign-in named; nothing was stored")]
     IdentityMismatch,
+    /// `--login` named a login that does not reach the organisation asked for.
+    #[error("{email} does not reach organisation {tenant_id}")]
+    NotReachedThrough { email: String, tenant_id: String },
     /// The login went away (removed by another process) while this call was using it.
     #[error("login {0} was removed while this was in progress")]
     LoginGone(LoginId),
@@ -182,7 +185,9 @@ impl EngineError {
     pub fn code(&self) -> ErrorCode {
         use ErrorCode as C;
         match self {
-            Self::UnknownOrganisation { .. } => C::UnknownOrganisation,
+            Self::UnknownOrganisation { .. } | Self::NotReachedThrough { .. } => {
+                C::UnknownOrganisation
+            }
             Self::UnknownLogin(_) | Self::LoginGone(_) => C::UnknownLogin,
             Self::Ambiguous { .. } => C::Ambiguous,
             Self::OrganisationDisconnected { .. } => C::ConnectionGone,
@@ -201,7 +206,9 @@ impl EngineError {
     /// The step that resolves it, when there is one a person can take.
     pub fn fix(&self) -> Option<Fix> {
         match self {
-            Self::UnknownOrganisation { .. } => Some(Fix::ListOrganisations),
+            Self::UnknownOrganisation { .. } | Self::NotReachedThrough { .. } => {
+                Some(Fix::ListOrganisations)
+            }
             Self::UnknownLogin(_) => Some(Fix::ListLogins),
             Self::NeedsReconnect { login, email, .. } => Some(Fix::Reconnect {
                 login: login.clone(),

@@ -1,5 +1,6 @@
 //! Quoting one argument for each place Tenantry writes a command line: a POSIX shell (cron,
-//! `tenantry token --env`), a systemd unit, a Windows command line, and XML. Pure and
+//! `tenantry token --env`), fish, PowerShell and cmd.exe (`token --format`), a systemd unit, a
+//! Windows command line, and XML. Pure and
 //! table-tested: a token or a path with a quote, a space, a `$` or a `%` must arrive unchanged.
 
 /// systemd's ExecStart quoting: double quotes, with `\`, `"` escaped and `%` doubled (specifier)
@@ -29,6 +30,37 @@ pub fn shell_quote(arg: &str) -> String {
 /// `export NAME=…` line reads back exactly.
 pub fn shell_single_quoted(arg: &str) -> String {
     format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+/// A single-quoted fish string: inside one, only `\\` and `\'` are escapes.
+pub fn fish_single_quoted(arg: &str) -> String {
+    format!("'{}'", arg.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// A single-quoted PowerShell string: nothing expands inside one; a `'` is written twice. The
+/// typographic quotes PowerShell also treats as quote marks are doubled the same way.
+pub fn powershell_single_quoted(arg: &str) -> String {
+    let mut out = String::from('\'');
+    for c in arg.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// `set "NAME=value"` for cmd.exe, or None when the value holds a character cmd would expand or
+/// end the line on (`%`, `!` under delayed expansion, `"`, a control character): cmd has no
+/// quoting that carries those through, so the caller must refuse rather than write a line that
+/// means something else.
+pub fn cmd_set(name: &str, value: &str) -> Option<String> {
+    let safe = |s: &str| {
+        !s.chars()
+            .any(|c| matches!(c, '%' | '!' | '"' | '^') || c.is_control())
+    };
+    (safe(name) && safe(value)).then(|| format!("set \"{name}={value}\""))
 }
 
 /// One argument for a Windows command line (CommandLineToArgvW rules).
@@ -103,6 +135,50 @@ mod tests {
                 .output()
                 .expect("a POSIX shell");
             assert_eq!(String::from_utf8_lossy(&echoed.stdout), raw, "{quoted}");
+        }
+    }
+
+    #[test]
+    fn fish_and_powershell_strings_hold_quotes_and_backslashes() {
+        let table = [
+            ("eyJ.abc-_", "'eyJ.abc-_'", "'eyJ.abc-_'"),
+            ("it's", r"'it\'s'", "'it''s'"),
+            (r"a\b $x", r"'a\\b $x'", r"'a\b $x'"),
+            ("\u{2019}", "'\u{2019}'", "'\u{2019}\u{2019}'"),
+        ];
+        for (raw, fish, pwsh) in table {
+            assert_eq!(fish_single_quoted(raw), fish, "fish: {raw}");
+            assert_eq!(powershell_single_quoted(raw), pwsh, "PowerShell: {raw}");
+        }
+        // fish itself reads them back where it is installed (scripts/setup.sh installs it).
+        if let Ok(out) = std::process::Command::new("fish")
+            .args([
+                "-c",
+                &format!("printf %s {}", fish_single_quoted("it's a \\ $x")),
+            ])
+            .output()
+        {
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "it's a \\ $x",
+                "fish sees one word, unexpanded"
+            );
+        }
+    }
+
+    #[test]
+    fn cmd_lines_refuse_what_cmd_would_expand() {
+        assert_eq!(
+            cmd_set("XERO_TENANT_ID", "9f1c-2d").as_deref(),
+            Some("set \"XERO_TENANT_ID=9f1c-2d\""),
+            "the quoted form keeps & | < > literal"
+        );
+        for bad in ["50%off", "hi!", "a\"b", "line\nnext", "a^b"] {
+            assert_eq!(
+                cmd_set("V", bad),
+                None,
+                "{bad:?} cannot be written safely for cmd"
+            );
         }
     }
 

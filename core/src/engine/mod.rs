@@ -136,6 +136,16 @@ impl Engine {
         Ok(self.inner.db.run(|s| s.organisations()).await?)
     }
 
+    /// A login the activity log knows by exact id or email, listed or removed.
+    pub async fn logged_login(&self, selector: &str) -> Result<Option<LoginId>, EngineError> {
+        let selector = selector.to_owned();
+        Ok(self
+            .inner
+            .db
+            .run(move |s| s.logged_login(&selector))
+            .await?)
+    }
+
     pub async fn events(
         &self,
         login: Option<&LoginId>,

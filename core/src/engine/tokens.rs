@@ -31,14 +31,49 @@ impl Engine {
     /// A valid access token for the organisation, from a login that reaches it (a healthy one
     /// first when two do). Never another login's token.
     pub async fn access_token_for(&self, tenant_id: &str) -> Result<AccessGrant, EngineError> {
+        self.grant(tenant_id, None).await
+    }
+
+    /// A valid access token for the organisation through `login`, which must reach it (for a
+    /// script that must act as a particular person where two logins reach one organisation).
+    pub async fn access_token_through(
+        &self,
+        tenant_id: &str,
+        login: &LoginId,
+    ) -> Result<AccessGrant, EngineError> {
+        self.grant(tenant_id, Some(login)).await
+    }
+
+    async fn grant(
+        &self,
+        tenant_id: &str,
+        through: Option<&LoginId>,
+    ) -> Result<AccessGrant, EngineError> {
         let (tenant, candidates) = match self.inner.candidates(tenant_id).await {
             Err(EngineError::UnknownOrganisation { .. }) => {
                 return Err(self.inner.why_unreachable(tenant_id).await);
             }
             found => found?,
         };
+        if let Some(wanted) = through
+            && !candidates.contains(wanted)
+        {
+            let email = self
+                .logins()
+                .await?
+                .into_iter()
+                .find(|l| &l.id == wanted)
+                .map_or_else(|| wanted.to_string(), |l| l.email);
+            return Err(EngineError::NotReachedThrough {
+                email,
+                tenant_id: tenant.to_string(),
+            });
+        }
         let mut first_error = None;
-        for login in candidates.iter() {
+        for login in candidates
+            .iter()
+            .filter(|l| through.is_none_or(|w| w == *l))
+        {
             match self.inner.token_for_login(login).await {
                 Ok(tokens) => {
                     return Ok(AccessGrant {

@@ -36,6 +36,21 @@ impl Store {
         self.events_where(login, None, limit)
     }
 
+    /// The login whose events `selector` names by exact id or email (any case), newest first:
+    /// how `log --login` finds a login that has been removed, whose events stay.
+    pub fn logged_login(&self, selector: &str) -> Result<Option<LoginId>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT login_id FROM events WHERE login_id = ?1 OR lower(login_email) = lower(?1) ORDER BY id DESC LIMIT 1",
+            )?;
+            let mut rows = stmt.query(params![selector])?;
+            match rows.next()? {
+                Some(row) => Ok(Some(login_id(row.get(0)?)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
     /// The newest event of `kind`, if any.
     pub fn last_event(&self, kind: EventKind) -> Result<Option<Event>> {
         Ok(self.events_where(None, Some(kind), 1)?.into_iter().next())
@@ -136,5 +151,17 @@ mod tests {
                 event.kind
             );
         }
+        for selector in ["ANN@example.com", "ann"] {
+            assert_eq!(
+                store.logged_login(selector).unwrap(),
+                Some(ann.id.clone()),
+                "`log --login {selector}` still finds the removed login by email or id"
+            );
+        }
+        assert_eq!(
+            store.logged_login("nobody@example.com").unwrap(),
+            None,
+            "a login the log never saw is unknown, not an empty history"
+        );
     }
 }

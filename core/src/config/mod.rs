@@ -4,9 +4,12 @@
 //! they isolate a whole instance, which is how every test and the demo avoid the user's real data.
 //! Values are validated once, on load, and each error names the key.
 
+mod keys;
 mod paths;
+mod validate;
 mod xero;
 
+pub use keys::{KEYS, Key, Kind, get, set, unset};
 pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths, config_named, known_profiles};
 pub use xero::XeroEndpoints;
 
@@ -124,6 +127,15 @@ pub enum ConfigError {
         data: PathBuf,
         known: Vec<String>,
     },
+    /// `config get|set|unset` of a key no configuration has.
+    #[error("unknown configuration key `{key}`{}; `tenantry config keys` lists them", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
+    UnknownKey { key: String, hint: Option<String> },
+    /// A value `config set` cannot turn into the key's kind.
+    #[error("configuration key `{key}`: {reason}")]
+    BadValue { key: String, reason: String },
+    /// A key written in the wrong section of the file, which serde would only call unknown.
+    #[error("the configuration file {path}: {reason}")]
+    Misplaced { path: PathBuf, reason: String },
     /// A configuration file named explicitly (`--config`, `TENANTRY_CONFIG`) that is not there.
     #[error("the configuration file {path} does not exist; check the path")]
     MissingFile { path: PathBuf },
@@ -160,120 +172,18 @@ impl Config {
     }
 
     fn parse_from(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        if let Some(reason) = misplaced_key(text) {
+            return Err(ConfigError::Misplaced {
+                path: path.into(),
+                reason,
+            });
+        }
         let config: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.into(),
             message: describe_toml_error(text, &e),
         })?;
         config.validate()?;
         Ok(config)
-    }
-
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, reason: &str| {
-            Err(ConfigError::Invalid {
-                key,
-                reason: reason.into(),
-            })
-        };
-        if self
-            .client_id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return invalid(
-                "client_id",
-                "must not contain spaces; paste the Client ID exactly as Xero shows it",
-            );
-        }
-        if self.redirect_ports.is_empty() || self.redirect_ports.len() > 50 {
-            return invalid(
-                "redirect_ports",
-                "list 1 to 50 ports, each registered at Xero as http://localhost:PORT/callback",
-            );
-        }
-        if let Some(p) = self.redirect_ports.iter().find(|p| **p < 1024) {
-            return Err(ConfigError::Invalid {
-                key: "redirect_ports",
-                reason: format!("{p} is a privileged port; use 1024-65535"),
-            });
-        }
-        let mut sorted = self.redirect_ports.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() != self.redirect_ports.len() {
-            return invalid("redirect_ports", "lists a port twice");
-        }
-        if let Some(s) = self
-            .scopes
-            .iter()
-            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
-        {
-            return Err(ConfigError::Invalid {
-                key: "scopes",
-                reason: format!("`{s}` is not one scope; write each scope as its own string"),
-            });
-        }
-        if !(1..=59).contains(&self.keepalive_days) {
-            return invalid(
-                "keepalive_days",
-                "must be 1 to 59: Xero drops a refresh token unused for 60 days",
-            );
-        }
-        if !(1..=300).contains(&self.timeout_secs) {
-            return invalid(
-                "timeout_secs",
-                "must be 1 to 300 seconds (30 suits most networks)",
-            );
-        }
-        if !(1..=59).contains(&self.notify_days) {
-            return invalid(
-                "notify_days",
-                "must be 1 to 59 days before Xero's 60-day limit",
-            );
-        }
-        if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
-            return invalid("keychain_service", "must be a short, non-empty name");
-        }
-        match (&self.redirect_mode, &self.bounce_url) {
-            (RedirectMode::DeepLink, None) => {
-                return invalid(
-                    "bounce_url",
-                    "deep_link mode needs the https address of your hosted bounce page (see docs/bounce.html)",
-                );
-            }
-            (_, Some(url)) if url.scheme() != "https" => {
-                return invalid(
-                    "bounce_url",
-                    "must be an https address: Xero accepts no other redirect URIs except localhost",
-                );
-            }
-            _ => {}
-        }
-        let xero = &self.xero;
-        if Url::parse(&xero.issuer).is_err() {
-            return invalid(
-                "xero.issuer",
-                "must be a URL such as https://identity.xero.com",
-            );
-        }
-        for (key, url) in [
-            ("xero.authorize_url", &xero.authorize_url),
-            ("xero.token_url", &xero.token_url),
-            ("xero.revocation_url", &xero.revocation_url),
-            ("xero.jwks_url", &xero.jwks_url),
-            ("xero.api_url", &xero.api_url),
-        ] {
-            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-                return Err(ConfigError::Invalid {
-                    key,
-                    reason: format!(
-                        "`{url}` must use https (plain http only for a server on this machine)"
-                    ),
-                });
-            }
-        }
-        Ok(())
     }
 
     /// Every scope to request: the configured ones plus [`REQUIRED_SCOPES`], without duplicates.
@@ -290,18 +200,47 @@ impl Config {
     /// Writes the file atomically (temporary file + rename), so a crash never leaves half a file.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
-        let text = toml::to_string_pretty(self).expect("configuration serialises");
-        let unwritable = |source| ConfigError::Unwritable {
-            path: path.into(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(unwritable)?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(unwritable)?;
-        std::fs::rename(&tmp, path).map_err(unwritable)
+        write_text(
+            path,
+            &toml::to_string_pretty(self).expect("configuration serialises"),
+        )
     }
+}
+
+/// Writes configuration text atomically (temporary file + rename): what [`set`] and [`unset`]
+/// return, which keeps the file's comments, or a whole configuration from [`Config::save`].
+pub fn write_text(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let unwritable = |source| ConfigError::Unwritable {
+        path: path.into(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(unwritable)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).map_err(unwritable)?;
+    std::fs::rename(&tmp, path).map_err(unwritable)
+}
+
+/// A top-level key written under `[xero]`, or a `[xero]` key written at the top: serde would
+/// only say "unknown field", and the fix is to move the line, so say that.
+fn misplaced_key(text: &str) -> Option<String> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let top = |k: &str| KEYS.iter().any(|key| key.name == k);
+    let xero = |k: &str| {
+        KEYS.iter()
+            .any(|key| key.name.strip_prefix("xero.") == Some(k))
+    };
+    if let Some(inner) = table.get("xero").and_then(|x| x.as_table())
+        && let Some(k) = inner.keys().find(|k| top(k) && !xero(k))
+    {
+        return Some(format!(
+            "`{k}` is written under [xero] but is a top-level key; move the line above `[xero]`"
+        ));
+    }
+    table.keys().find(|k| xero(k) && !top(k)).map(|k| {
+        format!("`{k}` belongs in the [xero] section; move the line below a `[xero]` line (or run: tenantry config set xero.{k} …)")
+    })
 }
 
 /// toml's message says what is wrong but not always where; quoting the offending line (which
@@ -379,6 +318,24 @@ api_url = "https://api.xero.com"
                 "`{text}` -> `{err}`: the message must name `{key}` so the user can fix it"
             );
         }
+    }
+
+    #[test]
+    fn a_key_in_the_wrong_section_is_told_where_it_belongs() {
+        let err = Config::parse("[xero]\nclient_id = \"ABC\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("top-level") && err.contains("above `[xero]`"),
+            "a top-level key under [xero] names the move that fixes it: {err}"
+        );
+        let err = Config::parse("api_url = \"http://127.0.0.1:1/\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[xero] section"),
+            "a [xero] key at the top names its section: {err}"
+        );
     }
 
     #[test]

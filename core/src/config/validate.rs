@@ -1,0 +1,115 @@
+//! The rules a configuration must keep, checked on every load and before every write; each
+//! failure names its key and says what a good value looks like.
+
+use super::{Config, ConfigError, RedirectMode};
+use url::Url;
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.into(),
+            })
+        };
+        if self
+            .client_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return invalid(
+                "client_id",
+                "must not contain spaces; paste the Client ID exactly as Xero shows it",
+            );
+        }
+        if self.redirect_ports.is_empty() || self.redirect_ports.len() > 50 {
+            return invalid(
+                "redirect_ports",
+                "list 1 to 50 ports, each registered at Xero as http://localhost:PORT/callback",
+            );
+        }
+        if let Some(p) = self.redirect_ports.iter().find(|p| **p < 1024) {
+            return Err(ConfigError::Invalid {
+                key: "redirect_ports",
+                reason: format!("{p} is a privileged port; use 1024-65535"),
+            });
+        }
+        let mut sorted = self.redirect_ports.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != self.redirect_ports.len() {
+            return invalid("redirect_ports", "lists a port twice");
+        }
+        if let Some(s) = self
+            .scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::Invalid {
+                key: "scopes",
+                reason: format!("`{s}` is not one scope; write each scope as its own string"),
+            });
+        }
+        if !(1..=59).contains(&self.keepalive_days) {
+            return invalid(
+                "keepalive_days",
+                "must be 1 to 59: Xero drops a refresh token unused for 60 days",
+            );
+        }
+        if !(1..=300).contains(&self.timeout_secs) {
+            return invalid(
+                "timeout_secs",
+                "must be 1 to 300 seconds (30 suits most networks)",
+            );
+        }
+        if !(1..=59).contains(&self.notify_days) {
+            return invalid(
+                "notify_days",
+                "must be 1 to 59 days before Xero's 60-day limit",
+            );
+        }
+        if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
+            return invalid("keychain_service", "must be a short, non-empty name");
+        }
+        match (&self.redirect_mode, &self.bounce_url) {
+            (RedirectMode::DeepLink, None) => {
+                return invalid(
+                    "bounce_url",
+                    "deep_link mode needs the https address of your hosted bounce page (see docs/bounce.html)",
+                );
+            }
+            (_, Some(url)) if url.scheme() != "https" => {
+                return invalid(
+                    "bounce_url",
+                    "must be an https address: Xero accepts no other redirect URIs except localhost",
+                );
+            }
+            _ => {}
+        }
+        let xero = &self.xero;
+        if Url::parse(&xero.issuer).is_err() {
+            return invalid(
+                "xero.issuer",
+                "must be a URL such as https://identity.xero.com",
+            );
+        }
+        for (key, url) in [
+            ("xero.authorize_url", &xero.authorize_url),
+            ("xero.token_url", &xero.token_url),
+            ("xero.revocation_url", &xero.revocation_url),
+            ("xero.jwks_url", &xero.jwks_url),
+            ("xero.api_url", &xero.api_url),
+        ] {
+            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: format!(
+                        "`{url}` must use https (plain http only for a server on this machine)"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -21,6 +21,9 @@ APT_PACKAGES=(
   xdg-utils desktop-file-utils
   # benchmarks: GNU time for peak memory (scripts/bench.sh)
   time
+  # the consumers `tenantry token --format` is tested against: jq reads the JSON formats, fish
+  # sources its format (PowerShell is not in Debian; its format is unit-tested)
+  jq fish
   # `tenantry keepalive --install`: crontab where no systemd user manager runs, and
   # systemd-analyze to verify the timer and service it writes
   cron systemd

@@ -1,11 +1,10 @@
 //! One function per command: call the engine, print, return the exit status.
 
 use crate::render;
-use crate::{Cli, Command, ConfigAction, Failure, exit};
+use crate::{Cli, Command, ConfigAction, Failure, TokenFormat, exit};
 use chrono::Duration;
 use tenantry_core::engine::select_login;
 use tenantry_core::profile::Profile;
-use tenantry_core::quote::shell_single_quoted;
 use tenantry_core::{Engine, KeepAliveOutcome};
 
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
@@ -35,7 +34,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         cli.command,
         Command::Connect { .. }
             | Command::Config {
-                action: ConfigAction::Set { .. } | ConfigAction::Path
+                action: ConfigAction::Set { .. } | ConfigAction::Path | ConfigAction::Keys
             }
     );
     let (name, config, data) = (&cli.profile, cli.config.as_deref(), cli.data_dir.as_deref());
@@ -69,8 +68,26 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Check { login, json } => {
             crate::check_cmd::run(&engine, login.as_deref(), json).await
         }
-        Command::Token { org, json, env } => token(&engine, &org, json, env).await,
-        Command::Exec { org, command } => exec(&engine, &org, &command).await,
+        Command::Token {
+            org,
+            format,
+            json,
+            env,
+            login,
+        } => {
+            let format = match (format, json, env) {
+                (Some(format), ..) => format,
+                (None, true, _) => TokenFormat::Json,
+                (None, _, true) => TokenFormat::Env,
+                (None, false, false) => TokenFormat::Plain,
+            };
+            crate::token_cmd::token(&engine, &org, format, login.as_deref()).await
+        }
+        Command::Exec {
+            org,
+            login,
+            command,
+        } => crate::token_cmd::exec(&engine, &org, login.as_deref(), &command).await,
         Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
         Command::Keepalive {
             older_than,
@@ -81,71 +98,15 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             crate::disconnect_cmd::disconnect(&engine, &org, login.as_deref(), yes).await
         }
         Command::Remove { login, yes } => crate::disconnect_cmd::remove(&engine, &login, yes).await,
-        Command::Log { login, json, limit } => log(&engine, login.as_deref(), json, limit).await,
+        Command::Log { login, json, limit } => {
+            log(&engine, login.as_deref(), json, limit as usize).await
+        }
         #[cfg(feature = "demo")]
         Command::Demo { .. } => unreachable!("handled above"),
         Command::Config { .. } | Command::Doctor | Command::Completions { .. } => {
             unreachable!("handled above")
         }
     }
-}
-
-async fn token(engine: &Engine, org: &str, json: bool, env: bool) -> Result<u8, Failure> {
-    let tenant = engine.resolve_organisation(org).await?;
-    let grant = engine.access_token_for(&tenant).await?;
-    if json {
-        let login = engine
-            .logins()
-            .await?
-            .into_iter()
-            .find(|l| l.id == grant.login_id);
-        let value = serde_json::json!({
-            "access_token": grant.access_token.expose(),
-            "tenant_id": &*grant.tenant_id,
-            "expires_at": tenantry_core::when::utc_rfc3339(grant.expires_at),
-            "login": { "id": grant.login_id.as_str(), "email": login.map(|l| l.email) },
-        });
-        println!("{value}");
-    } else if env {
-        // Quoted for a POSIX shell whatever the server put in the token (`eval "$(…)"`).
-        println!(
-            "export XERO_ACCESS_TOKEN={}",
-            shell_single_quoted(grant.access_token.expose())
-        );
-        println!(
-            "export XERO_TENANT_ID={}",
-            shell_single_quoted(&grant.tenant_id)
-        );
-    } else {
-        println!("{}", grant.access_token.expose());
-    }
-    Ok(exit::OK)
-}
-
-async fn exec(engine: &Engine, org: &str, command: &[String]) -> Result<u8, Failure> {
-    let tenant = engine.resolve_organisation(org).await?;
-    let grant = engine.access_token_for(&tenant).await?;
-    let (program, args) = command.split_first().expect("clap requires a command");
-    let status = tokio::process::Command::new(program)
-        .args(args)
-        .env("XERO_ACCESS_TOKEN", grant.access_token.expose())
-        .env("XERO_TENANT_ID", &*grant.tenant_id)
-        .status()
-        .await
-        .map_err(|e| {
-            Failure::new(
-                exit::FAILURE,
-                format!("cannot run `{program}`: {e}. Check the command name and your PATH."),
-            )
-        })?;
-    // Pass the child's status on; a child killed by a signal is 128 + signal, as shells do.
-    #[cfg(unix)]
-    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
-        return Ok(128u8.saturating_add(signal as u8));
-    }
-    Ok(status
-        .code()
-        .map_or(exit::FAILURE, |c| c.clamp(0, 255) as u8))
 }
 
 async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, Failure> {
@@ -259,10 +220,14 @@ async fn log(
 ) -> Result<u8, Failure> {
     let logins = engine.logins().await?;
     let filter = match login {
-        Some(sel) => Some(select_login(&logins, sel).map(|l| l.id).or_else(|e| {
-            // A removed login is no longer listed, but its events are: accept its exact id.
-            tenantry_core::model::LoginId::new(sel).map_err(|_| Failure::from(e))
-        })?),
+        Some(sel) => Some(match select_login(&logins, sel) {
+            Ok(login) => login.id,
+            // A removed login is no longer listed, but its events are: its exact email or id.
+            Err(e @ tenantry_core::EngineError::UnknownLogin(_)) => {
+                engine.logged_login(sel).await?.ok_or(Failure::from(e))?
+            }
+            Err(e) => return Err(e.into()),
+        }),
         None => None,
     };
     let events = engine.events(filter.as_ref(), limit).await?;

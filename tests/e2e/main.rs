@@ -18,6 +18,8 @@
 //! - `clients`: per-client truth through the CLI: 42 organisations, a revoked login, a removed
 //!   connection, a stuck refresh, expiring and lapsed logins; a misspelt profile.
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
+//! - `scripting`: every `token --format` read back by its consumer (sh, fish, jq, curl), `--login`,
+//!   `exec`'s statuses, `config get|set|unset`, help, aliases and the papercuts.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 //!
 //! On macOS and Windows the modules below that need Linux (D-Bus, WebKitGTK, crontab and
@@ -40,6 +42,7 @@ mod load;
 mod login;
 mod organisations;
 mod refresh;
+mod scripting;
 mod secrets;
 
 // The desktop tests drive WebKitGTK through tauri-driver under Xvfb, and play the panel's and the

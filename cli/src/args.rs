@@ -1,0 +1,309 @@
+//! The command line's grammar: every command, argument and flag with the help a newcomer reads.
+//! Kept apart from `main.rs` so the words people see are in one place; docs/CLI.md mirrors them.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const GLOBAL: &str = "Global options";
+
+/// Keeps Xero logins connected and hands out valid access tokens to scripts and tools.
+///
+/// A login is one Xero user; it reaches one or more organisations (Xero's tenants). Tokens live
+/// in the OS keychain; Tenantry refreshes them when needed, once, even when many programs ask at
+/// the same moment, and keeps every login alive before Xero's 60-day limit.
+#[derive(Parser)]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Keeps Xero logins connected and hands out valid access tokens to scripts and tools.",
+    long_about,
+    after_help = "Start with `tenantry demo` (no Xero app needed) or `tenantry connect`.\n\
+                  Exit statuses: 0 ok, 1 failure, 2 usage, 3 a person must act, 4 not found, \
+                  5 Xero unreachable (try later), 6 configuration, 7 keychain, 8 storage.\n\
+                  More: docs/CLI.md, or `tenantry help COMMAND`."
+)]
+pub struct Cli {
+    /// Profile to use: each has its own configuration, data and keychain entries.
+    #[arg(
+        long,
+        global = true,
+        default_value = "default",
+        env = "TENANTRY_PROFILE",
+        value_name = "NAME",
+        help_heading = GLOBAL
+    )]
+    pub profile: String,
+    /// Configuration file to use instead of the profile's (also TENANTRY_CONFIG).
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
+    pub config: Option<PathBuf>,
+    /// Data directory to use instead of the profile's (also TENANTRY_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Sign a Xero login in through your browser and list the organisations it reaches.
+    #[command(
+        visible_alias = "login",
+        after_help = "Examples:\n  \
+            tenantry connect\n  \
+            tenantry connect --reconnect ann@example.com\n  \
+            tenantry connect --no-browser        # print the address, open it where you like"
+    )]
+    Connect {
+        /// The login you mean to reconnect (email, Xero user id or a unique prefix): Tenantry
+        /// then refuses a sign-in as anyone else.
+        #[arg(long, value_name = "LOGIN")]
+        reconnect: Option<String>,
+        /// Print the sign-in address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act
+    /// (a login needs reconnecting, has lapsed, or is within `notify_days` of lapsing), 5 if one
+    /// is failing for a reason that may pass.
+    #[command(after_help = "Examples:\n  \
+            tenantry status\n  \
+            tenantry status --check              # ask Xero first\n  \
+            tenantry status --json | jq '.logins[] | select(.state != \"connected\")'")]
+    Status {
+        /// Print JSON (fields in docs/CLI.md) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Confirm every login at Xero first (as `tenantry check` does), then print.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Every organisation across all logins, with its state and the login it goes through.
+    /// Exit status 3 if one needs a human, 5 if one is in error.
+    #[command(after_help = "Examples:\n  \
+            tenantry orgs\n  \
+            tenantry orgs harbour                # names or ids containing `harbour`\n  \
+            tenantry orgs --problems --json")]
+    Orgs {
+        /// Show only organisations whose name or tenant id contains this text.
+        filter: Option<String>,
+        /// Only organisations that are not connected.
+        #[arg(long)]
+        problems: bool,
+        /// Print JSON (fields in docs/CLI.md) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm at Xero, now, that every login (or LOGIN) works and which organisations it still
+    /// reaches; records what changed. Exit status 0 only when all of it is healthy, else 3 or 5.
+    #[command(after_help = "Examples:\n  \
+            tenantry check\n  \
+            tenantry check ann@example.com --json")]
+    Check {
+        /// The login to check (email, Xero user id or a unique prefix); every login if omitted.
+        login: Option<String>,
+        /// Print JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a valid access token for an organisation, refreshing it if needed.
+    #[command(after_help = "Examples:\n  \
+            curl -H \"$(tenantry token 'Harbour Cafe' --format header)\" -H \"xero-tenant-id: $TENANT\" …\n  \
+            eval \"$(tenantry token 'Harbour Cafe' --format env)\"\n  \
+            tenantry token 'Harbour Cafe' --format fish | source\n  \
+            tenantry token 'Harbour Cafe' --format powershell | Invoke-Expression\n  \
+            tenantry token 9f1c --login ann@example.com --format json")]
+    Token {
+        /// Organisation: its name (any case), its tenant id, or a unique prefix of the id.
+        org: String,
+        /// How to print it (default: the bare token).
+        #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "env"])]
+        format: Option<TokenFormat>,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "env")]
+        json: bool,
+        /// Same as `--format env`.
+        #[arg(long)]
+        env: bool,
+        /// The login to use for an organisation two logins reach (email, id or unique prefix).
+        #[arg(long, value_name = "LOGIN")]
+        login: Option<String>,
+    },
+    /// Run a command with XERO_ACCESS_TOKEN, XERO_ACCESS_TOKEN_EXPIRES_AT and XERO_TENANT_ID
+    /// set; its exit status is passed on (127: not found, 126: cannot be run).
+    #[command(after_help = "Examples:\n  \
+            tenantry exec 'Harbour Cafe' -- python3 sync.py\n  \
+            tenantry exec 9f1c --login ann@example.com -- ./report.sh --month 11")]
+    Exec {
+        /// Organisation: its name (any case), its tenant id, or a unique prefix of the id.
+        org: String,
+        /// The login to use for an organisation two logins reach (email, id or unique prefix).
+        #[arg(long, value_name = "LOGIN")]
+        login: Option<String>,
+        /// The command and its arguments (after `--`).
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Refresh a login's tokens now (or every login with --all).
+    #[command(after_help = "Examples:\n  \
+            tenantry refresh ann@example.com\n  \
+            tenantry refresh --all")]
+    Refresh {
+        /// The login to refresh (email, Xero user id or a unique prefix).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        login: Option<String>,
+        /// Refresh every login, 8 at a time.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Refresh logins whose refresh token is older than the threshold. Quiet when all is well;
+    /// for cron and timers. Exit status 3 if a login needs a human. `--install` sets up the
+    /// system's scheduler to run it daily while the app is closed.
+    #[command(after_help = "Examples:\n  \
+            tenantry keepalive\n  \
+            tenantry keepalive --install\n  \
+            tenantry keepalive --print --scheduler cron")]
+    Keepalive {
+        /// Threshold in days (default: `keepalive_days` from the configuration, 45).
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u32>,
+        /// Run daily by the system's scheduler: a systemd user timer (else a crontab line) on
+        /// Linux, a launchd agent on macOS, a Task Scheduler task on Windows. Safe to repeat.
+        #[arg(long, conflicts_with_all = ["uninstall", "print", "older_than", "scheduled"])]
+        install: bool,
+        /// With --install or --print: which scheduler (systemd, cron, launchd, task-scheduler).
+        #[arg(long, value_name = "NAME")]
+        scheduler: Option<String>,
+        /// Remove what --install set up (from every scheduler it is found in).
+        #[arg(long, conflicts_with_all = ["print", "older_than", "scheduled"])]
+        uninstall: bool,
+        /// Print the files --install would write for a scheduler, and install nothing.
+        #[arg(long, conflicts_with_all = ["older_than", "scheduled"])]
+        print: bool,
+        /// Set by the installed job, so the activity log and `doctor` can tell scheduled runs.
+        #[arg(long, hide = true)]
+        scheduled: bool,
+    },
+    /// Disconnect one organisation from a login at Xero.
+    #[command(after_help = "Examples:\n  \
+            tenantry disconnect 'Harbour Cafe'\n  \
+            tenantry disconnect 9f1c --login ann@example.com --yes")]
+    Disconnect {
+        /// Organisation: its name (any case), its tenant id, or a unique prefix of the id.
+        org: String,
+        /// The login to disconnect it from, when two logins reach it.
+        #[arg(long, value_name = "LOGIN")]
+        login: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Remove a login: revoke it at Xero (dropping all its connections) and forget it here.
+    #[command(
+        visible_alias = "logout",
+        after_help = "Example:\n  tenantry remove ann@example.com --yes"
+    )]
+    Remove {
+        /// The login to remove (email, Xero user id or a unique prefix).
+        login: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// The event log: connections, refreshes, failures, organisations added and removed.
+    #[command(after_help = "Examples:\n  \
+            tenantry log --limit 20\n  \
+            tenantry log --login ann@example.com --json")]
+    Log {
+        /// Only this login's events (email, id or unique prefix; a removed login's email or id).
+        #[arg(long, value_name = "LOGIN")]
+        login: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many events, newest first (at least 1).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
+    /// Check the set-up (configuration, keychain, data, scheduler), each problem with its fix.
+    Doctor,
+    /// Show or change the configuration.
+    #[command(after_help = "Examples:\n  \
+            tenantry config set client_id ABC123\n  \
+            tenantry config get redirect_ports\n  \
+            tenantry config unset bounce_url\n  \
+            tenantry config keys")]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Run the built-in fake Xero with a `demo` profile, to try every command without a Xero app.
+    #[cfg(feature = "demo")]
+    #[command(after_help = "Example:\n  \
+            tenantry demo &\n  \
+            tenantry --profile demo orgs")]
+    Demo {
+        /// Port for the fake Xero on 127.0.0.1.
+        #[arg(long, default_value_t = 53700)]
+        port: u16,
+        /// Sign in automatically as this test user instead of showing the fake's login page.
+        #[arg(long, value_name = "EMAIL")]
+        auto_approve: Option<String>,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+            tenantry completions bash > ~/.local/share/bash-completion/completions/tenantry\n  \
+            tenantry completions fish > ~/.config/fish/completions/tenantry.fish")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the configuration in effect.
+    Show,
+    /// Print the configuration file's path.
+    Path,
+    /// Print the value in effect for one key (its default if the file does not set it).
+    Get {
+        /// A key, e.g. `client_id` or `xero.api_url` (`tenantry config keys` lists them).
+        key: String,
+    },
+    /// Set one key; the whole configuration is checked before anything is written.
+    Set {
+        /// A key, e.g. `client_id`, `redirect_ports`, `redirect_mode` or `xero.api_url`.
+        key: String,
+        /// Its value; lists are comma- or space-separated (`53682,53683`).
+        value: String,
+    },
+    /// Remove one key from the file, so its default applies again.
+    Unset {
+        /// A key, e.g. `bounce_url`.
+        key: String,
+    },
+    /// List every key with what it does and its default.
+    Keys,
+}
+
+/// How `tenantry token` prints the token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TokenFormat {
+    /// The bare access token.
+    Plain,
+    /// JSON: access_token, tenant_id, expires_at (UTC) and the login.
+    Json,
+    /// `export` lines for a POSIX shell: eval "$(tenantry token ORG --format env)".
+    Env,
+    /// `set -gx` lines for fish: tenantry token ORG --format fish | source.
+    Fish,
+    /// `$env:` lines for PowerShell: … | Invoke-Expression.
+    Powershell,
+    /// `set` lines for cmd.exe (a batch file or `for /f`).
+    Cmd,
+    /// An HTTP header: `Authorization: Bearer …`.
+    Header,
+    /// A Kubernetes-style ExecCredential (client.authentication.k8s.io/v1) with
+    /// expirationTimestamp, for credential-plugin hosts.
+    ExecCredential,
+}

@@ -1,0 +1,242 @@
+//! `tenantry token` and `tenantry exec`: a valid access token for an organisation, printed in the
+//! shape its consumer reads (a shell, a header, a credential-plugin host) or handed to a child
+//! process in its environment. Formatting is a pure function, table-tested for each consumer.
+
+use crate::{Failure, TokenFormat, exit};
+use chrono::{DateTime, Utc};
+use tenantry_core::Engine;
+use tenantry_core::engine::AccessGrant;
+use tenantry_core::quote::{
+    cmd_set, fish_single_quoted, powershell_single_quoted, shell_single_quoted,
+};
+use tenantry_core::when::utc_rfc3339;
+
+/// The variables `exec` sets and the shell formats export, in that order.
+pub const TOKEN_VAR: &str = "XERO_ACCESS_TOKEN";
+pub const EXPIRES_VAR: &str = "XERO_ACCESS_TOKEN_EXPIRES_AT";
+pub const TENANT_VAR: &str = "XERO_TENANT_ID";
+
+/// What a token is printed from: the grant and whose login it came through.
+pub struct Printable<'a> {
+    pub token: &'a str,
+    pub tenant_id: &'a str,
+    pub expires_at: DateTime<Utc>,
+    pub login_id: &'a str,
+    pub email: Option<&'a str>,
+}
+
+impl Printable<'_> {
+    fn vars(&self) -> [(&'static str, String); 3] {
+        [
+            (TOKEN_VAR, self.token.to_owned()),
+            (EXPIRES_VAR, utc_rfc3339(self.expires_at)),
+            (TENANT_VAR, self.tenant_id.to_owned()),
+        ]
+    }
+}
+
+/// The text `tenantry token --format F` prints (without the final newline).
+pub fn render(format: TokenFormat, p: &Printable) -> Result<String, Failure> {
+    let lines = |line: &dyn Fn(&str, &str) -> String| {
+        p.vars()
+            .iter()
+            .map(|(name, value)| line(name, value))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Ok(match format {
+        TokenFormat::Plain => p.token.to_owned(),
+        TokenFormat::Json => serde_json::json!({
+            "access_token": p.token,
+            "tenant_id": p.tenant_id,
+            "expires_at": utc_rfc3339(p.expires_at),
+            "login": { "id": p.login_id, "email": p.email },
+        })
+        .to_string(),
+        // Quoted whatever the server put in the token: `eval "$(…)"` must not run any of it.
+        TokenFormat::Env => lines(&|n, v| format!("export {n}={}", shell_single_quoted(v))),
+        TokenFormat::Fish => lines(&|n, v| format!("set -gx {n} {}", fish_single_quoted(v))),
+        TokenFormat::Powershell => {
+            lines(&|n, v| format!("$env:{n} = {}", powershell_single_quoted(v)))
+        }
+        TokenFormat::Cmd => {
+            let mut out = Vec::new();
+            for (name, value) in p.vars() {
+                out.push(cmd_set(name, &value).ok_or_else(|| {
+                    Failure::new(
+                        exit::FAILURE,
+                        format!(
+                            "{name} holds a character cmd.exe would expand (% ! \" ^), so no safe `set` line exists; use --format powershell or json"
+                        ),
+                    )
+                })?);
+            }
+            out.join("\n")
+        }
+        TokenFormat::Header => format!("Authorization: Bearer {}", p.token),
+        // The shape kubectl-style credential plugins print (client.authentication.k8s.io/v1).
+        TokenFormat::ExecCredential => serde_json::json!({
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "kind": "ExecCredential",
+            "status": {
+                "token": p.token,
+                "expirationTimestamp": utc_rfc3339(p.expires_at),
+            },
+        })
+        .to_string(),
+    })
+}
+
+/// The grant for `org`, through `login` when one is named.
+async fn grant(engine: &Engine, org: &str, login: Option<&str>) -> Result<AccessGrant, Failure> {
+    let tenant = engine.resolve_organisation(org).await?;
+    Ok(match login {
+        Some(sel) => {
+            let login = engine.resolve_login(sel).await?;
+            engine.access_token_through(&tenant, &login.id).await?
+        }
+        None => engine.access_token_for(&tenant).await?,
+    })
+}
+
+pub async fn token(
+    engine: &Engine,
+    org: &str,
+    format: TokenFormat,
+    login: Option<&str>,
+) -> Result<u8, Failure> {
+    let grant = grant(engine, org, login).await?;
+    let email = if format == TokenFormat::Json {
+        engine
+            .logins()
+            .await?
+            .into_iter()
+            .find(|l| l.id == grant.login_id)
+            .map(|l| l.email)
+    } else {
+        None
+    };
+    let text = render(
+        format,
+        &Printable {
+            token: grant.access_token.expose(),
+            tenant_id: &grant.tenant_id,
+            expires_at: grant.expires_at,
+            login_id: grant.login_id.as_str(),
+            email: email.as_deref(),
+        },
+    )?;
+    println!("{text}");
+    Ok(exit::OK)
+}
+
+/// Not found on PATH, as shells report it.
+const NOT_FOUND: u8 = 127;
+/// Found but not runnable (no execute permission, not an executable), as shells report it.
+const CANNOT_RUN: u8 = 126;
+
+pub async fn exec(
+    engine: &Engine,
+    org: &str,
+    login: Option<&str>,
+    command: &[String],
+) -> Result<u8, Failure> {
+    let grant = grant(engine, org, login).await?;
+    let (program, args) = command.split_first().expect("clap requires a command");
+    let status = tokio::process::Command::new(program)
+        .args(args)
+        .env(TOKEN_VAR, grant.access_token.expose())
+        .env(EXPIRES_VAR, utc_rfc3339(grant.expires_at))
+        .env(TENANT_VAR, &*grant.tenant_id)
+        .status()
+        .await
+        .map_err(|e| {
+            let (status, fix) = match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    (NOT_FOUND, "check the command's name and your PATH")
+                }
+                _ => (
+                    CANNOT_RUN,
+                    "check that it is a program and that you may execute it",
+                ),
+            };
+            Failure::new(status, format!("cannot run `{program}`: {e}; {fix}."))
+        })?;
+    // Pass the child's status on; a child killed by a signal is 128 + signal, as shells do.
+    #[cfg(unix)]
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        return Ok(128u8.saturating_add(signal as u8));
+    }
+    Ok(status
+        .code()
+        .map_or(exit::FAILURE, |c| c.clamp(0, 255) as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(token: &str) -> Printable<'_> {
+        Printable {
+            token,
+            tenant_id: "9f1c2d3e-0000-4000-8000-000000000001",
+            expires_at: "2026-12-02T10:30:00Z".parse().unwrap(),
+            login_id: "1c3d",
+            email: Some("ann@example.com"),
+        }
+    }
+
+    #[test]
+    fn every_format_carries_the_token_tenant_and_utc_expiry() {
+        let p = sample("eyJ.abc-_");
+        let expect = [
+            (TokenFormat::Plain, "eyJ.abc-_"),
+            (
+                TokenFormat::Env,
+                "export XERO_ACCESS_TOKEN='eyJ.abc-_'\nexport XERO_ACCESS_TOKEN_EXPIRES_AT='2026-12-02T10:30:00Z'\nexport XERO_TENANT_ID='9f1c2d3e-0000-4000-8000-000000000001'",
+            ),
+            (
+                TokenFormat::Fish,
+                "set -gx XERO_ACCESS_TOKEN 'eyJ.abc-_'\nset -gx XERO_ACCESS_TOKEN_EXPIRES_AT '2026-12-02T10:30:00Z'\nset -gx XERO_TENANT_ID '9f1c2d3e-0000-4000-8000-000000000001'",
+            ),
+            (
+                TokenFormat::Powershell,
+                "$env:XERO_ACCESS_TOKEN = 'eyJ.abc-_'\n$env:XERO_ACCESS_TOKEN_EXPIRES_AT = '2026-12-02T10:30:00Z'\n$env:XERO_TENANT_ID = '9f1c2d3e-0000-4000-8000-000000000001'",
+            ),
+            (
+                TokenFormat::Cmd,
+                "set \"XERO_ACCESS_TOKEN=eyJ.abc-_\"\nset \"XERO_ACCESS_TOKEN_EXPIRES_AT=2026-12-02T10:30:00Z\"\nset \"XERO_TENANT_ID=9f1c2d3e-0000-4000-8000-000000000001\"",
+            ),
+            (TokenFormat::Header, "Authorization: Bearer eyJ.abc-_"),
+        ];
+        for (format, text) in expect {
+            assert_eq!(
+                render(format, &p).unwrap(),
+                text,
+                "{format:?}: what its consumer reads"
+            );
+        }
+        let cred: serde_json::Value =
+            serde_json::from_str(&render(TokenFormat::ExecCredential, &p).unwrap()).unwrap();
+        assert_eq!(
+            cred,
+            serde_json::json!({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                "status": {"token": "eyJ.abc-_", "expirationTimestamp": "2026-12-02T10:30:00Z"}}),
+            "the ExecCredential shape credential-plugin hosts parse"
+        );
+    }
+
+    #[test]
+    fn a_token_cmd_cannot_carry_is_refused_rather_than_mangled() {
+        let err = render(TokenFormat::Cmd, &sample("50%PATH%")).unwrap_err();
+        assert!(
+            err.message.contains("powershell"),
+            "the refusal names a format that works: {}",
+            err.message
+        );
+        assert!(
+            render(TokenFormat::Powershell, &sample("50%PATH%")).is_ok(),
+            "PowerShell's single quotes carry it"
+        );
+    }
+}

@@ -16,7 +16,7 @@ pub async fn run(
         profile
     };
     let approving = auto_approve.is_some();
-    let demo = tenantry_demo::start(tenantry_demo::DemoSpec {
+    let started = tenantry_demo::start(tenantry_demo::DemoSpec {
         profile,
         config_override,
         data_override: None,
@@ -24,7 +24,19 @@ pub async fn run(
         auto_approve,
         seed: tenantry_demo::Seed::standard(),
     })
-    .await?;
+    .await;
+    let demo = match started {
+        // One demo per profile: the desktop app's (or another terminal's) is the one to use.
+        Err(tenantry_demo::DemoError::AlreadyRunning { url }) => {
+            println!(
+                "A demo is already running for profile `{profile}` (fake Xero at {url}, started by the desktop app or another `tenantry demo`); use it:"
+            );
+            println!("  tenantry --profile {profile} status");
+            println!("Stop that one first to start a fresh demo here.");
+            return Ok(exit::OK);
+        }
+        started => started?,
+    };
     let paths = &demo.profile.paths;
     let flag = format!("--profile {profile}");
     println!(

@@ -119,6 +119,9 @@ impl From<tenantry_demo::DemoError> for Failure {
     fn from(e: tenantry_demo::DemoError) -> Self {
         match e {
             tenantry_demo::DemoError::Setup(reason) => Self::new(exit::CONFIG, reason),
+            running @ tenantry_demo::DemoError::AlreadyRunning { .. } => {
+                Self::new(exit::FAILURE, running.to_string())
+            }
             tenantry_demo::DemoError::Engine(e) => e.into(),
         }
     }

@@ -42,6 +42,10 @@ pub enum DemoError {
     /// The fake or the demo profile could not be set up (a port in use, a real profile's name).
     #[error("{0}")]
     Setup(String),
+    /// The profile already points at a demo whose fake answers (the desktop app's, or another
+    /// `tenantry demo`): join it rather than reset it under the one running.
+    #[error("a demo is already running at {url} for this profile")]
+    AlreadyRunning { url: url::Url },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -56,11 +60,30 @@ pub fn endpoints(fake: &FakeXero) -> XeroEndpoints {
     XeroEndpoints::under(fake.url())
 }
 
+/// The fake Xero a demo profile points at, if it answers: a demo some other process runs. One
+/// demo per profile, so `tenantry demo` and the desktop app's `--demo` share it instead of
+/// rewriting the profile to their own fake under each other.
+pub async fn running(paths: &ProfilePaths) -> Option<url::Url> {
+    let config = Config::load(&paths.config_file).ok()?;
+    if !paths.config_file.exists() || !is_demo(&config) {
+        return None;
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .ok()?;
+    let answer = client.get(config.xero.jwks_url.clone()).send().await.ok()?;
+    answer.status().is_success().then_some(config.xero.api_url)
+}
+
 /// Starts the fake with the spec's users and organisations, and (re)writes the profile's
-/// configuration to point at it.
+/// configuration to point at it; [`DemoError::AlreadyRunning`] if a demo runs for it already.
 pub async fn start(spec: DemoSpec<'_>) -> Result<Demo, DemoError> {
     let paths = ProfilePaths::resolve_with(spec.profile, spec.config_override, spec.data_override)
         .map_err(|e| DemoError::Setup(e.to_string()))?;
+    if let Some(url) = running(&paths).await {
+        return Err(DemoError::AlreadyRunning { url });
+    }
     let existing = match Config::load(&paths.config_file) {
         Ok(config) if paths.config_file.exists() && !is_demo(&config) => {
             return Err(DemoError::Setup(format!(

@@ -537,6 +537,31 @@ async fn demo_runs_a_fake_xero_that_every_command_can_use() {
         .run(&["--profile", "demo", "token", "Shared Books Trust"])
         .await;
     assert_eq!(token.status, 0, "{token:?}");
+
+    // A second demo for the same profile (as the desktop app's `--demo` starts one) joins the
+    // running one instead of pointing the profile at a fake of its own.
+    let config_before = std::fs::read_to_string(&cli.config).unwrap();
+    let other_port = free_ports()[0].to_string();
+    let second = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        cli.run(&["demo", "--port", &other_port]),
+    )
+    .await
+    .expect("a second demo answers at once rather than running");
+    assert_eq!(second.status, 0, "{second:?}");
+    assert!(
+        second.stdout.contains("already running") && second.stdout.contains(&port),
+        "it names the demo to use: {second:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cli.config).unwrap(),
+        config_before,
+        "the profile still points at the running demo"
+    );
+    let still = cli
+        .run(&["--profile", "demo", "token", "Shared Books Trust"])
+        .await;
+    assert_eq!(still.status, 0, "and its login still works: {still:?}");
     demo.start_kill().unwrap();
     let _ = demo.wait().await;
 }

@@ -107,12 +107,27 @@ impl Desk {
             auto_approve: None,
             seed,
         };
-        let (demo, engine) = tenantry_demo::start_seeded(spec)
-            .await
-            .map_err(|e| match e {
-                tenantry_demo::DemoError::Setup(reason) => IpcError::new(ErrorCode::Config, reason),
-                tenantry_demo::DemoError::Engine(e) => e.into(),
-            })?;
+        let (demo, engine) = match tenantry_demo::start_seeded(spec).await {
+            Ok(started) => started,
+            // `tenantry demo` (or another window) runs this profile's demo: open it as it is,
+            // rather than point the profile at a second fake under it.
+            Err(tenantry_demo::DemoError::AlreadyRunning { url }) => {
+                tracing::info!(%url, "joining the demo already running for this profile");
+                let profile = tenantry_core::profile::Profile::load_with(
+                    profile,
+                    self.launch.config.as_deref(),
+                    self.launch.data_dir.as_deref(),
+                )?;
+                let engine = profile.open_engine().await?;
+                self.install(app, AppMode::Demo, profile, engine, None)
+                    .await;
+                return Ok(());
+            }
+            Err(tenantry_demo::DemoError::Setup(reason)) => {
+                return Err(IpcError::new(ErrorCode::Config, reason));
+            }
+            Err(tenantry_demo::DemoError::Engine(e)) => return Err(e.into()),
+        };
         let profile = demo.profile.clone();
         self.install(app, AppMode::Demo, profile, engine, Some(demo))
             .await;

@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use tenantry_core::Engine;
-use tenantry_core::health::{LoginHealth, days_left, login_health, login_reason};
-use tenantry_core::model::{Login, LoginId, Organisation};
+use tenantry_core::health::{
+    LoginHealth, days_left, login_health, login_reason, login_reason_code,
+};
+use tenantry_core::model::{Login, LoginId, Organisation, ReasonCode};
 use tenantry_core::profile::Profile;
 
 /// One login's status line, shared by the table and the JSON.
@@ -23,6 +25,11 @@ pub struct LoginStatus {
     /// Why it is not connected, in words.
     pub reason: Option<String>,
     pub last_error: Option<String>,
+    /// The reason as a stable code (docs/CLI.md lists them); scripts branch on this, never on
+    /// the words.
+    pub reason_code: Option<ReasonCode>,
+    /// The scopes Xero granted this login's consent.
+    pub scopes: Vec<String>,
     pub access_expires_at: DateTime<Utc>,
     pub refresh_deadline: DateTime<Utc>,
     pub refresh_days_left: i64,
@@ -54,6 +61,8 @@ impl LoginStatus {
             state: health,
             reason: login_reason(login, health, now),
             last_error: login.last_error.clone(),
+            reason_code: login_reason_code(login, health),
+            scopes: login.scopes.clone(),
             access_expires_at: login.access_expires_at,
             refresh_deadline: deadline,
             refresh_days_left: days_left(deadline, now),

@@ -252,17 +252,31 @@ async fn forty_two_clients_each_show_their_own_truth() {
     );
     let logins = json(&expiring);
     assert_eq!(logins["healthy"], false);
-    let state = |v: &Value, email: &str| {
+    let field = |v: &Value, email: &str, name: &str| {
         v["logins"]
             .as_array()
             .unwrap()
             .iter()
             .find(|l| l["email"] == email)
-            .unwrap()["state"]
+            .unwrap()[name]
             .clone()
     };
+    let state = |v: &Value, email: &str| field(v, email, "state");
     assert_eq!(state(&logins, ANNA), "expiring", "{logins}");
     assert_eq!(state(&logins, BRUNO), "needs_reconnect");
+    // Scripts branch on the code, never on the English beside it.
+    assert_eq!(field(&logins, ANNA, "reason_code"), "expiring");
+    assert_eq!(
+        field(&logins, BRUNO, "reason_code"),
+        "refresh_token_refused",
+        "Bruno's refresh token was revoked: Xero's invalid_grant, stored with its code"
+    );
+    assert!(
+        field(&logins, ANNA, "scopes")
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "offline_access")),
+        "status --json lists the scopes Xero granted: {logins}"
+    );
     let lapsed = status(61).await;
     assert_eq!(lapsed.status, 3);
     assert_eq!(
@@ -270,6 +284,7 @@ async fn forty_two_clients_each_show_their_own_truth() {
         "lapsed",
         "one day past the deadline"
     );
+    assert_eq!(field(&json(&lapsed), ANNA, "reason_code"), "lapsed");
     let mut table = cli.command(&["status"]);
     table.env("TENANTRY_TEST_CLOCK_OFFSET_SECS", days(61));
     let table = run(table).await;

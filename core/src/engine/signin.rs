@@ -243,6 +243,7 @@ impl Inner {
                     email,
                     state: LoginState::Connected,
                     last_error: None,
+                    reason_code: None,
                     access_expires_at: expires_at,
                     refresh_issued_at,
                     last_refresh_at: previous.as_ref().and_then(|p| p.last_refresh_at),

@@ -7,7 +7,7 @@
 //! `connected`; otherwise a transient failure is `error`, logins that all need a human are
 //! `needs_reconnect`, and a tenant Xero no longer lists for any login is `disconnected`.
 
-use crate::model::{Login, LoginState};
+use crate::model::{Login, LoginState, ReasonCode};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -100,10 +100,52 @@ pub fn login_reason(login: &Login, health: LoginHealth, now: DateTime<Utc>) -> O
     }
 }
 
+/// The reason as a stable code for scripts: the deadline's for `expiring`/`lapsed`, else what
+/// the last failure stored. A login needing a person whose row predates stored codes is
+/// `refresh_token_refused`, what Xero's `invalid_grant` means; an old failing row `unreachable`.
+pub fn login_reason_code(login: &Login, health: LoginHealth) -> Option<ReasonCode> {
+    match health {
+        LoginHealth::Connected => None,
+        LoginHealth::Expiring => Some(ReasonCode::Expiring),
+        LoginHealth::Lapsed => Some(ReasonCode::Lapsed),
+        LoginHealth::NeedsReconnect => {
+            Some(login.reason_code.unwrap_or(ReasonCode::RefreshTokenRefused))
+        }
+        LoginHealth::Error => Some(login.reason_code.unwrap_or(ReasonCode::Unreachable)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::fixtures::{at, login};
+
+    #[test]
+    fn reason_codes_follow_health_then_what_was_stored() {
+        let mut l = login("a");
+        assert_eq!(
+            login_reason_code(&l, LoginHealth::Connected),
+            None,
+            "nothing to explain"
+        );
+        assert_eq!(
+            login_reason_code(&l, LoginHealth::Lapsed),
+            Some(ReasonCode::Lapsed),
+            "the deadline explains a lapse whatever failed before"
+        );
+        l.reason_code = Some(ReasonCode::TokensMissing);
+        assert_eq!(
+            login_reason_code(&l, LoginHealth::NeedsReconnect),
+            Some(ReasonCode::TokensMissing),
+            "the stored code of the failure"
+        );
+        l.reason_code = None;
+        assert_eq!(
+            login_reason_code(&l, LoginHealth::Error),
+            Some(ReasonCode::Unreachable),
+            "a row from before codes were kept still gets one"
+        );
+    }
 
     const NOTIFY: u32 = 7;
 

@@ -2,11 +2,11 @@
 //! got a token for a login, so the window can refresh logins in use ahead of expiry).
 
 use super::{Result, Store, from_ms, login_id, ms};
-use crate::model::{Login, LoginId, LoginState};
+use crate::model::{Login, LoginId, LoginState, ReasonCode};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-const COLUMNS: &str = "id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at, checked_at";
+const COLUMNS: &str = "id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at, checked_at, reason_code";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
     let state: String = row.get(3)?;
@@ -23,6 +23,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
         scopes: scopes.split_whitespace().map(str::to_owned).collect(),
         connected_at: from_ms(row.get(9)?),
         checked_at: row.get::<_, Option<i64>>(10)?.map(from_ms),
+        reason_code: row
+            .get::<_, Option<String>>(11)?
+            .and_then(|c| ReasonCode::parse(&c)),
     })
 }
 
@@ -31,14 +34,14 @@ impl Store {
     pub fn upsert_login(&self, login: &Login) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO logins (id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                "INSERT INTO logins (id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at, reason_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT(id) DO UPDATE SET name = ?2, email = ?3, state = ?4, last_error = ?5,
-                   access_expires_at = ?6, refresh_issued_at = ?7, last_refresh_at = ?8, scopes = ?9",
+                   access_expires_at = ?6, refresh_issued_at = ?7, last_refresh_at = ?8, scopes = ?9, reason_code = ?11",
                 params![
                     login.id.as_str(), login.name, login.email, login.state.as_str(), login.last_error,
                     ms(login.access_expires_at), ms(login.refresh_issued_at), login.last_refresh_at.map(ms),
-                    login.scopes.join(" "), ms(login.connected_at)
+                    login.scopes.join(" "), ms(login.connected_at), login.reason_code.map(ReasonCode::as_str)
                 ],
             )?;
             Ok(())
@@ -68,12 +71,17 @@ impl Store {
         &self,
         id: &LoginId,
         state: LoginState,
-        last_error: Option<&str>,
+        last_error: Option<(&str, ReasonCode)>,
     ) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "UPDATE logins SET state = ?2, last_error = ?3 WHERE id = ?1",
-                params![id.as_str(), state.as_str(), last_error],
+                "UPDATE logins SET state = ?2, last_error = ?3, reason_code = ?4 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    state.as_str(),
+                    last_error.map(|e| e.0),
+                    last_error.map(|e| e.1.as_str())
+                ],
             )?;
             Ok(())
         })
@@ -89,7 +97,7 @@ impl Store {
     ) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "UPDATE logins SET state = 'connected', last_error = NULL, access_expires_at = ?2, refresh_issued_at = ?3, last_refresh_at = ?4 WHERE id = ?1",
+                "UPDATE logins SET state = 'connected', last_error = NULL, reason_code = NULL, access_expires_at = ?2, refresh_issued_at = ?3, last_refresh_at = ?4 WHERE id = ?1",
                 params![id.as_str(), ms(expires_at), ms(refresh_issued_at), ms(at)],
             )?;
             Ok(())

@@ -68,6 +68,9 @@ const STEPS: &[&str] = &[
         login_name = (SELECT name FROM logins WHERE logins.id = events.login_id),
         login_email = (SELECT email FROM logins WHERE logins.id = events.login_id)
     WHERE login_id IS NOT NULL;",
+    // 4: why a login is not connected, as a stable code beside the words (`status --json`'s
+    // `reason_code`). Rows from before stay NULL until their next failure or success.
+    "ALTER TABLE logins ADD COLUMN reason_code TEXT;",
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -139,6 +139,7 @@ pub(crate) mod fixtures {
             email: format!("{id}@example.com"),
             state: LoginState::Connected,
             last_error: None,
+            reason_code: None,
             access_expires_at: at("2026-03-01T10:30:00Z"),
             refresh_issued_at: at("2026-03-01T10:00:00Z"),
             last_refresh_at: None,

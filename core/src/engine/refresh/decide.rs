@@ -5,7 +5,7 @@
 use super::Mode;
 use crate::engine::ROTATION_GRACE;
 use crate::engine::slot::Backoff;
-use crate::model::REFRESH_TOKEN_LIFETIME;
+use crate::model::{REFRESH_TOKEN_LIFETIME, ReasonCode};
 use crate::store::RefreshIntent;
 use crate::token::TokenSet;
 use crate::xero::XeroError;
@@ -111,13 +111,22 @@ pub(super) fn why_refused(
     now: DateTime<Utc>,
     started_at: DateTime<Utc>,
     refresh_issued_at: DateTime<Utc>,
-) -> &'static str {
+) -> (&'static str, ReasonCode) {
     if now - started_at > ROTATION_GRACE {
-        "the answer to an earlier refresh was lost more than 30 minutes ago, and Xero no longer accepts the previous refresh token; sign in again"
+        (
+            "the answer to an earlier refresh was lost more than 30 minutes ago, and Xero no longer accepts the previous refresh token; sign in again",
+            ReasonCode::AnswerLost,
+        )
     } else if now - refresh_issued_at > REFRESH_TOKEN_LIFETIME {
-        "its refresh token went unused for 60 days and Xero dropped it; sign in again"
+        (
+            "its refresh token went unused for 60 days and Xero dropped it; sign in again",
+            ReasonCode::RefreshTokenExpired,
+        )
     } else {
-        "Xero no longer accepts its refresh token (it was revoked, or used by another copy of these tokens); sign in again"
+        (
+            "Xero no longer accepts its refresh token (it was revoked, or used by another copy of these tokens); sign in again",
+            ReasonCode::RefreshTokenRefused,
+        )
     }
 }
 
@@ -332,17 +341,19 @@ mod tests {
     #[test]
     fn a_refusal_is_explained_by_what_most_likely_caused_it() {
         let now = t(NOW);
+        let (words, code) = why_refused(now, now - Duration::minutes(31), now - Duration::days(1));
         assert!(
-            why_refused(now, now - Duration::minutes(31), now - Duration::days(1))
-                .contains("more than 30 minutes ago"),
+            words.contains("more than 30 minutes ago") && code == ReasonCode::AnswerLost,
             "an intent older than the grace explains the refusal"
         );
+        let (words, code) = why_refused(now, now, now - Duration::days(61));
         assert!(
-            why_refused(now, now, now - Duration::days(61)).contains("60 days"),
+            words.contains("60 days") && code == ReasonCode::RefreshTokenExpired,
             "a refresh token older than 60 days"
         );
+        let (words, code) = why_refused(now, now, now - Duration::days(1));
         assert!(
-            why_refused(now, now, now - Duration::days(1)).contains("revoked"),
+            words.contains("revoked") && code == ReasonCode::RefreshTokenRefused,
             "otherwise it was revoked or spent elsewhere"
         );
     }

@@ -24,7 +24,7 @@ use super::slot::Slot;
 use super::{Change, Engine, Inner};
 use crate::error::EngineError;
 use crate::lock::LoginLock;
-use crate::model::{EventKind, Login, LoginId, LoginState};
+use crate::model::{EventKind, Login, LoginId, LoginState, ReasonCode};
 use crate::pause;
 use crate::store::RefreshIntent;
 use crate::token::TokenSet;
@@ -218,15 +218,17 @@ impl Inner {
                     .await
             }
             Err(XeroError::NeedsReconnect) => {
-                let reason = decide::why_refused(now, started_at, current.refresh_issued_at);
+                let (reason, code) =
+                    decide::why_refused(now, started_at, current.refresh_issued_at);
                 Err(self
-                    .needs_reconnect(login, slot, reason.into(), true)
+                    .needs_reconnect(login, slot, (reason.into(), code), true)
                     .await?)
             }
             Err(e) => {
                 // The intent stays: the request may have reached Xero and rotated the token, and
                 // the next attempt (by any process) must retry within the 30-minute grace.
-                self.record_failure(login, e.to_string()).await?;
+                let code = ReasonCode::of_failure(e.code());
+                self.record_failure(login, e.to_string(), code).await?;
                 Err(e.into())
             }
         }
@@ -266,7 +268,12 @@ impl Inner {
             None => {
                 let reason = "its tokens are missing from the keychain (deleted, or the keychain was reset); sign in again";
                 Err(self
-                    .needs_reconnect(login, slot, reason.into(), false)
+                    .needs_reconnect(
+                        login,
+                        slot,
+                        (reason.into(), ReasonCode::TokensMissing),
+                        false,
+                    )
                     .await?)
             }
         }
@@ -325,7 +332,8 @@ impl Inner {
             // Xero has rotated, but the new set could not be kept. The old refresh token stays in
             // the vault and the intent in the journal, so the next attempt within Xero's grace
             // spends the old token again and recovers.
-            self.record_failure(login, e.to_string()).await?;
+            self.record_failure(login, e.to_string(), ReasonCode::Vault)
+                .await?;
             return Err(e.into());
         }
         let next = Arc::new(next);

@@ -5,7 +5,7 @@
 use crate::engine::slot::Slot;
 use crate::engine::{Change, Inner};
 use crate::error::EngineError;
-use crate::model::{EventKind, LoginId, LoginState};
+use crate::model::{EventKind, LoginId, LoginState, ReasonCode};
 use crate::store::{RefreshIntent, Store};
 use crate::token::TokenSet;
 use chrono::{DateTime, Utc};
@@ -43,11 +43,12 @@ impl Inner {
         &self,
         login: &LoginId,
         reason: String,
+        code: ReasonCode,
     ) -> Result<(), EngineError> {
         let (id, now) = (login.clone(), self.clock.now());
         self.db
             .run(move |s| {
-                s.set_login_state(&id, LoginState::Error, Some(&reason))?;
+                s.set_login_state(&id, LoginState::Error, Some((&reason, code)))?;
                 note_event(s, now, &id, EventKind::RefreshFailed, &reason);
                 Ok(())
             })
@@ -63,7 +64,7 @@ impl Inner {
         &self,
         login: &LoginId,
         slot: &Slot,
-        reason: String,
+        (reason, code): (String, ReasonCode),
         end_intent: bool,
     ) -> Result<EngineError, EngineError> {
         let (id, now, why) = (login.clone(), self.clock.now(), reason.clone());
@@ -73,7 +74,7 @@ impl Inner {
                 if end_intent {
                     s.end_refresh(&id)?;
                 }
-                s.set_login_state(&id, LoginState::NeedsReconnect, Some(&why))?;
+                s.set_login_state(&id, LoginState::NeedsReconnect, Some((&why, code)))?;
                 note_event(s, now, &id, EventKind::NeedsReconnect, &why);
                 Ok(s.login(&id)?.map(|l| l.email))
             })

@@ -30,6 +30,7 @@ mod fixtures {
             email: format!("{id}@example.com"),
             state,
             last_error: (state != LoginState::Connected).then(|| "invalid_grant".into()),
+            reason_code: None,
             access_expires_at: at(refreshed) + Duration::minutes(30),
             refresh_issued_at: at(refreshed),
             last_refresh_at: Some(at(refreshed)),

@@ -927,8 +927,9 @@ async fn fifty_logins_and_a_thousand_organisations_stay_usable() {
 
 /// Not a test: `scripts/bench.sh` runs it on a release build and writes what it measured to
 /// TENANTRY_BENCH_DESKTOP: launch to first paint of the full list (50 logins, 1,000
-/// organisations, already connected), filtering cost per keystroke, and the app's resident
-/// memory while the CLI refreshes every login every 30 s.
+/// organisations, already connected), opening the Clients view to its first paint, filtering
+/// cost per keystroke in both views, and the app's resident memory while the CLI refreshes every
+/// login every 30 s.
 #[tokio::test]
 #[ignore = "run by scripts/bench.sh"]
 async fn desktop_benchmark() {
@@ -958,6 +959,8 @@ async fn desktop_benchmark() {
     };
 
     let mut paints = Vec::new();
+    let mut clients_paints = Vec::new();
+    let (mut filter, mut clients_filter) = (Vec::new(), Vec::new());
     let mut window = None;
     for launch in 0..launches {
         no_app_running().await;
@@ -979,29 +982,46 @@ async fn desktop_benchmark() {
             "the painted list is the full one (its cards in view are in the DOM)"
         );
         paints.push(painted - launched);
-        if launch + 1 == launches {
+        let last = launch + 1 == launches;
+        if last {
+            filter = keystrokes(&c, "search").await;
+        }
+
+        // The Clients view draws its whole table when its tab opens: from the click to two frames
+        // after the 1,000 rows are in the DOM.
+        let clicked = c
+            .execute(
+                "const t = performance.now(); document.querySelector('.tab[data-view=clients]').click(); return t;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        let drawn = until("the first paint of the Clients view", || async {
+            c.execute(
+                "const m = performance.getEntriesByName('tenantry:first-clients-paint')[0]; return m ? m.startTime : null",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_f64())
+        })
+        .await;
+        assert_eq!(
+            text(&c, "#clients-counts").await.unwrap_or_default(),
+            "1000 of 1000 organisations shown; 0 need attention",
+            "the Clients view painted every organisation"
+        );
+        clients_paints.push(drawn - clicked);
+        if last {
+            clients_filter = keystrokes(&c, "clients-search").await;
             window = Some(c);
         } else {
             c.close().await.unwrap();
         }
     }
     let c = window.expect("at least one launch");
-
-    // Typing and deleting a filter, keystroke by keystroke: the handler plus the layout it forces.
-    let filter = c
-        .execute(
-            "const el = document.getElementById('search'); const text = 'client 049-1'; const out = [];
-             const key = (v) => { el.value = v; const t = performance.now(); el.dispatchEvent(new Event('input')); void document.body.offsetHeight; out.push(performance.now() - t); };
-             for (let round = 0; round < 5; round++) {
-               for (let i = 1; i <= text.length; i++) key(text.slice(0, i));
-               for (let i = text.length - 1; i >= 0; i--) key(text.slice(0, i));
-             }
-             return out;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let filter: Vec<f64> = serde_json::from_value(filter).unwrap();
 
     // Idle, with every login refreshed by another process every 30 s (the window follows).
     let app = app_pid().expect("the app's process");
@@ -1032,6 +1052,9 @@ async fn desktop_benchmark() {
         "first_paint_ms": Spread::of(paints),
         "filter_ms": Spread::of(filter.clone()),
         "filter_first_round_ms": filter[..24.min(filter.len())],
+        "clients_first_paint_ms": Spread::of(clients_paints),
+        "clients_filter_ms": Spread::of(clients_filter.clone()),
+        "clients_filter_first_round_ms": clients_filter[..24.min(clients_filter.len())],
     });
     if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
         json["idle"] = json!({
@@ -1041,6 +1064,25 @@ async fn desktop_benchmark() {
         });
     }
     std::fs::write(report, json.to_string()).unwrap();
+}
+
+/// Types and deletes a filter into the input `id` five times, keystroke by keystroke, and returns
+/// what each cost: the input handler plus the layout it forces.
+async fn keystrokes(c: &Client, id: &str) -> Vec<f64> {
+    let times = c
+        .execute(
+            "const el = document.getElementById(arguments[0]); const text = 'client 049-1'; const out = [];
+             const key = (v) => { el.value = v; const t = performance.now(); el.dispatchEvent(new Event('input')); void document.body.offsetHeight; out.push(performance.now() - t); };
+             for (let round = 0; round < 5; round++) {
+               for (let i = 1; i <= text.length; i++) key(text.slice(0, i));
+               for (let i = text.length - 1; i >= 0; i--) key(text.slice(0, i));
+             }
+             return out;",
+            vec![json!(id)],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(times).unwrap()
 }
 
 /// The running app's process id.

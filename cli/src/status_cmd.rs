@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use tenantry_core::Engine;
+use tenantry_core::config::Config;
 use tenantry_core::health::{
-    LoginHealth, days_left, login_health, login_reason, login_reason_code,
+    LoginHealth, days_left, login_health, login_reason, login_reason_code, missing_scopes,
 };
 use tenantry_core::model::{Login, LoginId, Organisation, ReasonCode};
 use tenantry_core::profile::Profile;
@@ -30,6 +31,8 @@ pub struct LoginStatus {
     pub reason_code: Option<ReasonCode>,
     /// The scopes Xero granted this login's consent.
     pub scopes: Vec<String>,
+    /// Scopes the configuration asks for that this login was not granted.
+    pub missing_scopes: Vec<String>,
     pub access_expires_at: DateTime<Utc>,
     pub refresh_deadline: DateTime<Utc>,
     pub refresh_days_left: i64,
@@ -50,8 +53,9 @@ impl LoginStatus {
         organisations: usize,
         vault: &'static str,
         now: DateTime<Utc>,
-        notify_days: u32,
+        config: &Config,
     ) -> Self {
+        let notify_days = config.notify_days;
         let health = login_health(login, now, notify_days);
         let deadline = login.refresh_deadline();
         Self {
@@ -63,6 +67,7 @@ impl LoginStatus {
             last_error: login.last_error.clone(),
             reason_code: login_reason_code(login, health),
             scopes: login.scopes.clone(),
+            missing_scopes: missing_scopes(login, &config.all_scopes()),
             access_expires_at: login.access_expires_at,
             refresh_deadline: deadline,
             refresh_days_left: days_left(deadline, now),
@@ -134,13 +139,13 @@ pub async fn run(
     let orgs = engine.organisations().await?;
     let counts = count_by_login(&orgs);
     let now = engine.now();
-    let notify_days = engine.config().notify_days;
+    let config = engine.config();
     let vault = profile.config.vault.name();
     let rows: Vec<LoginStatus> = logins
         .iter()
         .map(|l| {
             let orgs = counts.get(&l.id).copied().unwrap_or(0);
-            LoginStatus::new(l, orgs, vault, now, notify_days)
+            LoginStatus::new(l, orgs, vault, now, config)
         })
         .collect();
     if json {
@@ -201,6 +206,14 @@ fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {
         }
         if let Some(fix) = &r.fix {
             println!("    fix: {fix}");
+        }
+        println!("    scopes: {}", r.scopes.join(" "));
+        if !r.missing_scopes.is_empty() {
+            println!(
+                "    not granted: {} (the configuration asks for it); fix: tenantry connect --reconnect {} and allow it",
+                r.missing_scopes.join(" "),
+                r.email
+            );
         }
     }
 }

@@ -4,12 +4,7 @@
 //! papercuts (a closed pipe, `--limit 0`, an unknown `log --login`).
 
 use crate::util::*;
-use tenantry_fake_xero::{Options, SHARED_TENANT};
-
-async fn keychain_instance(test: &str) -> Option<Instance> {
-    keyring_available(test).then_some(())?;
-    Some(instance_with(Options::default(), VaultKind::Keychain).await)
-}
+use tenantry_fake_xero::SHARED_TENANT;
 
 /// Runs `script` in `shell` with `input` as `$1` (sh) or `$argv[1]` (fish); its stdout.
 async fn shell(shell: &str, script: &str, input: &str) -> String {
@@ -263,6 +258,30 @@ async fn the_cli_helps_and_its_papercuts_are_gone() {
     it.fake.approve_as(Some(ANN));
     let login = cli.run(&["login"]).await;
     assert_eq!(login.status, 0, "`login` is `connect`: {login:?}");
+
+    // Granted scopes are shown; one the configuration asks for later is named with its fix.
+    let asked = cli
+        .run(&[
+            "config",
+            "set",
+            "scopes",
+            "accounting.settings.read,accounting.contacts",
+        ])
+        .await;
+    assert_eq!(asked.status, 0, "{asked:?}");
+    let status = cli.run(&["status"]).await;
+    assert!(
+        status.stdout.contains("scopes: offline_access")
+            && status.stdout.contains(
+                "not granted: accounting.contacts (the configuration asks for it); fix: tenantry connect --reconnect ann@example.com"
+            ),
+        "status names the scope the consent lacks and how to get it: {status:?}"
+    );
+    let json = cli.run(&["status", "--json"]).await;
+    assert_eq!(
+        jq(".logins[0].missing_scopes[0]", &json.stdout).await,
+        "accounting.contacts"
+    );
 
     let help = cli.run(&["--help"]).await;
     assert!(

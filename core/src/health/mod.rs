@@ -100,6 +100,17 @@ pub fn login_reason(login: &Login, health: LoginHealth, now: DateTime<Utc>) -> O
     }
 }
 
+/// The scopes the configuration asks for that Xero did not grant this login (granular scopes,
+/// required for apps created since 2 March 2026, make this common): calls needing them fail
+/// until the login consents again.
+pub fn missing_scopes(login: &Login, wanted: &[String]) -> Vec<String> {
+    wanted
+        .iter()
+        .filter(|s| !login.scopes.contains(s))
+        .cloned()
+        .collect()
+}
+
 /// The reason as a stable code for scripts: the deadline's for `expiring`/`lapsed`, else what
 /// the last failure stored. A login needing a person whose row predates stored codes is
 /// `refresh_token_refused`, what Xero's `invalid_grant` means; an old failing row `unreachable`.
@@ -119,6 +130,18 @@ pub fn login_reason_code(login: &Login, health: LoginHealth) -> Option<ReasonCod
 mod tests {
     use super::*;
     use crate::store::fixtures::{at, login};
+
+    #[test]
+    fn scopes_asked_for_but_not_granted_are_named() {
+        let mut l = login("a");
+        l.scopes = vec!["openid".into(), "accounting.settings.read".into()];
+        let wanted = ["openid".into(), "accounting.contacts".into()];
+        assert_eq!(
+            missing_scopes(&l, &wanted),
+            ["accounting.contacts"],
+            "only what the configuration asks for and the consent lacks"
+        );
+    }
 
     #[test]
     fn reason_codes_follow_health_then_what_was_stored() {

@@ -3,12 +3,6 @@
 
 use crate::util::*;
 use chrono::Duration;
-use tenantry_fake_xero::Options;
-
-async fn keychain_instance(test: &str) -> Option<Instance> {
-    keyring_available(test).then_some(())?;
-    Some(instance_with(Options::default(), VaultKind::Keychain).await)
-}
 
 // Unix only: `--env`'s output is checked by eval in a POSIX shell, and `exec` runs one.
 #[cfg(unix)]

@@ -283,6 +283,13 @@ pub fn keyring_available(test: &str) -> bool {
     }
 }
 
+/// An instance whose tokens live in the real keychain, for tests that run `tenantry` processes;
+/// None (the test skips) where no Secret Service runs outside `scripts/test.sh`.
+pub async fn keychain_instance(test: &str) -> Option<Instance> {
+    keyring_available(test).then_some(())?;
+    Some(instance_with(Options::default(), VaultKind::Keychain).await)
+}
+
 /// The `tenantry` binary built alongside this test (cargo builds every workspace binary for
 /// `cargo test --workspace`).
 pub fn tenantry_bin() -> PathBuf {

@@ -52,7 +52,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // A refresh a crashed run left behind is finished by whoever next needs that login (its
     // token, a refresh, keep-alive), within Xero's 30-minute grace; never here for every login,
     // where one login's slow recovery would stall a command about another.
-    match cli.command {
+    let outcome = match cli.command {
         Command::Connect {
             reconnect,
             no_browser,
@@ -106,7 +106,10 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Config { .. } | Command::Doctor | Command::Completions { .. } => {
             unreachable!("handled above")
         }
-    }
+    };
+    // The `on_event` hooks of what this run did still run before the process ends.
+    engine.settle_hooks().await;
+    outcome
 }
 
 async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, Failure> {

@@ -29,6 +29,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod health;
+pub mod hooks;
 pub mod lock;
 pub mod login;
 pub mod model;

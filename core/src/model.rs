@@ -244,10 +244,12 @@ pub enum EventKind {
     CheckRun,
     /// Checking one login at Xero failed for a reason that may pass.
     CheckFailed,
+    /// The configured `on_event` command failed or ran too long (the detail says which).
+    HookFailed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         Self::Connected,
         Self::Refreshed,
         Self::RefreshFailed,
@@ -262,6 +264,7 @@ impl EventKind {
         Self::ScheduledRun,
         Self::CheckRun,
         Self::CheckFailed,
+        Self::HookFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -280,6 +283,7 @@ impl EventKind {
             Self::ScheduledRun => "scheduled_run",
             Self::CheckRun => "check_run",
             Self::CheckFailed => "check_failed",
+            Self::HookFailed => "hook_failed",
         }
     }
 

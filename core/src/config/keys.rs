@@ -85,6 +85,11 @@ pub const KEYS: &[Key] = &[
         "closing the desktop window keeps the app running in the tray",
     ),
     key(
+        "on_event",
+        Kind::Text,
+        "a command run for each event (TENANTRY_EVENT, TENANTRY_LOGIN, TENANTRY_ORG, TENANTRY_DETAIL)",
+    ),
+    key(
         "xero.issuer",
         Kind::Text,
         "the OpenID issuer (Xero's unless you use another provider or the fake)",
@@ -291,6 +296,11 @@ mod tests {
             ("timeout_secs", "60", "60"),
             ("notify_days", "10", "10"),
             ("close_to_tray", "no", "false"),
+            (
+                "on_event",
+                "logger -t tenantry \"$TENANTRY_EVENT\"",
+                "logger -t tenantry \"$TENANTRY_EVENT\"",
+            ),
             (
                 "xero.issuer",
                 "http://127.0.0.1:5000",

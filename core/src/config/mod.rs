@@ -48,6 +48,10 @@ pub struct Config {
     pub notify_days: u32,
     /// Closing the desktop window keeps the app running in the tray, so keep-alive goes on.
     pub close_to_tray: bool,
+    /// A command run (through `sh -c`, or `cmd /C` on Windows) for each event that happens to a
+    /// login or an organisation, with TENANTRY_EVENT, TENANTRY_LOGIN, TENANTRY_ORG and
+    /// TENANTRY_DETAIL set; never given a token (docs/CLI.md, "Event hooks").
+    pub on_event: Option<String>,
     pub xero: XeroEndpoints,
 }
 
@@ -93,6 +97,7 @@ impl Default for Config {
             timeout_secs: 30,
             notify_days: 7,
             close_to_tray: true,
+            on_event: None,
             xero: XeroEndpoints::default(),
         }
     }

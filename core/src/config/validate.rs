@@ -68,6 +68,16 @@ impl Config {
                 "must be 1 to 59 days before Xero's 60-day limit",
             );
         }
+        if self
+            .on_event
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return invalid(
+                "on_event",
+                "is empty; give a command, or remove the key (`tenantry config unset on_event`)",
+            );
+        }
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
             return invalid("keychain_service", "must be a short, non-empty name");
         }

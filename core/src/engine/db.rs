@@ -22,6 +22,15 @@ pub(super) struct Db {
 }
 
 impl Db {
+    /// Starts the `on_event` hooks on this store's events.
+    pub(super) fn hooks(
+        &self,
+        command: String,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> crate::hooks::Hooks {
+        crate::hooks::Hooks::start(command, self.store.clone(), clock)
+    }
+
     pub(super) fn new(store: Store, vault: Arc<dyn TokenVault>) -> Self {
         Self {
             store: Arc::new(store),

@@ -66,6 +66,8 @@ struct Inner {
     config: Config,
     lock_dir: PathBuf,
     db: db::Db,
+    /// The `on_event` hooks' queue, when a command is configured.
+    hooks: Option<crate::hooks::Hooks>,
     xero: XeroClient,
     clock: Arc<dyn Clock>,
     slots: RwLock<HashMap<LoginId, Arc<slot::Slot>>>,
@@ -92,10 +94,16 @@ impl Engine {
             config.client_id.clone(),
             std::time::Duration::from_secs(config.timeout_secs),
         );
+        let db = db::Db::new(store, vault);
+        let hooks = config
+            .on_event
+            .clone()
+            .map(|command| db.hooks(command, clock.clone()));
         let inner = Inner {
             config,
             lock_dir: data_dir.join("locks"),
-            db: db::Db::new(store, vault),
+            db,
+            hooks,
             xero,
             clock,
             slots: RwLock::default(),
@@ -110,6 +118,14 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Waits for the `on_event` hooks queued so far (each stopped after 10 s): what a short-lived
+    /// process does before it exits, so a hook for its last event still runs.
+    pub async fn settle_hooks(&self) {
+        if let Some(hooks) = &self.inner.hooks {
+            hooks.settle().await;
+        }
     }
 
     /// Retry failed refreshes in the background (with the same backoff) until they succeed or

@@ -82,11 +82,7 @@ impl Engine {
             }
             format!("disconnected {}", org.name)
         };
-        let (id, tenant) = (login.clone(), org.tenant_id.clone());
-        inner
-            .db
-            .run(move |s| s.remove_organisation(&id, &tenant))
-            .await?;
+        // The event first, while the row still names the organisation (for the on_event hook).
         inner
             .event(
                 Some(login),
@@ -95,6 +91,11 @@ impl Engine {
                 detail,
             )
             .await;
+        let (id, tenant) = (login.clone(), org.tenant_id.clone());
+        inner
+            .db
+            .run(move |s| s.remove_organisation(&id, &tenant))
+            .await?;
         inner.directory.invalidate();
         inner.changed(Change::Organisations);
         Ok(org)

@@ -27,8 +27,29 @@ impl Store {
                             (SELECT login_email FROM events WHERE login_id = ?2 AND login_email IS NOT NULL ORDER BY id DESC LIMIT 1)))",
                 params![ms(at), login.map(LoginId::as_str), kind.as_str(), tenant_id, detail],
             )?;
+            Ok(c.last_insert_rowid())
+        })
+        .and_then(|id| {
+            if let Some(tap) = self.tap.get()
+                && let Some(event) = self.event(id)?
+            {
+                let name = match &event.tenant_id {
+                    Some(tenant) => self.organisation_name(tenant)?,
+                    None => None,
+                };
+                tap(event, name);
+            }
             Ok(())
         })
+    }
+
+    /// Hands every event written from now on to `tap` (once; later taps are ignored).
+    pub fn tap_events(&self, tap: super::EventTap) {
+        let _ = self.tap.set(tap);
+    }
+
+    fn event(&self, id: i64) -> Result<Option<Event>> {
+        Ok(self.events_where_id(id)?.into_iter().next())
     }
 
     /// The newest `limit` events, newest first, optionally for one login.
@@ -56,6 +77,13 @@ impl Store {
         Ok(self.events_where(None, Some(kind), 1)?.into_iter().next())
     }
 
+    fn events_where_id(&self, id: i64) -> Result<Vec<Event>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!("{EVENT_SELECT} WHERE id = ?1"))?;
+            stmt.query_map(params![id], event_row)?.collect()
+        })
+    }
+
     fn events_where(
         &self,
         login: Option<&LoginId>,
@@ -63,26 +91,31 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Event>> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, at, login_id, kind, tenant_id, detail, login_name, login_email FROM events WHERE (?1 IS NULL OR login_id = ?1) AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2",
-            )?;
+            let mut stmt = c.prepare_cached(&format!(
+                "{EVENT_SELECT} WHERE (?1 IS NULL OR login_id = ?1) AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2"
+            ))?;
             let kind = kind.map(EventKind::as_str);
-            stmt.query_map(params![login.map(LoginId::as_str), limit as i64, kind], |row| {
-                let kind: String = row.get(3)?;
-                Ok(Event {
-                    id: row.get(0)?,
-                    at: from_ms(row.get(1)?),
-                    login_id: row.get::<_, Option<String>>(2)?.map(login_id).transpose()?,
-                    kind: EventKind::parse(&kind).unwrap_or(EventKind::RefreshFailed),
-                    tenant_id: row.get(4)?,
-                    detail: row.get(5)?,
-                    login_name: row.get(6)?,
-                    login_email: row.get(7)?,
-                })
-            })?
+            stmt.query_map(params![login.map(LoginId::as_str), limit as i64, kind], event_row)?
             .collect()
         })
     }
+}
+
+const EVENT_SELECT: &str =
+    "SELECT id, at, login_id, kind, tenant_id, detail, login_name, login_email FROM events";
+
+fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    let kind: String = row.get(3)?;
+    Ok(Event {
+        id: row.get(0)?,
+        at: from_ms(row.get(1)?),
+        login_id: row.get::<_, Option<String>>(2)?.map(login_id).transpose()?,
+        kind: EventKind::parse(&kind).unwrap_or(EventKind::RefreshFailed),
+        tenant_id: row.get(4)?,
+        detail: row.get(5)?,
+        login_name: row.get(6)?,
+        login_email: row.get(7)?,
+    })
 }
 
 #[cfg(test)]

@@ -30,8 +30,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// What the store hands each event it has written (the `on_event` hooks' queue), with the name
+/// of its organisation as stored at that moment (a disconnect removes the row soon after).
+pub type EventTap = Box<dyn Fn(crate::model::Event, Option<String>) + Send + Sync>;
+
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Set once by the engine when `on_event` is configured.
+    tap: std::sync::OnceLock<EventTap>,
     /// Named in errors about the file itself (damaged), so the user knows what to move aside.
     path: Option<PathBuf>,
 }
@@ -90,6 +96,7 @@ impl Store {
         migrations::run(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            tap: std::sync::OnceLock::new(),
             path: None,
         })
     }

@@ -5,7 +5,7 @@
 
 use super::{Result, Store, from_ms, login_id, ms};
 use crate::model::{LoginId, Organisation};
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 const COLUMNS: &str = "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at";
 
@@ -40,6 +40,18 @@ impl Store {
                 "SELECT {COLUMNS} FROM organisations ORDER BY name COLLATE NOCASE, tenant_id, login_id"
             ))?;
             stmt.query_map([], from_row)?.collect()
+        })
+    }
+
+    /// An organisation's name by tenant id (for the `on_event` hook's TENANTRY_ORG).
+    pub fn organisation_name(&self, tenant_id: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT name FROM organisations WHERE tenant_id = ?1 COLLATE NOCASE ORDER BY last_seen_at DESC LIMIT 1",
+                [tenant_id],
+                |r| r.get(0),
+            )
+            .optional()
         })
     }
 

@@ -64,6 +64,7 @@ function wire() {
   }
   const onScroll = () => {
     if (app.view === "logins") logins.onScroll();
+    else if (app.view === "clients") clients.onScroll();
   };
   window.addEventListener("scroll", onScroll, { passive: true });
   window.addEventListener("resize", onScroll);

@@ -27,12 +27,14 @@ export class VirtualList<T> {
   private scrollQueued = false;
 
   /** `cardSelector` finds the rendered cards among the container's children; `gap` is the margin
-   * between two cards, which their offsetHeight leaves out. */
+   * between two cards, which their offsetHeight leaves out; `spacer` is the element standing
+   * for cards out of view (a table body needs a row, not a div). */
   constructor(
     private readonly container: HTMLElement,
     private readonly cards: Cards<T>,
     private readonly cardSelector: string,
     private readonly gap: number,
+    private readonly spacer: (height: number) => string = (h) => `<div class="spacer" style="height:${h}px"></div>`,
   ) {}
 
   /** Shows `items` from scratch. `whole` renders every one of them (a list small enough to keep
@@ -111,9 +113,9 @@ export class VirtualList<T> {
     const next = this.sliceInView();
     const overlap = next.first <= slice.last && slice.first <= next.last;
     if (rebuild || !overlap) {
-      let html = `<div class="spacer" style="height:${next.above}px"></div>`;
+      let html = this.spacer(next.above);
       for (let i = next.first; i <= next.last; i++) html += this.cardHtml(i);
-      container.innerHTML = html + `<div class="spacer" style="height:${next.below}px"></div>`;
+      container.innerHTML = html + this.spacer(next.below);
     } else if (next.first !== slice.first || next.last !== slice.last) {
       const [top, bottom] = [container.firstElementChild as HTMLElement, container.lastElementChild as HTMLElement];
       for (const card of this.renderedCards()) {

@@ -5,11 +5,11 @@
 use super::*;
 use tenantry_core::model::EventKind;
 
-/// Each Clients row as "name|state" in the order shown (hidden rows left out).
+/// Each Clients row as "name|state" in the order shown; none while the view is not showing.
 async fn client_rows(c: &Client) -> Vec<String> {
     let rows = c
         .execute(
-            "return [...document.querySelectorAll('#clients tr[data-tenant]')].filter(r => !r.hidden).map(r => r.querySelector('th').textContent + '|' + r.dataset.state)",
+            "return [...document.querySelectorAll('#clients tr[data-tenant]')].filter(r => !r.closest('[hidden]')).map(r => r.querySelector('th').textContent + '|' + r.dataset.state)",
             vec![],
         )
         .await
@@ -95,6 +95,13 @@ async fn the_clients_view_shows_each_organisation_s_truth_and_its_fix() {
             && kiwi_row.contains("Reconnect ann@example.com")
             && kiwi_row.contains("Remove from list"),
         "it stays in view with both fixes: {kiwi_row}"
+    );
+    assert_eq!(
+        c.execute("return document.getElementById('view-clients').hidden", vec![])
+            .await
+            .unwrap(),
+        json!(false),
+        "the Clients view is still the one showing"
     );
     screenshot(&c, "clients.png").await;
 

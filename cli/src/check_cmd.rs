@@ -51,13 +51,15 @@ struct Named<'a> {
 }
 
 pub async fn run(engine: &Engine, login: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let logins = engine.logins().await?;
     let only = match login {
-        Some(selector) => Some(select_login(&engine.logins().await?, selector)?.id),
+        Some(selector) => Some(select_login(&logins, selector)?.id),
         None => None,
     };
-    let spinner = render::Spinner::start("Checking with Xero");
+    let total = if only.is_some() { 1 } else { logins.len() };
+    let progress = render::Progress::per_login(engine, "Checking with Xero", total);
     let checks = engine.check(only.as_ref()).await;
-    spinner.stop();
+    progress.stop();
     let checks = checks?;
     let (now, notify_days) = (engine.now(), engine.config().notify_days);
     let mut orgs = statuses(engine).await?;
@@ -137,15 +139,23 @@ fn print_login(c: &LoginCheck, health: LoginHealth) {
             if health != LoginHealth::Connected
                 && let Some(fix) = login_fix(health, email)
             {
-                println!("    {}; fix: {fix}", health.as_str().replace('_', " "));
+                anstream::println!(
+                    "    {}; fix: {fix}",
+                    render::paint(
+                        &health.as_str().replace('_', " "),
+                        render::login_tone(health)
+                    )
+                );
             }
         }
-        CheckOutcome::NeedsReconnect { reason } => println!(
-            "{email}: needs reconnecting ({reason}). Run: tenantry connect --reconnect {email}"
+        CheckOutcome::NeedsReconnect { reason } => anstream::println!(
+            "{email}: {} ({reason}). Run: tenantry connect --reconnect {email}",
+            render::paint("needs reconnecting", render::Tone::Bad)
         ),
-        CheckOutcome::Failed { message, .. } => {
-            println!("{email}: could not be checked ({message}); run `tenantry check` again later")
-        }
+        CheckOutcome::Failed { message, .. } => anstream::println!(
+            "{email}: {} ({message}); run `tenantry check` again later",
+            render::paint("could not be checked", render::Tone::Warn)
+        ),
     }
 }
 

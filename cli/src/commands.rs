@@ -113,36 +113,58 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
 }
 
 async fn refresh(engine: &Engine, login: Option<&str>, all: bool) -> Result<u8, Failure> {
-    let spinner = render::Spinner::start("Refreshing");
     let results = if all {
-        engine.refresh_all().await?
+        let total = engine.logins().await?.len();
+        let progress = render::Progress::per_login(engine, "Refreshing", total);
+        let results = engine.refresh_all().await;
+        progress.stop();
+        results?
     } else {
         let login = engine
             .resolve_login(login.expect("clap requires LOGIN or --all"))
             .await?;
+        let progress = render::Progress::spinner("Refreshing");
         let result = engine.refresh_login(&login.id).await;
+        progress.stop();
         vec![(login, result)]
     };
-    spinner.stop();
     if results.is_empty() {
         println!("No logins yet. Run: tenantry connect");
         return Ok(exit::OK);
     }
     let mut worst = exit::OK;
+    let (mut refreshed, mut human, mut failed) = (0, 0, 0);
+    let count = results.len();
     for (login, result) in results {
         match result {
-            Ok(after) => println!(
-                "{}: refreshed; access token valid until {}, refresh deadline {}",
-                after.email,
-                render::local_time(after.access_expires_at),
-                render::local_date(after.refresh_deadline())
-            ),
+            Ok(after) => {
+                refreshed += 1;
+                anstream::println!(
+                    "{}: {}; access token valid until {}, refresh deadline {}",
+                    after.email,
+                    render::paint("refreshed", render::Tone::Good),
+                    render::local_time(after.access_expires_at),
+                    render::local_date(after.refresh_deadline())
+                )
+            }
             Err(e) => {
+                let tone = if e.code() == tenantry_core::ErrorCode::NeedsReconnect {
+                    human += 1;
+                    render::Tone::Bad
+                } else {
+                    failed += 1;
+                    render::Tone::Warn
+                };
                 let failure = Failure::from(e);
                 worst = worst.max(failure.status);
-                println!("{}: {}", login.email, failure.message);
+                anstream::println!("{}: {}", login.email, render::paint(&failure.message, tone));
             }
         }
+    }
+    if all {
+        println!(
+            "Refreshed {refreshed} of {count} logins; {human} need reconnecting, {failed} failed."
+        );
     }
     Ok(worst)
 }
@@ -176,7 +198,12 @@ async fn keepalive(
             }
         }
     }
-    let reports = engine.keepalive(Duration::days(days.into())).await?;
+    let total = engine.logins().await?.len();
+    let progress = render::Progress::per_login(engine, "Keeping logins alive", total);
+    let reports = engine.keepalive(Duration::days(days.into())).await;
+    progress.stop();
+    let reports = reports?;
+    let summary = tenantry_core::engine::keepalive_summary(&reports, scheduled, "");
     let note = if scheduled {
         crate::notify::findings(&reports)
     } else {
@@ -196,21 +223,29 @@ async fn keepalive(
             KeepAliveOutcome::Refreshed { .. } | KeepAliveOutcome::NotDue { .. } => {}
             KeepAliveOutcome::NeedsReconnect { reason } => {
                 worst = worst.max(exit::NEEDS_HUMAN);
-                println!(
-                    "{}: needs reconnecting ({reason}). Run: tenantry connect --reconnect {}",
-                    report.login.email, report.login.email
+                anstream::println!(
+                    "{}: {} ({reason}). Run: tenantry connect --reconnect {}",
+                    report.login.email,
+                    render::paint("needs reconnecting", render::Tone::Bad),
+                    report.login.email
                 );
             }
             KeepAliveOutcome::Failed { message, .. } => {
                 if worst != exit::NEEDS_HUMAN {
                     worst = exit::UNREACHABLE;
                 }
-                println!(
-                    "{}: keep-alive failed ({message}); it will be tried again on the next run",
-                    report.login.email
+                anstream::println!(
+                    "{}: {} ({message}); it will be tried again on the next run",
+                    report.login.email,
+                    render::paint("keep-alive failed", render::Tone::Warn)
                 );
             }
         }
+    }
+    // The summary for a person at a terminal, and for cron's mail when something needs one;
+    // a run where all is well stays silent off a terminal.
+    if worst != exit::OK || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!("{summary}.");
     }
     Ok(worst)
 }

@@ -70,10 +70,10 @@ async fn sign_in(
             on_ctrl_c.cancel();
         }
     });
-    let spinner =
-        render::Spinner::start("Waiting for you to approve in your browser (Ctrl-C cancels)");
+    let progress =
+        render::Progress::spinner("Waiting for you to approve in your browser (Ctrl-C cancels)");
     let outcome = sign_in.complete(cancel).await;
-    spinner.stop();
+    progress.stop();
     Ok(outcome?)
 }
 

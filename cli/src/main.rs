@@ -136,6 +136,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // A log read from a pipe or a file is never coloured.
+        .with_ansi(render::stderr_colour())
         .init();
     if let Command::Completions { shell } = &cli.command {
         clap_complete::generate(

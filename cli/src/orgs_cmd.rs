@@ -175,10 +175,12 @@ pub fn print_table(list: &[OrgStatus]) {
         } else {
             truncate(&o.through_email, 28)
         };
-        println!(
-            "{:<30} {:<15} {:<28} {:<17} {}",
+        // Padded before it is painted: the escape codes take no columns.
+        let state = format!("{:<15}", o.state.as_str().replace('_', " "));
+        anstream::println!(
+            "{:<30} {} {:<28} {:<17} {}",
             truncate(&o.name, 30),
-            o.state.as_str().replace('_', " "),
+            crate::render::paint(&state, crate::render::org_tone(o.state)),
             through,
             o.checked_at
                 .map(local_time)

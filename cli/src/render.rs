@@ -1,12 +1,10 @@
 //! What the CLI prints that more than one command shares: local times (by `tenantry_core::when`),
-//! the activity log's table and JSON, and the spinner. No JSON here ever contains a token (only
+//! the activity log's table and JSON, colour for states, and progress. No JSON here ever contains a token (only
 //! `tenantry token --json` prints one).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::IsTerminal;
 use tenantry_core::model::{Event, Login};
 use tenantry_core::when;
 
@@ -86,44 +84,96 @@ pub fn print_events(events: &[Event], logins: &[Login]) {
     }
 }
 
-/// A spinner on stderr while the network is waited on; silent when stderr is not a terminal.
-pub struct Spinner {
-    running: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// How a state reads at a glance: the colour its word is printed in on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    /// Wants attention soon, or may pass by itself (expiring, a failure that may pass).
+    Warn,
+    /// A person must act (needs reconnect, lapsed, disconnected).
+    Bad,
 }
 
-impl Spinner {
-    pub fn start(message: &str) -> Self {
-        let running = Arc::new(AtomicBool::new(true));
-        if !std::io::stderr().is_terminal() {
-            return Self {
-                running,
-                thread: None,
-            };
-        }
-        let flag = running.clone();
-        let message = message.to_owned();
-        let thread = std::thread::spawn(move || {
-            let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-            let mut i = 0;
-            while flag.load(Ordering::Relaxed) {
-                eprint!("\r{} {message}", frames[i % frames.len()]);
-                let _ = std::io::stderr().flush();
-                i += 1;
-                std::thread::sleep(std::time::Duration::from_millis(90));
-            }
-            eprint!("\r\x1b[2K");
-        });
+/// A login's health as a tone.
+pub fn login_tone(health: tenantry_core::health::LoginHealth) -> Tone {
+    use tenantry_core::health::LoginHealth as H;
+    match health {
+        H::Connected => Tone::Good,
+        H::Expiring | H::Error => Tone::Warn,
+        H::NeedsReconnect | H::Lapsed => Tone::Bad,
+    }
+}
+
+/// An organisation's state as a tone.
+pub fn org_tone(state: tenantry_core::health::OrgState) -> Tone {
+    use tenantry_core::health::OrgState as S;
+    match state {
+        S::Connected => Tone::Good,
+        S::Error => Tone::Warn,
+        S::NeedsReconnect | S::Disconnected => Tone::Bad,
+    }
+}
+
+/// `text` in its tone's colour. Printed through `anstream`, which drops the colour when stdout
+/// is not a terminal or NO_COLOR is set, so a pipe or a file never sees an escape code.
+pub fn paint(text: &str, tone: Tone) -> String {
+    use anstyle::{AnsiColor, Style};
+    let colour = match tone {
+        Tone::Good => AnsiColor::Green,
+        Tone::Warn => AnsiColor::Yellow,
+        Tone::Bad => AnsiColor::Red,
+    };
+    let style = Style::new().fg_color(Some(colour.into())).bold();
+    format!("{style}{text}{style:#}")
+}
+
+/// Whether stderr may carry colour (the log's and the progress bars'): a terminal, and no
+/// NO_COLOR.
+pub fn stderr_colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Progress on stderr while Xero is waited on (indicatif): a spinner, or a bar counting logins
+/// as each finishes. Hidden when stderr is not a terminal, so cron and pipes see none of it.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    engine: Option<tenantry_core::Engine>,
+}
+
+impl Progress {
+    pub fn spinner(message: &str) -> Self {
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(90));
+        Self { bar, engine: None }
+    }
+
+    /// A bar over `total` logins, moved on by `engine` as each login's work ends.
+    pub fn per_login(engine: &tenantry_core::Engine, message: &str, total: usize) -> Self {
+        // The title stays as the prefix; the message is the login that finished last.
+        let bar = indicatif::ProgressBar::new(total as u64).with_prefix(message.to_owned());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {prefix} [{bar:30}] {pos}/{len} logins {wide_msg:.dim}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(90));
+        let ticked = bar.clone();
+        engine.on_login_done(Some(std::sync::Arc::new(move |login: &Login| {
+            ticked.inc(1);
+            ticked.set_message(login.email.clone());
+        })));
         Self {
-            running,
-            thread: Some(thread),
+            bar,
+            engine: Some(engine.clone()),
         }
     }
 
-    pub fn stop(mut self) {
-        self.running.store(false, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    pub fn stop(self) {
+        if let Some(engine) = &self.engine {
+            engine.on_login_done(None);
         }
+        self.bar.finish_and_clear();
     }
 }

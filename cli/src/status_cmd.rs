@@ -128,9 +128,10 @@ pub async fn run(
     check: bool,
 ) -> Result<u8, Failure> {
     let checked = if check {
-        let spinner = render::Spinner::start("Checking with Xero");
+        let total = engine.logins().await?.len();
+        let progress = render::Progress::per_login(engine, "Checking with Xero", total);
         let checks = engine.check(None).await;
-        spinner.stop();
+        progress.stop();
         crate::check_cmd::exit_for_checks(&checks?)
     } else {
         exit::OK
@@ -190,10 +191,12 @@ fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {
             );
             (access, deadline)
         };
-        println!(
-            "{:<28} {:<16} {:<17} {:<24} {:<17} {:>4}",
+        // Padded before it is painted: the escape codes take no columns.
+        let state = format!("{:<16}", r.state.as_str().replace('_', " "));
+        anstream::println!(
+            "{:<28} {} {:<17} {:<24} {:<17} {:>4}",
             truncate(&r.email, 28),
-            r.state.as_str().replace('_', " "),
+            render::paint(&state, render::login_tone(r.state)),
             access,
             deadline,
             r.last_refresh_at

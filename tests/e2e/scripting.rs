@@ -326,6 +326,34 @@ async fn the_cli_helps_and_its_papercuts_are_gone() {
         "`tenantry orgs | head -1` is quiet"
     );
 
+    // Colour only where a person looks: never into a pipe (nor the log), on request always.
+    let piped = cli.run(&["status"]).await;
+    assert!(
+        !piped.stdout.contains('\u{1b}'),
+        "no escape codes into a pipe: {piped:?}"
+    );
+    let mut forced = cli.command(&["status"]);
+    forced.env("CLICOLOR_FORCE", "1");
+    let forced = run(forced).await;
+    assert!(
+        forced.stdout.contains("\u{1b}[") && forced.stdout.contains("connected"),
+        "CLICOLOR_FORCE colours the states: {forced:?}"
+    );
+    let mut logged = cli.command(&["refresh", "--all"]);
+    logged.env("TENANTRY_LOG", "debug");
+    let logged = run(logged).await;
+    assert_eq!(logged.status, 0, "{logged:?}");
+    assert!(
+        !logged.stderr.is_empty() && !logged.stderr.contains('\u{1b}'),
+        "the log into a pipe is plain, and no progress bar is drawn there: {logged:?}"
+    );
+    assert!(
+        logged
+            .stdout
+            .ends_with("Refreshed 1 of 1 logins; 0 need reconnecting, 0 failed.\n"),
+        "refresh --all ends with a summary line: {logged:?}"
+    );
+
     let limit = cli.run(&["log", "--limit", "0"]).await;
     assert_eq!(limit.status, 2, "--limit 0 is refused: {limit:?}");
     let nobody = cli.run(&["log", "--login", "nobody@example.com"]).await;

@@ -126,15 +126,21 @@ impl Engine {
         // others read or write the keychain (which may serve one call at a time) instead of
         // holding a request slot; bounded, so 1,000 logins are not 1,000 open lock files.
         let in_hand = Arc::new(Semaphore::new(2 * KEEPALIVE_CONCURRENCY));
+        let done = self.inner.progress.read().expect("progress lock").clone();
         let tasks: Vec<_> = logins
             .into_iter()
             .map(|login| {
                 let (inner, requests, in_hand) =
                     (self.inner.clone(), requests.clone(), in_hand.clone());
+                let (done, shown) = (done.clone(), done.as_ref().map(|_| login.clone()));
                 let work = work(inner, login, requests);
                 tokio::spawn(async move {
                     let _in_hand = in_hand.acquire_owned().await.expect("semaphore open");
-                    work.await
+                    let out = work.await;
+                    if let (Some(done), Some(login)) = (done, shown) {
+                        done(&login);
+                    }
+                    out
                 })
             })
             .collect();

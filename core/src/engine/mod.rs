@@ -57,6 +57,9 @@ pub enum Change {
     Organisations,
 }
 
+/// What a front end is told as each login's part of a run over many ends.
+pub type LoginDone = Arc<dyn Fn(&Login) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
@@ -68,6 +71,8 @@ struct Inner {
     db: db::Db,
     /// The `on_event` hooks' queue, when a command is configured.
     hooks: Option<crate::hooks::Hooks>,
+    /// Told as each login's part of a run over many (refresh-all, keep-alive, check) ends.
+    progress: std::sync::RwLock<Option<LoginDone>>,
     xero: XeroClient,
     clock: Arc<dyn Clock>,
     slots: RwLock<HashMap<LoginId, Arc<slot::Slot>>>,
@@ -104,6 +109,7 @@ impl Engine {
             lock_dir: data_dir.join("locks"),
             db,
             hooks,
+            progress: std::sync::RwLock::new(None),
             xero,
             clock,
             slots: RwLock::default(),
@@ -118,6 +124,12 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Calls `done` as each login's part of a run over many logins ends (for a progress bar);
+    /// None stops it.
+    pub fn on_login_done(&self, done: Option<LoginDone>) {
+        *self.inner.progress.write().expect("progress lock") = done;
     }
 
     /// Waits for the `on_event` hooks queued so far (each stopped after 10 s): what a short-lived

@@ -2,6 +2,7 @@
 //! Kept apart from `main.rs` so the words people see are in one place; docs/CLI.md mirrors them.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 
 const GLOBAL: &str = "Global options";
@@ -56,7 +57,7 @@ pub enum Command {
     Connect {
         /// The login you mean to reconnect (email, Xero user id or a unique prefix): Tenantry
         /// then refuses a sign-in as anyone else.
-        #[arg(long, value_name = "LOGIN")]
+        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
         reconnect: Option<String>,
         /// Print the sign-in address instead of opening a browser.
         #[arg(long)]
@@ -100,6 +101,7 @@ pub enum Command {
             tenantry check ann@example.com --json")]
     Check {
         /// The login to check (email, Xero user id or a unique prefix); every login if omitted.
+        #[arg(add = ArgValueCandidates::new(crate::complete::logins))]
         login: Option<String>,
         /// Print JSON instead of a summary.
         #[arg(long)]
@@ -114,6 +116,7 @@ pub enum Command {
             tenantry token 9f1c --login ann@example.com --format json")]
     Token {
         /// Organisation: its name (any case), its tenant id, or a unique prefix of the id.
+        #[arg(add = ArgValueCandidates::new(crate::complete::organisations))]
         org: String,
         /// How to print it (default: the bare token).
         #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "env"])]
@@ -125,7 +128,7 @@ pub enum Command {
         #[arg(long)]
         env: bool,
         /// The login to use for an organisation two logins reach (email, id or unique prefix).
-        #[arg(long, value_name = "LOGIN")]
+        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
         login: Option<String>,
     },
     /// Run a command with XERO_ACCESS_TOKEN, XERO_ACCESS_TOKEN_EXPIRES_AT and XERO_TENANT_ID
@@ -135,9 +138,10 @@ pub enum Command {
             tenantry exec 9f1c --login ann@example.com -- ./report.sh --month 11")]
     Exec {
         /// Organisation: its name (any case), its tenant id, or a unique prefix of the id.
+        #[arg(add = ArgValueCandidates::new(crate::complete::organisations))]
         org: String,
         /// The login to use for an organisation two logins reach (email, id or unique prefix).
-        #[arg(long, value_name = "LOGIN")]
+        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
         login: Option<String>,
         /// The command and its arguments (after `--`).
         #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -149,7 +153,11 @@ pub enum Command {
             tenantry refresh --all")]
     Refresh {
         /// The login to refresh (email, Xero user id or a unique prefix).
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        #[arg(
+            required_unless_present = "all",
+            conflicts_with = "all",
+            add = ArgValueCandidates::new(crate::complete::logins)
+        )]
         login: Option<String>,
         /// Refresh every login, 8 at a time.
         #[arg(long)]
@@ -189,9 +197,10 @@ pub enum Command {
             tenantry disconnect 9f1c --login ann@example.com --yes")]
     Disconnect {
         /// Organisation: its name (any case), its tenant id, or a unique prefix of the id.
+        #[arg(add = ArgValueCandidates::new(crate::complete::organisations))]
         org: String,
         /// The login to disconnect it from, when two logins reach it.
-        #[arg(long, value_name = "LOGIN")]
+        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
         login: Option<String>,
         /// Do not ask for confirmation.
         #[arg(long, short)]
@@ -204,6 +213,7 @@ pub enum Command {
     )]
     Remove {
         /// The login to remove (email, Xero user id or a unique prefix).
+        #[arg(add = ArgValueCandidates::new(crate::complete::logins))]
         login: String,
         /// Do not ask for confirmation.
         #[arg(long, short)]
@@ -215,7 +225,7 @@ pub enum Command {
             tenantry log --login ann@example.com --json")]
     Log {
         /// Only this login's events (email, id or unique prefix; a removed login's email or id).
-        #[arg(long, value_name = "LOGIN")]
+        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
         login: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -249,9 +259,11 @@ pub enum Command {
         #[arg(long, value_name = "EMAIL")]
         auto_approve: Option<String>,
     },
-    /// Print a shell completion script.
+    /// Print the shell's completion registration: commands, flags, and your organisations and
+    /// logins by name, read from the profile as you type.
     #[command(after_help = "Examples:\n  \
             tenantry completions bash > ~/.local/share/bash-completion/completions/tenantry\n  \
+            tenantry completions zsh > ~/.zfunc/_tenantry\n  \
             tenantry completions fish > ~/.config/fish/completions/tenantry.fish")]
     Completions {
         /// The shell to complete for.

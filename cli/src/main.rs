@@ -5,6 +5,7 @@
 mod args;
 mod check_cmd;
 mod commands;
+mod complete;
 mod config_cmd;
 mod connect_cmd;
 #[cfg(feature = "demo")]
@@ -20,7 +21,7 @@ mod status_cmd;
 mod token_cmd;
 
 pub use args::{Cli, Command, ConfigAction, TokenFormat};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use std::process::ExitCode;
 use tenantry_core::{EngineError, ErrorCode, Fix};
 
@@ -129,6 +130,7 @@ impl From<tenantry_demo::DemoError> for Failure {
 
 fn main() -> ExitCode {
     quiet_broken_pipe();
+    complete::answer_if_asked();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -140,13 +142,13 @@ fn main() -> ExitCode {
         .with_ansi(render::stderr_colour())
         .init();
     if let Command::Completions { shell } = &cli.command {
-        clap_complete::generate(
-            *shell,
-            &mut Cli::command(),
-            "tenantry",
-            &mut std::io::stdout(),
-        );
-        return ExitCode::SUCCESS;
+        return match complete::registration(*shell) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => {
+                eprintln!("tenantry: {}", failure.message);
+                ExitCode::from(failure.status)
+            }
+        };
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

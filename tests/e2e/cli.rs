@@ -578,9 +578,23 @@ async fn completions_are_generated() {
     };
     let ran = cli.run(&["completions", "bash"]).await;
     assert_eq!(ran.status, 0);
-    assert!(
-        ran.stdout.contains("keepalive") && ran.stdout.contains("complete"),
-        "a bash completion script for every command"
+    // Bash calls the registered function as it would on Tab after `tenantry keep`.
+    let script = format!(
+        "{}\nCOMP_WORDS=(tenantry keep); COMP_CWORD=1; COMP_LINE='tenantry keep'; COMP_POINT=13; _clap_complete_tenantry tenantry keep tenantry; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        ran.stdout
+    );
+    let offered = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("TENANTRY_CONFIG", &cli.config)
+        .env("TENANTRY_DATA_DIR", &cli.data)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&offered.stdout).trim(),
+        "keepalive",
+        "bash completes a command through the registration: {}",
+        String::from_utf8_lossy(&offered.stderr)
     );
     let help = cli.run(&["--help"]).await;
     assert!(

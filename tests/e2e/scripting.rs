@@ -558,3 +558,70 @@ async fn an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refres
         "every refresh was kept, whatever its hook did"
     );
 }
+
+/// What fish offers for `line`, through the registration `tenantry completions fish` prints.
+async fn fish_completes(cli: &Tenantry, registration: &str, line: &str) -> Vec<String> {
+    let out = tokio::process::Command::new("fish")
+        .args(["-c", &format!("{registration}\ncomplete -C '{line}'")])
+        .env("TENANTRY_CONFIG", &cli.config)
+        .env("TENANTRY_DATA_DIR", &cli.data)
+        .env_remove("TENANTRY_PROFILE")
+        .output()
+        .await
+        .expect("fish must be installed (scripts/setup.sh)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn completion_offers_this_profile_s_organisations_and_logins_by_name() {
+    let Some(it) =
+        keychain_instance("completion_offers_this_profile_s_organisations_and_logins_by_name")
+            .await
+    else {
+        return;
+    };
+    let cli = Tenantry::for_instance(&it);
+    for user in [ANN, BEN] {
+        it.fake.approve_as(Some(user));
+        assert_eq!(cli.run(&["connect"]).await.status, 0);
+    }
+    let fish = cli.run(&["completions", "fish"]).await;
+    assert_eq!(fish.status, 0, "{fish:?}");
+    assert_eq!(
+        fish_completes(&cli, &fish.stdout, "tenantry token Ki").await,
+        ["Kiwi Plumbing"],
+        "an organisation by the start of its name, from this profile's store"
+    );
+    assert_eq!(
+        fish_completes(&cli, &fish.stdout, "tenantry token 5e6f7a8b-0002").await,
+        [it.tenant("Kiwi Plumbing")],
+        "or by its tenant id"
+    );
+    assert_eq!(
+        fish_completes(&cli, &fish.stdout, "tenantry refresh b").await,
+        [BEN],
+        "a login by email"
+    );
+    assert_eq!(
+        fish_completes(&cli, &fish.stdout, "tenantry exec Harbour --login a").await,
+        [ANN],
+        "--login takes a login"
+    );
+    assert!(
+        fish_completes(&cli, &fish.stdout, "tenantry tok")
+            .await
+            .contains(&"token".to_string()),
+        "commands complete too"
+    );
+    for shell in ["bash", "zsh"] {
+        let reg = cli.run(&["completions", shell]).await;
+        assert!(
+            reg.status == 0 && reg.stdout.contains("COMPLETE="),
+            "{shell}: a registration that calls tenantry back: {reg:?}"
+        );
+    }
+}

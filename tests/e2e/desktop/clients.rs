@@ -97,9 +97,12 @@ async fn the_clients_view_shows_each_organisation_s_truth_and_its_fix() {
         "it stays in view with both fixes: {kiwi_row}"
     );
     assert_eq!(
-        c.execute("return document.getElementById('view-clients').hidden", vec![])
-            .await
-            .unwrap(),
+        c.execute(
+            "return document.getElementById('view-clients').hidden",
+            vec![]
+        )
+        .await
+        .unwrap(),
         json!(false),
         "the Clients view is still the one showing"
     );

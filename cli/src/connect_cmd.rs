@@ -4,6 +4,7 @@
 
 use crate::{Failure, exit, render};
 use std::io::IsTerminal;
+use tenantry_core::health::{at_connection_limit, connections_used};
 use tenantry_core::model::Login;
 use tenantry_core::{Engine, LoginOutcome};
 use tokio_util::sync::CancellationToken;
@@ -17,7 +18,31 @@ pub async fn run(
         Some(selector) => Some(engine.resolve_login(&selector).await?),
         None => None,
     };
-    let outcome = sign_in(engine, expected.as_ref(), no_browser, false).await?;
+    // Before the browser opens: at the cap, Xero sends the browser to its connectionLimit page
+    // and never back here, which looks like a sign-in that hangs.
+    let used = connections_used(&engine.organisations().await?);
+    let limit = engine.config().connection_limit;
+    let capped = at_connection_limit(used, limit);
+    if capped {
+        eprintln!(
+            "Warning: {used} of {} connections: the app's cap is reached. Xero will not connect another organisation; it shows its \"connection limit\" page instead of coming back here. Disconnect one first (tenantry disconnect ORG), or move the app to a higher tier and raise connection_limit. Reconnecting organisations already connected still works.\n",
+            limit.unwrap_or_default()
+        );
+    }
+    let outcome = match sign_in(engine, expected.as_ref(), no_browser, false).await {
+        // The browser never came back while the app was at its cap: most likely Xero's refusal.
+        Err(f) if capped && matches!(f.status, exit::CANCELLED | exit::FAILURE) => {
+            return Err(Failure::new(
+                f.status,
+                format!(
+                    "{} The app is at its connection limit ({used} of {}): if Xero showed its \"connection limit\" page, it refused a new organisation; disconnect one (tenantry disconnect ORG) or move the app to a higher tier.",
+                    f.message,
+                    limit.unwrap_or_default()
+                ),
+            ));
+        }
+        outcome => outcome?,
+    };
     let Some(intended) = outcome.expected_other.clone() else {
         say_connected(&outcome);
         return Ok(exit::OK);

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use tenantry_core::Engine;
 use tenantry_core::config::Config;
 use tenantry_core::health::{
-    LoginHealth, days_left, login_health, login_reason, login_reason_code, missing_scopes,
+    LoginHealth, at_connection_limit, connections_used, days_left, login_health, login_reason,
+    login_reason_code, missing_scopes,
 };
 use tenantry_core::model::{Login, LoginId, Organisation, ReasonCode};
 use tenantry_core::profile::Profile;
@@ -102,10 +103,18 @@ pub fn health_exit(states: impl IntoIterator<Item = LoginHealth>) -> u8 {
     })
 }
 
+/// The app's connections as this profile sees them.
+#[derive(Serialize)]
+struct Connections {
+    used: usize,
+    limit: Option<u32>,
+}
+
 #[derive(Serialize)]
 struct StatusJson<'a> {
     /// True when every login is connected.
     healthy: bool,
+    connections: Connections,
     /// Which vault this profile keeps its tokens in: `keychain` or `file`.
     vault: &'static str,
     logins: &'a [LoginStatus],
@@ -152,6 +161,10 @@ pub async fn run(
     if json {
         let report = StatusJson {
             healthy: rows.iter().all(|r| r.state == LoginHealth::Connected),
+            connections: Connections {
+                used: connections_used(&orgs),
+                limit: config.connection_limit,
+            },
             vault,
             logins: &rows,
         };
@@ -163,10 +176,27 @@ pub async fn run(
         println!("No logins yet. Run: tenantry connect");
     } else {
         print_table(&rows, now);
+        println!(
+            "{}",
+            connections_line(connections_used(&orgs), config.connection_limit)
+        );
         println!("Tokens are kept in {}.", profile.vault_description());
         println!("{}", render::zone_note(now));
     }
     Ok(health_exit(rows.iter().map(|r| r.state)).max(checked))
+}
+
+/// "23 of 25 connections", with what it means when the cap is near or reached.
+pub fn connections_line(used: usize, limit: Option<u32>) -> String {
+    match limit {
+        None => format!(
+            "{used} connections (set connection_limit to the app's tier cap to be warned before it)."
+        ),
+        Some(limit) if at_connection_limit(used, Some(limit)) => format!(
+            "{used} of {limit} connections: the app's cap is reached; Xero will connect no other organisation until one is disconnected or the app moves to a higher tier."
+        ),
+        Some(limit) => format!("{used} of {limit} connections."),
+    }
 }
 
 fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {

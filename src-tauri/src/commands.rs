@@ -16,9 +16,16 @@ use tenantry_core::health::organisation_statuses;
 #[tauri::command]
 pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     // No profile open (first run, or a start that failed): nothing to list.
-    let (logins, organisations, clients, connecting) = match desk.engine().await {
+    let (logins, organisations, clients, connecting, connections) = match desk.engine().await {
         Ok(engine) => {
             let (logins, orgs) = (engine.logins().await?, engine.organisations().await?);
+            let used = tenantry_core::health::connections_used(&orgs);
+            let limit = engine.config().connection_limit;
+            let connections = crate::ipc::ConnectionsView {
+                used: used as u32,
+                limit,
+                at_limit: tenantry_core::health::at_connection_limit(used, limit),
+            };
             let (now, notify_days) = (engine.now(), engine.config().notify_days);
             let clients = organisation_statuses(&logins, &orgs, now, notify_days)
                 .into_iter()
@@ -32,9 +39,20 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
                 OrgView::list(&orgs),
                 clients,
                 desk.connecting_view(),
+                connections,
             )
         }
-        Err(_) => (Vec::new(), Vec::new(), Vec::new(), None),
+        Err(_) => (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            None,
+            crate::ipc::ConnectionsView {
+                used: 0,
+                limit: None,
+                at_limit: false,
+            },
+        ),
     };
     Ok(Overview {
         mode: desk.mode().await,
@@ -44,6 +62,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         organisations,
         clients,
         connecting,
+        connections,
     })
 }
 

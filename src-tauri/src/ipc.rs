@@ -186,6 +186,18 @@ pub struct Overview {
     /// Every organisation once, with its own state: the Clients view.
     pub clients: Vec<crate::clients::ClientView>,
     pub connecting: Option<ConnectView>,
+    /// The app's connections this profile holds, and the cap `connection_limit` sets, if any.
+    pub connections: ConnectionsView,
+}
+
+/// "23 of 25 connections" in the window's header.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ConnectionsView {
+    pub used: u32,
+    pub limit: Option<u32>,
+    /// One more organisation would pass the cap: Xero refuses it.
+    pub at_limit: bool,
 }
 
 /// The payload of [`UiEvent::ConnectFinished`].

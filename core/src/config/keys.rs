@@ -90,6 +90,11 @@ pub const KEYS: &[Key] = &[
         "a command run for each event (TENANTRY_EVENT, TENANTRY_LOGIN, TENANTRY_ORG, TENANTRY_DETAIL)",
     ),
     key(
+        "connection_limit",
+        Kind::Number,
+        "the Xero app's connection cap by tier: Starter 5, Core 50, Plus 1000, Advanced 10000 (older uncertified apps 25)",
+    ),
+    key(
         "xero.issuer",
         Kind::Text,
         "the OpenID issuer (Xero's unless you use another provider or the fake)",
@@ -296,6 +301,7 @@ mod tests {
             ("timeout_secs", "60", "60"),
             ("notify_days", "10", "10"),
             ("close_to_tray", "no", "false"),
+            ("connection_limit", "25", "25"),
             (
                 "on_event",
                 "logger -t tenantry \"$TENANTRY_EVENT\"",

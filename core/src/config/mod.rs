@@ -52,6 +52,9 @@ pub struct Config {
     /// login or an organisation, with TENANTRY_EVENT, TENANTRY_LOGIN, TENANTRY_ORG and
     /// TENANTRY_DETAIL set; never given a token (docs/CLI.md, "Event hooks").
     pub on_event: Option<String>,
+    /// The Xero app's connection cap, as its tier sets it (Starter 5, Core 50, Plus 1,000,
+    /// Advanced 10,000; 25 for an older uncertified app); Xero does not say it, so it is set here.
+    pub connection_limit: Option<u32>,
     pub xero: XeroEndpoints,
 }
 
@@ -98,6 +101,7 @@ impl Default for Config {
             notify_days: 7,
             close_to_tray: true,
             on_event: None,
+            connection_limit: None,
             xero: XeroEndpoints::default(),
         }
     }

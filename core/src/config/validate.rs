@@ -78,6 +78,12 @@ impl Config {
                 "is empty; give a command, or remove the key (`tenantry config unset on_event`)",
             );
         }
+        if self.connection_limit == Some(0) {
+            return invalid(
+                "connection_limit",
+                "must be at least 1 (Starter is 5); remove the key if the app has no cap",
+            );
+        }
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
             return invalid("keychain_service", "must be a short, non-empty name");
         }

@@ -100,6 +100,18 @@ pub fn login_reason(login: &Login, health: LoginHealth, now: DateTime<Utc>) -> O
     }
 }
 
+/// How many of the app's connections this profile's logins hold: one per login and organisation
+/// it reaches (Xero counts each user's connection to a tenant), not counting the disconnected.
+/// Xero counts every user of the app, so other machines' logins may hold more.
+pub fn connections_used(orgs: &[crate::model::Organisation]) -> usize {
+    orgs.iter().filter(|o| o.disconnected_at.is_none()).count()
+}
+
+/// Whether one more organisation would pass the configured cap.
+pub fn at_connection_limit(used: usize, limit: Option<u32>) -> bool {
+    limit.is_some_and(|limit| used >= limit as usize)
+}
+
 /// The scopes the configuration asks for that Xero did not grant this login (granular scopes,
 /// required for apps created since 2 March 2026, make this common): calls needing them fail
 /// until the login consents again.
@@ -130,6 +142,24 @@ pub fn login_reason_code(login: &Login, health: LoginHealth) -> Option<ReasonCod
 mod tests {
     use super::*;
     use crate::store::fixtures::{at, login};
+
+    #[test]
+    fn the_cap_is_reached_when_one_more_would_pass_it() {
+        assert!(!at_connection_limit(24, Some(25)), "one left");
+        assert!(at_connection_limit(25, Some(25)), "none left");
+        assert!(
+            !at_connection_limit(10_000, None),
+            "no cap configured, no warning"
+        );
+        let mut gone = crate::store::fixtures::org("a", "t-1");
+        gone.disconnected_at = Some(at("2026-12-01T00:00:00Z"));
+        let orgs = [gone, crate::store::fixtures::org("a", "t-2")];
+        assert_eq!(
+            connections_used(&orgs),
+            1,
+            "a connection Xero removed no longer counts"
+        );
+    }
 
     #[test]
     fn scopes_asked_for_but_not_granted_are_named() {

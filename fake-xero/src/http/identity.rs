@@ -84,6 +84,24 @@ fn callback_redirect(
     Redirect::to(url.as_str()).into_response()
 }
 
+/// Where Xero sends the browser when the app has reached its connection cap; the app's redirect
+/// URI is never called.
+fn connection_limit_redirect(w: &mut World) -> Response {
+    let to = format!("{}/connectionLimit", w.issuer);
+    w.last_redirect = Some(to.clone());
+    Redirect::to(&to).into_response()
+}
+
+/// The page at `/connectionLimit`, in Xero's words as far as they are reported.
+pub(super) async fn connection_limit_page() -> Response {
+    Html(
+        "<!doctype html><title>Connection limit reached</title><h1>This app has reached its connection limit</h1>\
+         <p>Maximum number of organisations already connected to this app. Ask the app's developer to \
+         disconnect an organisation or move the app to a higher tier.</p>",
+    )
+    .into_response()
+}
+
 pub(super) async fn authorize(
     State(world): State<Shared>,
     Query(params): Query<HashMap<String, String>>,
@@ -93,6 +111,9 @@ pub(super) async fn authorize(
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, &why);
     }
     if let Some(user) = w.approve_as.clone() {
+        if w.passes_connection_limit(&user, None) {
+            return connection_limit_redirect(&mut w);
+        }
         return match w.approve(&params, &user, None) {
             Ok(code) => approved_redirect(&mut w, &params, &code),
             Err(why) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &why),
@@ -164,6 +185,9 @@ pub(super) async fn authorize_decision(State(world): State<Shared>, body: Bytes)
         return callback_redirect(&mut w, &params, &[("error", "access_denied")]);
     }
     let user = params.get("user").cloned().unwrap_or_default();
+    if w.passes_connection_limit(&user, Some(&tenants)) {
+        return connection_limit_redirect(&mut w);
+    }
     match w.approve(&params, &user, Some(tenants)) {
         Ok(code) => approved_redirect(&mut w, &params, &code),
         Err(why) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &why),

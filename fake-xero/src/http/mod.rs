@@ -29,6 +29,7 @@ pub fn router(world: Shared) -> Router {
             "/identity/connect/authorize",
             get(identity::authorize).post(identity::authorize_decision),
         )
+        .route("/connectionLimit", get(identity::connection_limit_page))
         .route("/connect/token", post(identity::token))
         .route("/connect/revocation", post(identity::revocation))
         .route("/connections", get(api::connections))

@@ -97,6 +97,29 @@ impl World {
         Ok(())
     }
 
+    /// Whether `user` consenting to `tenants` would take the app past its connection cap: only
+    /// connections it does not have yet count, so a reconnect at the cap still works.
+    pub fn passes_connection_limit(&self, user_id: &str, tenants: Option<&[String]>) -> bool {
+        let Some(limit) = self.options.connection_limit else {
+            return false;
+        };
+        let Some(user) = self.user(user_id) else {
+            return false;
+        };
+        let asked = tenants.unwrap_or(&user.tenants);
+        let new = asked
+            .iter()
+            .filter(|t| user.tenants.contains(t))
+            .filter(|t| {
+                !self
+                    .connections
+                    .iter()
+                    .any(|c| c.user_id == user.id && &c.tenant_id == *t)
+            })
+            .count();
+        new > 0 && self.connections.len() + new > limit
+    }
+
     /// The user approved: issue a single-use code and create the consented connections.
     pub fn approve(
         &mut self,

@@ -33,6 +33,11 @@ pub struct Options {
     /// Behave like a plain OpenID provider rather than Xero: connections carry no `authEventId`,
     /// token responses no `scope`, and the callback carries the RFC 9207 `iss` parameter.
     pub plain_oidc: bool,
+    /// The app's connection cap (Xero's tiers since 2 March 2026: Starter 5, Core 50, Plus
+    /// 1,000, Advanced 10,000; 25 for older uncertified apps). A consent that would pass it is
+    /// not granted: the browser is sent to `/connectionLimit`, as Xero sends it to
+    /// `authorize.xero.com/connectionLimit`, and never comes back to the app.
+    pub connection_limit: Option<usize>,
     pub seed: Seed,
 }
 
@@ -48,6 +53,7 @@ impl Default for Options {
             api_latency: std::time::Duration::ZERO,
             token_latency: std::time::Duration::ZERO,
             plain_oidc: false,
+            connection_limit: None,
             seed: Seed::standard(),
         }
     }
@@ -266,6 +272,11 @@ impl World {
 
     pub fn total_refresh_calls(&self) -> usize {
         self.refresh_calls.values().sum()
+    }
+
+    /// How many connections the app has, across every user (what Xero's cap counts).
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
     }
 
     pub fn connections_of(&self, user_id: &str) -> Vec<Connection> {

@@ -29,8 +29,18 @@ async fn the_clients_view_shows_each_organisation_s_truth_and_its_fix() {
     let _turn = ONE_WINDOW.lock().await;
     let (it, _cara) = three_logins_cara_needing_a_human().await;
     let config = it.write_config();
+    // The app's tier allows as many connections as these logins hold: the header says so.
+    let file = std::fs::read_to_string(&config).unwrap();
+    let (capped, _) = tenantry_core::config::set(&file, "connection_limit", "8").unwrap();
+    std::fs::write(&config, capped).unwrap();
     let c = open_window(&url, &config, it.dir.path()).await;
-    until_text(&c, "#counts", "organisations across 3 logins").await;
+    until_text(&c, "#counts", "8 organisations across 3 logins").await;
+    assert_eq!(
+        text(&c, "#connections").await.unwrap_or_default(),
+        "8 of 8 connections: cap reached",
+        "the window shows how near the app is to its cap"
+    );
+    screenshot(&c, "connection-cap.png").await;
     // The app checks at Xero at start (after keep-alive); the button's check comes after it.
     until("the start-up check", || async {
         let run = it.engine.last_event(EventKind::CheckRun).await.ok()??;
@@ -87,9 +97,11 @@ async fn the_clients_view_shows_each_organisation_s_truth_and_its_fix() {
             .then_some(())
     })
     .await;
-    let kiwi_row = text(&c, &format!("#clients tr[data-tenant='{kiwi}']"))
-        .await
-        .unwrap();
+    // The table is redrawn on every overview the window fetches: read the row once it is there.
+    let kiwi_row = until("Kiwi Plumbing's row", || async {
+        text(&c, &format!("#clients tr[data-tenant='{kiwi}']")).await
+    })
+    .await;
     assert!(
         kiwi_row.contains("Disconnected at Xero")
             && kiwi_row.contains("Reconnect ann@example.com")

@@ -2,6 +2,7 @@
 import type { AppMode } from "./AppMode";
 import type { ClientView } from "./ClientView";
 import type { ConnectView } from "./ConnectView";
+import type { ConnectionsView } from "./ConnectionsView";
 import type { IpcError } from "./IpcError";
 import type { LoginView } from "./LoginView";
 import type { OrgView } from "./OrgView";
@@ -19,4 +20,8 @@ new_vault: boolean, logins: Array<LoginView>, organisations: Array<OrgView>,
 /**
  * Every organisation once, with its own state: the Clients view.
  */
-clients: Array<ClientView>, connecting: ConnectView | null, };
+clients: Array<ClientView>, connecting: ConnectView | null, 
+/**
+ * The app's connections this profile holds, and the cap `connection_limit` sets, if any.
+ */
+connections: ConnectionsView, };

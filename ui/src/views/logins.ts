@@ -64,6 +64,18 @@ export class LoginsView {
   }
 
   render(overview: Overview) {
+    const c = overview.connections;
+    const connections = $("connections");
+    connections.textContent =
+      c.limit === null
+        ? ""
+        : c.at_limit
+          ? `${c.used} of ${c.limit} connections: cap reached`
+          : `${c.used} of ${c.limit} connections`;
+    connections.title = c.at_limit
+      ? "The Xero app's connection cap (connection_limit) is reached: Xero will connect no other organisation until one is disconnected or the app moves to a higher tier."
+      : "";
+    connections.classList.toggle("error", c.at_limit);
     const byLogin = new Map<string, OrgView[]>();
     for (const o of overview.organisations) {
       const list = byLogin.get(o.login_id) ?? [];

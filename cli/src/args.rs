@@ -52,6 +52,7 @@ pub enum Command {
         after_help = "Examples:\n  \
             tenantry connect\n  \
             tenantry connect --reconnect ann@example.com\n  \
+            tenantry connect --reconnect ann@example.com --scope accounting.invoices\n  \
             tenantry connect --no-browser        # print the address, open it where you like"
     )]
     Connect {
@@ -62,6 +63,10 @@ pub enum Command {
         /// Print the sign-in address instead of opening a browser.
         #[arg(long)]
         no_browser: bool,
+        /// A scope to ask for besides the configured ones (repeatable): consenting again adds
+        /// it to the login, e.g. `--reconnect ann@example.com --scope accounting.invoices`.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
     /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act
     /// (a login needs reconnecting, has lapsed, or is within `notify_days` of lapsing), 5 if one

@@ -56,7 +56,8 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Connect {
             reconnect,
             no_browser,
-        } => crate::connect_cmd::run(&engine, reconnect, no_browser).await,
+            scopes,
+        } => crate::connect_cmd::run(&engine, reconnect, no_browser, &scopes).await,
         Command::Status { json, check } => {
             crate::status_cmd::run(&engine, &profile, json, check).await
         }

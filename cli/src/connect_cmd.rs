@@ -13,7 +13,21 @@ pub async fn run(
     engine: &Engine,
     reconnect: Option<String>,
     no_browser: bool,
+    scopes: &[String],
 ) -> Result<u8, Failure> {
+    // Xero answers an unknown scope with an error page and never comes back: refuse it here.
+    for scope in scopes {
+        if let Some(near) = tenantry_core::xero::scopes::unknown(scope) {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "`{scope}` is not a Xero scope{}; nothing was opened",
+                    near.map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    }
     let expected = match reconnect {
         Some(selector) => Some(engine.resolve_login(&selector).await?),
         None => None,
@@ -29,7 +43,7 @@ pub async fn run(
             limit.unwrap_or_default()
         );
     }
-    let outcome = match sign_in(engine, expected.as_ref(), no_browser, false).await {
+    let outcome = match sign_in(engine, expected.as_ref(), no_browser, false, scopes).await {
         // The browser never came back while the app was at its cap: most likely Xero's refusal.
         Err(f) if capped && matches!(f.status, exit::CANCELLED | exit::FAILURE) => {
             return Err(Failure::new(
@@ -53,7 +67,7 @@ pub async fn run(
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Ok(exit::NEEDS_HUMAN);
     }
-    let again = sign_in(engine, Some(&intended), true, true).await?;
+    let again = sign_in(engine, Some(&intended), true, true, scopes).await?;
     if again.expected_other.is_some() {
         say_wrong_person(&again, &intended);
         return Ok(exit::NEEDS_HUMAN);
@@ -68,8 +82,11 @@ async fn sign_in(
     expected: Option<&Login>,
     no_browser: bool,
     private_window: bool,
+    scopes: &[String],
 ) -> Result<LoginOutcome, Failure> {
-    let sign_in = engine.begin_login(expected.map(|l| l.id.clone())).await?;
+    let sign_in = engine
+        .begin_login_with(expected.map(|l| l.id.clone()), scopes)
+        .await?;
     let url = sign_in.authorize_url().to_string();
     if private_window {
         eprintln!(
@@ -125,6 +142,7 @@ fn say_connected(outcome: &LoginOutcome) {
             println!("  {}  ({})", org.name, org.tenant_id);
         }
     }
+    println!("Scopes granted: {}", login.scopes.join(" "));
     if let Some(err) = &outcome.organisations_error {
         eprintln!(
             "tenantry: the login is saved, but its organisations could not be listed: {err}. Run: tenantry check {}",

@@ -27,6 +27,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
                 at_limit: tenantry_core::health::at_connection_limit(used, limit),
             };
             let (now, notify_days) = (engine.now(), engine.config().notify_days);
+            let wanted = engine.config().all_scopes();
             let clients = organisation_statuses(&logins, &orgs, now, notify_days)
                 .into_iter()
                 .map(ClientView::new)
@@ -34,7 +35,15 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
             (
                 logins
                     .iter()
-                    .map(|l| LoginView::new(l, desk.is_refreshing(l.id.as_str()), now, notify_days))
+                    .map(|l| {
+                        LoginView::new(
+                            l,
+                            desk.is_refreshing(l.id.as_str()),
+                            now,
+                            notify_days,
+                            &wanted,
+                        )
+                    })
                     .collect(),
                 OrgView::list(&orgs),
                 clients,

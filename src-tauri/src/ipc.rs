@@ -107,10 +107,21 @@ pub struct LoginView {
     pub last_refresh_at: Option<DateTime<Utc>>,
     /// A refresh started from this window is in flight.
     pub refreshing: bool,
+    /// The scopes Xero granted this login's consent.
+    pub scopes: Vec<String>,
+    /// Scopes the configuration asks for that this login was not granted: reconnect to allow.
+    pub missing_scopes: Vec<String>,
 }
 
 impl LoginView {
-    pub fn new(login: &Login, refreshing: bool, now: DateTime<Utc>, notify_days: u32) -> Self {
+    /// `wanted`: every scope the configuration asks for.
+    pub fn new(
+        login: &Login,
+        refreshing: bool,
+        now: DateTime<Utc>,
+        notify_days: u32,
+        wanted: &[String],
+    ) -> Self {
         let health = login_health(login, now, notify_days);
         Self {
             id: login.id.to_string(),
@@ -124,6 +135,8 @@ impl LoginView {
             refresh_deadline: login.refresh_deadline(),
             last_refresh_at: login.last_refresh_at,
             refreshing,
+            scopes: login.scopes.clone(),
+            missing_scopes: tenantry_core::health::missing_scopes(login, wanted),
         }
     }
 }

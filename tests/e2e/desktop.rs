@@ -656,10 +656,15 @@ async fn a_deep_link_completes_a_sign_in_and_an_unsolicited_one_is_ignored() {
     ] {
         let second = tokio::process::Command::new(app_bin())
             .arg(&malformed)
-            .status()
+            .output()
             .await
             .unwrap();
-        assert!(second.success(), "{malformed}: handed over and ignored");
+        assert!(
+            second.status.success(),
+            "{malformed}: handed over and ignored; the second instance exited {} saying: {}",
+            second.status,
+            String::from_utf8_lossy(&second.stderr)
+        );
     }
     until_text(&c, "#toasts", "Ignored a tenantry:// link").await;
     assert!(it.engine.logins().await.unwrap().is_empty());

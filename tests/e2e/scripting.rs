@@ -718,3 +718,69 @@ async fn until_fake(it: &Instance, what: &str, done: impl Fn(&tenantry_fake_xero
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_reconnect_adds_a_scope_and_a_mistyped_one_is_refused_before_the_browser() {
+    let Some(it) = keychain_instance(
+        "a_reconnect_adds_a_scope_and_a_mistyped_one_is_refused_before_the_browser",
+    )
+    .await
+    else {
+        return;
+    };
+    let cli = Tenantry::for_instance(&it);
+    it.fake.approve_as(Some(ANN));
+    assert_eq!(cli.run(&["connect"]).await.status, 0);
+    let typo = cli
+        .run(&[
+            "connect",
+            "--reconnect",
+            ANN,
+            "--scope",
+            "accounting.invoice",
+        ])
+        .await;
+    assert_eq!(typo.status, 2, "{typo:?}");
+    assert!(
+        typo.stderr.contains("did you mean `accounting.invoices`")
+            && !typo.stderr.contains("/identity/connect/authorize"),
+        "refused with the scope meant, before any sign-in address: {typo:?}"
+    );
+    let added = cli
+        .run(&[
+            "connect",
+            "--reconnect",
+            ANN,
+            "--scope",
+            "accounting.invoices",
+        ])
+        .await;
+    assert_eq!(added.status, 0, "{added:?}");
+    assert!(
+        added.stderr.contains("accounting.invoices")
+            && added.stdout.contains("Scopes granted:")
+            && added.stdout.contains("accounting.invoices"),
+        "the sign-in asked for it and Xero granted it: {added:?}"
+    );
+    let json = cli.run(&["status", "--json"]).await;
+    assert!(
+        jq(".logins[0].scopes | join(\" \")", &json.stdout)
+            .await
+            .contains("accounting.invoices"),
+        "the login keeps the added scope: {}",
+        json.stdout
+    );
+    // The identity check still holds: signing in as someone else adds nothing to Ann.
+    it.fake.approve_as(Some(BEN));
+    let wrong = cli
+        .run(&[
+            "connect",
+            "--reconnect",
+            ANN,
+            "--scope",
+            "accounting.contacts",
+        ])
+        .await;
+    assert_eq!(wrong.status, 3, "a reconnect as another person: {wrong:?}");
+}

@@ -52,9 +52,19 @@ impl Engine {
         &self,
         reconnect: Option<LoginId>,
     ) -> Result<LoopbackSignIn, EngineError> {
+        self.begin_login_with(reconnect, &[]).await
+    }
+
+    /// As [`Engine::begin_login`], asking Xero for `extra` scopes besides the configured ones:
+    /// consenting again adds them to the login (Xero's scopes are additive).
+    pub async fn begin_login_with(
+        &self,
+        reconnect: Option<LoginId>,
+        extra: &[String],
+    ) -> Result<LoopbackSignIn, EngineError> {
         self.require_client_id()?;
         let listener = CallbackListener::bind(&self.config().redirect_ports).await?;
-        let attempt = self.attempt(listener.redirect_uri(), reconnect);
+        let attempt = self.attempt(listener.redirect_uri(), reconnect, extra);
         Ok(LoopbackSignIn {
             engine: self.clone(),
             listener,
@@ -72,7 +82,7 @@ impl Engine {
         self.require_client_id()?;
         Ok(LinkSignIn {
             engine: self.clone(),
-            attempt: self.attempt(redirect_uri.to_owned(), reconnect),
+            attempt: self.attempt(redirect_uri.to_owned(), reconnect, &[]),
         })
     }
 
@@ -83,13 +93,24 @@ impl Engine {
         Ok(())
     }
 
-    fn attempt(&self, redirect_uri: String, reconnect: Option<LoginId>) -> Attempt {
+    fn attempt(
+        &self,
+        redirect_uri: String,
+        reconnect: Option<LoginId>,
+        extra: &[String],
+    ) -> Attempt {
         let config = self.config();
+        let mut scopes = config.all_scopes();
+        for s in extra {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
         Attempt::new(
             &config.xero,
             &config.client_id,
             redirect_uri,
-            &config.all_scopes(),
+            &scopes,
             reconnect,
         )
     }
@@ -157,6 +178,7 @@ impl Inner {
             pkce,
             redirect_uri,
             expected,
+            scopes,
             ..
         } = attempt;
         let nonce = pkce.nonce.clone();
@@ -171,7 +193,7 @@ impl Inner {
             .verify_id_token(&id_token, Some(nonce.expose()), now)
             .await?;
         let login_id = LoginId::new(claims.user_id()).map_err(|_| EngineError::IdentityMismatch)?;
-        let tokens = TokenSet::from_answer(answer, now, None, &self.config.all_scopes())?;
+        let tokens = TokenSet::from_answer(answer, now, None, &scopes)?;
         let access = access_claims(tokens.access_token.expose()).unwrap_or_default();
         if access
             .xero_userid

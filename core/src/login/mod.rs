@@ -101,6 +101,8 @@ pub struct Attempt {
     pub(crate) redirect_uri: String,
     pub(crate) expected: Option<LoginId>,
     pub(crate) authorize_url: Url,
+    /// What this sign-in asks Xero for (a token answer without `scope` is taken to grant them).
+    pub(crate) scopes: Vec<String>,
 }
 
 impl Attempt {
@@ -118,6 +120,7 @@ impl Attempt {
             redirect_uri,
             expected,
             authorize_url,
+            scopes: scopes.to_vec(),
         }
     }
 

@@ -10,6 +10,7 @@
 mod api;
 mod jwt;
 pub mod oauth;
+pub mod scopes;
 mod transport;
 
 pub use crate::token::TokenAnswer;

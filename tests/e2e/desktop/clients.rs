@@ -41,6 +41,7 @@ async fn the_clients_view_shows_each_organisation_s_truth_and_its_fix() {
         "the window shows how near the app is to its cap"
     );
     screenshot(&c, "connection-cap.png").await;
+    until_text(&c, "#logins", "Scopes: offline_access openid profile email").await;
     // The app checks at Xero at start (after keep-alive); the button's check comes after it.
     until("the start-up check", || async {
         let run = it.engine.last_event(EventKind::CheckRun).await.ok()??;

@@ -14,4 +14,12 @@ reason: string | null, last_error: string | null, access_expires_at: string, ref
 /**
  * A refresh started from this window is in flight.
  */
-refreshing: boolean, };
+refreshing: boolean, 
+/**
+ * The scopes Xero granted this login's consent.
+ */
+scopes: Array<string>, 
+/**
+ * Scopes the configuration asks for that this login was not granted: reconnect to allow.
+ */
+missing_scopes: Array<string>, };

@@ -24,6 +24,10 @@ export function loginCard(login: LoginView, orgs: OrgView[], index: number, focu
   const days = daysLeft(login);
   const human = needsHuman(login);
   const problem = login.reason ? `<p class="error">${esc(login.reason)}</p>` : "";
+  const missing = login.missing_scopes.length
+    ? `<p class="error">Not granted: ${esc(login.missing_scopes.join(" "))} (the configuration asks for it). Reconnect and allow it.</p>`
+    : "";
+  const scopes = `<p class="muted scopes">Scopes: ${esc(login.scopes.join(" "))}</p>`;
   const reconnect =
     human
       ? `<button type="button" class="primary" data-action="reconnect" data-login="${esc(login.id)}">Reconnect</button>`
@@ -44,8 +48,8 @@ export function loginCard(login: LoginView, orgs: OrgView[], index: number, focu
       }
       <div><dt>Last refresh</dt><dd>${esc(fmtDate(login.last_refresh_at))}</dd></div>
     </dl>
-    ${problem}
-    <div class="actions">${reconnect}
+    ${problem}${scopes}${missing}
+    <div class="actions">${reconnect || (login.missing_scopes.length ? `<button type="button" data-action="reconnect" data-login="${esc(login.id)}">Reconnect</button>` : "")}
       <button type="button" data-action="refresh" data-login="${esc(login.id)}" ${login.refreshing ? "disabled" : ""}>Refresh now</button>
       <button type="button" class="danger-quiet" data-action="remove" data-login="${esc(login.id)}" data-email="${esc(login.email)}">Remove login</button>
     </div>

@@ -88,15 +88,29 @@ async fn open_app_window(
         }
     });
     let caps = caps.as_object().expect("object").clone();
+    // The driver allows one session. A test that failed left its session open; end it here, or
+    // every window test after it fails with "Maximum number of active sessions".
+    let stale = LAST_SESSION.lock().expect("session lock").take();
+    if let Some(id) = stale {
+        let _ = reqwest::Client::new()
+            .delete(format!("{}/session/{id}", url.trim_end_matches('/')))
+            .send()
+            .await;
+    }
     // A session waits for the app's window; an app that cannot start must fail the test, not hang it.
-    tokio::time::timeout(
+    let client = tokio::time::timeout(
         StdDuration::from_secs(60),
         ClientBuilder::native().capabilities(caps).connect(url),
     )
     .await
     .expect("the app's window appeared within 60 s")
-    .expect("a WebDriver session with the app")
+    .expect("a WebDriver session with the app");
+    *LAST_SESSION.lock().expect("session lock") = client.session_id().await.ok().flatten();
+    client
 }
+
+/// The session the last window was opened in (closed or not; deleting a closed one is harmless).
+static LAST_SESSION: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 /// Waits until `check` finds what it wants (the UI updates asynchronously from backend events).
 async fn until<T, F, Fut>(what: &str, mut check: F) -> T

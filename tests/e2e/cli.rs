@@ -149,11 +149,7 @@ async fn refresh_keepalive_and_a_login_that_needs_a_human() {
     else {
         return;
     };
-    let cli = Tenantry::for_instance(&it);
-    for user in [ANN, BEN] {
-        it.fake.approve_as(Some(user));
-        assert_eq!(cli.run(&["connect"]).await.status, 0);
-    }
+    let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
     let refreshed = cli.run(&["refresh", "--all"]).await;
     assert_eq!(refreshed.status, 0, "{refreshed:?}");
     assert_eq!(
@@ -290,9 +286,7 @@ async fn a_reconnect_that_comes_back_as_someone_else_says_so_and_how_to_fix_it()
     else {
         return;
     };
-    let cli = Tenantry::for_instance(&it);
-    it.fake.approve_as(Some(ANN));
-    assert_eq!(cli.run(&["connect"]).await.status, 0);
+    let cli = Tenantry::connected(&it, &[ANN]).await;
     it.fake.approve_as(Some(BEN)); // the browser is still signed in to Xero as Ben
     let ran = cli.run(&["connect", "--reconnect", "ann@"]).await;
     assert_eq!(
@@ -332,11 +326,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     else {
         return;
     };
-    let cli = Tenantry::for_instance(&it);
-    for user in [ANN, BEN] {
-        it.fake.approve_as(Some(user));
-        assert_eq!(cli.run(&["connect"]).await.status, 0);
-    }
+    let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
     let unknown = cli.run(&["token", "Nope Ltd"]).await;
     assert_eq!(unknown.status, 4, "{unknown:?}");
     assert!(

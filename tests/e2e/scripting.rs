@@ -49,11 +49,7 @@ async fn every_token_format_is_read_back_by_the_tool_it_targets() {
     else {
         return;
     };
-    let cli = Tenantry::for_instance(&it);
-    for user in [ANN, BEN] {
-        it.fake.approve_as(Some(user));
-        assert_eq!(cli.run(&["connect"]).await.status, 0);
-    }
+    let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
     let kiwi = it.tenant("Kiwi Plumbing");
     let plain = cli.run(&["token", "Kiwi Plumbing"]).await;
     assert_eq!(plain.status, 0, "{plain:?}");
@@ -584,11 +580,7 @@ async fn completion_offers_this_profile_s_organisations_and_logins_by_name() {
     else {
         return;
     };
-    let cli = Tenantry::for_instance(&it);
-    for user in [ANN, BEN] {
-        it.fake.approve_as(Some(user));
-        assert_eq!(cli.run(&["connect"]).await.status, 0);
-    }
+    let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
     let fish = cli.run(&["completions", "fish"]).await;
     assert_eq!(fish.status, 0, "{fish:?}");
     assert_eq!(
@@ -729,9 +721,7 @@ async fn a_reconnect_adds_a_scope_and_a_mistyped_one_is_refused_before_the_brows
     else {
         return;
     };
-    let cli = Tenantry::for_instance(&it);
-    it.fake.approve_as(Some(ANN));
-    assert_eq!(cli.run(&["connect"]).await.status, 0);
+    let cli = Tenantry::connected(&it, &[ANN]).await;
     let typo = cli
         .run(&[
             "connect",

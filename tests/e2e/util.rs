@@ -361,6 +361,17 @@ impl Tenantry {
     pub async fn run(&self, args: &[&str]) -> Ran {
         run(self.command(args)).await
     }
+
+    /// The instance's `tenantry`, with each of `users` signed in through `tenantry connect`.
+    pub async fn connected(it: &Instance, users: &[&str]) -> Self {
+        let cli = Self::for_instance(it);
+        for user in users {
+            it.fake.approve_as(Some(user));
+            let ran = cli.run(&["connect"]).await;
+            assert_eq!(ran.status, 0, "{user} connects: {ran:?}");
+        }
+        cli
+    }
 }
 
 /// Runs a prepared `tenantry` command to the end.

@@ -175,6 +175,60 @@ async fn screenshot(c: &Client, name: &str) {
 }
 
 #[tokio::test]
+async fn the_window_s_demo_joins_a_demo_the_cli_is_running() {
+    let test = "the_window_s_demo_joins_a_demo_the_cli_is_running";
+    let Some(url) = webdriver(test) else {
+        return;
+    };
+    if !keyring_available(test) {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let dir = test_dir();
+    let cli = Tenantry {
+        config: dir.path().join("demo.toml"),
+        data: dir.path().join("data"),
+        passphrase: None,
+    };
+    let port = free_ports()[0].to_string();
+    let mut demo = cli
+        .command(&["demo", "--port", &port, "--auto-approve", ANN])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(demo.stdout.take().unwrap()));
+    tokio::time::timeout(StdDuration::from_secs(20), lines.next_line())
+        .await
+        .expect("the CLI's demo starts")
+        .unwrap();
+    let connect = cli.run(&["--profile", "demo", "connect"]).await;
+    assert_eq!(connect.status, 0, "{connect:?}");
+    let before = std::fs::read_to_string(&cli.config).unwrap();
+
+    // `--demo` finds the CLI's demo running for this profile and opens it as it is, rather than
+    // seeding three logins into a fake of its own and pointing the profile there.
+    let c = open_window_with(&url, &["--demo"], &cli.config, &cli.data).await;
+    until_text(&c, "#counts", "3 organisations across 1 logins").await;
+    assert!(
+        text(&c, "#logins").await.unwrap_or_default().contains(ANN),
+        "the login the CLI connected"
+    );
+    assert!(
+        text(&c, "#mode-badge").await.unwrap().contains("Demo"),
+        "still the demo"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cli.config).unwrap(),
+        before,
+        "the profile still points at the CLI's fake"
+    );
+    c.close().await.unwrap();
+    demo.start_kill().unwrap();
+    let _ = demo.wait().await;
+}
+
+#[tokio::test]
 async fn first_run_offers_the_demo_which_shows_logins_and_filters_organisations() {
     let Some(url) =
         webdriver("first_run_offers_the_demo_which_shows_logins_and_filters_organisations")

@@ -18,8 +18,8 @@
 //! - `clients`: per-client truth through the CLI: 42 organisations, a revoked login, a removed
 //!   connection, a stuck refresh, expiring and lapsed logins; a misspelt profile.
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
-//! - `scripting`: every `token --format` read back by its consumer (sh, fish, jq, curl), `--login`,
-//!   `exec`'s statuses, `config get|set|unset`, help, aliases and the papercuts.
+//! - `scripting`: the CLI as scripts drive it: token formats read back by sh, fish, jq and curl, `--login`,
+//!   `exec`, config, help, colour and progress, hooks, completion, connection caps, scopes.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 //!
 //! On macOS and Windows the modules below that need Linux (D-Bus, WebKitGTK, crontab and

@@ -1,0 +1,110 @@
+//! `on_event` hooks: each event heard in order, never a token, a bad hook never holding up a
+//! refresh.
+
+use super::*;
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refresh() {
+    let Some(it) = keychain_instance(
+        "an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refresh",
+    )
+    .await
+    else {
+        return;
+    };
+    let cli = Tenantry::for_instance(&it);
+    let heard = it.dir.path().join("heard.txt");
+    let envs = it.dir.path().join("env.txt");
+    let hook = format!(
+        "printf '%s|%s|%s|%s\\n' \"$TENANTRY_EVENT\" \"$TENANTRY_LOGIN\" \"$TENANTRY_ORG\" \"$TENANTRY_DETAIL\" >> '{}'; env >> '{}'",
+        heard.display(),
+        envs.display()
+    );
+    let set = cli.run(&["config", "set", "on_event", &hook]).await;
+    assert_eq!(set.status, 0, "{set:?}");
+    it.fake.approve_as(Some(ANN));
+    assert_eq!(cli.run(&["connect"]).await.status, 0);
+    let refreshed = cli.run(&["refresh", ANN]).await;
+    assert_eq!(refreshed.status, 0, "{refreshed:?}");
+    let disconnected = cli.run(&["disconnect", "Kiwi Plumbing", "--yes"]).await;
+    assert_eq!(disconnected.status, 0, "{disconnected:?}");
+    let lines = std::fs::read_to_string(&heard).expect("the hook ran");
+    let kinds: Vec<&str> = lines
+        .lines()
+        .map(|l| l.split('|').next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "connected",
+            "organisation_added",
+            "organisation_added",
+            "organisation_added",
+            "refreshed",
+            "disconnected"
+        ],
+        "one run per event, in order, each finished before its process ended:\n{lines}"
+    );
+    assert!(
+        lines.lines().all(|l| l.split('|').nth(1) == Some(ANN)),
+        "TENANTRY_LOGIN is the login's email: {lines}"
+    );
+    assert_eq!(
+        lines
+            .lines()
+            .find(|l| l.starts_with("disconnected|"))
+            .and_then(|l| l.split('|').nth(2)),
+        Some("Kiwi Plumbing"),
+        "TENANTRY_ORG names the organisation"
+    );
+    let token = cli.run(&["token", "Harbour Cafe Ltd"]).await.stdout;
+    let env = std::fs::read_to_string(&envs).unwrap();
+    assert!(
+        !env.contains(token.trim()) && !env.contains("XERO_ACCESS_TOKEN"),
+        "a hook is never given a token"
+    );
+
+    // A hook that hangs is stopped after 10 s; the refresh it followed is done and kept.
+    let hang = cli.run(&["config", "set", "on_event", "sleep 60"]).await;
+    assert_eq!(hang.status, 0, "{hang:?}");
+    let started = std::time::Instant::now();
+    let refreshed = cli.run(&["refresh", ANN]).await;
+    assert_eq!(refreshed.status, 0, "the refresh succeeds: {refreshed:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the process waits for its hook at most 10 s, never for the hook's 60"
+    );
+    let failing = cli
+        .run(&["config", "set", "on_event", "echo no >&2; exit 4"])
+        .await;
+    assert_eq!(failing.status, 0, "{failing:?}");
+    assert_eq!(cli.run(&["refresh", ANN]).await.status, 0);
+    let log: serde_json::Value =
+        serde_json::from_str(&cli.run(&["log", "--json", "--limit", "10"]).await.stdout).unwrap();
+    let failures: Vec<String> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "hook_failed")
+        .map(|e| e["detail"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        failures
+            .iter()
+            .any(|d| d.contains("more than 10 s and was stopped"))
+            && failures
+                .iter()
+                .any(|d| d.contains("exit status: 4") && d.contains(": no")),
+        "each failure is in the log with why: {failures:?}"
+    );
+    assert_eq!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "refreshed")
+            .count(),
+        3,
+        "every refresh was kept, whatever its hook did"
+    );
+}

@@ -117,6 +117,9 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
     }
 
     scheduled_keepalive(cli, &paths, &mut report);
+    if let Some(command) = &config.on_event {
+        on_event_hook(command, &paths, &mut report);
+    }
 
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -165,6 +168,62 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
 }
 
 /// Whether the daily job is installed, and when it last ran (from the activity log).
+/// The `on_event` hook: its program can be found, and the last time it failed, if it did.
+fn on_event_hook(command: &str, paths: &ProfilePaths, report: &mut Report) {
+    let program = command.split_whitespace().next().unwrap_or_default();
+    let found = if program.contains(std::path::MAIN_SEPARATOR) {
+        std::path::Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+            || is_shell_builtin(program)
+    };
+    if found {
+        report.pass(&format!("the on_event hook's program `{program}` is found"));
+    } else {
+        report.fail(
+            &format!("the on_event hook's program `{program}` is not found"),
+            "install it or give its full path: `tenantry config set on_event '…'` (or `tenantry config unset on_event`)",
+        );
+    }
+    let db = paths.data_dir.join("tenantry.db");
+    let failed = db
+        .exists()
+        .then(|| tenantry_core::store::Store::open(&db).ok())
+        .flatten()
+        .and_then(|s| {
+            s.last_event(tenantry_core::model::EventKind::HookFailed)
+                .ok()
+        })
+        .flatten();
+    if let Some(event) = failed {
+        println!(
+            "- the on_event hook last failed at {}: {}",
+            crate::render::local_time(event.at),
+            event.detail
+        );
+    }
+}
+
+/// Words `sh -c` runs without a program on PATH (a hook such as `printf … >> file`).
+fn is_shell_builtin(word: &str) -> bool {
+    matches!(
+        word,
+        "printf"
+            | "echo"
+            | "exit"
+            | "test"
+            | "["
+            | ":"
+            | "true"
+            | "false"
+            | "cd"
+            | "export"
+            | "if"
+            | "set"
+    )
+}
+
 fn scheduled_keepalive(cli: &Cli, paths: &ProfilePaths, report: &mut Report) {
     let Ok(job) = crate::schedule_cmd::job(cli) else {
         return;

@@ -107,4 +107,23 @@ async fn an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refres
         3,
         "every refresh was kept, whatever its hook did"
     );
+
+    // doctor names the last failure, and a hook whose program is missing.
+    let doctor = cli.run(&["doctor"]).await;
+    assert!(
+        doctor.stdout.contains("the on_event hook last failed at")
+            && doctor.stdout.contains("exit status: 4"),
+        "{doctor:?}"
+    );
+    let missing = cli
+        .run(&["config", "set", "on_event", "no-such-hook-program --now"])
+        .await;
+    assert_eq!(missing.status, 0, "{missing:?}");
+    let doctor = cli.run(&["doctor"]).await;
+    assert!(
+        doctor
+            .stdout
+            .contains("the on_event hook's program `no-such-hook-program` is not found"),
+        "doctor names a hook that cannot run: {doctor:?}"
+    );
 }

@@ -53,6 +53,7 @@ pub enum Command {
             tenantry connect\n  \
             tenantry connect --reconnect ann@example.com\n  \
             tenantry connect --reconnect ann@example.com --scope accounting.invoices\n  \
+            tenantry connect --custom-connection --client-id 0A1B2C…\n  \
             tenantry connect --no-browser        # print the address, open it where you like"
     )]
     Connect {
@@ -67,6 +68,14 @@ pub enum Command {
         /// it to the login, e.g. `--reconnect ann@example.com --scope accounting.invoices`.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
+        /// Connect a Custom Connection app (Xero's client-credentials type, one organisation):
+        /// no browser; its client id and secret instead (the secret from TENANTRY_CLIENT_SECRET,
+        /// or asked for without echo). The secret is kept in the keychain.
+        #[arg(long, conflicts_with_all = ["reconnect", "no_browser", "scopes"])]
+        custom_connection: bool,
+        /// With --custom-connection: the app's client id (asked for if omitted).
+        #[arg(long, value_name = "ID", requires = "custom_connection")]
+        client_id: Option<String>,
     },
     /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act
     /// (a login needs reconnecting, has lapsed, or is within `notify_days` of lapsing), 5 if one

@@ -54,9 +54,15 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // where one login's slow recovery would stall a command about another.
     let outcome = match cli.command {
         Command::Connect {
+            custom_connection: true,
+            client_id,
+            ..
+        } => crate::connect_cmd::custom(&engine, client_id).await,
+        Command::Connect {
             reconnect,
             no_browser,
             scopes,
+            ..
         } => crate::connect_cmd::run(&engine, reconnect, no_browser, &scopes).await,
         Command::Status { json, check } => {
             crate::status_cmd::run(&engine, &profile, json, check).await

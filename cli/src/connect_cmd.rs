@@ -76,6 +76,47 @@ pub async fn run(
     Ok(exit::OK)
 }
 
+/// `connect --custom-connection`: the app's client id and secret, no browser. The secret comes
+/// from TENANTRY_CLIENT_SECRET or a prompt without echo, never from an argument (which other
+/// users can read in the process list).
+pub async fn custom(engine: &Engine, client_id: Option<String>) -> Result<u8, Failure> {
+    let at_terminal = std::io::stdin().is_terminal();
+    let client_id = match client_id {
+        Some(id) => id,
+        None if at_terminal => {
+            eprint!("The custom connection app's client id: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                Failure::new(exit::FAILURE, format!("could not read the client id: {e}"))
+            })?;
+            line.trim().to_owned()
+        }
+        None => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "give the custom connection's client id with --client-id ID",
+            ));
+        }
+    };
+    let secret = match std::env::var("TENANTRY_CLIENT_SECRET") {
+        Ok(secret) if !secret.is_empty() => tenantry_core::secret::Secret::new(secret),
+        _ if at_terminal => tenantry_core::secret::Secret::new(
+            rpassword::prompt_password("Its client secret (not shown): ").map_err(|e| {
+                Failure::new(exit::FAILURE, format!("could not read the secret: {e}"))
+            })?,
+        ),
+        _ => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "set TENANTRY_CLIENT_SECRET to the custom connection's client secret (or run at a terminal to be asked)",
+            ));
+        }
+    };
+    let outcome = engine.connect_custom(&client_id, secret).await?;
+    say_connected(&outcome);
+    Ok(exit::OK)
+}
+
 /// One sign-in to the end: the address, the browser (unless `no_browser`), the wait.
 async fn sign_in(
     engine: &Engine,

@@ -22,6 +22,8 @@ pub struct LoginStatus {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// `user` (signed in through the browser) or `custom_connection` (client id and secret).
+    pub kind: &'static str,
     /// `connected`, `expiring`, `lapsed`, `needs_reconnect` or `error`.
     pub state: LoginHealth,
     /// Why it is not connected, in words.
@@ -35,8 +37,9 @@ pub struct LoginStatus {
     /// Scopes the configuration asks for that this login was not granted.
     pub missing_scopes: Vec<String>,
     pub access_expires_at: DateTime<Utc>,
-    pub refresh_deadline: DateTime<Utc>,
-    pub refresh_days_left: i64,
+    /// None for a custom connection, which has no refresh token to lapse.
+    pub refresh_deadline: Option<DateTime<Utc>>,
+    pub refresh_days_left: Option<i64>,
     pub last_refresh_at: Option<DateTime<Utc>>,
     /// When Xero's `/connections` last answered for it.
     pub checked_at: Option<DateTime<Utc>>,
@@ -59,10 +62,12 @@ impl LoginStatus {
         let notify_days = config.notify_days;
         let health = login_health(login, now, notify_days);
         let deadline = login.refresh_deadline();
+        let custom = login.id.is_custom_connection();
         Self {
             id: login.id.to_string(),
             name: login.name.clone(),
             email: login.email.clone(),
+            kind: if custom { "custom_connection" } else { "user" },
             state: health,
             reason: login_reason(login, health, now),
             last_error: login.last_error.clone(),
@@ -70,8 +75,8 @@ impl LoginStatus {
             scopes: login.scopes.clone(),
             missing_scopes: missing_scopes(login, &config.all_scopes()),
             access_expires_at: login.access_expires_at,
-            refresh_deadline: deadline,
-            refresh_days_left: days_left(deadline, now),
+            refresh_deadline: (!custom).then_some(deadline),
+            refresh_days_left: (!custom).then(|| days_left(deadline, now)),
             last_refresh_at: login.last_refresh_at,
             checked_at: login.checked_at,
             organisations,
@@ -214,11 +219,10 @@ fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {
             } else {
                 "expired".into()
             };
-            let deadline = format!(
-                "{} ({} days)",
-                local_date(r.refresh_deadline),
-                r.refresh_days_left
-            );
+            let deadline = match (r.refresh_deadline, r.refresh_days_left) {
+                (Some(at), Some(days)) => format!("{} ({days} days)", local_date(at)),
+                _ => "none (custom conn.)".into(),
+            };
             (access, deadline)
         };
         // Padded before it is painted: the escape codes take no columns.

@@ -150,6 +150,19 @@ pub enum EngineError {
     NoIdToken,
     #[error("Xero returned tokens for a different user than the sign-in named; nothing was stored")]
     IdentityMismatch,
+    /// A Custom Connection's client id is not one (Xero's are letters and digits).
+    #[error("`{0}` is not a Xero client id (letters and digits, as developer.xero.com shows it)")]
+    CustomClientId(String),
+    /// Xero refused a Custom Connection's client id and secret.
+    #[error(
+        "Xero refused this client id and secret (invalid_client); nothing was stored. Copy both again from the custom connection app at developer.xero.com (generate a new secret if the old one is lost)"
+    )]
+    CustomConnectionRefused,
+    /// A Custom Connection whose token reaches no organisation (it is not yet authorised).
+    #[error(
+        "this custom connection is not connected to an organisation yet; authorise it at developer.xero.com (the organisation's user accepts the connection), then connect again"
+    )]
+    CustomConnectionEmpty,
     /// `--login` named a login that does not reach the organisation asked for.
     #[error("{email} does not reach organisation {tenant_id}")]
     NotReachedThrough { email: String, tenant_id: String },
@@ -192,7 +205,11 @@ impl EngineError {
             Self::Ambiguous { .. } => C::Ambiguous,
             Self::OrganisationDisconnected { .. } => C::ConnectionGone,
             Self::NeedsReconnect { .. } => C::NeedsReconnect,
-            Self::NoClientId | Self::Config(_) => C::Config,
+            Self::NoClientId
+            | Self::Config(_)
+            | Self::CustomClientId(_)
+            | Self::CustomConnectionRefused
+            | Self::CustomConnectionEmpty => C::Config,
             Self::Xero(e) => e.code(),
             Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => C::XeroRejected,
             Self::Vault(VaultError::WrongPassphrase(_) | VaultError::NoPassphrase) => C::Passphrase,

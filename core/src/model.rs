@@ -15,6 +15,24 @@ use std::sync::Arc;
 pub struct LoginId(Arc<str>);
 
 impl LoginId {
+    /// The login of a Custom Connection app: its client id, prefixed so that it can never be a
+    /// Xero user's id (those are UUIDs) and stays a valid file name for its lock.
+    pub fn custom_connection(client_id: &str) -> Result<Self, InvalidLoginId> {
+        if client_id.is_empty() || !client_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(InvalidLoginId(client_id.chars().take(40).collect()));
+        }
+        Self::new(format!("{CUSTOM_CONNECTION_PREFIX}{client_id}"))
+    }
+
+    /// The client id, when this is a Custom Connection's login.
+    pub fn custom_client_id(&self) -> Option<&str> {
+        self.0.strip_prefix(CUSTOM_CONNECTION_PREFIX)
+    }
+
+    pub fn is_custom_connection(&self) -> bool {
+        self.custom_client_id().is_some()
+    }
+
     pub fn new(raw: impl Into<String>) -> Result<Self, InvalidLoginId> {
         let raw = raw.into();
         let ok = !raw.is_empty()
@@ -58,6 +76,9 @@ impl fmt::Display for LoginId {
         f.write_str(&self.0)
     }
 }
+
+/// How a Custom Connection's login id starts (see [`LoginId::custom_connection`]).
+pub const CUSTOM_CONNECTION_PREFIX: &str = "custom-";
 
 /// What a login needs next, as the UI and CLI show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +136,8 @@ pub enum ReasonCode {
     Vault,
     /// The data directory or database could not be used.
     Storage,
+    /// A Custom Connection's client id and secret were refused (`invalid_client`).
+    CredentialsRefused,
     /// Within `notify_days` of the 60-day deadline (derived, never stored).
     Expiring,
     /// Past the 60-day deadline (derived, never stored).
@@ -133,6 +156,7 @@ impl ReasonCode {
             Self::XeroRejected => "xero_rejected",
             Self::Vault => "vault",
             Self::Storage => "storage",
+            Self::CredentialsRefused => "credentials_refused",
             Self::Expiring => "expiring",
             Self::Lapsed => "lapsed",
         }
@@ -149,6 +173,7 @@ impl ReasonCode {
             Self::XeroRejected,
             Self::Vault,
             Self::Storage,
+            Self::CredentialsRefused,
             Self::Expiring,
             Self::Lapsed,
         ]

@@ -12,6 +12,8 @@ pub const EARLY_REFRESH: Duration = Duration::seconds(60);
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenSet {
     pub access_token: Secret,
+    /// What gets the next access token: the refresh token Xero rotates, or, for a Custom
+    /// Connection (which has none), the app's client secret, kept in the vault the same way.
     pub refresh_token: Secret,
     pub id_token: Option<Secret>,
     /// When this access token was received: with `expires_at`, gives its lifetime.

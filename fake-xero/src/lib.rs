@@ -14,7 +14,7 @@ pub mod signing;
 mod world;
 
 pub use seed::{SHARED_TENANT, Seed, Tenant, User};
-pub use world::{ApiFault, Connection, Fault, Options, Recorded, World};
+pub use world::{ApiFault, Connection, CustomConnection, Fault, Options, Recorded, World};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

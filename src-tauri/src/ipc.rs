@@ -111,6 +111,8 @@ pub struct LoginView {
     pub scopes: Vec<String>,
     /// Scopes the configuration asks for that this login was not granted: reconnect to allow.
     pub missing_scopes: Vec<String>,
+    /// A Custom Connection (client id and secret): no refresh token, no 60-day deadline.
+    pub custom: bool,
 }
 
 impl LoginView {
@@ -137,6 +139,7 @@ impl LoginView {
             refreshing,
             scopes: login.scopes.clone(),
             missing_scopes: tenantry_core::health::missing_scopes(login, wanted),
+            custom: login.id.is_custom_connection(),
         }
     }
 }

@@ -38,7 +38,8 @@ fn due(login: &Login, older_than: Duration, now: DateTime<Utc>) -> Option<KeepAl
         Some(KeepAliveOutcome::NeedsReconnect {
             reason: login.last_error.clone().unwrap_or_default(),
         })
-    } else if now - login.refresh_issued_at < older_than {
+    } else if login.id.is_custom_connection() || now - login.refresh_issued_at < older_than {
+        // A Custom Connection has no refresh token to keep alive.
         Some(KeepAliveOutcome::NotDue {
             deadline: login.refresh_deadline(),
         })

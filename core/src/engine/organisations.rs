@@ -108,7 +108,11 @@ impl Engine {
         let slot = inner.slot(login);
         let _flight = slot.flight.lock().await;
         let _lock = LoginLock::acquire(&inner.lock_dir, login).await?;
-        if let Some(tokens) = inner.db.load(login).await? {
+        // A Custom Connection's credentials are the app's: nothing to revoke from here (the
+        // connection is removed in Xero's developer portal).
+        if let Some(tokens) = inner.db.load(login).await?
+            && !login.is_custom_connection()
+        {
             match inner.xero.revoke(&tokens.refresh_token).await {
                 // Already dead at Xero: nothing left to revoke.
                 Ok(()) | Err(XeroError::NeedsReconnect) => {}
@@ -124,7 +128,11 @@ impl Engine {
                 Some(login),
                 EventKind::Removed,
                 None,
-                "login removed; its refresh token was revoked at Xero".into(),
+                if login.is_custom_connection() {
+                    "custom connection removed here; the app itself is removed at developer.xero.com".into()
+                } else {
+                    "login removed; its refresh token was revoked at Xero".into()
+                },
             )
             .await;
         inner.directory.invalidate();

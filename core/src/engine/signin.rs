@@ -237,7 +237,7 @@ impl Inner {
 
     /// Stores the new token set and the login's metadata under the login's locks (another
     /// process may be refreshing it right now), and returns the login as stored.
-    async fn keep_sign_in(
+    pub(super) async fn keep_sign_in(
         &self,
         who: &SignedIn,
         tokens: &TokenSet,
@@ -288,10 +288,10 @@ impl Inner {
 }
 
 /// Who the verified id_token says signed in.
-struct SignedIn {
-    id: LoginId,
-    name: String,
-    email: String,
+pub(super) struct SignedIn {
+    pub(super) id: LoginId,
+    pub(super) name: String,
+    pub(super) email: String,
 }
 
 /// The activity log's words for a sign-in.

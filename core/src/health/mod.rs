@@ -60,8 +60,16 @@ pub fn days_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
 
 pub fn login_health(login: &Login, now: DateTime<Utc>, notify_days: u32) -> LoginHealth {
     let deadline = login.refresh_deadline();
+    // A Custom Connection has no refresh token, so no 60-day deadline to lapse by.
+    let custom = login.id.is_custom_connection();
     if login.state == LoginState::NeedsReconnect {
         LoginHealth::NeedsReconnect
+    } else if custom {
+        if login.state == LoginState::Error {
+            LoginHealth::Error
+        } else {
+            LoginHealth::Connected
+        }
     } else if now >= deadline {
         LoginHealth::Lapsed
     } else if deadline - now <= Duration::days(notify_days.into()) {
@@ -141,7 +149,35 @@ pub fn login_reason_code(login: &Login, health: LoginHealth) -> Option<ReasonCod
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LoginId;
     use crate::store::fixtures::{at, login};
+
+    #[test]
+    fn a_custom_connection_never_lapses_but_can_need_a_person() {
+        let mut l = login("a");
+        l.id = LoginId::custom_connection("CUSTOMAPP1").unwrap();
+        l.refresh_issued_at = at("2026-01-01T00:00:00Z");
+        let now = at("2026-12-01T00:00:00Z");
+        assert_eq!(
+            login_health(&l, now, 7),
+            LoginHealth::Connected,
+            "no refresh token, no 60-day deadline: a year on it is still connected"
+        );
+        l.state = LoginState::NeedsReconnect;
+        assert_eq!(
+            login_health(&l, now, 7),
+            LoginHealth::NeedsReconnect,
+            "a refused secret still needs a person"
+        );
+        assert_eq!(l.id.custom_client_id(), Some("CUSTOMAPP1"));
+        assert!(
+            LoginId::custom_connection("bad/id").is_err()
+                && !LoginId::new("1c3d2a6e-8a3b-4f0e-9d8c-000000000a11")
+                    .unwrap()
+                    .is_custom_connection(),
+            "a client id is letters and digits; a user's UUID is never a custom connection"
+        );
+    }
 
     #[test]
     fn the_cap_is_reached_when_one_more_would_pass_it() {

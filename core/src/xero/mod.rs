@@ -209,6 +209,16 @@ impl XeroClient {
         oauth::refresh(&self.oauth, &http, refresh_token).await
     }
 
+    /// A Custom Connection's access token for its client id and secret (no refresh token).
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<TokenAnswer, XeroError> {
+        let http = transport::OAuthHttp(self.http().clone());
+        oauth::client_credentials(&self.endpoints, client_id, secret, &http).await
+    }
+
     /// Revokes a refresh token: Xero then removes all of that user's connections to the app.
     pub async fn revoke(&self, refresh_token: &Secret) -> Result<(), XeroError> {
         let http = transport::OAuthHttp(self.http().clone());

@@ -12,9 +12,10 @@ use crate::secret::Secret;
 use crate::token::{TokenAnswer, TokenResponseError};
 use oauth2::basic::{BasicErrorResponse, BasicErrorResponseType, BasicTokenType};
 use oauth2::{
-    AsyncHttpClient, AuthUrl, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationErrorResponseType,
-    StandardErrorResponse, StandardRevocableToken, StandardTokenResponse, TokenUrl,
+    AsyncHttpClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet,
+    EndpointSet, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    RevocationErrorResponseType, StandardErrorResponse, StandardRevocableToken,
+    StandardTokenResponse, TokenUrl,
 };
 use std::borrow::Cow;
 
@@ -100,6 +101,26 @@ where
     let token = RefreshToken::new(refresh_token.expose().to_owned());
     let answer = client
         .exchange_refresh_token(&token)
+        .request_async(http)
+        .await;
+    token_answer(answer)
+}
+
+/// A Custom Connection's access token (the `client_credentials` grant): the client id and
+/// secret go as HTTP Basic credentials, as for any confidential client; there is no refresh token.
+pub async fn client_credentials<C>(
+    endpoints: &XeroEndpoints,
+    client_id: &str,
+    secret: &Secret,
+    http: &C,
+) -> Result<TokenAnswer, XeroError>
+where
+    C: for<'c> AsyncHttpClient<'c, Error = XeroError>,
+{
+    let client = client(endpoints, client_id)
+        .set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    let answer = client
+        .exchange_client_credentials()
         .request_async(http)
         .await;
     token_answer(answer)

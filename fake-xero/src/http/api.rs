@@ -63,7 +63,9 @@ fn authenticate(world: &World, headers: &HeaderMap) -> Result<String, String> {
     validation.validate_exp = false;
     #[derive(serde::Deserialize)]
     struct Claims {
-        xero_userid: String,
+        /// A user's token; a Custom Connection's has none, only its client id.
+        xero_userid: Option<String>,
+        client_id: String,
         exp: i64,
     }
     let claims = jsonwebtoken::decode::<Claims>(token, &signing::decoding_key(), &validation)
@@ -76,7 +78,9 @@ fn authenticate(world: &World, headers: &HeaderMap) -> Result<String, String> {
             at.format("%m/%d/%Y %H:%M:%S")
         )));
     }
-    Ok(claims.xero_userid)
+    Ok(claims
+        .xero_userid
+        .unwrap_or_else(|| crate::CustomConnection::principal(&claims.client_id)))
 }
 
 /// An API call's first steps: counted (with the injected fault, if one is due), then its bearer

@@ -284,7 +284,10 @@ async fn token_answer(world: &Shared, headers: &HeaderMap, body: &Bytes) -> Resp
     for key in ["code", "code_verifier", "refresh_token"] {
         note(form.get(key).map_or("", String::as_str));
     }
-    let decided = lock(world).token(&form);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let decided = lock(world).token(&form, authorization);
     // Signed with the world unlocked: other requests go on meanwhile.
     let outcome = decided.signed();
     if let TokenOutcome::Issued(json) = &outcome {

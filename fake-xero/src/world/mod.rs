@@ -38,7 +38,26 @@ pub struct Options {
     /// not granted: the browser is sent to `/connectionLimit`, as Xero sends it to
     /// `authorize.xero.com/connectionLimit`, and never comes back to the app.
     pub connection_limit: Option<usize>,
+    /// Custom Connection apps (Xero's `client_credentials` app type, AU/NZ/UK/US): each has a
+    /// client id and secret and is connected to one organisation; a token is had for the secret.
+    pub custom_connections: Vec<CustomConnection>,
     pub seed: Seed,
+}
+
+/// One Custom Connection app and the organisation it is connected to.
+#[derive(Debug, Clone)]
+pub struct CustomConnection {
+    pub client_id: String,
+    pub secret: String,
+    pub tenant_id: String,
+}
+
+impl CustomConnection {
+    /// Whose connections a custom connection's tokens reach (the fake's key for it; Xero's
+    /// tokens for it carry no user).
+    pub fn principal(client_id: &str) -> String {
+        format!("custom:{client_id}")
+    }
 }
 
 impl Default for Options {
@@ -54,6 +73,7 @@ impl Default for Options {
             token_latency: std::time::Duration::ZERO,
             plain_oidc: false,
             connection_limit: None,
+            custom_connections: Vec::new(),
             seed: Seed::standard(),
         }
     }

@@ -9,6 +9,7 @@ use crate::util::*;
 mod caps;
 mod completion;
 mod config;
+mod custom;
 mod formats;
 mod help;
 mod hooks;

@@ -22,4 +22,8 @@ scopes: Array<string>,
 /**
  * Scopes the configuration asks for that this login was not granted: reconnect to allow.
  */
-missing_scopes: Array<string>, };
+missing_scopes: Array<string>, 
+/**
+ * A Custom Connection (client id and secret): no refresh token, no 60-day deadline.
+ */
+custom: boolean, };

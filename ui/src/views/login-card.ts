@@ -28,10 +28,13 @@ export function loginCard(login: LoginView, orgs: OrgView[], index: number, focu
     ? `<p class="error">Not granted: ${esc(login.missing_scopes.join(" "))} (the configuration asks for it). Reconnect and allow it.</p>`
     : "";
   const scopes = `<p class="muted scopes">Scopes: ${esc(login.scopes.join(" "))}</p>`;
+  // A custom connection is connected again with its new secret, from the command line.
   const reconnect =
-    human
-      ? `<button type="button" class="primary" data-action="reconnect" data-login="${esc(login.id)}">Reconnect</button>`
-      : "";
+    human && login.custom
+      ? `<p class="muted">Run <code>tenantry connect --custom-connection</code> with the app's current secret.</p>`
+      : human
+        ? `<button type="button" class="primary" data-action="reconnect" data-login="${esc(login.id)}">Reconnect</button>`
+        : "";
   const orgRows = orgs.map((o) => orgRow(login, o)).join("");
   return `<article class="login h-${h}${focused ? " focused" : ""}" data-login="${esc(login.id)}" data-index="${index}" aria-labelledby="l-${esc(login.id)}">
     <header>
@@ -43,7 +46,10 @@ export function loginCard(login: LoginView, orgs: OrgView[], index: number, focu
         human
           ? `<div><dt>Access token</dt><dd class="access-none">—</dd></div>
       <div><dt>Refresh deadline</dt><dd class="deadline-none">— <span class="muted">${esc(BADGE[h].toLowerCase())}</span></dd></div>`
-          : `<div><dt>Access token</dt><dd data-expires="${esc(login.access_expires_at)}">${esc(countdown(login.access_expires_at))}</dd></div>
+          : login.custom
+            ? `<div><dt>Access token</dt><dd data-expires="${esc(login.access_expires_at)}">${esc(countdown(login.access_expires_at))}</dd></div>
+      <div><dt>Refresh deadline</dt><dd class="deadline-none">— <span class="muted">custom connection: no 60-day limit</span></dd></div>`
+            : `<div><dt>Access token</dt><dd data-expires="${esc(login.access_expires_at)}">${esc(countdown(login.access_expires_at))}</dd></div>
       <div><dt>Refresh deadline</dt><dd><meter min="0" max="60" low="7" high="30" optimum="60" value="${Math.max(0, days)}" aria-label="${days} of 60 days left"></meter> ${days} days left <span class="muted">(${esc(fmtDate(login.refresh_deadline))})</span></dd></div>`
       }
       <div><dt>Last refresh</dt><dd>${esc(fmtDate(login.last_refresh_at))}</dd></div>

@@ -212,10 +212,22 @@ impl Inner {
         }
         let started_at = intent.as_ref().map_or(now, |i| i.started_at);
         self.begin(login, &current, started_at).await?;
-        match self.ask_xero(&current, gate).await {
+        match self.ask_xero(login, &current, gate).await {
             Ok(answer) => {
                 self.keep_answer(login, slot, &current, answer, intent.is_some())
                     .await
+            }
+            // A Custom Connection's secret refused: only a person with the app's new secret helps.
+            Err(XeroError::ClientRejected) if login.is_custom_connection() => {
+                let reason = "Xero refused this custom connection's client id and secret (invalid_client): the secret was changed or the connection removed; connect it again with its current secret (tenantry connect --custom-connection)";
+                Err(self
+                    .needs_reconnect(
+                        login,
+                        slot,
+                        (reason.into(), ReasonCode::CredentialsRefused),
+                        true,
+                    )
+                    .await?)
             }
             Err(XeroError::NeedsReconnect) => {
                 let (reason, code) =
@@ -302,12 +314,25 @@ impl Inner {
     /// Spends the refresh token. Only the request itself waits for the caller's limit: the
     /// keychain and SQLite work around it then overlaps other logins' requests instead of
     /// holding a slot.
-    async fn ask_xero(&self, current: &TokenSet, gate: Gate) -> Result<TokenAnswer, XeroError> {
+    async fn ask_xero(
+        &self,
+        login: &LoginId,
+        current: &TokenSet,
+        gate: Gate,
+    ) -> Result<TokenAnswer, XeroError> {
         let _permit = match &gate {
             Some(gate) => Some(gate.acquire().await.expect("semaphore open")),
             None => None,
         };
-        self.xero.refresh(&current.refresh_token).await
+        match login.custom_client_id() {
+            // A Custom Connection asks again with its secret; nothing rotates.
+            Some(client_id) => {
+                self.xero
+                    .client_credentials(client_id, &current.refresh_token)
+                    .await
+            }
+            None => self.xero.refresh(&current.refresh_token).await,
+        }
     }
 
     /// Xero rotated: the new set goes into the keychain before anyone can use its access token,

@@ -171,13 +171,19 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
 /// The `on_event` hook: its program can be found, and the last time it failed, if it did.
 fn on_event_hook(command: &str, paths: &ProfilePaths, report: &mut Report) {
     let program = command.split_whitespace().next().unwrap_or_default();
-    let found = if program.contains(std::path::MAIN_SEPARATOR) {
-        std::path::Path::new(program).is_file()
-    } else {
-        std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-            || is_shell_builtin(program)
-    };
+    // The shell the hook runs in says whether it can run the word: PATH, builtins and paths alike.
+    #[cfg(unix)]
+    let found = std::process::Command::new("sh")
+        .args(["-c", "command -v \"$1\" >/dev/null", "sh", program])
+        .status()
+        .is_ok_and(|s| s.success());
+    #[cfg(windows)]
+    let found = std::process::Command::new("where")
+        .arg(program)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if found {
         report.pass(&format!("the on_event hook's program `{program}` is found"));
     } else {
@@ -203,25 +209,6 @@ fn on_event_hook(command: &str, paths: &ProfilePaths, report: &mut Report) {
             event.detail
         );
     }
-}
-
-/// Words `sh -c` runs without a program on PATH (a hook such as `printf … >> file`).
-fn is_shell_builtin(word: &str) -> bool {
-    matches!(
-        word,
-        "printf"
-            | "echo"
-            | "exit"
-            | "test"
-            | "["
-            | ":"
-            | "true"
-            | "false"
-            | "cd"
-            | "export"
-            | "if"
-            | "set"
-    )
 }
 
 fn scheduled_keepalive(cli: &Cli, paths: &ProfilePaths, report: &mut Report) {

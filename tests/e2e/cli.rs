@@ -498,19 +498,7 @@ async fn demo_runs_a_fake_xero_that_every_command_can_use() {
         data: dir.path().join("data"),
         passphrase: None,
     };
-    let port = free_ports()[0].to_string();
-    let mut demo = cli
-        .command(&["demo", "--port", &port, "--auto-approve", ANN])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines =
-        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(demo.stdout.take().unwrap()));
-    let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("demo starts")
-        .unwrap()
-        .unwrap();
+    let (mut demo, port, first) = cli.start_demo().await;
     assert!(
         first.starts_with("Fake Xero running at http://127.0.0.1:"),
         "{first}"

@@ -190,18 +190,7 @@ async fn the_window_s_demo_joins_a_demo_the_cli_is_running() {
         data: dir.path().join("data"),
         passphrase: None,
     };
-    let port = free_ports()[0].to_string();
-    let mut demo = cli
-        .command(&["demo", "--port", &port, "--auto-approve", ANN])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines =
-        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(demo.stdout.take().unwrap()));
-    tokio::time::timeout(StdDuration::from_secs(20), lines.next_line())
-        .await
-        .expect("the CLI's demo starts")
-        .unwrap();
+    let (mut demo, _port, _) = cli.start_demo().await;
     let connect = cli.run(&["--profile", "demo", "connect"]).await;
     assert_eq!(connect.status, 0, "{connect:?}");
     let before = std::fs::read_to_string(&cli.config).unwrap();

@@ -362,6 +362,28 @@ impl Tenantry {
         run(self.command(args)).await
     }
 
+    /// `tenantry demo` on a free port, signing in as Ann without a page; returns the running
+    /// process, its port and the first line it printed (once it has printed it).
+    pub async fn start_demo(&self) -> (tokio::process::Child, String, String) {
+        let port = free_ports()[0].to_string();
+        let mut demo = self
+            .command(&["demo", "--port", &port, "--auto-approve", ANN])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+            demo.stdout.take().unwrap(),
+        ));
+        let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the demo starts")
+            .unwrap()
+            .unwrap();
+        // Keep reading: a demo writing into a pipe nobody reads would end on SIGPIPE.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        (demo, port, first)
+    }
+
     /// The instance's `tenantry`, with each of `users` signed in through `tenantry connect`.
     pub async fn connected(it: &Instance, users: &[&str]) -> Self {
         let cli = Self::for_instance(it);

@@ -150,7 +150,7 @@ pub fn login_reason_code(login: &Login, health: LoginHealth) -> Option<ReasonCod
 mod tests {
     use super::*;
     use crate::model::LoginId;
-    use crate::store::fixtures::{at, login};
+    use crate::store::fixtures::{at, issued, login};
 
     #[test]
     fn a_custom_connection_never_lapses_but_can_need_a_person() {
@@ -237,14 +237,6 @@ mod tests {
     }
 
     const NOTIFY: u32 = 7;
-
-    fn issued(id: &str, refreshed: &str, state: LoginState) -> Login {
-        let mut l = login(id);
-        l.refresh_issued_at = at(refreshed);
-        l.state = state;
-        l.last_error = (state != LoginState::Connected).then(|| "invalid_grant".into());
-        l
-    }
 
     #[test]
     fn a_login_s_health_reads_its_state_against_the_60_day_deadline() {

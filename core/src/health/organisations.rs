@@ -212,17 +212,9 @@ pub fn organisation_statuses(
 mod tests {
     use super::*;
     use crate::model::LoginState;
-    use crate::store::fixtures::{at, login, org};
+    use crate::store::fixtures::{at, issued, org};
 
     const NOTIFY: u32 = 7;
-
-    fn issued(id: &str, refreshed: &str, state: LoginState) -> Login {
-        let mut l = login(id);
-        l.refresh_issued_at = at(refreshed);
-        l.state = state;
-        l.last_error = (state != LoginState::Connected).then(|| "invalid_grant".into());
-        l
-    }
 
     #[test]
     fn an_organisation_takes_the_best_way_through_its_logins() {

@@ -156,6 +156,16 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A login whose refresh token was issued at `refreshed`, in `state` (a failure's reason
+    /// set when it is not connected).
+    pub fn issued(id: &str, refreshed: &str, state: LoginState) -> Login {
+        let mut l = login(id);
+        l.refresh_issued_at = at(refreshed);
+        l.state = state;
+        l.last_error = (state != LoginState::Connected).then(|| "invalid_grant".into());
+        l
+    }
+
     pub fn org(login: &str, tenant: &str) -> Organisation {
         Organisation {
             login_id: LoginId::new(login).unwrap(),

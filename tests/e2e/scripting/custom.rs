@@ -99,27 +99,11 @@ async fn a_custom_connection_connects_with_its_secret_and_needs_no_browser_nor_d
         .run(&["token", "Southern Farms", "--format", "header"])
         .await;
     assert_eq!(header.status, 0, "{header:?}");
-    let api = it
-        .config
-        .xero
-        .api_url
-        .join("api.xro/2.0/Organisation")
-        .unwrap();
-    let curl = tokio::process::Command::new("curl")
-        .args([
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-H",
-            header.stdout.trim(),
-        ])
-        .args(["-H", &format!("xero-tenant-id: {FARMS}"), api.as_str()])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&curl.stdout), "200");
+    assert_eq!(
+        organisation_status(&it, header.stdout.trim(), FARMS).await,
+        "200",
+        "Xero's API accepts the custom connection's token for its organisation"
+    );
 
     // The secret is in the keychain, not in the data directory.
     for (path, bytes) in snapshot(it.dir.path()) {

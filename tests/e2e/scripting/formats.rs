@@ -84,28 +84,8 @@ async fn every_token_format_is_read_back_by_the_tool_it_targets() {
     // The header, as curl sends it to the fake Xero's API: accepted as this organisation's.
     let header = formatted("header").await;
     assert_eq!(header.trim(), format!("Authorization: Bearer {token}"));
-    let api = it
-        .config
-        .xero
-        .api_url
-        .join("api.xro/2.0/Organisation")
-        .unwrap();
-    let curl = tokio::process::Command::new("curl")
-        .args([
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-H",
-            header.trim(),
-        ])
-        .args(["-H", &format!("xero-tenant-id: {kiwi}"), api.as_str()])
-        .output()
-        .await
-        .expect("curl (scripts/setup.sh installs it)");
     assert_eq!(
-        String::from_utf8_lossy(&curl.stdout),
+        organisation_status(&it, header.trim(), &kiwi).await,
         "200",
         "header: Xero's API accepts the header exactly as printed"
     );

@@ -48,3 +48,21 @@ pub(super) async fn jq(filter: &str, json: &str) -> String {
     assert!(out.status.success(), "jq {filter} parses: {json}");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// The HTTP status the fake Xero's Organisation call answers `header` (an `Authorization: …`
+/// line, as `token --format header` prints it) with, for `tenant`, sent by curl.
+pub(super) async fn organisation_status(it: &Instance, header: &str, tenant: &str) -> String {
+    let api = it
+        .config
+        .xero
+        .api_url
+        .join("api.xro/2.0/Organisation")
+        .unwrap();
+    let curl = tokio::process::Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", header])
+        .args(["-H", &format!("xero-tenant-id: {tenant}"), api.as_str()])
+        .output()
+        .await
+        .expect("curl (scripts/setup.sh installs it)");
+    String::from_utf8_lossy(&curl.stdout).into_owned()
+}

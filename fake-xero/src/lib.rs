@@ -14,7 +14,9 @@ pub mod signing;
 mod world;
 
 pub use seed::{SHARED_TENANT, Seed, Tenant, User};
-pub use world::{ApiFault, Connection, CustomConnection, Fault, Options, Recorded, World};
+pub use world::{
+    ApiFault, Connection, CustomConnection, Fault, LimitStats, Limits, Options, Recorded, World,
+};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -6,6 +6,7 @@ use crate::signing;
 use crate::world::{ApiFault, ApiVerdict, World, xero_date};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
@@ -141,15 +142,62 @@ pub(super) async fn delete_connection(
     }
 }
 
-pub(super) async fn organisation(State(world): State<Shared>, headers: HeaderMap) -> Response {
+/// Accounting collections the fake knows; a GET of one answers Xero's envelope with an empty list
+/// (Contacts holds what was written).
+const ACCOUNTING: &[&str] = &[
+    "Accounts",
+    "BankTransactions",
+    "BankTransfers",
+    "BrandingThemes",
+    "ContactGroups",
+    "Contacts",
+    "CreditNotes",
+    "Currencies",
+    "Employees",
+    "Invoices",
+    "Items",
+    "Journals",
+    "ManualJournals",
+    "Organisation",
+    "Overpayments",
+    "Payments",
+    "Prepayments",
+    "PurchaseOrders",
+    "Quotes",
+    "Receipts",
+    "RepeatingInvoices",
+    "TaxRates",
+    "TrackingCategories",
+    "Users",
+];
+
+/// Every API call (accounting, payroll, assets, projects, files): its bearer token and tenant
+/// checked, counted against the tenant's limits while it is in progress, then answered.
+pub(super) async fn call(
+    State(world): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
     let tenant = headers
         .get("xero-tenant-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_lowercase();
-    let (org, latency) = {
+    let latency = {
         let mut w = lock(&world);
-        let user = match admit(&mut w, "/api.xro/2.0/Organisation", &headers) {
+        w.record(crate::Recorded {
+            method: method.to_string(),
+            path: path.clone(),
+            form: Vec::new(),
+            authorization: headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        });
+        let user = match admit(&mut w, &path, &headers) {
             Ok(user) => user,
             Err(refused) => return refused,
         };
@@ -157,50 +205,124 @@ pub(super) async fn organisation(State(world): State<Shared>, headers: HeaderMap
             .connections_of(&user)
             .iter()
             .any(|c| c.tenant_id == tenant);
-        let Some(org) = w.tenant(&tenant).cloned().filter(|_| connected) else {
+        if w.tenant(&tenant).is_none() || !connected {
             return api_problem(
                 StatusCode::FORBIDDEN,
                 "Forbidden",
                 "AuthenticationUnsuccessful",
             );
-        };
+        }
         if let ApiVerdict::Limited {
             problem,
             retry_after,
         } = w.admit(&tenant)
         {
             let mut response = (StatusCode::TOO_MANY_REQUESTS, "").into_response();
-            response
-                .headers_mut()
-                .insert("x-rate-limit-problem", HeaderValue::from_static(problem));
+            let h = response.headers_mut();
+            h.insert("x-rate-limit-problem", HeaderValue::from_static(problem));
             if let Some(secs) = retry_after {
-                response
-                    .headers_mut()
-                    .insert("retry-after", HeaderValue::from(secs));
+                h.insert("retry-after", HeaderValue::from(secs));
             }
+            remaining_headers(&w, &tenant, h);
             return response;
         }
-        (org, w.options.api_latency)
+        w.options.api_latency
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let mut w = lock(&world);
     w.release(&tenant);
-    let (minute_left, day_left) = w.remaining(&tenant);
-    let mut response = axum::Json(serde_json::json!({
-        "Id": uuid::Uuid::new_v4().to_string(), "Status": "OK", "ProviderName": "Tenantry",
-        "DateTimeUTC": format!("/Date({})/", w.now().timestamp_millis()),
-        "Organisations": [{
-            "OrganisationID": org.id, "Name": org.name, "LegalName": format!("{} Limited", org.name),
-            "CountryCode": "NZ", "OrganisationType": if org.tenant_type == "PRACTICE" { "PRACTICE" } else { "COMPANY" },
-            "BaseCurrency": "NZD", "IsDemoCompany": org.name.starts_with("Demo Company"),
-        }],
-    }))
-    .into_response();
-    let h = response.headers_mut();
-    h.insert("x-minlimit-remaining", HeaderValue::from(minute_left));
-    h.insert("x-daylimit-remaining", HeaderValue::from(day_left));
-    h.insert("x-appminlimit-remaining", HeaderValue::from(9999u32));
+    let mut response = answer(&mut w, &method, &path, &tenant, &body);
+    remaining_headers(&w, &tenant, response.headers_mut());
     response
+}
+
+fn remaining_headers(w: &World, tenant: &str, h: &mut HeaderMap) {
+    let left = w.remaining(tenant);
+    h.insert("x-minlimit-remaining", HeaderValue::from(left.minute));
+    h.insert("x-daylimit-remaining", HeaderValue::from(left.day));
+    h.insert(
+        "x-appminlimit-remaining",
+        HeaderValue::from(left.app_minute),
+    );
+}
+
+/// The answer to an admitted call.
+fn answer(w: &mut World, method: &Method, path: &str, tenant: &str, body: &[u8]) -> Response {
+    let Some(resource) = path.strip_prefix("/api.xro/2.0/") else {
+        // Payroll, assets, projects and files: their paged envelope, empty.
+        return if method == Method::GET {
+            axum::Json(serde_json::json!({
+                "pagination": {"page": 1, "pageSize": 100, "pageCount": 0, "itemCount": 0},
+                "items": [],
+            }))
+            .into_response()
+        } else {
+            api_problem(StatusCode::NOT_FOUND, "Not Found", "Resource not found")
+        };
+    };
+    let resource = ACCOUNTING
+        .iter()
+        .find(|r| r.eq_ignore_ascii_case(resource.trim_end_matches('/')));
+    let envelope = |w: &World, name: &str, items: Vec<serde_json::Value>| {
+        let mut v = serde_json::json!({
+            "Id": uuid::Uuid::new_v4().to_string(), "Status": "OK", "ProviderName": "Tenantry",
+            "DateTimeUTC": format!("/Date({})/", w.now().timestamp_millis()),
+        });
+        v[name] = serde_json::Value::Array(items);
+        axum::Json(v).into_response()
+    };
+    match (method.as_str(), resource.copied()) {
+        ("GET", Some("Organisation")) => {
+            let org = w.tenant(tenant).cloned().expect("checked by the caller");
+            let item = serde_json::json!({
+                "OrganisationID": org.id, "Name": org.name, "LegalName": format!("{} Limited", org.name),
+                "CountryCode": "NZ", "OrganisationType": if org.tenant_type == "PRACTICE" { "PRACTICE" } else { "COMPANY" },
+                "BaseCurrency": "NZD", "IsDemoCompany": org.name.starts_with("Demo Company"),
+            });
+            envelope(w, "Organisations", vec![item])
+        }
+        ("GET", Some("Contacts")) => {
+            let list = w.contacts.get(tenant).cloned().unwrap_or_default();
+            envelope(w, "Contacts", list)
+        }
+        ("PUT" | "POST", Some("Contacts")) => {
+            let Ok(sent) = serde_json::from_slice::<serde_json::Value>(body) else {
+                return api_problem(
+                    StatusCode::BAD_REQUEST,
+                    "ValidationException",
+                    "The request body is not JSON",
+                );
+            };
+            let wanted = match sent.get("Contacts") {
+                Some(serde_json::Value::Array(list)) => list.clone(),
+                _ => vec![sent],
+            };
+            let mut made = Vec::new();
+            for mut contact in wanted {
+                if contact
+                    .get("Name")
+                    .and_then(|n| n.as_str())
+                    .is_none_or(str::is_empty)
+                {
+                    return api_problem(
+                        StatusCode::BAD_REQUEST,
+                        "ValidationException",
+                        "A Contact must have a Name",
+                    );
+                }
+                contact["ContactID"] = uuid::Uuid::new_v4().to_string().into();
+                contact["ContactStatus"] = "ACTIVE".into();
+                made.push(contact);
+            }
+            w.contacts
+                .entry(tenant.to_owned())
+                .or_default()
+                .extend(made.clone());
+            envelope(w, "Contacts", made)
+        }
+        ("GET", Some(name)) => envelope(w, name, Vec::new()),
+        _ => api_problem(StatusCode::NOT_FOUND, "Not Found", "Resource not found"),
+    }
 }

@@ -1,5 +1,5 @@
 //! The fake's HTTP surface: Xero's identity endpoints ([`identity`]: the sign-in page, the token
-//! and revocation endpoints, the key set), its API endpoints ([`api`]), and (with the
+//! and revocation endpoints, the key set), its API endpoints ([`api`]: connections, and accounting, payroll, assets, projects and files calls under Xero's limits), and (with the
 //! `test-support` feature only) `/_fake/…` controls for tests and scripts ([`control`]: clock,
 //! faults, sign-in user, revocation, counters).
 
@@ -10,7 +10,7 @@ mod identity;
 
 use super::world::World;
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 use std::sync::{Arc, Mutex};
 
 pub type Shared = Arc<Mutex<World>>;
@@ -36,7 +36,11 @@ pub fn router(world: Shared) -> Router {
         .route("/Connections", get(api::connections))
         .route("/connections/{id}", delete(api::delete_connection))
         .route("/Connections/{id}", delete(api::delete_connection))
-        .route("/api.xro/2.0/Organisation", get(api::organisation));
+        .route("/api.xro/2.0/{*resource}", any(api::call))
+        .route("/payroll.xro/{*resource}", any(api::call))
+        .route("/assets.xro/{*resource}", any(api::call))
+        .route("/projects.xro/{*resource}", any(api::call))
+        .route("/files.xro/{*resource}", any(api::call));
     #[cfg(feature = "test-support")]
     let xero = xero.merge(control::routes());
     xero.with_state(world)

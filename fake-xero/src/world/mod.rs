@@ -6,7 +6,7 @@ mod identity;
 mod limits;
 
 pub use identity::TokenOutcome;
-pub use limits::ApiVerdict;
+pub use limits::{ApiVerdict, LimitStats, Limits};
 
 use super::seed::{Seed, Tenant, User};
 use base64::Engine as _;
@@ -41,6 +41,8 @@ pub struct Options {
     /// Custom Connection apps (Xero's `client_credentials` app type, AU/NZ/UK/US): each has a
     /// client id and secret and is connected to one organisation; a token is had for the secret.
     pub custom_connections: Vec<CustomConnection>,
+    /// The API's rate limits (Xero's by default).
+    pub limits: Limits,
     pub seed: Seed,
 }
 
@@ -74,6 +76,7 @@ impl Default for Options {
             plain_oidc: false,
             connection_limit: None,
             custom_connections: Vec::new(),
+            limits: Limits::default(),
             seed: Seed::standard(),
         }
     }
@@ -170,7 +173,9 @@ pub struct World {
     /// Token requests being answered right now, and the most there ever were at once.
     pub token_in_flight: usize,
     pub token_in_flight_max: usize,
-    rate: HashMap<String, limits::RateWindow>,
+    rate: limits::RateState,
+    /// Contacts created through the API, by tenant (what a write through the gateway leaves).
+    pub contacts: HashMap<String, Vec<serde_json::Value>>,
     recorded: Vec<Recorded>,
     pub approve_as: Option<String>,
     /// Where the last authorize request was redirected (tests of the deep-link mode read the
@@ -203,7 +208,8 @@ impl World {
             invalid_grants: 0,
             token_in_flight: 0,
             token_in_flight_max: 0,
-            rate: HashMap::new(),
+            rate: limits::RateState::default(),
+            contacts: HashMap::new(),
             recorded: Vec::new(),
             approve_as,
             last_redirect: None,

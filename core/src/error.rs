@@ -12,11 +12,11 @@ use crate::store::StoreError;
 use crate::token::TokenResponseError;
 use crate::vault::VaultError;
 use crate::xero::XeroError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of failure, for code that decides what to do next. Serialised in snake_case, the
 /// form the desktop's TypeScript sees as a string union.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -87,6 +87,26 @@ pub enum Fix {
     },
     /// Enter the Xero app's client id.
     SetClientId,
+}
+
+impl Fix {
+    /// The fix as commands to run: what the CLI, the gateway and the MCP server say (the window
+    /// says it with its own buttons).
+    pub fn command_line(&self) -> String {
+        match self {
+            Fix::ListOrganisations => "Run `tenantry orgs` to list them.".into(),
+            Fix::ListLogins => "Run `tenantry status` to list them.".into(),
+            Fix::Reconnect { email, .. } => format!("Run: tenantry connect --reconnect {email}"),
+            Fix::ReconnectOrRemove {
+                email, tenant_id, ..
+            } => format!(
+                "Run: tenantry connect --reconnect {email} (and tick it), or remove it from the list: tenantry disconnect {tenant_id} --login {email}"
+            ),
+            Fix::SetClientId => {
+                "Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`).".into()
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -95,6 +95,16 @@ pub const KEYS: &[Key] = &[
         "the Xero app's connection cap by tier: Starter 5, Core 50, Plus 1000, Advanced 10000 (older uncertified apps 25)",
     ),
     key(
+        "gateway_port",
+        Kind::Number,
+        "the loopback port the Xero API gateway serves local programs on (default 53710)",
+    ),
+    key(
+        "serve_gateway",
+        Kind::Bool,
+        "the desktop app serves the Xero API and the token agent to local programs while it runs",
+    ),
+    key(
         "xero.issuer",
         Kind::Text,
         "the OpenID issuer (Xero's unless you use another provider or the fake)",
@@ -302,6 +312,8 @@ mod tests {
             ("notify_days", "10", "10"),
             ("close_to_tray", "no", "false"),
             ("connection_limit", "25", "25"),
+            ("gateway_port", "53800", "53800"),
+            ("serve_gateway", "yes", "true"),
             (
                 "on_event",
                 "logger -t tenantry \"$TENANTRY_EVENT\"",

@@ -55,8 +55,17 @@ pub struct Config {
     /// The Xero app's connection cap, as its tier sets it (Starter 5, Core 50, Plus 1,000,
     /// Advanced 10,000; 25 for an older uncertified app); Xero does not say it, so it is set here.
     pub connection_limit: Option<u32>,
+    /// The loopback port `tenantry gateway` (and the desktop app, when `serve_gateway` is on)
+    /// serves the Xero API to local programs on.
+    pub gateway_port: u16,
+    /// The desktop app serves the Xero API to local programs (the gateway and the token agent)
+    /// while it runs: Settings' "Serve the Xero API to local programs".
+    pub serve_gateway: bool,
     pub xero: XeroEndpoints,
 }
+
+/// The gateway's port unless `gateway_port` says otherwise: next to the sign-in ports.
+pub const DEFAULT_GATEWAY_PORT: u16 = 53710;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -102,6 +111,8 @@ impl Default for Config {
             close_to_tray: true,
             on_event: None,
             connection_limit: None,
+            gateway_port: DEFAULT_GATEWAY_PORT,
+            serve_gateway: false,
             xero: XeroEndpoints::default(),
         }
     }

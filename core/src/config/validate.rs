@@ -84,6 +84,18 @@ impl Config {
                 "must be at least 1 (Starter is 5); remove the key if the app has no cap",
             );
         }
+        if self.gateway_port < 1024 {
+            return invalid(
+                "gateway_port",
+                "must be a port from 1024 to 65535 (53710 unless another program has it)",
+            );
+        }
+        if self.redirect_ports.contains(&self.gateway_port) {
+            return invalid(
+                "gateway_port",
+                "is one of redirect_ports; the sign-in listener needs those, so pick another",
+            );
+        }
         if self.keychain_service.trim().is_empty() || self.keychain_service.len() > 100 {
             return invalid("keychain_service", "must be a short, non-empty name");
         }

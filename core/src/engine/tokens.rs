@@ -44,6 +44,22 @@ impl Engine {
         self.grant(tenant_id, Some(login)).await
     }
 
+    /// After Xero answered 401 to `grant`'s token, which Tenantry thought valid: a replacement,
+    /// refreshed at most once however many callers saw the same 401. Retry the call once with
+    /// it, never in a loop.
+    pub async fn replace_rejected(&self, grant: &AccessGrant) -> Result<AccessGrant, EngineError> {
+        let tokens = self
+            .inner
+            .replace_rejected_access(&grant.login_id, &grant.access_token)
+            .await?;
+        Ok(AccessGrant {
+            login_id: grant.login_id.clone(),
+            tenant_id: grant.tenant_id.clone(),
+            access_token: tokens.access_token.clone(),
+            expires_at: tokens.expires_at,
+        })
+    }
+
     async fn grant(
         &self,
         tenant_id: &str,

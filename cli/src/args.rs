@@ -177,6 +177,39 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Serve the Xero API to programs on this computer: they send Xero's requests to
+    /// http://127.0.0.1:53710 with the gateway key as their bearer token and the organisation
+    /// (tenant id or name) as `xero-tenant-id`; Tenantry adds the right token and keeps every
+    /// program inside Xero's limits. Also answers `tenantry token` from memory while it runs.
+    #[command(after_help = "Examples:\n  \
+            tenantry gateway\n  \
+            tenantry gateway --print-key\n  \
+            curl -H \"Authorization: Bearer $(tenantry gateway --print-key)\" \\\n       \
+                 -H 'xero-tenant-id: Harbour Cafe' http://127.0.0.1:53710/api.xro/2.0/Organisation")]
+    Gateway {
+        /// Port on 127.0.0.1 (default: the `gateway_port` setting, 53710).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Print the gateway key (made on first use, kept in the keychain) and exit.
+        #[arg(long, conflicts_with = "rotate_key")]
+        print_key: bool,
+        /// Replace the gateway key with a new one, print it, and exit; programs given the old
+        /// key are refused once the gateway restarts.
+        #[arg(long)]
+        rotate_key: bool,
+    },
+    /// A Model Context Protocol server on stdin/stdout for AI assistants: every organisation,
+    /// read through Xero's APIs with tokens kept fresh and calls held to Xero's limits (through
+    /// the running gateway, else one of its own). Writes only with --allow-writes.
+    #[command(after_help = "Examples:\n  \
+            tenantry mcp\n  \
+            tenantry mcp --allow-writes\n\
+            In an assistant's MCP settings: command `tenantry`, arguments `mcp`.")]
+    Mcp {
+        /// Also offer `xero_request`, for POST, PUT, PATCH and DELETE calls.
+        #[arg(long)]
+        allow_writes: bool,
+    },
     /// Refresh logins whose refresh token is older than the threshold. Quiet when all is well;
     /// for cron and timers. Exit status 3 if a login needs a human. `--install` sets up the
     /// system's scheduler to run it daily while the app is closed.
@@ -332,4 +365,16 @@ pub enum TokenFormat {
     /// A Kubernetes-style ExecCredential (client.authentication.k8s.io/v1) with
     /// expirationTimestamp, for credential-plugin hosts.
     ExecCredential,
+}
+
+impl TokenFormat {
+    /// The format `--format`, `--json` or `--env` chose (clap lets only one through).
+    pub fn chosen(format: Option<Self>, json: bool, env: bool) -> Self {
+        match (format, json, env) {
+            (Some(format), ..) => format,
+            (None, true, _) => Self::Json,
+            (None, _, true) => Self::Env,
+            (None, false, false) => Self::Plain,
+        }
+    }
 }

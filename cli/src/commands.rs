@@ -46,6 +46,33 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Config { action } = cli.command {
         return crate::config_cmd::run(&profile, action);
     }
+    if let Command::Gateway {
+        port,
+        print_key,
+        rotate_key,
+    } = cli.command
+    {
+        return crate::gateway_cmd::run(&profile, port, print_key, rotate_key).await;
+    }
+    if let Command::Mcp { allow_writes } = cli.command {
+        return crate::gateway_cmd::mcp(&profile, allow_writes).await;
+    }
+    if let Command::Exec {
+        org,
+        login,
+        command,
+    } = &cli.command
+    {
+        let (paths, org, login) = (profile.paths.clone(), org.clone(), login.clone());
+        let asked = tokio::task::spawn_blocking(move || {
+            crate::token_cmd::from_agent(&paths, &org, login.as_deref(), false)
+        })
+        .await
+        .expect("asking the agent does not panic");
+        if let Some(handed) = asked {
+            return crate::token_cmd::exec_with(&handed?, command).await;
+        }
+    }
     let engine = profile
         .open_engine_with(crate::passphrase::ask_if_needed(&profile)?)
         .await?;
@@ -82,12 +109,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             env,
             login,
         } => {
-            let format = match (format, json, env) {
-                (Some(format), ..) => format,
-                (None, true, _) => TokenFormat::Json,
-                (None, _, true) => TokenFormat::Env,
-                (None, false, false) => TokenFormat::Plain,
-            };
+            let format = TokenFormat::chosen(format, json, env);
             crate::token_cmd::token(&engine, &org, format, login.as_deref()).await
         }
         Command::Exec {
@@ -110,7 +132,11 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         #[cfg(feature = "demo")]
         Command::Demo { .. } => unreachable!("handled above"),
-        Command::Config { .. } | Command::Doctor | Command::Completions { .. } => {
+        Command::Config { .. }
+        | Command::Doctor
+        | Command::Completions { .. }
+        | Command::Gateway { .. }
+        | Command::Mcp { .. } => {
             unreachable!("handled above")
         }
     };

@@ -12,6 +12,7 @@ mod connect_cmd;
 mod demo;
 mod disconnect_cmd;
 mod doctor;
+mod gateway_cmd;
 mod notify;
 mod orgs_cmd;
 mod passphrase;
@@ -23,7 +24,7 @@ mod token_cmd;
 pub use args::{Cli, Command, ConfigAction, TokenFormat};
 use clap::Parser;
 use std::process::ExitCode;
-use tenantry_core::{EngineError, ErrorCode, Fix};
+use tenantry_core::{EngineError, ErrorCode};
 
 /// Exit statuses (documented in docs/CLI.md and the README).
 pub mod exit {
@@ -76,29 +77,12 @@ pub fn exit_status(code: ErrorCode) -> u8 {
     }
 }
 
-/// The command line's words for a fix.
-pub fn fix_hint(fix: &Fix) -> String {
-    match fix {
-        Fix::ListOrganisations => "Run `tenantry orgs` to list them.".into(),
-        Fix::ListLogins => "Run `tenantry status` to list them.".into(),
-        Fix::Reconnect { email, .. } => format!("Run: tenantry connect --reconnect {email}"),
-        Fix::ReconnectOrRemove {
-            email, tenant_id, ..
-        } => format!(
-            "Run: tenantry connect --reconnect {email} (and tick it), or remove it from the list: tenantry disconnect {tenant_id} --login {email}"
-        ),
-        Fix::SetClientId => {
-            "Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`).".into()
-        }
-    }
-}
-
 impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
         let sentence = format!("{e}.").replace("..", ".");
         Self {
             message: match e.fix() {
-                Some(fix) => format!("{sentence} {}", fix_hint(&fix)),
+                Some(fix) => format!("{sentence} {}", fix.command_line()),
                 None => sentence,
             },
             status: exit_status(e.code()),
@@ -150,15 +134,46 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(outcome) = token_from_agent(&cli) {
+        return finish(outcome);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(commands::run(cli)) {
+    finish(runtime.block_on(commands::run(cli)))
+}
+
+fn finish(outcome: Result<u8, Failure>) -> ExitCode {
+    match outcome {
         Ok(status) => ExitCode::from(status),
         Err(failure) => {
             eprintln!("tenantry: {}", failure.message);
             ExitCode::from(failure.status)
         }
     }
+}
+
+/// `tenantry token` answered by the token agent of a running gateway or desktop app, before a
+/// runtime, the store or the keychain is opened: the hot path for scripts that call it often.
+fn token_from_agent(cli: &Cli) -> Option<Result<u8, Failure>> {
+    let Command::Token {
+        org,
+        format,
+        json,
+        env,
+        login,
+    } = &cli.command
+    else {
+        return None;
+    };
+    let paths = tenantry_core::config::ProfilePaths::resolve_with(
+        &cli.profile,
+        cli.config.as_deref(),
+        cli.data_dir.as_deref(),
+    )
+    .ok()?;
+    let format = TokenFormat::chosen(*format, *json, *env);
+    let handed = token_cmd::from_agent(&paths, org, login.as_deref(), format == TokenFormat::Json)?;
+    Some(handed.and_then(|h| token_cmd::print(format, &h)))
 }

@@ -1,14 +1,17 @@
 //! `tenantry token` and `tenantry exec`: a valid access token for an organisation, printed in the
 //! shape its consumer reads (a shell, a header, a credential-plugin host) or handed to a child
 //! process in its environment. Formatting is a pure function, table-tested for each consumer.
+//! When a gateway or the desktop app serves this profile, its token agent answers instead of the
+//! keychain: the same token, without opening the store and the keychain in this process.
 
 use crate::{Failure, TokenFormat, exit};
 use chrono::{DateTime, Utc};
 use tenantry_core::Engine;
-use tenantry_core::engine::AccessGrant;
+use tenantry_core::config::ProfilePaths;
 use tenantry_core::quote::{
     cmd_set, fish_single_quoted, powershell_single_quoted, shell_single_quoted,
 };
+use tenantry_core::secret::Secret;
 use tenantry_core::when::utc_rfc3339;
 
 /// The variables `exec` sets and the shell formats export, in that order.
@@ -87,26 +90,32 @@ pub fn render(format: TokenFormat, p: &Printable) -> Result<String, Failure> {
     })
 }
 
+/// A token handed out, by the engine in this process or by the agent of a running gateway or
+/// desktop app.
+pub struct Handed {
+    pub token: Secret,
+    pub tenant_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub login_id: String,
+    pub email: Option<String>,
+}
+
 /// The grant for `org`, through `login` when one is named.
-async fn grant(engine: &Engine, org: &str, login: Option<&str>) -> Result<AccessGrant, Failure> {
+async fn grant(
+    engine: &Engine,
+    org: &str,
+    login: Option<&str>,
+    email: bool,
+) -> Result<Handed, Failure> {
     let tenant = engine.resolve_organisation(org).await?;
-    Ok(match login {
+    let grant = match login {
         Some(sel) => {
             let login = engine.resolve_login(sel).await?;
             engine.access_token_through(&tenant, &login.id).await?
         }
         None => engine.access_token_for(&tenant).await?,
-    })
-}
-
-pub async fn token(
-    engine: &Engine,
-    org: &str,
-    format: TokenFormat,
-    login: Option<&str>,
-) -> Result<u8, Failure> {
-    let grant = grant(engine, org, login).await?;
-    let email = if format == TokenFormat::Json {
+    };
+    let email = if email {
         engine
             .logins()
             .await?
@@ -116,18 +125,91 @@ pub async fn token(
     } else {
         None
     };
+    Ok(Handed {
+        token: grant.access_token,
+        tenant_id: grant.tenant_id.to_string(),
+        expires_at: grant.expires_at,
+        login_id: grant.login_id.to_string(),
+        email,
+    })
+}
+
+/// Set to `off` to skip the token agent (`tenantry token` then reads the keychain itself).
+pub const ENV_AGENT: &str = "TENANTRY_AGENT";
+
+/// The token from the agent of a running gateway or desktop app, if one serves this profile:
+/// `None` when none does (or `TENANTRY_AGENT=off`), and the caller opens the engine itself.
+/// An agent that fails to answer is said on stderr and passed over, never fatal.
+#[cfg(unix)]
+pub fn from_agent(
+    paths: &ProfilePaths,
+    org: &str,
+    login: Option<&str>,
+    email: bool,
+) -> Option<Result<Handed, Failure>> {
+    use tenantry_gateway::agent::{client, socket_path, wire::Answer};
+    if std::env::var(ENV_AGENT).is_ok_and(|v| v == "off") {
+        return None;
+    }
+    match client::ask(&socket_path(&paths.data_dir), org, login, email) {
+        Ok(None) => None,
+        Ok(Some(Answer::Token {
+            access_token,
+            tenant_id,
+            expires_at,
+            login_id,
+            email,
+        })) => Some(Ok(Handed {
+            token: Secret::new(access_token),
+            tenant_id,
+            expires_at,
+            login_id,
+            email,
+        })),
+        Ok(Some(Answer::Failed { code, message })) => {
+            Some(Err(Failure::new(crate::exit_status(code), message)))
+        }
+        Err(e) => {
+            eprintln!("tenantry: {e}; reading the keychain instead.");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn from_agent(
+    _: &ProfilePaths,
+    _: &str,
+    _: Option<&str>,
+    _: bool,
+) -> Option<Result<Handed, Failure>> {
+    None
+}
+
+/// Prints a token handed out, as `format` says.
+pub fn print(format: TokenFormat, handed: &Handed) -> Result<u8, Failure> {
     let text = render(
         format,
         &Printable {
-            token: grant.access_token.expose(),
-            tenant_id: &grant.tenant_id,
-            expires_at: grant.expires_at,
-            login_id: grant.login_id.as_str(),
-            email: email.as_deref(),
+            token: handed.token.expose(),
+            tenant_id: &handed.tenant_id,
+            expires_at: handed.expires_at,
+            login_id: &handed.login_id,
+            email: handed.email.as_deref(),
         },
     )?;
     println!("{text}");
     Ok(exit::OK)
+}
+
+pub async fn token(
+    engine: &Engine,
+    org: &str,
+    format: TokenFormat,
+    login: Option<&str>,
+) -> Result<u8, Failure> {
+    let handed = grant(engine, org, login, format == TokenFormat::Json).await?;
+    print(format, &handed)
 }
 
 /// Not found on PATH, as shells report it.
@@ -141,13 +223,18 @@ pub async fn exec(
     login: Option<&str>,
     command: &[String],
 ) -> Result<u8, Failure> {
-    let grant = grant(engine, org, login).await?;
+    let handed = grant(engine, org, login, false).await?;
+    exec_with(&handed, command).await
+}
+
+/// Runs `command` with the token handed out in its environment.
+pub async fn exec_with(handed: &Handed, command: &[String]) -> Result<u8, Failure> {
     let (program, args) = command.split_first().expect("clap requires a command");
     let status = tokio::process::Command::new(program)
         .args(args)
-        .env(TOKEN_VAR, grant.access_token.expose())
-        .env(EXPIRES_VAR, utc_rfc3339(grant.expires_at))
-        .env(TENANT_VAR, &*grant.tenant_id)
+        .env(TOKEN_VAR, handed.token.expose())
+        .env(EXPIRES_VAR, utc_rfc3339(handed.expires_at))
+        .env(TENANT_VAR, &handed.tenant_id)
         .status()
         .await
         .map_err(|e| {

@@ -1,0 +1,126 @@
+//! `tenantry gateway`: serves the Xero API (and the token agent) to programs on this computer
+//! until interrupted; `--print-key` and `--rotate-key` show and replace the gateway key.
+//! `tenantry mcp`: the MCP server, calling through the running gateway or one of its own.
+
+use crate::{Failure, exit};
+use tenantry_core::profile::Profile;
+use tenantry_gateway::{HostError, Hosted, key};
+
+pub async fn run(
+    profile: &Profile,
+    port: Option<u16>,
+    print_key: bool,
+    rotate_key: bool,
+) -> Result<u8, Failure> {
+    let vault = profile
+        .vault(crate::passphrase::ask_if_needed(profile)?)
+        .await?;
+    if print_key || rotate_key {
+        let kept = vault.clone();
+        let key = tokio::task::spawn_blocking(move || {
+            if rotate_key {
+                key::rotate(kept.as_ref())
+            } else {
+                key::load_or_create(kept.as_ref())
+            }
+        })
+        .await
+        .expect("the vault call does not panic")
+        .map_err(tenantry_core::EngineError::from)?;
+        println!("{}", key.expose());
+        if rotate_key {
+            eprintln!(
+                "A new gateway key. A gateway already running accepts the old one until it is restarted."
+            );
+        }
+        return Ok(exit::OK);
+    }
+    let port = port.unwrap_or(profile.config.gateway_port);
+    let engine = profile.open_engine_on(vault.clone()).await?;
+    engine.enable_background_retries();
+    let hosted = Hosted::start(engine, vault, &profile.paths.data_dir, port)
+        .await
+        .map_err(|e| match e {
+            HostError::Key(e) => Failure::from(tenantry_core::EngineError::from(e)),
+            HostError::Gateway(e) => Failure::new(exit::UNREACHABLE, e.to_string()),
+        })?;
+    // One line on stdout, the base URL, for scripts; the rest is for people.
+    println!("{}", hosted.serving.url());
+    eprintln!(
+        "Serving the Xero API to programs on this computer at {} (send `Authorization: Bearer $(tenantry gateway --print-key)` and `xero-tenant-id: ORG`).",
+        hosted.serving.url()
+    );
+    match hosted.agent_path() {
+        Some(path) => eprintln!(
+            "`tenantry token` and `tenantry exec` are answered from memory while this runs ({}).",
+            path.display()
+        ),
+        None => eprintln!(
+            "The token agent is not running (see the log); `tenantry token` reads the keychain."
+        ),
+    }
+    eprintln!("Press Ctrl-C to stop.");
+    stopped().await;
+    drop(hosted);
+    Ok(exit::OK)
+}
+
+pub async fn mcp(profile: &Profile, allow_writes: bool) -> Result<u8, Failure> {
+    let vault = profile
+        .vault(crate::passphrase::ask_if_needed(profile)?)
+        .await?;
+    let kept = vault.clone();
+    let key = tokio::task::spawn_blocking(move || key::load_or_create(kept.as_ref()))
+        .await
+        .expect("the vault call does not panic")
+        .map_err(tenantry_core::EngineError::from)?;
+    let engine = profile.open_engine_on(vault).await?;
+    engine.enable_background_retries();
+    // The profile's gateway, if it runs, so this session's calls share its budgets; else a
+    // gateway of this process's own on a free port. (stdout is the MCP session's: say nothing.)
+    let running = format!("http://127.0.0.1:{}", profile.config.gateway_port);
+    let answers = reqwest::Client::new()
+        .get(format!("{running}/connections"))
+        .bearer_auth(key.expose())
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    let (url, _own) = if answers {
+        (running, None)
+    } else {
+        let own = tenantry_gateway::serve(
+            engine.clone(),
+            key.clone(),
+            0,
+            tenantry_gateway::limits_for_this_build(),
+        )
+        .await
+        .map_err(|e| Failure::new(exit::UNREACHABLE, e.to_string()))?;
+        (own.url(), Some(own))
+    };
+    let tools = tenantry_gateway::mcp::XeroTools::new(
+        engine,
+        tenantry_gateway::mcp::Upstream { url, key },
+        allow_writes,
+    );
+    tenantry_gateway::mcp::serve_stdio(tools)
+        .await
+        .map_err(|e| Failure::new(exit::FAILURE, e))?;
+    Ok(exit::OK)
+}
+
+/// Ctrl-C everywhere; SIGTERM (what service managers send) on Unix.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,178 @@
+//! The agent's listening side, run by the gateway and the desktop app.
+
+use super::wire::{Answer, Ask, MAX_LINE, VERSION};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use tenantry_core::{Engine, EngineError};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+/// Why the agent could not start; the gateway goes on without it (the CLI then reads the
+/// keychain, as it does when no agent runs).
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("another Tenantry process already answers token requests at {0}")]
+    AlreadyRunning(PathBuf),
+    #[error("cannot listen at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The agent, listening until dropped (the socket file is removed then).
+pub struct Agent {
+    path: PathBuf,
+    stop: CancellationToken,
+}
+
+impl Agent {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Listens at `path` (a directory only the user can enter is made for it) and answers from
+    /// `engine` until dropped.
+    pub async fn start(engine: Engine, path: PathBuf) -> Result<Self, AgentError> {
+        let io = |source| AgentError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+        if path.exists() {
+            if UnixStream::connect(&path).await.is_ok() {
+                return Err(AgentError::AlreadyRunning(path));
+            }
+            // Left by a process that died: nobody answers there.
+            std::fs::remove_file(&path).map_err(io)?;
+        }
+        let listener = UnixListener::bind(&path).map_err(io)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let owner = rustix::process::getuid().as_raw();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    () = stopped.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((stream, _)) = accepted else { continue };
+                // Only the user the socket belongs to, whatever its mode says.
+                match stream.peer_cred() {
+                    Ok(cred) if cred.uid() == owner => {}
+                    _ => {
+                        tracing::warn!("refused a token request from another user");
+                        continue;
+                    }
+                }
+                tokio::spawn(serve(engine.clone(), stream));
+            }
+        });
+        Ok(Self { path, stop })
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Answers one connection's requests, a line each, until it closes.
+async fn serve(engine: Engine, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    // Bounded: a line longer than MAX_LINE is cut off there and refused.
+    let mut lines = BufReader::new(read.take(0));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        lines.get_mut().set_limit(MAX_LINE as u64 + 1);
+        let taken = lines.read_line(&mut line).await;
+        match taken {
+            Ok(0) | Err(_) => return,
+            Ok(n) if n > MAX_LINE => {
+                let _ = write
+                    .write_all(&failed_line("the request is too long"))
+                    .await;
+                return;
+            }
+            Ok(_) => {}
+        }
+        let answer = match serde_json::from_str::<Ask>(&line) {
+            Ok(ask) if ask.v == VERSION => answer(&engine, ask).await,
+            Ok(ask) => failed(&format!(
+                "this agent speaks version {VERSION} and was asked in version {}; restart the gateway or the app after upgrading",
+                ask.v
+            )),
+            Err(e) => failed(&format!("unreadable request: {e}")),
+        };
+        let mut out = serde_json::to_vec(&answer).expect("an answer serialises");
+        out.push(b'\n');
+        if write.write_all(&out).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn answer(engine: &Engine, ask: Ask) -> Answer {
+    match grant(engine, &ask).await {
+        Ok(answer) => answer,
+        Err(e) => Answer::Failed {
+            code: e.code(),
+            message: {
+                let sentence = format!("{e}.").replace("..", ".");
+                match e.fix() {
+                    Some(fix) => format!("{sentence} {}", fix.command_line()),
+                    None => sentence,
+                }
+            },
+        },
+    }
+}
+
+async fn grant(engine: &Engine, ask: &Ask) -> Result<Answer, EngineError> {
+    let tenant = crate::tenant_of(engine, &ask.org).await?;
+    let grant = match &ask.login {
+        Some(selector) => {
+            let login = engine.resolve_login(selector).await?;
+            engine.access_token_through(&tenant, &login.id).await?
+        }
+        None => engine.access_token_for(&tenant).await?,
+    };
+    let email = if ask.email {
+        engine
+            .logins()
+            .await?
+            .into_iter()
+            .find(|l| l.id == grant.login_id)
+            .map(|l| l.email)
+    } else {
+        None
+    };
+    Ok(Answer::Token {
+        access_token: grant.access_token.expose().to_owned(),
+        tenant_id: grant.tenant_id.to_string(),
+        expires_at: grant.expires_at,
+        login_id: grant.login_id.to_string(),
+        email,
+    })
+}
+
+fn failed(message: &str) -> Answer {
+    Answer::Failed {
+        code: tenantry_core::ErrorCode::Platform,
+        message: message.to_owned(),
+    }
+}
+
+fn failed_line(message: &str) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&failed(message)).expect("an answer serialises");
+    out.push(b'\n');
+    out
+}

@@ -1,0 +1,466 @@
+//! Xero's limits as one ledger for every local client (FACTS.md §6): per organisation 5 calls in
+//! progress, 60 a minute and 5,000 a day; per app 10,000 a minute. Pure: the caller passes the
+//! time in, and asks before each call whether it may go now, must wait until when, or must be
+//! refused (the day's budget is spent: waiting hours is not what a script wants).
+//!
+//! Xero counts fixed windows that start at a tenant's first call and "reset at different times
+//! for each tenant"; it does not say when. The ledger opens its own window at the first call it
+//! sends, which Xero receives a moment later, so its window would close a moment before Xero's:
+//! it keeps each window open a little longer ([`Limits::margin`]) to stay inside Xero's. Each
+//! answer's `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` correct
+//! the counts upwards (calls some other program made), and a 429 blocks the tenant for its
+//! `Retry-After`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Xero's documented limits, and the length of its "minute".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub concurrent: u32,
+    pub per_minute: u32,
+    pub per_day: u32,
+    pub app_per_minute: u32,
+    pub minute: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            concurrent: 5,
+            per_minute: 60,
+            per_day: 5000,
+            app_per_minute: 10_000,
+            minute: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Limits {
+    /// How much longer than Xero's own the ledger keeps a window open: a fortieth of a minute
+    /// (1.5 s of Xero's 60 s), between 50 ms and 1.5 s.
+    pub fn margin(&self) -> Duration {
+        (self.minute / 40).clamp(Duration::from_millis(50), Duration::from_millis(1500))
+    }
+}
+
+/// Which of Xero's limits stops a call, as `X-Rate-Limit-Problem` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    Concurrent,
+    Minute,
+    Day,
+    AppMinute,
+}
+
+impl Problem {
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Self::Concurrent => "concurrent",
+            Self::Minute => "minute",
+            Self::Day => "day",
+            Self::AppMinute => "appminute",
+        }
+    }
+
+    /// Xero's `X-Rate-Limit-Problem` value (any case); an unknown one is read as the minute's.
+    pub fn from_header(value: &str) -> Self {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "concurrent" => Self::Concurrent,
+            "day" | "daily" => Self::Day,
+            "appminute" | "app_minute" | "app-minute" => Self::AppMinute,
+            _ => Self::Minute,
+        }
+    }
+}
+
+/// What the ledger says of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it now; it is counted, and in progress until released. `window` identifies the
+    /// minute window it was counted in, so its answer's headers correct that window only.
+    Go { window: u64 },
+    /// A call in progress must finish first.
+    AwaitRelease,
+    /// Nothing can go before this time (a window ends, or a 429's `Retry-After` runs out).
+    WaitUntil(Instant),
+    /// The organisation's day is spent: answer 429 now, saying when to come back.
+    Refuse {
+        problem: Problem,
+        retry_after: Duration,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    start: Option<Instant>,
+    count: u32,
+    /// Bumped at each new window.
+    id: u64,
+}
+
+impl Window {
+    fn roll(&mut self, now: Instant, length: Duration) {
+        if self.start.is_none_or(|s| now >= s + length) {
+            self.start = Some(now);
+            self.count = 0;
+            self.id += 1;
+        }
+    }
+
+    fn end(&self, length: Duration) -> Option<Instant> {
+        self.start.map(|s| s + length)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Tenant {
+    minute: Window,
+    day: Window,
+    in_flight: u32,
+    blocked_until: Option<Instant>,
+    /// What Xero last said of the day's budget (`X-DayLimit-Remaining`).
+    day_left: Option<u32>,
+}
+
+/// The three `X-…-Remaining` headers of one answer (each may be missing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Remaining {
+    pub minute: Option<u32>,
+    pub day: Option<u32>,
+    pub app_minute: Option<u32>,
+}
+
+impl Remaining {
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Self {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        };
+        Self {
+            minute: number("x-minlimit-remaining"),
+            day: number("x-daylimit-remaining"),
+            app_minute: number("x-appminlimit-remaining"),
+        }
+    }
+}
+
+/// Every organisation's budget and the app's.
+#[derive(Debug)]
+pub struct Ledger {
+    limits: Limits,
+    tenants: HashMap<String, Tenant>,
+    app: Window,
+    app_blocked_until: Option<Instant>,
+}
+
+impl Ledger {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            tenants: HashMap::new(),
+            app: Window::default(),
+            app_blocked_until: None,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// May a call to `tenant` go now? If so, it is counted.
+    pub fn take(&mut self, tenant: &str, now: Instant) -> Verdict {
+        let limits = self.limits;
+        let minute = limits.minute + limits.margin();
+        let day = Duration::from_secs(24 * 3600) + limits.margin();
+        self.app.roll(now, minute);
+        let t = self.tenants.entry(tenant.to_owned()).or_default();
+        t.minute.roll(now, minute);
+        t.day.roll(now, day);
+        if let Some(until) = t.blocked_until.filter(|u| *u > now) {
+            return Verdict::WaitUntil(until);
+        }
+        if let Some(until) = self.app_blocked_until.filter(|u| *u > now) {
+            return Verdict::WaitUntil(until);
+        }
+        if t.day.count >= limits.per_day {
+            let end = t.day.end(day).unwrap_or(now);
+            return Verdict::Refuse {
+                problem: Problem::Day,
+                retry_after: end.saturating_duration_since(now),
+            };
+        }
+        if t.in_flight >= limits.concurrent {
+            return Verdict::AwaitRelease;
+        }
+        if t.minute.count >= limits.per_minute {
+            return Verdict::WaitUntil(t.minute.end(minute).unwrap_or(now));
+        }
+        if self.app.count >= limits.app_per_minute {
+            return Verdict::WaitUntil(self.app.end(minute).unwrap_or(now));
+        }
+        t.minute.count += 1;
+        t.day.count += 1;
+        t.in_flight += 1;
+        self.app.count += 1;
+        Verdict::Go {
+            window: t.minute.id,
+        }
+    }
+
+    /// A call counted by [`Ledger::take`] has finished.
+    pub fn release(&mut self, tenant: &str) {
+        if let Some(t) = self.tenants.get_mut(tenant) {
+            t.in_flight = t.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// An answer's headers, for a call counted in minute window `window`: Xero's counts include
+    /// calls other programs made, so the ledger's counts only ever rise to meet them.
+    pub fn observe(&mut self, tenant: &str, window: u64, remaining: Remaining) {
+        let limits = self.limits;
+        let Some(t) = self.tenants.get_mut(tenant) else {
+            return;
+        };
+        if let Some(day) = remaining.day {
+            t.day_left = Some(day);
+            t.day.count = t.day.count.max(limits.per_day.saturating_sub(day));
+        }
+        if t.minute.id != window {
+            // Answered after the ledger's window moved on: its counts are the old window's.
+            return;
+        }
+        if let Some(minute) = remaining.minute {
+            t.minute.count = t.minute.count.max(limits.per_minute.saturating_sub(minute));
+        }
+        if let Some(app) = remaining.app_minute {
+            self.app.count = self
+                .app
+                .count
+                .max(limits.app_per_minute.saturating_sub(app));
+        }
+    }
+
+    /// Xero answered 429 all the same (another program, or its window ran ahead of the
+    /// ledger's): nothing more goes to that tenant (or, for the app's limit, anywhere) until
+    /// `Retry-After` has passed.
+    pub fn throttled(
+        &mut self,
+        tenant: &str,
+        problem: Problem,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        let limits = self.limits;
+        // A 429 for calls in progress says nothing of when; a moment lets one finish.
+        let wait = retry_after.unwrap_or(match problem {
+            Problem::Concurrent => Duration::from_millis(100),
+            _ => limits.minute,
+        });
+        let until = now + wait;
+        if problem == Problem::AppMinute {
+            self.app_blocked_until = Some(self.app_blocked_until.map_or(until, |u| u.max(until)));
+            return;
+        }
+        let t = self.tenants.entry(tenant.to_owned()).or_default();
+        t.blocked_until = Some(t.blocked_until.map_or(until, |u| u.max(until)));
+        // Xero's window ends when its Retry-After does: the ledger's window is spent until then
+        // and rolls over then (not at the end of a window of its own that may run later).
+        let ends_then = |w: &mut Window, length: Duration, full: u32| {
+            if let Some(start) = until.checked_sub(length) {
+                w.start = Some(start);
+            }
+            w.count = full;
+        };
+        match problem {
+            Problem::Minute => ends_then(
+                &mut t.minute,
+                limits.minute + limits.margin(),
+                limits.per_minute,
+            ),
+            Problem::Day => {
+                ends_then(
+                    &mut t.day,
+                    Duration::from_secs(24 * 3600) + limits.margin(),
+                    limits.per_day,
+                );
+                t.day_left = Some(0);
+            }
+            Problem::Concurrent | Problem::AppMinute => {}
+        }
+    }
+
+    /// What Xero last said was left of the organisation's day, if it has answered a call.
+    pub fn day_left(&self, tenant: &str) -> Option<u32> {
+        self.tenants.get(tenant).and_then(|t| t.day_left)
+    }
+
+    /// Calls in progress to the organisation.
+    pub fn in_flight(&self, tenant: &str) -> u32 {
+        self.tenants.get(tenant).map_or(0, |t| t.in_flight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Limits {
+        Limits {
+            concurrent: 2,
+            per_minute: 3,
+            per_day: 5,
+            app_per_minute: 100,
+            minute: Duration::from_secs(10),
+        }
+    }
+
+    fn go(v: Verdict) -> bool {
+        matches!(v, Verdict::Go { .. })
+    }
+
+    #[test]
+    fn calls_in_progress_are_capped_and_a_release_makes_room() {
+        let mut l = Ledger::new(small());
+        let now = Instant::now();
+        assert!(
+            go(l.take("a", now)) && go(l.take("a", now)),
+            "two may be in progress"
+        );
+        assert_eq!(
+            l.take("a", now),
+            Verdict::AwaitRelease,
+            "a third waits for one"
+        );
+        assert!(
+            go(l.take("b", now)),
+            "another organisation's calls are its own"
+        );
+        l.release("a");
+        assert!(
+            go(l.take("a", now)),
+            "a finished call makes room for the next"
+        );
+    }
+
+    #[test]
+    fn the_minute_budget_waits_until_the_window_has_surely_ended_at_xero() {
+        let limits = small();
+        let mut l = Ledger::new(limits);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(go(l.take("a", t0)));
+            l.release("a");
+        }
+        let Verdict::WaitUntil(until) = l.take("a", t0) else {
+            panic!("a fourth call in the minute waits");
+        };
+        assert_eq!(
+            until,
+            t0 + limits.minute + limits.margin(),
+            "until Xero's window has ended, with the margin for its later start"
+        );
+        assert!(go(l.take("a", until)), "and then goes, in the new window");
+    }
+
+    #[test]
+    fn a_spent_day_is_refused_with_when_to_come_back() {
+        let mut l = Ledger::new(Limits {
+            per_minute: 100,
+            ..small()
+        });
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert!(go(l.take("a", t0)));
+            l.release("a");
+        }
+        match l.take("a", t0 + Duration::from_secs(3600)) {
+            Verdict::Refuse {
+                problem: Problem::Day,
+                retry_after,
+            } => assert!(
+                retry_after > Duration::from_secs(22 * 3600),
+                "about a day less the hour gone: {retry_after:?}"
+            ),
+            other => panic!("waiting hours is not what a script wants: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn xero_s_headers_raise_the_counts_to_what_other_programs_spent() {
+        let mut l = Ledger::new(small());
+        let t0 = Instant::now();
+        let Verdict::Go { window } = l.take("a", t0) else {
+            panic!()
+        };
+        l.release("a");
+        l.observe(
+            "a",
+            window,
+            Remaining {
+                minute: Some(0),
+                day: Some(2),
+                app_minute: None,
+            },
+        );
+        assert_eq!(l.day_left("a"), Some(2), "shown as calls left today");
+        assert!(
+            matches!(l.take("a", t0), Verdict::WaitUntil(_)),
+            "Xero says the minute is spent, so it is"
+        );
+        // An answer from an older window never lowers the new one's budget.
+        let later = t0 + small().minute + small().margin();
+        assert!(go(l.take("a", later)));
+        l.release("a");
+        l.observe(
+            "a",
+            window,
+            Remaining {
+                minute: Some(0),
+                ..Default::default()
+            },
+        );
+        assert!(
+            go(l.take("a", later)),
+            "the old window's count is not the new one's"
+        );
+    }
+
+    #[test]
+    fn a_429_blocks_the_tenant_for_its_retry_after_and_the_app_limit_blocks_all() {
+        let mut l = Ledger::new(small());
+        let t0 = Instant::now();
+        l.throttled("a", Problem::Minute, Some(Duration::from_secs(4)), t0);
+        assert_eq!(
+            l.take("a", t0),
+            Verdict::WaitUntil(t0 + Duration::from_secs(4)),
+            "honoured"
+        );
+        assert!(
+            go(l.take("a", t0 + Duration::from_secs(4))),
+            "and goes once it has passed: Xero's window ended then, whatever the ledger's said"
+        );
+        assert!(go(l.take("b", t0)), "only that organisation waits");
+        l.throttled("b", Problem::AppMinute, Some(Duration::from_secs(2)), t0);
+        assert_eq!(
+            l.take("c", t0),
+            Verdict::WaitUntil(t0 + Duration::from_secs(2)),
+            "the app's limit holds for every organisation"
+        );
+    }
+
+    #[test]
+    fn problem_names_read_as_xero_writes_them() {
+        for (text, problem) in [
+            ("minute", Problem::Minute),
+            ("Day", Problem::Day),
+            ("concurrent", Problem::Concurrent),
+            ("AppMinute", Problem::AppMinute),
+            ("something new", Problem::Minute),
+        ] {
+            assert_eq!(Problem::from_header(text), problem, "{text}");
+        }
+    }
+}

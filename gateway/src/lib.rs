@@ -1,0 +1,254 @@
+//! Tenantry's local Xero API gateway: programs on this computer send the requests they would
+//! send to Xero to `http://127.0.0.1:53710` with the gateway key as their bearer token and the
+//! organisation (tenant id or name) as `xero-tenant-id`; the gateway puts in the right login's
+//! access token, keeps every program's calls together inside Xero's limits, and streams the
+//! answer back. Scripts and assistants never hold a token. No Tauri dependency: the CLI's
+//! `tenantry gateway` and the desktop app both run it.
+//!
+//! - [`guard`]: who may use it (loopback `Host`, no browsers, the key), pure.
+//! - [`key`]: the gateway key, kept in the vault.
+//! - [`budget`]: Xero's limits as one ledger, pure; [`limiter`]: the fair queue in front of it.
+//! - [`proxy`]: the HTTP side; [`problem`]: its own answers, in Xero's problem shape.
+//! - [`agent`]: the token agent on a local socket, and the CLI's client for it.
+//! - [`mcp`]: `tenantry mcp`, the MCP server for AI assistants, calling through a gateway.
+
+pub mod agent;
+pub mod budget;
+pub mod guard;
+pub mod key;
+pub mod limiter;
+pub mod mcp;
+mod problem;
+mod proxy;
+
+pub use budget::Limits;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tenantry_core::secret::Secret;
+use tenantry_core::{Engine, EngineError};
+use tokio_util::sync::CancellationToken;
+
+/// The gateway's state, shared by every request.
+struct Gateway {
+    engine: Engine,
+    key: Secret,
+    port: u16,
+    limiter: limiter::Limiter,
+    http: reqwest::Client,
+    /// `api_url` without its trailing slash; request paths are appended to it.
+    api_base: String,
+}
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(
+        "127.0.0.1:{port} is taken (another gateway, the desktop app serving the Xero API, or another program); stop it, or choose another port with `tenantry config set gateway_port PORT`"
+    )]
+    PortInUse { port: u16 },
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Listen { port: u16, source: std::io::Error },
+}
+
+/// A running gateway; it stops when this is dropped.
+pub struct Serving {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    limiter: limiter::Limiter,
+}
+
+impl Serving {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL programs point their Xero SDK at.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// What Xero last said was left of the organisation's day (`X-DayLimit-Remaining`).
+    pub fn day_left(&self, tenant_id: &str) -> Option<u32> {
+        self.limiter.day_left(tenant_id)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Serves the gateway on 127.0.0.1:`port` (0: a free port) with `key`, under `limits`.
+pub async fn serve(
+    engine: Engine,
+    key: Secret,
+    port: u16,
+    limits: Limits,
+) -> Result<Serving, GatewayError> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => GatewayError::PortInUse { port },
+            _ => GatewayError::Listen { port, source },
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| GatewayError::Listen { port, source })?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(
+            engine.config().timeout_secs.max(30) * 4,
+        ))
+        // Xero's answers are passed on as they are, redirects included.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let api_base = engine
+        .config()
+        .xero
+        .api_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let limiter = limiter::Limiter::new(limits);
+    let gateway = Arc::new(Gateway {
+        engine,
+        key,
+        port: addr.port(),
+        limiter: limiter.clone(),
+        http,
+        api_base,
+    });
+    let app = axum::Router::new()
+        .fallback(proxy::handle)
+        .with_state(gateway);
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stopped.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "the gateway stopped");
+        }
+    });
+    Ok(Serving {
+        addr,
+        stop,
+        limiter,
+    })
+}
+
+/// The tenant id a `xero-tenant-id` value (or a token request's organisation) names: a tenant
+/// id as it is (the engine's directory knows it without a read), else an organisation's name or
+/// unique id prefix, looked up in the store.
+async fn tenant_of(engine: &Engine, selector: &str) -> Result<String, EngineError> {
+    if looks_like_tenant_id(selector) {
+        return Ok(selector.to_ascii_lowercase());
+    }
+    engine.resolve_organisation(selector).await
+}
+
+/// A UUID's shape: 36 characters, hex digits and four dashes where a UUID has them.
+fn looks_like_tenant_id(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_ids_go_straight_through_and_names_are_looked_up() {
+        assert!(looks_like_tenant_id("9f1c2d3e-0000-4000-8000-000000000001"));
+        assert!(looks_like_tenant_id("9F1C2D3E-0000-4000-8000-000000000001"));
+        for name in [
+            "Harbour Cafe",
+            "9f1c",
+            "9f1c2d3e-0000-4000-8000-00000000000g",
+            "",
+        ] {
+            assert!(!looks_like_tenant_id(name), "{name}");
+        }
+    }
+}
+
+/// Xero's limits; debug builds only: `TENANTRY_TEST_RATE_MINUTE_MS` shortens the minute, so the
+/// end-to-end tests can run minutes of traffic in seconds against a fake Xero shortened the same
+/// way. Release builds ignore the variable.
+pub fn limits_for_this_build() -> Limits {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("TENANTRY_TEST_RATE_MINUTE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        return Limits {
+            minute: std::time::Duration::from_millis(ms.max(100)),
+            ..Limits::default()
+        };
+    }
+    Limits::default()
+}
+
+/// What a long-running host (`tenantry gateway`, the desktop app) runs: the gateway and, on
+/// Unix, the token agent.
+pub struct Hosted {
+    pub serving: Serving,
+    /// `None` when another process already answers token requests for this profile, or the
+    /// socket could not be made (said in the log); the gateway serves all the same.
+    #[cfg(unix)]
+    pub agent: Option<agent::server::Agent>,
+}
+
+/// Why a host could not start its gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error("the gateway key cannot be read or made: {0}")]
+    Key(#[from] tenantry_core::vault::VaultError),
+}
+
+impl Hosted {
+    /// Starts the gateway on `port` with the profile's key (made on first use) and the agent
+    /// for the profile whose data is in `data_dir`.
+    pub async fn start(
+        engine: Engine,
+        vault: Arc<dyn tenantry_core::vault::TokenVault>,
+        data_dir: &std::path::Path,
+        port: u16,
+    ) -> Result<Self, HostError> {
+        let key = tokio::task::spawn_blocking(move || key::load_or_create(vault.as_ref()))
+            .await
+            .expect("reading the key does not panic")?;
+        let serving = serve(engine.clone(), key, port, limits_for_this_build()).await?;
+        #[cfg(unix)]
+        let agent = match agent::server::Agent::start(engine, agent::socket_path(data_dir)).await {
+            Ok(agent) => Some(agent),
+            Err(e) => {
+                tracing::warn!(error = %e, "the token agent is not running");
+                None
+            }
+        };
+        #[cfg(not(unix))]
+        let _ = data_dir;
+        Ok(Self {
+            serving,
+            #[cfg(unix)]
+            agent,
+        })
+    }
+
+    /// Where the agent listens, when it does.
+    pub fn agent_path(&self) -> Option<&std::path::Path> {
+        #[cfg(unix)]
+        return self.agent.as_ref().map(|a| a.path());
+        #[cfg(not(unix))]
+        None
+    }
+}

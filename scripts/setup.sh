@@ -89,6 +89,10 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   say "Installing the UI's npm packages"
   (cd ui && npm ci --no-audit --no-fund)
 fi
+# The real clients the gateway and MCP tests drive: the MCP Python SDK and Xero's xero-python
+# (a venv) and xero-node (a node_modules), cached outside the repository.
+scripts/lib/setup-sdks.sh
+
 say "Building the UI"
 (cd ui && npm run --silent build)
 

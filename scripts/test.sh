@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# Where setup put the SDK clients the gateway and MCP tests run (TENANTRY_SDK_PYTHON, …).
+# shellcheck source=scripts/lib/setup-sdks.sh
+source scripts/lib/setup-sdks.sh
 
 # A throwaway HOME keeps the test keyring, WebKit data and any config out of the user's own.
 # rustup and cargo find themselves through these, not through HOME.

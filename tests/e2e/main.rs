@@ -20,6 +20,8 @@
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
 //! - `scripting`: the CLI as scripts drive it: token formats read back by sh, fish, jq and curl, `--login`,
 //!   `exec`, config, help, colour and progress, hooks, completion, connection caps, scopes.
+//! - `gateway`: the local Xero API gateway (`tenantry gateway`) and its token agent, over real
+//!   HTTP and a real Unix socket: forwarding, refusals, Xero's limits for many clients together.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
 //!
 //! On macOS and Windows the modules below that need Linux (D-Bus, WebKitGTK, crontab and
@@ -35,6 +37,8 @@ mod clients;
 mod crash;
 mod faults;
 mod file_vault;
+#[cfg(unix)]
+mod gateway;
 mod id_token;
 mod keepalive;
 mod keychain;

@@ -1,0 +1,155 @@
+//! `tenantry mcp` driven by the official MCP Python SDK over stdio: every organisation of two
+//! logins in one session, across access-token expiries, through a gateway; writes only when
+//! allowed, and then naming the organisation written to.
+
+use super::*;
+use tenantry_fake_xero::Options;
+
+/// The venv python with the `mcp` package (scripts/lib/setup-sdks.sh); `None`: skip.
+pub fn sdk_python(test: &str) -> Option<String> {
+    match std::env::var("TENANTRY_SDK_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {
+            panic!(
+                "{test}: scripts/test.sh must set TENANTRY_SDK_PYTHON (scripts/lib/setup-sdks.sh)"
+            )
+        }
+        Err(_) => {
+            eprintln!("SKIPPED {test}: no SDK venv; run ./scripts/test.sh");
+            None
+        }
+    }
+}
+
+fn script(name: &str) -> String {
+    format!("{}/clients/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+async fn session(
+    cli: &Tenantry,
+    python: &str,
+    rounds: &str,
+    pause: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    let mut cmd = tokio::process::Command::new(python);
+    cmd.arg(script("mcp_session.py")).arg(tenantry_bin()).args([
+        rounds,
+        pause,
+        "Harbour Cafe Ltd",
+        "Southern Farms",
+    ]);
+    if !extra.is_empty() {
+        cmd.arg("--").args(extra);
+    }
+    // The same environment `cli.command` gives tenantry: its profile and keychain.
+    let probe = cli.command(&[]);
+    for (k, v) in probe.as_std().get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.output().await.expect("run the MCP client");
+    assert!(
+        out.status.success(),
+        "the MCP session ran: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the client's summary")
+}
+
+#[tokio::test]
+async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_writes_only_when_allowed()
+ {
+    let test = "an_assistant_reads_two_logins_organisations_across_token_expiry_and_writes_only_when_allowed";
+    let Some(python) = sdk_python(test) else {
+        return;
+    };
+    // 4-second access tokens: the 3 s pauses between rounds outlive them.
+    let options = Options {
+        access_lifetime: chrono::Duration::seconds(4),
+        ..Options::default()
+    };
+    let Some((it, cli)) = connected(test, options).await else {
+        return;
+    };
+    let refreshes = (it.fake.refresh_calls(ANN), it.fake.refresh_calls(BEN));
+
+    let seen = session(&cli, &python, "3", "3", &[]).await;
+    assert_eq!(
+        seen["tools"],
+        serde_json::json!(["connection_status", "list_organisations", "xero_get"]),
+        "no write tool unless --allow-writes"
+    );
+    let names: Vec<&str> = seen["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    for org in ["Harbour Cafe Ltd", "Southern Farms", "Shared Books Trust"] {
+        assert!(
+            names.contains(&org),
+            "every organisation of both logins, {org} too: {names:?}"
+        );
+    }
+    assert_eq!(
+        seen["failed"],
+        serde_json::json!([]),
+        "no call failed: {seen}"
+    );
+    assert_eq!(
+        seen["reads"],
+        serde_json::json!([
+            "Harbour Cafe Ltd",
+            "Southern Farms",
+            "Harbour Cafe Ltd",
+            "Southern Farms",
+            "Harbour Cafe Ltd",
+            "Southern Farms"
+        ]),
+        "each organisation answered as itself, Ann's and Ben's, in every round"
+    );
+    let (ann, ben) = (
+        it.fake.refresh_calls(ANN) - refreshes.0,
+        it.fake.refresh_calls(BEN) - refreshes.1,
+    );
+    assert!(
+        (1..=3).contains(&ann) && (1..=3).contains(&ben),
+        "tokens that expired mid-session were refreshed, about once per lifetime per login (Ann {ann}, Ben {ben})"
+    );
+    assert_eq!(
+        seen["write"]["is_error"], true,
+        "the write tool is not served: {seen}"
+    );
+    assert!(
+        it.fake.with(|w| w.contacts.is_empty()),
+        "and nothing was written"
+    );
+
+    let allowed = session(&cli, &python, "1", "0", &["--allow-writes"]).await;
+    assert!(
+        allowed["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("xero_request")),
+        "--allow-writes offers it"
+    );
+    let said = allowed["write"]["text"].as_str().unwrap();
+    assert!(
+        allowed["write"]["is_error"] == false
+            && said.starts_with(&format!(
+                "Wrote to Harbour Cafe Ltd ({})",
+                it.tenant("Harbour Cafe Ltd")
+            )),
+        "the write names its organisation: {said}"
+    );
+    let harbour = it.tenant("Harbour Cafe Ltd");
+    assert_eq!(
+        it.fake.with(|w| w.contacts.get(&harbour).map(Vec::len)),
+        Some(1),
+        "and landed there"
+    );
+}

@@ -278,7 +278,7 @@ fn answer(w: &mut World, method: &Method, path: &str, tenant: &str, body: &[u8])
             let org = w.tenant(tenant).cloned().expect("checked by the caller");
             let item = serde_json::json!({
                 "OrganisationID": org.id, "Name": org.name, "LegalName": format!("{} Limited", org.name),
-                "CountryCode": "NZ", "OrganisationType": if org.tenant_type == "PRACTICE" { "PRACTICE" } else { "COMPANY" },
+                "CountryCode": "NZ", "OrganisationType": if org.tenant_type == "PRACTICE" { "ACCOUNTING_PRACTICE" } else { "COMPANY" },
                 "BaseCurrency": "NZD", "IsDemoCompany": org.name.starts_with("Demo Company"),
             });
             envelope(w, "Organisations", vec![item])

@@ -21,7 +21,7 @@ pub fn sdk_python(test: &str) -> Option<String> {
     }
 }
 
-fn script(name: &str) -> String {
+pub fn script(name: &str) -> String {
     format!("{}/clients/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -5,6 +5,7 @@
 //! - `limits`: Xero's limits held for many clients together; 429 and 401 handled once.
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
 //! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries.
+//! - `sdks`: Xero's xero-python and xero-node, unmodified, through the gateway.
 
 use crate::util::*;
 use std::time::Duration;
@@ -13,6 +14,7 @@ mod agent;
 mod forward;
 mod limits;
 mod mcp;
+mod sdks;
 
 /// A running `tenantry gateway` on a free port.
 pub struct Gateway {

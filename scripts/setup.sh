@@ -21,6 +21,9 @@ APT_PACKAGES=(
   xdg-utils desktop-file-utils
   # benchmarks: GNU time for peak memory (scripts/bench.sh)
   time
+  # the gateway's browser test: a page in headless Chromium must not be able to use it; and the
+  # nodejs the xero-node SDK test runs on (npm builds the UI)
+  chromium nodejs
   # the consumers `tenantry token --format` is tested against: jq reads the JSON formats, fish
   # sources its format (PowerShell is not in Debian; its format is unit-tested)
   jq fish

@@ -3,6 +3,7 @@
 //! - `forward`: the right login's token for each organisation; writes; `/connections`; every
 //!   refusal (key, Host, browsers, OPTIONS, unknown organisation, not Xero's path, size).
 //! - `limits`: Xero's limits held for many clients together; 429 and 401 handled once.
+//! - `browser`: headless Chromium: a web page cannot use the gateway, even knowing the key.
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
 //! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries.
 //! - `sdks`: Xero's xero-python and xero-node, unmodified, through the gateway.
@@ -11,6 +12,7 @@ use crate::util::*;
 use std::time::Duration;
 
 mod agent;
+mod browser;
 mod forward;
 mod limits;
 mod mcp;

@@ -44,6 +44,11 @@ private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 >"$OUT/keep
 private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 --vault memory >"$OUT/keepalive-memory.json"
 echo "==> scale" >&2
 private "$BIN/tenantry-bench" scale "${SIZES[@]}" --runs 5 >"$OUT/scale.json"
+echo "==> the gateway" >&2
+private "$BIN/tenantry-bench" gateway-agent --runs "$RUNS" >"$OUT/gateway-agent.json"
+private "$BIN/tenantry-bench" gateway-overhead --requests 1000 >"$OUT/gateway-overhead.json"
+if [ "$QUICK" = 1 ]; then GATEWAY_BUDGETS=(--seconds 10 --clients 4 --orgs 3); else GATEWAY_BUDGETS=(--seconds 60 --clients 16 --orgs 10); fi
+private "$BIN/tenantry-bench" gateway-budgets "${GATEWAY_BUDGETS[@]}" >"$OUT/gateway-budgets.json"
 echo "==> criterion" >&2
 rm -rf target/criterion/valid_token
 TENANTRY_BENCH_ALLOCS="$OUT/allocs.json" private \

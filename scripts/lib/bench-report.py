@@ -205,4 +205,44 @@ if desk:
             f"{verdict(idle['slope_mib_per_min'] < 0.5)} |")
     say("")
 
+# 7. The gateway.
+agent, over, budgets = load("gateway-agent.json"), load("gateway-overhead.json"), load("gateway-budgets.json")
+if agent or over or budgets:
+    say("### 7. The gateway and its token agent")
+    say("")
+if agent:
+    ratio = agent["agent_ratio_to_floor"]
+    say("| command, a fresh process each run | wall time per run |")
+    say("|---|---|")
+    say(f"| `tenantry token ORG` with `tenantry gateway` running (its agent answers) | {spread(agent['token_via_agent_ms'], digits=2)} |")
+    say(f"| `agent-floor`: a fresh process doing one round trip on the agent's socket (the floor) | {spread(agent['socket_round_trip_floor_ms'], digits=2)} |")
+    say(f"| `secret-tool lookup` of the same login's entry | {spread(agent['secret_tool_lookup_ms'], digits=2)} |")
+    say(f"| `tenantry token ORG` reading the keychain itself (`TENANTRY_AGENT=off`) | {spread(agent['token_from_keychain_ms'], digits=2)} |")
+    say("")
+    med = agent["token_via_agent_ms"]["median"]
+    say(f"{agent['runs']} runs of each, alternating. With the agent: median **{med:.2f} ms** (target ≤ 3 ms: "
+        f"{verdict(med <= 3)}), **{ratio:.2f}×** the floor (target ≤ 1.5: {verdict(ratio <= 1.5)}); "
+        f"the keychain path is {agent['keychain_ratio_to_agent']:.1f}× slower than the agent's.")
+    say("")
+if over:
+    added = over["added_p50_ms"]
+    say("| the same GET of the Organisation, one at a time | wall time per call |")
+    say("|---|---|")
+    say(f"| through the gateway | {spread(over['through_gateway_ms'], digits=2)} |")
+    say(f"| straight to the fake Xero | {spread(over['straight_ms'], digits=2)} |")
+    say("")
+    say(f"{over['requests']} calls of each, alternating, on loopback. Added by the gateway: **{added:.2f} ms** at p50 "
+        f"(target ≤ 1 ms: {verdict(added <= 1)}), {over['added_p99_ms']:.2f} ms at p99.")
+    say("")
+if budgets:
+    share = budgets["share_of_budget_min"]
+    say(f"{budgets['clients']} client processes calling {budgets['orgs']} organisations through one gateway for "
+        f"{budgets['seconds']} s (the fake answering each call in 100 ms, with Xero's limits): "
+        f"**{budgets['xero_429s']}** 429s from Xero (target 0: {verdict(budgets['xero_429s'] == 0)}), at most "
+        f"**{budgets['max_in_flight']}** calls in progress for one organisation (target ≤ 5: {verdict(budgets['max_in_flight'] <= 5)}), "
+        f"accepted calls per organisation {spread(budgets['accepted_per_org'], unit='', digits=0)}: the least served "
+        f"organisation had **{share:.0%}** of its budget for the run (target ≥ 95 %: {verdict(share >= 0.95)}), "
+        f"least over most {budgets['fairness_min_over_max']:.2f}. Answers the clients saw: {budgets['client_statuses']}.")
+    say("")
+
 print("\n".join(out))

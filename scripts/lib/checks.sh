@@ -47,6 +47,10 @@ bench stalled --runs 2 >"$SMOKE/stalled.json"
 bench single-flight --logins 3 --callers 30 --processes 2 >"$SMOKE/single.json"
 bench keepalive --logins 10 --latency-ms 5 >"$SMOKE/keepalive.json"
 bench scale --sizes 2,4 --runs 1 >"$SMOKE/scale.json"
+bench gateway-agent --runs 2 >"$SMOKE/gateway-agent.json"
+bench gateway-overhead --requests 20 >"$SMOKE/gateway-overhead.json"
+# A 2-second minute (debug builds honour it): two windows of 3 organisations in 4 s.
+bench gateway-budgets --seconds 4 --clients 4 --orgs 3 --minute-ms 2000 >"$SMOKE/gateway-budgets.json"
 TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenantry-tests --bench access_token
 TENANTRY_BENCH_DESKTOP="$SMOKE/desktop.json" TENANTRY_BENCH_LAUNCHES=1 TENANTRY_BENCH_IDLE_MINUTES=0 \
   cargo test --quiet --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark

@@ -49,11 +49,29 @@ impl Fixture {
         access_lifetime: chrono::Duration,
         vault: Vault,
     ) -> anyhow::Result<Self> {
+        Self::with_options(
+            logins,
+            orgs,
+            vault,
+            Options {
+                access_lifetime,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// As [`Fixture::new`], with the fake's other options (API latency, limits) set.
+    pub async fn with_options(
+        logins: usize,
+        orgs: usize,
+        vault: Vault,
+        options: Options,
+    ) -> anyhow::Result<Self> {
         let fake = FakeXero::start(Options {
             client_id: Some(CLIENT_ID.into()),
-            access_lifetime,
             seed: Seed::generated(logins, orgs),
-            ..Options::default()
+            ..options
         })
         .await?;
         let dir = tempfile::Builder::new()

@@ -3,3 +3,4 @@
 //! browser the demo's (`tenantry_demo::browser`). Nothing in the product depends on this crate.
 
 pub mod bench;
+pub mod gateway_bench;

@@ -1,5 +1,6 @@
 //! `tenantry-bench`: the process-level and concurrency benchmarks (single flight, keep-alive at
-//! scale, `status`/`orgs` at scale, a cold `tenantry token` against `secret-tool`). Each scenario
+//! scale, `status`/`orgs` at scale, a cold `tenantry token` against `secret-tool`, and the
+//! gateway's: its token agent, its overhead, Xero's budgets shared by many clients). Each scenario
 //! prints one JSON object; `scripts/bench.sh` runs them on a release build and writes
 //! docs/BENCHMARKS.md. A scenario fails (exit 1) only when an exact property breaks (say, more
 //! refreshes than logins); timings are reported, never asserted.
@@ -19,6 +20,7 @@ use tenantry_core::engine::KEEPALIVE_CONCURRENCY;
 use tenantry_core::vault::KeychainVault;
 use tenantry_core::xero::XeroClient;
 use tenantry_tests::bench::{CLIENT_ID, Fixture, Spread, Vault, ms};
+use tenantry_tests::gateway_bench;
 
 #[derive(Parser)]
 struct Args {
@@ -73,6 +75,42 @@ enum Scenario {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// A cold `tenantry token` answered by a running gateway's token agent, against a fresh
+    /// process doing one socket round trip, `secret-tool lookup`, and the keychain path.
+    GatewayAgent {
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
+    /// The same GET through the gateway and straight to the fake Xero: what the gateway adds.
+    GatewayOverhead {
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+    },
+    /// CLIENTS processes calling ORGS organisations through one gateway for SECONDS: no 429
+    /// from Xero, at most 5 in progress, each organisation's budget used.
+    GatewayBudgets {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        orgs: usize,
+        /// The length of Xero's minute (shorter only in debug builds: the smoke run).
+        #[arg(long, default_value_t = 60_000)]
+        minute_ms: u64,
+    },
+    /// Internal: one of gateway-budgets' clients.
+    #[command(hide = true)]
+    GatewayClient {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, value_delimiter = ',')]
+        tenants: Vec<String>,
+        #[arg(long)]
+        seconds: u64,
+    },
     /// Internal: one of single-flight's processes.
     #[command(hide = true)]
     Caller {
@@ -114,6 +152,22 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Scale { sizes, orgs, runs } => scale(&tenantry, &sizes, orgs, runs).await?,
         Scenario::ColdToken { runs } => cold_token(&tenantry, runs).await?,
         Scenario::Stalled { runs } => stalled(&tenantry, runs).await?,
+        Scenario::GatewayAgent { runs } => gateway_bench::agent(&tenantry, runs).await?,
+        Scenario::GatewayOverhead { requests } => {
+            gateway_bench::overhead(&tenantry, requests).await?
+        }
+        Scenario::GatewayBudgets {
+            seconds,
+            clients,
+            orgs,
+            minute_ms,
+        } => gateway_bench::budgets(&tenantry, seconds, clients, orgs, minute_ms).await?,
+        Scenario::GatewayClient {
+            url,
+            key,
+            tenants,
+            seconds,
+        } => gateway_bench::client(&url, &key, &tenants, seconds).await?,
         Scenario::Caller {
             config,
             data,

@@ -287,6 +287,8 @@ pub struct Settings {
     pub notify_days: u32,
     /// Closing the window keeps Tenantry in the tray.
     pub close_to_tray: bool,
+    /// Serve the Xero API (the gateway and the token agent) to local programs while the app runs.
+    pub serve_gateway: bool,
 }
 
 /// Start at login: whether it is on, and whether to offer it (once, on first run).

@@ -12,6 +12,7 @@ use std::time::Duration as StdDuration;
 use tenantry_fake_xero::Options;
 
 mod clients;
+mod gateway;
 
 /// The app is single-instance, so its tests take turns.
 pub(crate) static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

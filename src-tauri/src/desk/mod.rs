@@ -67,6 +67,8 @@ pub struct Open {
     pub engine: Engine,
     /// Watches over the profile until another one opens (dropping it stops it).
     _keeper: Keeper,
+    /// The gateway and token agent, while Settings' "Serve the Xero API to local programs" is on.
+    _gateway: Option<tenantry_gateway::Hosted>,
     _demo: Option<DemoRun>,
 }
 
@@ -115,6 +117,53 @@ impl Desk {
         (desk, relays)
     }
 
+    /// The gateway and its token agent for `engine`, when the profile says to serve them; a port
+    /// already taken (a `tenantry gateway` running) is logged, and the app goes on without.
+    async fn serve_gateway(
+        &self,
+        profile: &Profile,
+        engine: &Engine,
+    ) -> Option<tenantry_gateway::Hosted> {
+        let config = engine.config();
+        if !config.serve_gateway {
+            return None;
+        }
+        let vault = match profile.vault(self.passphrase()).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "not serving the Xero API: the vault cannot be opened");
+                return None;
+            }
+        };
+        // The gateway of the profile open before lets go of the port a moment after it is dropped.
+        let mut tries = 0;
+        loop {
+            let started = tenantry_gateway::Hosted::start(
+                engine.clone(),
+                vault.clone(),
+                &profile.paths.data_dir,
+                config.gateway_port,
+            )
+            .await;
+            match started {
+                Ok(hosted) => {
+                    tracing::info!(url = %hosted.serving.url(), "serving the Xero API to local programs");
+                    return Some(hosted);
+                }
+                Err(tenantry_gateway::HostError::Gateway(
+                    tenantry_gateway::GatewayError::PortInUse { .. },
+                )) if tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "not serving the Xero API");
+                    return None;
+                }
+            }
+        }
+    }
+
     /// Makes `engine` the open profile, with a keeper watching over it and its lookout and
     /// notices relayed until another profile opens.
     async fn install(
@@ -127,7 +176,10 @@ impl Desk {
     ) {
         self.close_to_tray
             .store(engine.config().close_to_tray, Ordering::SeqCst);
+        // The profile open before (its gateway holds the port and the agent's socket) goes first.
+        drop(self.open.write().await.take());
         let (keeper, notices) = Keeper::start(engine.clone(), self.launch.minute);
+        let gateway = self.serve_gateway(&profile, &engine).await;
         relay(app, keeper.lookout(), self.lookout.clone());
         relay_notices(notices, self.notices.clone());
         *self.open.write().await = Some(Open {
@@ -135,6 +187,7 @@ impl Desk {
             profile,
             engine,
             _keeper: keeper,
+            _gateway: gateway,
             _demo: demo,
         });
         UiEvent::Changed.emit(app);

@@ -27,6 +27,7 @@ pub fn settings_view(profile: &Profile, mode: AppMode) -> SettingsView {
             bounce_url: c.bounce_url.as_ref().map(|u| u.to_string()),
             notify_days: c.notify_days,
             close_to_tray: c.close_to_tray,
+            serve_gateway: c.serve_gateway,
         },
         redirect_uris: c.redirect_ports.iter().map(|p| redirect_uri(*p)).collect(),
         data_dir: profile.paths.data_dir.display().to_string(),
@@ -61,6 +62,7 @@ pub fn apply(config: &Config, form: Settings) -> Result<Config, IpcError> {
         keepalive_days: form.keepalive_days,
         notify_days: form.notify_days,
         close_to_tray: form.close_to_tray,
+        serve_gateway: form.serve_gateway,
         redirect_mode: form.redirect_mode,
         bounce_url,
         ..config.clone()
@@ -110,6 +112,7 @@ mod tests {
             bounce_url: Some("  ".into()),
             notify_days: 5,
             close_to_tray: false,
+            serve_gateway: true,
         }
     }
 

@@ -9,4 +9,8 @@ notify_days: number,
 /**
  * Closing the window keeps Tenantry in the tray.
  */
-close_to_tray: boolean, };
+close_to_tray: boolean, 
+/**
+ * Serve the Xero API (the gateway and the token agent) to local programs while the app runs.
+ */
+serve_gateway: boolean, };

@@ -38,6 +38,7 @@ function settingsFromForm(): Settings {
     keepalive_days: Number(input("set-keepalive").value),
     notify_days: Number(input("set-notify").value),
     close_to_tray: input("set-tray").checked,
+    serve_gateway: input("set-gateway").checked,
     redirect_mode: redirectMode(document.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value),
     bounce_url: input("set-bounce").value.trim() || null,
   };
@@ -136,6 +137,7 @@ export class SettingsView {
     input("set-keepalive").value = String(s.settings.keepalive_days);
     input("set-notify").value = String(s.settings.notify_days);
     input("set-tray").checked = s.settings.close_to_tray;
+    input("set-gateway").checked = s.settings.serve_gateway;
     // Start-at-login is the platform's, not a setting: where it cannot be asked, it cannot be set.
     void invoke("autostart")
       .then((a) => (input("set-autostart").checked = a.enabled))

@@ -6,6 +6,7 @@ use crate::render::{self, local_time, truncate};
 use crate::{Failure, exit};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use tenantry_core::Engine;
 use tenantry_core::health::{OrgFix, OrgRow, OrgState, OrgStatus, organisation_statuses};
 
@@ -28,6 +29,8 @@ pub struct OrgJson<'a> {
     pub connected_since: DateTime<Utc>,
     /// The command that fixes it, if it needs one.
     pub fix: Option<String>,
+    /// What Xero last said (through the gateway, in the past day) was left of its 5,000 calls.
+    pub calls_left_today: Option<u32>,
     pub logins: Vec<OrgLoginJson<'a>>,
 }
 
@@ -68,8 +71,15 @@ impl<'a> OrgJson<'a> {
             last_seen_at: o.last_seen_at,
             connected_since: o.connected_since,
             fix: o.fix.as_ref().map(|f| fix_command(f, &o.tenant_id)),
+            calls_left_today: None,
             logins: o.logins.iter().map(OrgLoginJson::new).collect(),
         }
+    }
+
+    /// With its calls left today, when the gateway has heard Xero say them.
+    pub fn with_calls_left(mut self, left: &HashMap<String, u32>) -> Self {
+        self.calls_left_today = left.get(&self.tenant_id.to_lowercase()).copied();
+        self
     }
 }
 
@@ -132,6 +142,7 @@ pub async fn run(
     json: bool,
 ) -> Result<u8, Failure> {
     let mut list = statuses(engine).await?;
+    let calls_left = engine.calls_left_today().await?;
     if let Some(f) = filter {
         let f = f.to_lowercase();
         list.retain(|o| o.name.to_lowercase().contains(&f) || o.tenant_id.contains(&f));
@@ -140,7 +151,10 @@ pub async fn run(
         list.retain(|o| o.state != OrgState::Connected);
     }
     if json {
-        let out: Vec<OrgJson> = list.iter().map(OrgJson::new).collect();
+        let out: Vec<OrgJson> = list
+            .iter()
+            .map(|o| OrgJson::new(o).with_calls_left(&calls_left))
+            .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
@@ -157,13 +171,13 @@ pub async fn run(
             }
         );
     } else {
-        print_table(&list);
+        print_table(&list, &calls_left);
         println!("{}", render::zone_note(engine.now()));
     }
     Ok(org_exit(&list))
 }
 
-pub fn print_table(list: &[OrgStatus]) {
+pub fn print_table(list: &[OrgStatus], calls_left: &HashMap<String, u32>) {
     println!(
         "{:<30} {:<15} {:<28} {:<17} TENANT ID",
         "ORGANISATION", "STATE", "THROUGH", "LAST CHECKED"
@@ -192,6 +206,9 @@ pub fn print_table(list: &[OrgStatus]) {
         }
         if let Some(fix) = &o.fix {
             println!("    fix: {}", fix_command(fix, &o.tenant_id));
+        }
+        if let Some(left) = calls_left.get(&o.tenant_id.to_lowercase()) {
+            println!("    {left} of Xero's 5,000 calls left today");
         }
     }
 }

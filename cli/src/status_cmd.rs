@@ -123,6 +123,33 @@ struct StatusJson<'a> {
     /// Which vault this profile keeps its tokens in: `keychain` or `file`.
     vault: &'static str,
     logins: &'a [LoginStatus],
+    /// What Xero last said (through the gateway, in the past day) was left of each
+    /// organisation's 5,000 calls, fewest first.
+    calls_left_today: Vec<CallsLeftJson>,
+}
+
+#[derive(Serialize)]
+struct CallsLeftJson {
+    tenant_id: String,
+    name: String,
+    calls_left: u32,
+}
+
+/// Each organisation the gateway has heard of today with its calls left, fewest first.
+fn calls_left_list(orgs: &[Organisation], left: &HashMap<String, u32>) -> Vec<CallsLeftJson> {
+    let mut list: Vec<CallsLeftJson> = left
+        .iter()
+        .map(|(tenant, n)| CallsLeftJson {
+            tenant_id: tenant.clone(),
+            name: orgs
+                .iter()
+                .find(|o| o.tenant_id.eq_ignore_ascii_case(tenant))
+                .map_or_else(|| tenant.clone(), |o| o.name.clone()),
+            calls_left: *n,
+        })
+        .collect();
+    list.sort_by(|a, b| a.calls_left.cmp(&b.calls_left).then(a.name.cmp(&b.name)));
+    list
 }
 
 /// How many live organisations each login reaches, in one pass (a lookup per login would make
@@ -152,6 +179,7 @@ pub async fn run(
     };
     let logins = engine.logins().await?;
     let orgs = engine.organisations().await?;
+    let calls_left = engine.calls_left_today().await?;
     let counts = count_by_login(&orgs);
     let now = engine.now();
     let config = engine.config();
@@ -165,6 +193,7 @@ pub async fn run(
         .collect();
     if json {
         let report = StatusJson {
+            calls_left_today: calls_left_list(&orgs, &calls_left),
             healthy: rows.iter().all(|r| r.state == LoginHealth::Connected),
             connections: Connections {
                 used: connections_used(&orgs),
@@ -185,6 +214,24 @@ pub async fn run(
             "{}",
             connections_line(connections_used(&orgs), config.connection_limit)
         );
+        let fewest = calls_left_list(&orgs, &calls_left);
+        if !fewest.is_empty() {
+            let shown: Vec<String> = fewest
+                .iter()
+                .take(3)
+                .map(|c| format!("{} {}", c.name, c.calls_left))
+                .collect();
+            let more = fewest.len().saturating_sub(3);
+            println!(
+                "Xero calls left today (as the gateway last heard), fewest first: {}{}.",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
         println!("Tokens are kept in {}.", profile.vault_description());
         println!("{}", render::zone_note(now));
     }

@@ -38,6 +38,40 @@ struct Gateway {
     http: reqwest::Client,
     /// `api_url` without its trailing slash; request paths are appended to it.
     api_base: String,
+    calls_left: CallsLeft,
+}
+
+/// What Xero says is left of each organisation's day, written to the store for `orgs`, `status`
+/// and the window: at most every 2 s per organisation, off the request path, the newest count.
+#[derive(Clone, Default)]
+struct CallsLeft {
+    dirty: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+impl CallsLeft {
+    fn note(&self, tenant: &str, day_left: u32) {
+        self.dirty
+            .lock()
+            .expect("calls-left lock")
+            .insert(tenant.to_owned(), day_left);
+    }
+
+    /// Writes what was noted every 2 s until `stop`.
+    fn keep_writing(&self, engine: Engine, stop: CancellationToken) {
+        let dirty = self.dirty.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                }
+                let noted = std::mem::take(&mut *dirty.lock().expect("calls-left lock"));
+                for (tenant, left) in noted {
+                    engine.record_calls_left(&tenant, left).await;
+                }
+            }
+        });
+    }
 }
 
 /// Why the gateway could not start.
@@ -112,6 +146,9 @@ pub async fn serve(
         .trim_end_matches('/')
         .to_owned();
     let limiter = limiter::Limiter::new(limits);
+    let calls_left = CallsLeft::default();
+    let stop = CancellationToken::new();
+    calls_left.keep_writing(engine.clone(), stop.clone());
     let gateway = Arc::new(Gateway {
         engine,
         key,
@@ -119,11 +156,11 @@ pub async fn serve(
         limiter: limiter.clone(),
         http,
         api_base,
+        calls_left,
     });
     let app = axum::Router::new()
         .fallback(proxy::handle)
         .with_state(gateway);
-    let stop = CancellationToken::new();
     let stopped = stop.clone();
     tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -82,7 +82,7 @@ impl XeroTools {
     }
 
     #[tool(
-        description = "Every Xero organisation Tenantry reaches, across all its logins: name, tenant id, state (connected, needs_reconnect, disconnected, error) and the login it is reached through."
+        description = "Every Xero organisation Tenantry reaches, across all its logins: name, tenant id, state (connected, needs_reconnect, disconnected, error), the login it is reached through, and the calls left today of Xero's 5,000 when known."
     )]
     async fn list_organisations(&self) -> Result<CallToolResult, ErrorData> {
         let (logins, orgs) = match (
@@ -93,13 +93,15 @@ impl XeroTools {
             (Err(e), _) | (_, Err(e)) => return failed(e.to_string()),
         };
         let now = self.engine.now();
+        let calls_left = self.engine.calls_left_today().await.unwrap_or_default();
         let list: Vec<serde_json::Value> =
             organisation_statuses(&logins, &orgs, now, self.engine.config().notify_days)
                 .into_iter()
                 .map(|o| {
+                    let left = calls_left.get(&o.tenant_id.to_lowercase());
                     serde_json::json!({
                         "name": o.name, "tenant_id": o.tenant_id, "state": o.state.as_str(),
-                        "reason": o.reason, "login": o.through_email,
+                        "reason": o.reason, "login": o.through_email, "calls_left_today": left,
                     })
                 })
                 .collect();

@@ -173,7 +173,11 @@ impl Call<'_> {
                 }
             };
             let status = answer.status();
-            permit.observe(Remaining::from_headers(answer.headers()));
+            let remaining = Remaining::from_headers(answer.headers());
+            permit.observe(remaining);
+            if let Some(day) = remaining.day {
+                self.gw.calls_left.note(self.tenant, day);
+            }
             if status == StatusCode::UNAUTHORIZED && !replaced {
                 replaced = true;
                 drop(permit);

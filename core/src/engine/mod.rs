@@ -211,6 +211,28 @@ impl Engine {
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
     }
+
+    /// Notes what Xero said was left of an organisation's calls for the day (the gateway reads
+    /// `X-DayLimit-Remaining` from each answer). A note that cannot be written is logged only.
+    pub async fn record_calls_left(&self, tenant_id: &str, day_left: u32) {
+        let (tenant, now) = (tenant_id.to_owned(), self.now());
+        let noted = self
+            .inner
+            .db
+            .run(move |s| s.record_calls_left(&tenant, day_left, now))
+            .await;
+        if let Err(e) = noted {
+            tracing::debug!(error = %e, "could not note the calls left today");
+        }
+    }
+
+    /// Each organisation's calls left today (tenant id, lower case), as Xero last said them in
+    /// the past 24 hours: Xero's day is a window of its own, so an older count says nothing.
+    pub async fn calls_left_today(&self) -> Result<HashMap<String, u32>, EngineError> {
+        let now = self.now();
+        let all = self.inner.db.run(|s| s.calls_left()).await?;
+        Ok(crate::health::calls_left_today(all, now))
+    }
 }
 
 impl Inner {

@@ -146,11 +146,39 @@ pub fn login_reason_code(login: &Login, health: LoginHealth) -> Option<ReasonCod
     }
 }
 
+/// The calls left today that still mean something at `now`: those Xero said in the past 24
+/// hours (its day is a fixed window of its own, so an older count is stale).
+pub fn calls_left_today(
+    seen: std::collections::HashMap<String, (u32, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> std::collections::HashMap<String, u32> {
+    seen.into_iter()
+        .filter(|(_, (_, at))| now - *at < Duration::hours(24))
+        .map(|(tenant, (left, _))| (tenant, left))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::LoginId;
     use crate::store::fixtures::{at, issued, login};
+
+    #[test]
+    fn calls_left_are_shown_only_while_xero_s_day_they_belong_to_may_still_run() {
+        let now = at("2026-03-02T09:00:00Z");
+        let seen = std::collections::HashMap::from([
+            ("fresh".to_owned(), (4200, at("2026-03-02T08:00:00Z"))),
+            ("stale".to_owned(), (10, at("2026-03-01T08:59:00Z"))),
+        ]);
+        let shown = calls_left_today(seen, now);
+        assert_eq!(shown.get("fresh"), Some(&4200), "said an hour ago");
+        assert_eq!(
+            shown.get("stale"),
+            None,
+            "said over a day ago: its window has reset"
+        );
+    }
 
     #[test]
     fn a_custom_connection_never_lapses_but_can_need_a_person() {

@@ -71,6 +71,13 @@ const STEPS: &[&str] = &[
     // 4: why a login is not connected, as a stable code beside the words (`status --json`'s
     // `reason_code`). Rows from before stay NULL until their next failure or success.
     "ALTER TABLE logins ADD COLUMN reason_code TEXT;",
+    // 5: what Xero last said was left of each organisation's day (`X-DayLimit-Remaining`, read
+    // by the gateway), and when, for `orgs`, `status` and the window.
+    "CREATE TABLE api_budgets (
+        tenant_id TEXT PRIMARY KEY,
+        day_left INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL
+    );",
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

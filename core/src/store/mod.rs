@@ -1,5 +1,6 @@
 //! The metadata store (SQLite): logins, organisations, the refresh journal, the event log, and
-//! the notes keep-alive and the window keep (token use, notices said). One module per table.
+//! the notes keep-alive and the window keep (token use, notices said), and what Xero last said
+//! was left of each organisation's daily API budget. One module per table.
 //!
 //! It holds everything but secrets: no token, code or verifier is ever written here (the refresh
 //! journal identifies a refresh token by its fingerprint only). Several processes (the desktop app
@@ -11,6 +12,7 @@
 //! created 0600 before SQLite opens it, and SQLite gives the WAL and SHM files the database's
 //! permissions.
 
+mod budgets;
 mod error;
 mod events;
 mod journal;

@@ -96,6 +96,49 @@ async fn each_organisation_is_served_through_its_own_login_and_writes_land_there
         ],
         "Ann's and Ben's, the shared one once"
     );
+
+    // What Xero said was left of each organisation's day reaches `orgs` and `status` (the
+    // gateway writes it every 2 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let orgs = loop {
+        let ran = cli.run(&["orgs", "--json"]).await;
+        let orgs: Vec<serde_json::Value> = serde_json::from_str(&ran.stdout).unwrap();
+        let harbour = orgs
+            .iter()
+            .find(|o| o["name"] == "Harbour Cafe Ltd")
+            .unwrap();
+        if !harbour["calls_left_today"].is_null() || std::time::Instant::now() > deadline {
+            break orgs;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let left =
+        |name: &str| orgs.iter().find(|o| o["name"] == name).unwrap()["calls_left_today"].clone();
+    assert_eq!(
+        left("Harbour Cafe Ltd"),
+        4999,
+        "one call of 5,000 spent today"
+    );
+    assert_eq!(left("Southern Farms"), 4999);
+    assert_eq!(
+        left("Ben's Practice"),
+        serde_json::Value::Null,
+        "not called: not known"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.run(&["status", "--json"]).await.stdout).unwrap();
+    assert_eq!(
+        status["calls_left_today"].as_array().map(Vec::len),
+        Some(3),
+        "status lists the three organisations called: {status}"
+    );
+    let table = cli.run(&["orgs", "Harbour"]).await;
+    assert!(
+        table
+            .stdout
+            .contains("4999 of Xero's 5,000 calls left today"),
+        "and the table says it: {table:?}"
+    );
 }
 
 #[tokio::test]

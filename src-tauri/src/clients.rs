@@ -26,11 +26,14 @@ pub struct ClientView {
     #[ts(type = "string")]
     pub last_seen_at: DateTime<Utc>,
     pub fix: Option<OrgFix>,
+    /// What Xero last said (through the gateway, in the past day) was left of its 5,000 calls.
+    pub calls_left_today: Option<u32>,
 }
 
 impl ClientView {
-    pub fn new(o: OrgStatus) -> Self {
+    pub fn new(o: OrgStatus, calls_left: &std::collections::HashMap<String, u32>) -> Self {
         Self {
+            calls_left_today: calls_left.get(&o.tenant_id.to_lowercase()).copied(),
             tenant_id: o.tenant_id,
             name: o.name,
             tenant_type: o.tenant_type,

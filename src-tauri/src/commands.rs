@@ -28,9 +28,10 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
             };
             let (now, notify_days) = (engine.now(), engine.config().notify_days);
             let wanted = engine.config().all_scopes();
+            let calls_left = engine.calls_left_today().await?;
             let clients = organisation_statuses(&logins, &orgs, now, notify_days)
                 .into_iter()
-                .map(ClientView::new)
+                .map(|o| ClientView::new(o, &calls_left))
                 .collect();
             (
                 logins

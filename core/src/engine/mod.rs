@@ -221,8 +221,10 @@ impl Engine {
             .db
             .run(move |s| s.record_calls_left(&tenant, day_left, now))
             .await;
-        if let Err(e) = noted {
-            tracing::debug!(error = %e, "could not note the calls left today");
+        match noted {
+            // The window shows it beside each client.
+            Ok(()) => self.inner.changed(Change::Organisations),
+            Err(e) => tracing::debug!(error = %e, "could not note the calls left today"),
         }
     }
 

@@ -69,6 +69,11 @@ async fn the_window_serves_the_xero_api_to_local_programs_when_settings_say_so()
         token.status, 0,
         "and its token agent answers the CLI: {token:?}"
     );
+    // What Xero said is left of the day shows beside the client (written every 2 s).
+    click(&c, ".tab[data-view=clients]").await;
+    until_text(&c, "#clients", "4999 of 5,000 calls left today").await;
+    screenshot(&c, "gateway-clients.png").await;
+    click(&c, ".tab[data-view=settings]").await;
 
     click(&c, "#set-gateway").await;
     click(&c, "#settings-form button[type=submit]").await;

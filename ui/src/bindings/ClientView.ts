@@ -10,4 +10,8 @@ through_id: string, through_email: string,
 /**
  * How many logins reach (or reached) it.
  */
-logins: number, checked_at: string | null, last_seen_at: string, fix: OrgFix | null, };
+logins: number, checked_at: string | null, last_seen_at: string, fix: OrgFix | null, 
+/**
+ * What Xero last said (through the gateway, in the past day) was left of its 5,000 calls.
+ */
+calls_left_today: number | null, };

@@ -50,7 +50,7 @@ function row(c: ClientView, index: number): string {
     <th scope="row">${esc(c.name)}</th>
     <td><span class="badge s-${c.state}">${CLIENT_STATE[c.state]}</span>${c.reason ? `<div class="muted reason">${esc(c.reason)}</div>` : ""}</td>
     <td>${esc(c.through_email)}${more}</td>
-    <td>${esc(fmtDate(c.checked_at))}</td>
+    <td>${esc(fmtDate(c.checked_at))}${c.calls_left_today === null ? "" : `<div class="muted reason">${c.calls_left_today} of 5,000 calls left today</div>`}</td>
     <td class="row-actions">${action(c)}</td></tr>`;
 }
 

@@ -135,6 +135,8 @@ async fn grant(
 }
 
 /// Set to `off` to skip the token agent (`tenantry token` then reads the keychain itself).
+/// Unix only: Windows has no agent yet.
+#[cfg(unix)]
 pub const ENV_AGENT: &str = "TENANTRY_AGENT";
 
 /// The token from the agent of a running gateway or desktop app, if one serves this profile:

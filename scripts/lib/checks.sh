@@ -27,14 +27,14 @@ for pkg in tenantry-cli tenantry-desktop; do
 done
 # ... and they build, and pass the lints, that way.
 cargo clippy --locked -p tenantry-cli -p tenantry-desktop --no-default-features -- -D warnings
-# The engine's and the CLI's macOS and Windows code compiles nowhere else here: type-check and lint
+# The engine's, the gateway's and the CLI's macOS and Windows code compiles nowhere else here: type-check and lint
 # it for both (no link, so no platform SDK; SQLite's C is not compiled, hence the pkg-config
 # variables).
 # With the demo: there the fake signs with pure-Rust RSA, not OpenSSL (fake-xero/src/signing.rs).
 for target in x86_64-apple-darwin x86_64-pc-windows-msvc; do
   echo "==> cargo clippy --target $target" >&2
   LIBSQLITE3_SYS_USE_PKG_CONFIG=1 SQLITE3_LIB_DIR=/nonexistent cargo clippy --quiet --locked \
-    --target "$target" -p tenantry-core -p tenantry-cli -p tenantry-demo -- -D warnings
+    --target "$target" -p tenantry-core -p tenantry-gateway -p tenantry-cli -p tenantry-demo -- -D warnings
 done
 echo "==> cargo test" >&2
 cargo test --workspace --locked "$@"

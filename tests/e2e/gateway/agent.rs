@@ -14,7 +14,12 @@ async fn tokens_come_from_the_running_gateway_and_only_for_its_user() {
     let Some((it, cli)) = connected(test, Options::default()).await else {
         return;
     };
-    let runtime = tempfile::tempdir().unwrap();
+    // In /tmp, which every account may enter (the suite's own TMPDIR is private): only the
+    // modes Tenantry gives its directory and socket stand between another user and the agent.
+    let runtime = tempfile::Builder::new()
+        .prefix("tenantry-runtime.")
+        .tempdir_in("/tmp")
+        .unwrap();
     let runtime_dir = runtime.path().to_str().unwrap().to_owned();
     let gw = Gateway::start(&cli, &[("XDG_RUNTIME_DIR", &runtime_dir)]).await;
     let token = |agent: &str, format: &str| {

@@ -79,12 +79,8 @@ pub fn exit_status(code: ErrorCode) -> u8 {
 
 impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
-        let sentence = format!("{e}.").replace("..", ".");
         Self {
-            message: match e.fix() {
-                Some(fix) => format!("{sentence} {}", fix.command_line()),
-                None => sentence,
-            },
+            message: e.explained(),
             status: exit_status(e.code()),
         }
     }

@@ -107,23 +107,10 @@ async fn grant(
     login: Option<&str>,
     email: bool,
 ) -> Result<Handed, Failure> {
-    let tenant = engine.resolve_organisation(org).await?;
-    let grant = match login {
-        Some(sel) => {
-            let login = engine.resolve_login(sel).await?;
-            engine.access_token_through(&tenant, &login.id).await?
-        }
-        None => engine.access_token_for(&tenant).await?,
-    };
-    let email = if email {
-        engine
-            .logins()
-            .await?
-            .into_iter()
-            .find(|l| l.id == grant.login_id)
-            .map(|l| l.email)
-    } else {
-        None
+    let grant = engine.grant_for(org, login).await?;
+    let email = match email {
+        true => engine.login_email(&grant.login_id).await?,
+        false => None,
     };
     Ok(Handed {
         token: grant.access_token,

@@ -215,6 +215,16 @@ impl EngineError {
     }
 
     /// What kind of failure this is.
+    /// The error as one sentence with its fix in the words of a command line: what the CLI,
+    /// the gateway and the token agent say.
+    pub fn explained(&self) -> String {
+        let sentence = format!("{self}.").replace("..", ".");
+        match self.fix() {
+            Some(fix) => format!("{sentence} {}", fix.command_line()),
+            None => sentence,
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         use ErrorCode as C;
         match self {

@@ -25,8 +25,8 @@ pub use budget::Limits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tenantry_core::Engine;
 use tenantry_core::secret::Secret;
-use tenantry_core::{Engine, EngineError};
 use tokio_util::sync::CancellationToken;
 
 /// The gateway's state, shared by every request.
@@ -175,44 +175,6 @@ pub async fn serve(
         stop,
         limiter,
     })
-}
-
-/// The tenant id a `xero-tenant-id` value (or a token request's organisation) names: a tenant
-/// id as it is (the engine's directory knows it without a read), else an organisation's name or
-/// unique id prefix, looked up in the store.
-async fn tenant_of(engine: &Engine, selector: &str) -> Result<String, EngineError> {
-    if looks_like_tenant_id(selector) {
-        return Ok(selector.to_ascii_lowercase());
-    }
-    engine.resolve_organisation(selector).await
-}
-
-/// A UUID's shape: 36 characters, hex digits and four dashes where a UUID has them.
-fn looks_like_tenant_id(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tenant_ids_go_straight_through_and_names_are_looked_up() {
-        assert!(looks_like_tenant_id("9f1c2d3e-0000-4000-8000-000000000001"));
-        assert!(looks_like_tenant_id("9F1C2D3E-0000-4000-8000-000000000001"));
-        for name in [
-            "Harbour Cafe",
-            "9f1c",
-            "9f1c2d3e-0000-4000-8000-00000000000g",
-            "",
-        ] {
-            assert!(!looks_like_tenant_id(name), "{name}");
-        }
-    }
 }
 
 /// Xero's limits; debug builds only: `TENANTRY_TEST_RATE_MINUTE_MS` shortens the minute, so the

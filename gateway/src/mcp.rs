@@ -227,7 +227,9 @@ impl XeroTools {
             ));
         }
         if write {
-            let tenant = crate::tenant_of(&self.engine, organisation)
+            let tenant = self
+                .engine
+                .tenant_for(organisation)
                 .await
                 .unwrap_or_else(|_| organisation.to_owned());
             let name = self

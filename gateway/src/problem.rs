@@ -93,11 +93,7 @@ pub fn engine(e: &EngineError) -> Response {
         | ErrorCode::Cancelled
         | ErrorCode::Platform => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let sentence = format!("{e}.").replace("..", ".");
-    let detail = match e.fix() {
-        Some(fix) => format!("{sentence} {}", fix.command_line()),
-        None => sentence,
-    };
+    let detail = e.explained();
     let code = serde_json::to_value(code)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -96,7 +96,7 @@ pub(crate) async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> 
             "send `xero-tenant-id` with the organisation's tenant id or name; `tenantry orgs` lists them",
         );
     };
-    let tenant = match crate::tenant_of(&gw.engine, selector).await {
+    let tenant = match gw.engine.tenant_for(selector).await {
         Ok(t) => t,
         Err(e) => return problem::engine(&e),
     };

@@ -16,6 +16,58 @@ impl Engine {
     pub async fn resolve_organisation(&self, selector: &str) -> Result<String, EngineError> {
         select_organisation(&self.organisations().await?, selector)
     }
+
+    /// The tenant id `org` names: a tenant id as it is (the directory knows it without a read of
+    /// the store), else a name or unique id prefix, looked up. For the hot paths: the gateway and
+    /// the token agent.
+    pub async fn tenant_for(&self, org: &str) -> Result<String, EngineError> {
+        if looks_like_tenant_id(org) {
+            Ok(org.to_ascii_lowercase())
+        } else {
+            self.resolve_organisation(org).await
+        }
+    }
+
+    /// A valid access token for the organisation `org` names (a tenant id goes straight to the
+    /// directory, with no read of the store; a name or id prefix is looked up), through the
+    /// login `login` names when given: what `tenantry token` and the token agent hand out.
+    pub async fn grant_for(
+        &self,
+        org: &str,
+        login: Option<&str>,
+    ) -> Result<crate::AccessGrant, EngineError> {
+        let tenant = self.tenant_for(org).await?;
+        match login {
+            Some(selector) => {
+                let login = self.resolve_login(selector).await?;
+                self.access_token_through(&tenant, &login.id).await
+            }
+            None => self.access_token_for(&tenant).await,
+        }
+    }
+
+    /// The email of a login, for output that names who a token came through.
+    pub async fn login_email(
+        &self,
+        id: &crate::model::LoginId,
+    ) -> Result<Option<String>, EngineError> {
+        Ok(self
+            .logins()
+            .await?
+            .into_iter()
+            .find(|l| &l.id == id)
+            .map(|l| l.email))
+    }
+}
+
+/// A UUID's shape: 36 characters, hex digits and four dashes where a UUID has them. Xero's
+/// tenant ids have it; organisation names almost never do.
+pub fn looks_like_tenant_id(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// The login `selector` names among `logins`: an exact id or email first, else the one login
@@ -128,6 +180,20 @@ fn near_names(organisations: &[Organisation], wanted: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenant_ids_go_straight_through_and_names_are_looked_up() {
+        assert!(looks_like_tenant_id("9f1c2d3e-0000-4000-8000-000000000001"));
+        assert!(looks_like_tenant_id("9F1C2D3E-0000-4000-8000-000000000001"));
+        for name in [
+            "Harbour Cafe",
+            "9f1c",
+            "9f1c2d3e-0000-4000-8000-00000000000g",
+            "",
+        ] {
+            assert!(!looks_like_tenant_id(name), "{name}");
+        }
+    }
     use crate::store::fixtures::{login, org};
 
     #[test]

@@ -125,35 +125,16 @@ async fn answer(engine: &Engine, ask: Ask) -> Answer {
         Ok(answer) => answer,
         Err(e) => Answer::Failed {
             code: e.code(),
-            message: {
-                let sentence = format!("{e}.").replace("..", ".");
-                match e.fix() {
-                    Some(fix) => format!("{sentence} {}", fix.command_line()),
-                    None => sentence,
-                }
-            },
+            message: e.explained(),
         },
     }
 }
 
 async fn grant(engine: &Engine, ask: &Ask) -> Result<Answer, EngineError> {
-    let tenant = crate::tenant_of(engine, &ask.org).await?;
-    let grant = match &ask.login {
-        Some(selector) => {
-            let login = engine.resolve_login(selector).await?;
-            engine.access_token_through(&tenant, &login.id).await?
-        }
-        None => engine.access_token_for(&tenant).await?,
-    };
-    let email = if ask.email {
-        engine
-            .logins()
-            .await?
-            .into_iter()
-            .find(|l| l.id == grant.login_id)
-            .map(|l| l.email)
-    } else {
-        None
+    let grant = engine.grant_for(&ask.org, ask.login.as_deref()).await?;
+    let email = match ask.email {
+        true => engine.login_email(&grant.login_id).await?,
+        false => None,
     };
     Ok(Answer::Token {
         access_token: grant.access_token.expose().to_owned(),

@@ -26,24 +26,34 @@ pub fn sign(claims: &impl Serialize) -> String {
     sign_with(claims, &SIGNING_KEY, KEY_ID)
 }
 
-/// Parsed once. On Linux the fake signs with OpenSSL (already linked there for TLS) rather than
-/// the pure-Rust RSA the engine verifies with: profiling keep-alive over 1,000 logins showed 90% of
-/// the process's time in the fake's RS256 signatures, so the fake, not the engine, set the pace.
-/// macOS and Windows ship no OpenSSL (their TLS is the platform's), so there the fake signs with
+/// Parsed once. On Linux the fake signs with aws-lc-rs (built in there for rustls, reqwest's TLS)
+/// rather than the pure-Rust RSA the engine verifies with: profiling keep-alive over 1,000 logins
+/// showed 90% of the process's time in the fake's RS256 signatures, so the fake, not the engine,
+/// set the pace. macOS and Windows use the platform's TLS, so there the fake signs with
 /// jsonwebtoken's pure-Rust RSA, and the demo builds with nothing to install. Which library signs
 /// does not change the token: RS256 (PKCS#1 v1.5 over SHA-256) is deterministic, and a unit test
 /// holds the two to the same bytes.
 static SIGNING_KEY: LazyLock<Key> = LazyLock::new(|| parse(SIGNING_PEM));
 
 #[cfg(target_os = "linux")]
-type Key = openssl::pkey::PKey<openssl::pkey::Private>;
+type Key = aws_lc_rs::signature::RsaKeyPair;
 #[cfg(not(target_os = "linux"))]
 type Key = jsonwebtoken::EncodingKey;
 
+/// The embedded keys are PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"): the base64 between the armour
+/// lines is the DER aws-lc-rs parses.
 #[cfg(target_os = "linux")]
 fn parse(pem: &[u8]) -> Key {
-    openssl::pkey::PKey::private_key_from_pem(pem)
-        .expect("the embedded test key is a valid RSA PEM")
+    let text = std::str::from_utf8(pem).expect("the embedded test key is ASCII");
+    let body: String = text
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("the embedded test key is base64 PEM");
+    aws_lc_rs::signature::RsaKeyPair::from_der(&der)
+        .expect("the embedded test key is a valid PKCS#1 RSA key")
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -54,11 +64,14 @@ fn parse(pem: &[u8]) -> Key {
 /// The RS256 signature of `message`, base64url without padding.
 #[cfg(target_os = "linux")]
 fn rs256(key: &Key, message: &[u8]) -> String {
-    use openssl::{hash::MessageDigest, sign::Signer};
-    let mut signer = Signer::new(MessageDigest::sha256(), key).expect("an RSA key signs SHA-256");
-    let signature = signer
-        .sign_oneshot_to_vec(message)
-        .expect("signing with a valid key");
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        message,
+        &mut signature,
+    )
+    .expect("signing with a valid key");
     URL_SAFE_NO_PAD.encode(signature)
 }
 
@@ -110,7 +123,7 @@ mod tests {
 
     #[test]
     fn both_signers_make_the_same_signature() {
-        // macOS and Windows sign with the portable signer, Linux with OpenSSL: the tokens the
+        // macOS and Windows sign with the portable signer, Linux with aws-lc-rs: the tokens the
         // demo and the tests see must not depend on the platform, and RS256 is deterministic.
         let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbm4ifQ";
         let portable = rs256_portable(&parse_portable(SIGNING_PEM), message);

@@ -30,7 +30,7 @@ cargo clippy --locked -p tenantry-cli -p tenantry-desktop --no-default-features 
 # The engine's, the gateway's and the CLI's macOS and Windows code compiles nowhere else here: type-check and lint
 # it for both (no link, so no platform SDK; SQLite's C is not compiled, hence the pkg-config
 # variables).
-# With the demo: there the fake signs with pure-Rust RSA, not OpenSSL (fake-xero/src/signing.rs).
+# With the demo: there the fake signs with pure-Rust RSA, not aws-lc-rs (fake-xero/src/signing.rs).
 for target in x86_64-apple-darwin x86_64-pc-windows-msvc; do
   echo "==> cargo clippy --target $target" >&2
   LIBSQLITE3_SYS_USE_PKG_CONFIG=1 SQLITE3_LIB_DIR=/nonexistent cargo clippy --quiet --locked \
@@ -51,6 +51,8 @@ bench gateway-agent --runs 2 >"$SMOKE/gateway-agent.json"
 bench gateway-overhead --requests 20 >"$SMOKE/gateway-overhead.json"
 # A 2-second minute (debug builds honour it): two windows of 3 organisations in 4 s.
 bench gateway-budgets --seconds 4 --clients 4 --orgs 3 --minute-ms 2000 >"$SMOKE/gateway-budgets.json"
+# Three lifetimes of 2-second tokens, a call a second to each of two logins.
+bench gateway-mcp --seconds 6 --lifetime 2 >"$SMOKE/gateway-mcp.json"
 TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenantry-tests --bench access_token
 TENANTRY_BENCH_DESKTOP="$SMOKE/desktop.json" TENANTRY_BENCH_LAUNCHES=1 TENANTRY_BENCH_IDLE_MINUTES=0 \
   cargo test --quiet --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark

@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The MCP scenario's client is the official MCP Python SDK in setup's venv (TENANTRY_SDK_PYTHON).
+# shellcheck source=scripts/lib/setup-sdks.sh
+source scripts/lib/setup-sdks.sh
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 
 QUICK=0
@@ -49,6 +52,8 @@ private "$BIN/tenantry-bench" gateway-agent --runs "$RUNS" >"$OUT/gateway-agent.
 private "$BIN/tenantry-bench" gateway-overhead --requests 1000 >"$OUT/gateway-overhead.json"
 if [ "$QUICK" = 1 ]; then GATEWAY_BUDGETS=(--seconds 10 --clients 4 --orgs 3); else GATEWAY_BUDGETS=(--seconds 60 --clients 16 --orgs 10); fi
 private "$BIN/tenantry-bench" gateway-budgets "${GATEWAY_BUDGETS[@]}" >"$OUT/gateway-budgets.json"
+if [ "$QUICK" = 1 ]; then GATEWAY_MCP=(--seconds 20 --lifetime 4); else GATEWAY_MCP=(--seconds 180 --lifetime 6); fi
+private "$BIN/tenantry-bench" gateway-mcp "${GATEWAY_MCP[@]}" >"$OUT/gateway-mcp.json"
 echo "==> criterion" >&2
 rm -rf target/criterion/valid_token
 TENANTRY_BENCH_ALLOCS="$OUT/allocs.json" private \

@@ -207,7 +207,8 @@ if desk:
 
 # 7. The gateway.
 agent, over, budgets = load("gateway-agent.json"), load("gateway-overhead.json"), load("gateway-budgets.json")
-if agent or over or budgets:
+mcp = load("gateway-mcp.json")
+if agent or over or budgets or mcp:
     say("### 7. The gateway and its token agent")
     say("")
 if agent:
@@ -243,6 +244,17 @@ if budgets:
         f"accepted calls per organisation {spread(budgets['accepted_per_org'], unit='', digits=0)}: the least served "
         f"organisation had **{share:.0%}** of its budget for the run (target ≥ 95 %: {verdict(share >= 0.95)}), "
         f"least over most {budgets['fairness_min_over_max']:.2f}. Answers the clients saw: {budgets['client_statuses']}.")
+    say("")
+if mcp:
+    per_lifetime = mcp["refreshes_per_lifetime"]
+    most = max(per_lifetime)
+    say(f"A `tenantry mcp` session driven by the official MCP Python SDK client, reading one organisation of "
+        f"each of two logins every second for {mcp['session_wall_s']:.0f} s against {mcp['access_lifetime_s']}-second "
+        f"access tokens: {mcp['lifetimes']:.1f} token lifetimes, the equivalent of "
+        f"{mcp['equivalent_minutes_of_xero_tokens'] / 60:.1f} hours of Xero's 30-minute tokens. "
+        f"**{mcp['calls_failed']}** of {mcp['calls_answered'] + mcp['calls_failed']} calls failed "
+        f"(target 0: {verdict(mcp['calls_failed'] == 0)}); refreshes per login {mcp['refreshes_per_login']}, "
+        f"at most **{most:.2f}** per lifetime (target one per login per lifetime: {verdict(most <= 1.0)}).")
     say("")
 
 print("\n".join(out))

@@ -300,3 +300,88 @@ pub async fn client(
     }
     Ok(serde_json::to_value(seen)?)
 }
+
+/// A long MCP session: `tenantry mcp` driven by the official MCP Python SDK client
+/// (tests/clients/mcp_session.py, PYTHON from scripts/lib/setup-sdks.sh) reading one organisation
+/// of each of two logins every second for SECONDS, against access tokens that live LIFETIME
+/// seconds (standing for Xero's 30 minutes). Every call must answer, and each login must be
+/// refreshed about once per lifetime: never twice for one, never missing one.
+pub async fn mcp(
+    tenantry: &Path,
+    python: &str,
+    seconds: u64,
+    lifetime: u64,
+) -> anyhow::Result<Value> {
+    let fx = Fixture::new(
+        2,
+        1,
+        chrono::Duration::seconds(lifetime as i64),
+        Vault::Keychain,
+    )
+    .await?;
+    let users: Vec<String> = fx
+        .fake
+        .with(|w| w.users().iter().map(|u| u.email.clone()).collect());
+    let before: Vec<usize> = users.iter().map(|u| fx.fake.refresh_calls(u)).collect();
+    let mut session = std::process::Command::new(python);
+    session
+        .arg(format!(
+            "{}/clients/mcp_session.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .arg(tenantry)
+        .arg(seconds.to_string())
+        .arg("1")
+        .args([&fx.tenants[0][0], &fx.tenants[1][0]]);
+    // The environment `tenantry` gets from the fixture: its profile, data and keychain service.
+    let probe = fx.cli(tenantry);
+    for (k, v) in probe.get_envs() {
+        match v {
+            Some(v) => session.env(k, v),
+            None => session.env_remove(k),
+        };
+    }
+    // No gateway may answer on the default port for this run: the session's own in-process one
+    // is what is measured.
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || session.output()).await??;
+    let wall = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!(
+            "the MCP session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let seen: Value = serde_json::from_slice(&out.stdout)?;
+    let refreshes: Vec<usize> = users
+        .iter()
+        .zip(&before)
+        .map(|(u, b)| fx.fake.refresh_calls(u) - b)
+        .collect();
+    fx.forget();
+    let reads = seen["reads"].as_array().map_or(0, Vec::len);
+    let failed = seen["failed"].as_array().map_or(0, Vec::len);
+    let lifetimes = wall / lifetime as f64;
+    // A token is refreshed once less than a tenth of its life is left (core::token), so a login
+    // spends between lifetimes and lifetimes / 0.9 of them, give or take the one it started on.
+    let (fewest, most) = (
+        (lifetimes.floor() as usize).saturating_sub(1),
+        (lifetimes / 0.9).ceil() as usize + 1,
+    );
+    if failed > 0 || reads == 0 {
+        bail!("{failed} MCP calls failed ({reads} answered): {seen}");
+    }
+    if let Some(bad) = refreshes.iter().find(|r| !(fewest..=most).contains(*r)) {
+        bail!(
+            "a login was refreshed {bad} times over {lifetimes:.1} lifetimes ({fewest}..={most})"
+        );
+    }
+    Ok(json!({
+        "scenario": "gateway_mcp", "seconds": seconds, "access_lifetime_s": lifetime,
+        "session_wall_s": wall, "lifetimes": lifetimes,
+        "equivalent_minutes_of_xero_tokens": lifetimes * 30.0,
+        "calls_answered": reads, "calls_failed": failed,
+        "refreshes_per_login": refreshes,
+        "refreshes_per_lifetime": refreshes.iter().map(|r| *r as f64 / lifetimes).collect::<Vec<_>>(),
+    }))
+}

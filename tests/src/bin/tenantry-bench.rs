@@ -99,6 +99,18 @@ enum Scenario {
         #[arg(long, default_value_t = 60_000)]
         minute_ms: u64,
     },
+    /// A long `tenantry mcp` session (the official MCP Python SDK client, PYTHON) reading two
+    /// logins' organisations every second for SECONDS with LIFETIME-second access tokens: no
+    /// failed call, one refresh per login per lifetime.
+    GatewayMcp {
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+        #[arg(long, default_value_t = 6)]
+        lifetime: u64,
+        /// The Python with the `mcp` package (scripts/lib/setup-sdks.sh sets it).
+        #[arg(long, env = "TENANTRY_SDK_PYTHON")]
+        python: String,
+    },
     /// Internal: one of gateway-budgets' clients.
     #[command(hide = true)]
     GatewayClient {
@@ -162,6 +174,11 @@ async fn main() -> anyhow::Result<()> {
             orgs,
             minute_ms,
         } => gateway_bench::budgets(&tenantry, seconds, clients, orgs, minute_ms).await?,
+        Scenario::GatewayMcp {
+            seconds,
+            lifetime,
+            python,
+        } => gateway_bench::mcp(&tenantry, &python, seconds, lifetime).await?,
         Scenario::GatewayClient {
             url,
             key,

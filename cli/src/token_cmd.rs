@@ -122,14 +122,11 @@ async fn grant(
 }
 
 /// Set to `off` to skip the token agent (`tenantry token` then reads the keychain itself).
-/// Unix only: Windows has no agent yet.
-#[cfg(unix)]
 pub const ENV_AGENT: &str = "TENANTRY_AGENT";
 
 /// The token from the agent of a running gateway or desktop app, if one serves this profile:
 /// `None` when none does (or `TENANTRY_AGENT=off`), and the caller opens the engine itself.
 /// An agent that fails to answer is said on stderr and passed over, never fatal.
-#[cfg(unix)]
 pub fn from_agent(
     paths: &ProfilePaths,
     org: &str,
@@ -163,16 +160,6 @@ pub fn from_agent(
             None
         }
     }
-}
-
-#[cfg(not(unix))]
-pub fn from_agent(
-    _: &ProfilePaths,
-    _: &str,
-    _: Option<&str>,
-    _: bool,
-) -> Option<Result<Handed, Failure>> {
-    None
 }
 
 /// Prints a token handed out, as `format` says.

@@ -194,13 +194,12 @@ pub fn limits_for_this_build() -> Limits {
     Limits::default()
 }
 
-/// What a long-running host (`tenantry gateway`, the desktop app) runs: the gateway and, on
-/// Unix, the token agent.
+/// What a long-running host (`tenantry gateway`, the desktop app) runs: the gateway and the
+/// token agent.
 pub struct Hosted {
     pub serving: Serving,
     /// `None` when another process already answers token requests for this profile, or the
     /// socket could not be made (said in the log); the gateway serves all the same.
-    #[cfg(unix)]
     pub agent: Option<agent::server::Agent>,
 }
 
@@ -226,7 +225,6 @@ impl Hosted {
             .await
             .expect("reading the key does not panic")?;
         let serving = serve(engine.clone(), key, port, limits_for_this_build()).await?;
-        #[cfg(unix)]
         let agent = match agent::server::Agent::start(engine, agent::socket_path(data_dir)).await {
             Ok(agent) => Some(agent),
             Err(e) => {
@@ -234,20 +232,11 @@ impl Hosted {
                 None
             }
         };
-        #[cfg(not(unix))]
-        let _ = data_dir;
-        Ok(Self {
-            serving,
-            #[cfg(unix)]
-            agent,
-        })
+        Ok(Self { serving, agent })
     }
 
     /// Where the agent listens, when it does.
     pub fn agent_path(&self) -> Option<&std::path::Path> {
-        #[cfg(unix)]
-        return self.agent.as_ref().map(|a| a.path());
-        #[cfg(not(unix))]
-        None
+        self.agent.as_ref().map(|a| a.path())
     }
 }

@@ -1,15 +1,16 @@
-//! The CLI's side of the agent: one blocking round trip on the socket, with no runtime, store or
-//! keychain opened, so a `tenantry token` answered by the agent costs a process start and a
-//! socket round trip. `None` when no agent answers there, so the caller reads the keychain.
+//! The CLI's side of the agent: one blocking round trip on the socket (the named pipe on
+//! Windows), with no runtime, store or keychain opened, so a `tenantry token` answered by the
+//! agent costs a process start and a round trip. `None` when no agent answers there, so the
+//! caller reads the keychain.
 
 use super::wire::{Answer, Ask, VERSION};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::MetadataExt;
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
+#[cfg(unix)]
 use std::time::Duration;
 
 /// Longer than a refresh the agent may have to make first (the engine's timeout is 30 s).
+#[cfg(unix)]
 const WAIT: Duration = Duration::from_secs(75);
 
 /// Why an agent that was there gave no answer; the caller says so and reads the keychain.
@@ -27,29 +28,82 @@ pub enum AskError {
 }
 
 /// Asks the agent at `path`; `Ok(None)` when none listens there.
+#[cfg(unix)]
 pub fn ask(
     path: &Path,
     org: &str,
     login: Option<&str>,
     email: bool,
 ) -> Result<Option<Answer>, AskError> {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::net::UnixStream;
     let shown = path.display().to_string();
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(None);
     };
     // Talk only to a socket this user made: a token sent to anyone else's would be theirs.
-    if meta.uid() != own_uid() {
+    if meta.uid() != rustix::process::getuid().as_raw() {
         return Err(AskError::NotOurs { path: shown });
     }
-    let Ok(mut stream) = UnixStream::connect(path) else {
+    let Ok(stream) = UnixStream::connect(path) else {
         // A socket file left by a process that died.
         return Ok(None);
     };
+    stream
+        .set_read_timeout(Some(WAIT))
+        .map_err(|source| AskError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+    round_trip(&stream, &shown, org, login, email).map(Some)
+}
+
+/// Asks the agent on the named pipe `path`; `Ok(None)` when none listens there.
+#[cfg(windows)]
+pub fn ask(
+    path: &Path,
+    org: &str,
+    login: Option<&str>,
+    email: bool,
+) -> Result<Option<Answer>, AskError> {
+    use interprocess::local_socket::traits::{Stream as _, StreamCommon as _};
+    use interprocess::local_socket::{GenericFilePath, Stream, ToFsName};
+    let shown = path.display().to_string();
     let io = |source| AskError::Io {
         path: shown.clone(),
         source,
     };
-    stream.set_read_timeout(Some(WAIT)).map_err(io)?;
+    let name = path
+        .as_os_str()
+        .to_fs_name::<GenericFilePath>()
+        .map_err(io)?;
+    let Ok(stream) = Stream::connect(name) else {
+        return Ok(None);
+    };
+    // Pipe names are one namespace for every user: another user could have taken this one
+    // first, and the token it handed back would be theirs. Only this user's process is asked.
+    let server = stream.peer_creds().map_err(io)?.pid();
+    if !server.is_some_and(super::windows::is_this_users_process) {
+        return Err(AskError::NotOurs { path: shown });
+    }
+    round_trip(&stream, &shown, org, login, email).map(Some)
+}
+
+/// One request line out and one answer line back.
+fn round_trip<S>(
+    stream: S,
+    shown: &str,
+    org: &str,
+    login: Option<&str>,
+    email: bool,
+) -> Result<Answer, AskError>
+where
+    S: Read + Write,
+{
+    let io = |source| AskError::Io {
+        path: shown.to_owned(),
+        source,
+    };
     let mut line = serde_json::to_vec(&Ask {
         v: VERSION,
         org: org.to_owned(),
@@ -58,17 +112,12 @@ pub fn ask(
     })
     .expect("a request serialises");
     line.push(b'\n');
-    stream.write_all(&line).map_err(io)?;
+    let mut stream = BufReader::new(stream);
+    stream.get_mut().write_all(&line).map_err(io)?;
     let mut answer = String::new();
-    BufReader::new(&stream).read_line(&mut answer).map_err(io)?;
-    serde_json::from_str(&answer)
-        .map(Some)
-        .map_err(|e| AskError::Unreadable {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })
-}
-
-fn own_uid() -> u32 {
-    rustix::process::getuid().as_raw()
+    stream.read_line(&mut answer).map_err(io)?;
+    serde_json::from_str(&answer).map_err(|e| AskError::Unreadable {
+        path: shown.to_owned(),
+        reason: e.to_string(),
+    })
 }

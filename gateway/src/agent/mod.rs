@@ -6,13 +6,14 @@
 //! A Unix socket in the user's runtime directory (`$XDG_RUNTIME_DIR/tenantry/`, a directory
 //! only the user can enter; the profile's data directory where there is no runtime directory),
 //! mode 0600, and each connection's peer uid checked against the socket's owner. One JSON line
-//! per request and per answer ([`wire`]). Windows (a named pipe) is not served yet: the CLI
-//! there reads the keychain as before.
+//! per request and per answer ([`wire`]). On Windows a named pipe, `\\.\pipe\tenantry-agent-…`,
+//! whose DACL lets only its owner open it, with each peer's process checked to be this user's
+//! on both ends ([`windows`]).
 
-#[cfg(unix)]
 pub mod client;
-#[cfg(unix)]
 pub mod server;
+#[cfg(windows)]
+mod windows;
 pub mod wire;
 
 use sha2::{Digest, Sha256};
@@ -23,6 +24,10 @@ use std::path::{Path, PathBuf};
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
     let name: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    if cfg!(windows) {
+        // The data directory is under the user's own profile, so the name is the user's too.
+        return PathBuf::from(format!(r"\\.\pipe\tenantry-agent-{name}"));
+    }
     match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir)
             .join("tenantry")

@@ -1,11 +1,10 @@
-//! The agent's listening side, run by the gateway and the desktop app.
+//! The agent's listening side, run by the gateway and the desktop app: a Unix socket, or a named
+//! pipe on Windows, each open to this user only; the answering is the same on both.
 
 use super::wire::{Answer, Ask, MAX_LINE, VERSION};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use tenantry_core::{Engine, EngineError};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
 /// Why the agent could not start; the gateway goes on without it (the CLI then reads the
@@ -34,7 +33,10 @@ impl Agent {
 
     /// Listens at `path` (a directory only the user can enter is made for it) and answers from
     /// `engine` until dropped.
+    #[cfg(unix)]
     pub async fn start(engine: Engine, path: PathBuf) -> Result<Self, AgentError> {
+        use std::os::unix::fs::PermissionsExt;
+        use tokio::net::{UnixListener, UnixStream};
         let io = |source| AgentError::Io {
             path: path.clone(),
             source,
@@ -75,18 +77,73 @@ impl Agent {
         });
         Ok(Self { path, stop })
     }
+
+    /// Listens on the named pipe `path` and answers from `engine` until dropped. The pipe's
+    /// DACL lets only its owner (this user) open it, remote clients are refused, and each
+    /// client's process is checked to be this user's too.
+    #[cfg(windows)]
+    pub async fn start(engine: Engine, path: PathBuf) -> Result<Self, AgentError> {
+        use interprocess::local_socket::traits::{StreamCommon as _, tokio::Listener as _};
+        use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
+        use interprocess::os::windows::local_socket::ListenerOptionsExt;
+        use interprocess::os::windows::security_descriptor::SecurityDescriptor;
+        let io = |source| AgentError::Io {
+            path: path.clone(),
+            source,
+        };
+        // A protected DACL with one entry: full access for OWNER RIGHTS, the pipe's owner.
+        let owner_only =
+            SecurityDescriptor::deserialize(widestring::u16cstr!("D:P(A;;GA;;;OW)")).map_err(io)?;
+        let name = path
+            .as_os_str()
+            .to_fs_name::<GenericFilePath>()
+            .map_err(io)?;
+        let listener = ListenerOptions::new()
+            .name(name)
+            .security_descriptor(owner_only)
+            .create_tokio()
+            .map_err(|e| match e.kind() {
+                // The first instance of the pipe exists: another process holds the name.
+                std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied => {
+                    AgentError::AlreadyRunning(path.clone())
+                }
+                _ => io(e),
+            })?;
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    () = stopped.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok(stream) = accepted else { continue };
+                let theirs = stream.peer_creds().ok().and_then(|c| c.pid());
+                if !theirs.is_some_and(super::windows::is_this_users_process) {
+                    tracing::warn!("refused a token request from another user");
+                    continue;
+                }
+                tokio::spawn(serve(engine.clone(), stream));
+            }
+        });
+        Ok(Self { path, stop })
+    }
 }
 
 impl Drop for Agent {
     fn drop(&mut self) {
         self.stop.cancel();
+        #[cfg(unix)]
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
 /// Answers one connection's requests, a line each, until it closes.
-async fn serve(engine: Engine, stream: UnixStream) {
-    let (read, mut write) = stream.into_split();
+async fn serve<S>(engine: Engine, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, mut write) = tokio::io::split(stream);
     // Bounded: a line longer than MAX_LINE is cut off there and refused.
     let mut lines = BufReader::new(read.take(0));
     let mut line = String::new();

@@ -9,7 +9,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # System packages, grouped by why they are needed.
 APT_PACKAGES=(
-  # building Rust crates with C parts (SQLite is bundled; OpenSSL for HTTPS to Xero)
+  # building Rust crates with C parts (SQLite and aws-lc are bundled; OpenSSL only for the WebDriver client of the tests)
   build-essential pkg-config libssl-dev curl file ca-certificates python3
   # Tauri 2 desktop app (WebKitGTK 4.1 and friends)
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev wget

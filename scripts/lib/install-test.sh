@@ -28,7 +28,7 @@ for path in /usr/bin/tenantry /usr/bin/tenantry-desktop /usr/share/applications/
   grep -qx "$path" <<<"$contents" || fail "the .rpm lacks $path; it holds: $contents"
 done
 requires="$(rpm -qpR "$rpm_file")"
-for dep in 'libwebkit2gtk-4.1.so.0()(64bit)' 'libayatana-appindicator3.so.1()(64bit)' openssl-libs xdg-utils; do
+for dep in 'libwebkit2gtk-4.1.so.0()(64bit)' 'libayatana-appindicator3.so.1()(64bit)' xdg-utils; do
   grep -qxF "$dep" <<<"$requires" || fail "the .rpm does not require $dep; it requires: $requires"
 done
 rpm -qp --recommends "$rpm_file" | grep -qx gnome-keyring || fail "the .rpm does not recommend gnome-keyring"

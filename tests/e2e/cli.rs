@@ -580,3 +580,176 @@ async fn completions_are_generated() {
         "--help explains each command"
     );
 }
+
+/// An HTTPS server on loopback for `localhost`, with a certificate from a CA made for the test
+/// (openssl), answering 200 to every GET and POST (Python's http.server under ssl).
+#[cfg(unix)]
+struct HttpsServer {
+    child: tokio::process::Child,
+    port: u16,
+    ca: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+#[cfg(unix)]
+impl HttpsServer {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        std::fs::write(
+            at("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl runs");
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Tenantry test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        let script = r#"
+import http.server, ssl, sys
+class Answer(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    do_GET = do_POST = answer
+    def log_message(self, *args): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+        let mut child = tokio::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(at("server.pem"))
+            .arg(at("server.key"))
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        tokio::io::AsyncBufReadExt::read_line(
+            &mut tokio::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .await
+        .unwrap();
+        Self {
+            child,
+            port: line.trim().parse().expect("the server's port"),
+            ca: at("ca.pem"),
+            _dir: dir,
+        }
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn https_to_xero_is_verified_against_the_systems_trusted_certificates() {
+    let Some(it) =
+        keychain_instance("https_to_xero_is_verified_against_the_systems_trusted_certificates")
+            .await
+    else {
+        return;
+    };
+    let mut server = HttpsServer::start().await;
+    let base = format!("https://localhost:{}", server.port);
+    let cli = Tenantry::for_instance(&it);
+    let mut config = it.config.clone();
+    config.xero.jwks_url = format!("{base}/jwks").parse().unwrap();
+    config.xero.token_url = format!("{base}/token").parse().unwrap();
+    config.xero.api_url = format!("{base}/api.xro/2.0/").parse().unwrap();
+    config.save(&cli.config).unwrap();
+
+    // The test CA is trusted the way a machine trusts its own: through SSL_CERT_FILE, which the
+    // platform's certificate loading reads on Linux.
+    let mut trusted = cli.command(&["doctor"]);
+    trusted
+        .env("SSL_CERT_FILE", &server.ca)
+        .env_remove("SSL_CERT_DIR");
+    let ran = run(trusted).await;
+    for what in ["signing keys (JWKS)", "token endpoint", "API"] {
+        assert!(
+            ran.stdout.contains(&format!("{what} at {base}/"))
+                && ran
+                    .stdout
+                    .lines()
+                    .any(|l| l.contains(what) && l.contains("answers (HTTP 200)")),
+            "with the CA trusted, TLS to the {what} completes and the answer is read: {ran:?}"
+        );
+    }
+
+    // Not trusted: the handshake must fail, whatever the server answers after it.
+    let mut untrusted = cli.command(&["doctor"]);
+    untrusted
+        .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+        .env_remove("SSL_CERT_DIR");
+    let ran = run(untrusted).await;
+    assert_eq!(
+        ran.status, 1,
+        "a certificate nobody trusts fails doctor: {ran:?}"
+    );
+    assert!(
+        ran.stdout
+            .lines()
+            .filter(|l| l.contains(&base))
+            .all(|l| l.contains("cannot be reached")),
+        "no answer is read over a connection whose certificate is not trusted: {ran:?}"
+    );
+    let _ = server.child.kill().await;
+}

@@ -163,6 +163,7 @@ pub async fn serve(
         .with_state(gateway);
     let stopped = stop.clone();
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stopped.cancelled().await })
             .await;

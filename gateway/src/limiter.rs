@@ -1,7 +1,9 @@
 //! The fair queue in front of the [`budget`](crate::budget) ledger: a call that may not go yet
-//! waits its turn instead of failing. Each organisation has its own first-come, first-served
-//! queue, so no client jumps another's place and an organisation whose budget is spent holds up
-//! no other organisation. A waiting caller that gives up (its client hung up) leaves the queue.
+//! waits its turn instead of failing. Each organisation has its own queue, so an organisation
+//! whose budget is spent holds up no other. Inside it, each client (a connection to the gateway)
+//! has a lane of its own calls, first come first served, and the lanes take turns: a script with
+//! 500 calls waiting holds another client's one call back by at most one call per other client
+//! waiting, never behind its whole backlog. A caller that gives up (its client hung up) leaves.
 
 use crate::budget::{Ledger, Limits, Problem, Remaining, Verdict};
 use std::collections::{HashMap, VecDeque};
@@ -21,10 +23,56 @@ pub struct Refusal {
     pub queue_full: bool,
 }
 
+/// Who a call comes from, for taking turns: the gateway passes the connection's peer address.
+pub type Client = std::net::SocketAddr;
+
+/// One client's calls waiting for one organisation, oldest first.
+struct Lane {
+    client: Client,
+    tickets: VecDeque<u64>,
+}
+
+/// One organisation's waiting calls: the lanes in turn order; the next call to go is the first
+/// lane's oldest.
 #[derive(Default)]
 struct Queue {
-    waiting: VecDeque<u64>,
+    lanes: VecDeque<Lane>,
     changed: Arc<Notify>,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.lanes.iter().map(|l| l.tickets.len()).sum()
+    }
+
+    fn join(&mut self, client: Client, ticket: u64) {
+        match self.lanes.iter_mut().find(|l| l.client == client) {
+            Some(lane) => lane.tickets.push_back(ticket),
+            None => self.lanes.push_back(Lane {
+                client,
+                tickets: VecDeque::from([ticket]),
+            }),
+        }
+    }
+
+    fn next(&self) -> Option<u64> {
+        self.lanes.front().and_then(|l| l.tickets.front()).copied()
+    }
+
+    /// Takes `ticket` out. A call that went from the head passes the turn: its lane moves to
+    /// the back if it has more waiting.
+    fn leave(&mut self, ticket: u64, went: bool) {
+        let Some(at) = self.lanes.iter().position(|l| l.tickets.contains(&ticket)) else {
+            return;
+        };
+        let lane = &mut self.lanes[at];
+        lane.tickets.retain(|t| *t != ticket);
+        if lane.tickets.is_empty() {
+            self.lanes.remove(at);
+        } else if went && at == 0 {
+            self.lanes.rotate_left(1);
+        }
+    }
 }
 
 struct State {
@@ -60,29 +108,30 @@ impl Limiter {
         self.state.lock().expect("limiter lock")
     }
 
-    /// Waits for the organisation's turn and budget; refused only when its day is spent or
-    /// its queue is full.
-    pub async fn acquire(&self, tenant: &str) -> Result<Permit, Refusal> {
+    /// Waits for `client`'s turn and the organisation's budget; refused only when its day is
+    /// spent or its queue is full.
+    pub async fn acquire(&self, tenant: &str, client: Client) -> Result<Permit, Refusal> {
         let (ticket, changed) = {
             let mut s = self.lock();
             s.next_ticket += 1;
             let ticket = s.next_ticket;
             let q = s.queues.entry(tenant.to_owned()).or_default();
-            if q.waiting.len() >= MAX_WAITING {
+            if q.len() >= MAX_WAITING {
                 return Err(Refusal {
                     problem: Problem::Concurrent,
                     retry_after: Duration::from_secs(1),
                     queue_full: true,
                 });
             }
-            q.waiting.push_back(ticket);
+            q.join(client, ticket);
             (ticket, q.changed.clone())
         };
         // Leaves the queue however this ends: granted, refused, or dropped while waiting.
-        let place = Place {
+        let mut place = Place {
             limiter: self,
             tenant,
             ticket,
+            went: false,
         };
         loop {
             let notified = changed.notified();
@@ -90,11 +139,7 @@ impl Limiter {
             notified.as_mut().enable();
             let verdict = {
                 let mut s = self.lock();
-                let first = s
-                    .queues
-                    .get(tenant)
-                    .and_then(|q| q.waiting.front())
-                    .is_some_and(|t| *t == ticket);
+                let first = s.queues.get(tenant).and_then(Queue::next) == Some(ticket);
                 if first {
                     s.ledger.take(tenant, Instant::now())
                 } else {
@@ -103,6 +148,7 @@ impl Limiter {
             };
             match verdict {
                 Verdict::Go { window } => {
+                    place.went = true;
                     drop(place);
                     return Ok(Permit {
                         limiter: self.clone(),
@@ -147,14 +193,16 @@ struct Place<'a> {
     limiter: &'a Limiter,
     tenant: &'a str,
     ticket: u64,
+    /// The call was let through (rather than refused or given up).
+    went: bool,
 }
 
 impl Drop for Place<'_> {
     fn drop(&mut self) {
         let mut s = self.limiter.lock();
         if let Some(q) = s.queues.get_mut(self.tenant) {
-            q.waiting.retain(|t| *t != self.ticket);
-            if q.waiting.is_empty() {
+            q.leave(self.ticket, self.went);
+            if q.lanes.is_empty() {
                 // Nobody waits: the map holds only organisations in use.
                 s.queues.remove(self.tenant);
             } else {
@@ -192,6 +240,10 @@ impl Drop for Permit {
 mod tests {
     use super::*;
 
+    fn client(port: u16) -> Client {
+        Client::from(([127, 0, 0, 1], port))
+    }
+
     fn limits() -> Limits {
         Limits {
             concurrent: 2,
@@ -205,14 +257,14 @@ mod tests {
     #[tokio::test]
     async fn waiting_calls_go_in_the_order_they_came_as_calls_finish() {
         let limiter = Limiter::new(limits());
-        let a = limiter.acquire("t").await.unwrap();
-        let b = limiter.acquire("t").await.unwrap();
+        let a = limiter.acquire("t", client(1)).await.unwrap();
+        let b = limiter.acquire("t", client(1)).await.unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut waiting = Vec::new();
         for i in 0..4 {
             let (limiter, order) = (limiter.clone(), order.clone());
             waiting.push(tokio::spawn(async move {
-                let permit = limiter.acquire("t").await.unwrap();
+                let permit = limiter.acquire("t", client(1)).await.unwrap();
                 order.lock().unwrap().push(i);
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 drop(permit);
@@ -220,7 +272,8 @@ mod tests {
             // Let each one queue before the next.
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let other = tokio::time::timeout(Duration::from_secs(1), limiter.acquire("u")).await;
+        let other =
+            tokio::time::timeout(Duration::from_secs(1), limiter.acquire("u", client(1))).await;
         assert!(
             other.is_ok(),
             "another organisation is not held up by this one's queue"
@@ -242,14 +295,48 @@ mod tests {
             concurrent: 1,
             ..limits()
         });
-        let held = limiter.acquire("t").await.unwrap();
-        let gave_up = tokio::time::timeout(Duration::from_millis(20), limiter.acquire("t")).await;
+        let held = limiter.acquire("t", client(1)).await.unwrap();
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(20), limiter.acquire("t", client(2))).await;
         assert!(gave_up.is_err(), "it had to wait");
         drop(held);
-        let next = tokio::time::timeout(Duration::from_secs(1), limiter.acquire("t")).await;
+        let next =
+            tokio::time::timeout(Duration::from_secs(1), limiter.acquire("t", client(3))).await;
         assert!(
             next.is_ok(),
             "a caller that left does not keep the head of the queue"
+        );
+    }
+
+    #[tokio::test]
+    async fn clients_take_turns_so_a_backlog_holds_no_one_else_back() {
+        let limiter = Limiter::new(Limits {
+            concurrent: 1,
+            ..limits()
+        });
+        let held = limiter.acquire("t", client(9)).await.unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        // Client 1 queues five calls, then clients 2 and 3 one each.
+        for (i, who) in [1, 1, 1, 1, 1, 2, 3].into_iter().enumerate() {
+            let (limiter, order) = (limiter.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                let permit = limiter.acquire("t", client(who)).await.unwrap();
+                order.lock().unwrap().push((who, i));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                drop(permit);
+            }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(held);
+        for w in waiting {
+            w.await.unwrap();
+        }
+        assert_eq!(
+            *order.lock().unwrap(),
+            vec![(1, 0), (2, 5), (3, 6), (1, 1), (1, 2), (1, 3), (1, 4)],
+            "the lanes take turns, and each lane is first come, first served: clients 2 and 3 \
+             wait for one of client 1's calls, not all five"
         );
     }
 }

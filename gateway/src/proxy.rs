@@ -12,10 +12,11 @@
 use crate::budget::{Problem, Remaining};
 use crate::{Gateway, guard, problem};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_core::AccessGrant;
@@ -56,7 +57,11 @@ fn passed_on(name: &HeaderName) -> bool {
     )
 }
 
-pub(crate) async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+pub(crate) async fn handle(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     if let Err(why) = guard::check(&parts.method, &parts.headers, gw.port, &gw.key) {
         return problem::refused(why, gw.port);
@@ -121,6 +126,7 @@ pub(crate) async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> 
         headers: &parts.headers,
         target: &target,
         tenant: &tenant,
+        client,
         body,
     };
     call.run().await
@@ -132,6 +138,8 @@ struct Call<'a> {
     headers: &'a HeaderMap,
     target: &'a str,
     tenant: &'a str,
+    /// The connection it came on: the limiter's turns are taken by connection.
+    client: SocketAddr,
     body: axum::body::Bytes,
 }
 
@@ -150,7 +158,7 @@ impl Call<'_> {
                     Err(e) => return problem::engine(&e),
                 },
             };
-            let permit = match self.gw.limiter.acquire(self.tenant).await {
+            let permit = match self.gw.limiter.acquire(self.tenant, self.client).await {
                 Ok(p) => p,
                 Err(refusal) => return problem::limited(refusal),
             };

@@ -244,6 +244,10 @@ if budgets:
         f"accepted calls per organisation {spread(budgets['accepted_per_org'], unit='', digits=0)}: the least served "
         f"organisation had **{share:.0%}** of its budget for the run (target ≥ 95 %: {verdict(share >= 0.95)}), "
         f"least over most {budgets['fairness_min_over_max']:.2f}. Answers the clients saw: {budgets['client_statuses']}.")
+    if "served_per_client" in budgets:
+        say(f"Calls answered per client process {spread(budgets['served_per_client'], unit='', digits=0)}, "
+            f"least over most {budgets['client_fairness_min_over_max']:.2f} (the clients take turns in each "
+            f"organisation's queue).")
     say("")
 if mcp:
     per_lifetime = mcp["refreshes_per_lifetime"]

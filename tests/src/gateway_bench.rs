@@ -238,9 +238,11 @@ pub async fn budgets(
         );
     }
     let mut statuses: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut served_per_client = Vec::new();
     for child in children {
         let out = child.wait_with_output()?;
         let seen: std::collections::BTreeMap<String, u64> = serde_json::from_slice(&out.stdout)?;
+        served_per_client.push(seen.get("200").copied().unwrap_or(0) as f64);
         for (status, n) in seen {
             *statuses.entry(status).or_default() += n;
         }
@@ -263,12 +265,15 @@ pub async fn budgets(
         bail!("Xero's limits were broken: {refused} refused, {most_in_flight} in progress at once");
     }
     let spread = Spread::of(accepted.clone());
+    let per_client = Spread::of(served_per_client);
     Ok(json!({
         "scenario": "gateway_budgets", "seconds": seconds, "clients": clients, "orgs": orgs,
         "minute_ms": minute_ms, "xero_429s": refused, "max_in_flight": most_in_flight,
         "client_statuses": statuses, "accepted_per_org": spread,
         "share_of_budget_min": spread.min / budget_per_org,
         "fairness_min_over_max": spread.min / spread.max,
+        "served_per_client": per_client,
+        "client_fairness_min_over_max": per_client.min / per_client.max,
         "rows": rows,
     }))
 }

@@ -69,7 +69,9 @@ impl Queue {
         lane.tickets.retain(|t| *t != ticket);
         if lane.tickets.is_empty() {
             self.lanes.remove(at);
-        } else if went && at == 0 {
+        } else if went {
+            // Only the head is ever let through.
+            debug_assert_eq!(at, 0, "a call went from the head of the queue");
             self.lanes.rotate_left(1);
         }
     }
@@ -244,6 +246,40 @@ mod tests {
         Client::from(([127, 0, 0, 1], port))
     }
 
+    /// Queues one call per entry of `clients` on organisation "t", each a moment after the one
+    /// before; each holds its permit 2 ms once granted. `granted` waits for them all and gives
+    /// the order (indices into `clients`) they were let through in.
+    async fn queue_calls(limiter: &Limiter, clients: &[u16]) -> Queued {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut calls = Vec::new();
+        for (i, who) in clients.iter().copied().enumerate() {
+            let (limiter, order) = (limiter.clone(), order.clone());
+            calls.push(tokio::spawn(async move {
+                let permit = limiter.acquire("t", client(who)).await.unwrap();
+                order.lock().unwrap().push(i);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                drop(permit);
+            }));
+            // Let each one queue before the next.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Queued { calls, order }
+    }
+
+    struct Queued {
+        calls: Vec<tokio::task::JoinHandle<()>>,
+        order: Arc<Mutex<Vec<usize>>>,
+    }
+
+    impl Queued {
+        async fn granted(self) -> Vec<usize> {
+            for call in self.calls {
+                call.await.unwrap();
+            }
+            self.order.lock().unwrap().clone()
+        }
+    }
+
     fn limits() -> Limits {
         Limits {
             concurrent: 2,
@@ -259,19 +295,7 @@ mod tests {
         let limiter = Limiter::new(limits());
         let a = limiter.acquire("t", client(1)).await.unwrap();
         let b = limiter.acquire("t", client(1)).await.unwrap();
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let mut waiting = Vec::new();
-        for i in 0..4 {
-            let (limiter, order) = (limiter.clone(), order.clone());
-            waiting.push(tokio::spawn(async move {
-                let permit = limiter.acquire("t", client(1)).await.unwrap();
-                order.lock().unwrap().push(i);
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                drop(permit);
-            }));
-            // Let each one queue before the next.
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let waiting = queue_calls(&limiter, &[1, 1, 1, 1]).await;
         let other =
             tokio::time::timeout(Duration::from_secs(1), limiter.acquire("u", client(1))).await;
         assert!(
@@ -279,11 +303,8 @@ mod tests {
             "another organisation is not held up by this one's queue"
         );
         drop((a, b));
-        for w in waiting {
-            w.await.unwrap();
-        }
         assert_eq!(
-            *order.lock().unwrap(),
+            waiting.granted().await,
             vec![0, 1, 2, 3],
             "first come, first served"
         );
@@ -315,26 +336,12 @@ mod tests {
             ..limits()
         });
         let held = limiter.acquire("t", client(9)).await.unwrap();
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let mut waiting = Vec::new();
-        // Client 1 queues five calls, then clients 2 and 3 one each.
-        for (i, who) in [1, 1, 1, 1, 1, 2, 3].into_iter().enumerate() {
-            let (limiter, order) = (limiter.clone(), order.clone());
-            waiting.push(tokio::spawn(async move {
-                let permit = limiter.acquire("t", client(who)).await.unwrap();
-                order.lock().unwrap().push((who, i));
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                drop(permit);
-            }));
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        // Client 1 queues five calls (0-4), then clients 2 and 3 one each (5, 6).
+        let waiting = queue_calls(&limiter, &[1, 1, 1, 1, 1, 2, 3]).await;
         drop(held);
-        for w in waiting {
-            w.await.unwrap();
-        }
         assert_eq!(
-            *order.lock().unwrap(),
-            vec![(1, 0), (2, 5), (3, 6), (1, 1), (1, 2), (1, 3), (1, 4)],
+            waiting.granted().await,
+            vec![0, 5, 6, 1, 2, 3, 4],
             "the lanes take turns, and each lane is first come, first served: clients 2 and 3 \
              wait for one of client 1's calls, not all five"
         );

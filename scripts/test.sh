@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Tenantry's whole suite: formatting, lints, and every test, with the real services the tests
-# need (a private D-Bus session with an unlocked gnome-keyring), stopping them afterwards.
+# need (a private D-Bus session with an unlocked gnome-keyring, a private PostgreSQL cluster for
+# practice mode), stopping them afterwards.
 # Usage: scripts/test.sh [extra arguments for cargo test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,8 @@ export TMPDIR="$TEST_HOME/tmp"
 mkdir -p "$TMPDIR"
 export TENANTRY_SECRET_LEDGER="$LEDGER_DIR/issued" TENANTRY_KEEP_TEST_DIRS=1
 
-dbus-run-session -- scripts/lib/with-private-keyring.sh scripts/lib/with-desktop.sh scripts/lib/checks.sh "$@" \
+dbus-run-session -- scripts/lib/with-postgres.sh scripts/lib/with-private-keyring.sh \
+  scripts/lib/with-desktop.sh scripts/lib/checks.sh "$@" \
   2>&1 | tee "$TEST_HOME/test-output.log"
 
 # Only a full run issues enough secrets for the scan to mean something.

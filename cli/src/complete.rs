@@ -6,8 +6,10 @@
 use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
 use std::ffi::OsString;
+use std::sync::Arc;
+use tenantry_core::config::Config;
 use tenantry_core::config::ProfilePaths;
-use tenantry_core::store::Store;
+use tenantry_core::store::{self, Store};
 
 /// Answers the shell and exits, when the shell is asking; otherwise returns at once.
 pub fn answer_if_asked() {
@@ -42,11 +44,11 @@ pub fn registration(shell: clap_complete::Shell) -> Result<(), crate::Failure> {
 /// The store of the profile the shell's environment names (TENANTRY_PROFILE, TENANTRY_CONFIG,
 /// TENANTRY_DATA_DIR; `--profile` on the line being completed is not visible here), if it has
 /// one. Never creates one.
-fn store() -> Option<Store> {
+fn store() -> Option<Arc<dyn Store>> {
     let profile = std::env::var("TENANTRY_PROFILE").unwrap_or_else(|_| "default".into());
     let paths = ProfilePaths::resolve_with(&profile, None, None).ok()?;
-    let db = paths.data_dir.join("tenantry.db");
-    db.exists().then(|| Store::open(&db).ok())?
+    let url = Config::load(&paths.config_file).ok()?.database_url;
+    store::open_existing(url.as_deref(), &paths.data_dir).ok()?
 }
 
 /// Organisation selectors: each name (its tenant id as the help), then each tenant id.

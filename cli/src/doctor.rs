@@ -2,10 +2,11 @@
 
 use crate::{Cli, Failure, exit};
 use tenantry_core::config::{Config, ProfilePaths, VaultChoice};
-use tenantry_core::model::EventKind;
+use tenantry_core::model::{Event, EventKind};
 use tenantry_core::private_files;
 use tenantry_core::profile::Profile;
 use tenantry_core::scheduler;
+use tenantry_core::store;
 use tenantry_core::vault::KeychainVault;
 
 struct Report {
@@ -116,9 +117,10 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
         ),
     }
 
-    scheduled_keepalive(cli, &paths, &mut report);
+    let logged = practice_and_log(&config, &paths, &mut report).await;
+    scheduled_keepalive(cli, logged.scheduled_run, &mut report);
     if let Some(command) = &config.on_event {
-        on_event_hook(command, &paths, &mut report);
+        on_event_hook(command, logged.hook_failed, &mut report);
     }
 
     let http = reqwest::Client::builder()
@@ -167,9 +169,45 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
     }
 }
 
-/// Whether the daily job is installed, and when it last ran (from the activity log).
+/// What the activity log says about the scheduled run and the hook.
+#[derive(Default)]
+struct Logged {
+    scheduled_run: Option<Event>,
+    hook_failed: Option<Event>,
+}
+
+/// In practice mode, whether the practice database answers; then what the log says (read off the
+/// async workers: the store's calls block).
+async fn practice_and_log(config: &Config, paths: &ProfilePaths, report: &mut Report) -> Logged {
+    let (url, dir) = (config.database_url.clone(), paths.data_dir.clone());
+    let opened = tokio::task::spawn_blocking(move || {
+        let store = store::open_existing(url.as_deref(), &dir)?;
+        Ok::<_, store::StoreError>(store.map(|s| Logged {
+            scheduled_run: s.last_event(EventKind::ScheduledRun).ok().flatten(),
+            hook_failed: s.last_event(EventKind::HookFailed).ok().flatten(),
+        }))
+    })
+    .await
+    .expect("the store read does not panic");
+    match (&config.database_url, opened) {
+        (_, Ok(logged)) => {
+            if let Some(url) = &config.database_url {
+                report.pass(&format!(
+                    "the practice database ({url}) answers and its schema is current"
+                ));
+            }
+            logged.unwrap_or_default()
+        }
+        (Some(_), Err(e)) => {
+            report.fail(&format!("the practice database cannot be used: {e}"), "start the server or fix database_url (`tenantry config set database_url postgres://USER@HOST/DATABASE`); its password goes in ~/.pgpass or PGPASSWORD");
+            Logged::default()
+        }
+        (None, Err(_)) => Logged::default(),
+    }
+}
+
 /// The `on_event` hook: its program can be found, and the last time it failed, if it did.
-fn on_event_hook(command: &str, paths: &ProfilePaths, report: &mut Report) {
+fn on_event_hook(command: &str, failed: Option<Event>, report: &mut Report) {
     let program = command.split_whitespace().next().unwrap_or_default();
     // The shell the hook runs in says whether it can run the word: PATH, builtins and paths alike.
     #[cfg(unix)]
@@ -192,16 +230,6 @@ fn on_event_hook(command: &str, paths: &ProfilePaths, report: &mut Report) {
             "install it or give its full path: `tenantry config set on_event '…'` (or `tenantry config unset on_event`)",
         );
     }
-    let db = paths.data_dir.join("tenantry.db");
-    let failed = db
-        .exists()
-        .then(|| tenantry_core::store::Store::open(&db).ok())
-        .flatten()
-        .and_then(|s| {
-            s.last_event(tenantry_core::model::EventKind::HookFailed)
-                .ok()
-        })
-        .flatten();
     if let Some(event) = failed {
         println!(
             "- the on_event hook last failed at {}: {}",
@@ -211,17 +239,12 @@ fn on_event_hook(command: &str, paths: &ProfilePaths, report: &mut Report) {
     }
 }
 
-fn scheduled_keepalive(cli: &Cli, paths: &ProfilePaths, report: &mut Report) {
+/// Whether the daily job is installed, and when it last ran (from the activity log).
+fn scheduled_keepalive(cli: &Cli, last: Option<Event>, report: &mut Report) {
     let Ok(job) = crate::schedule_cmd::job(cli) else {
         return;
     };
     let installed = scheduler::installed(&job);
-    let db = paths.data_dir.join("tenantry.db");
-    let last = db
-        .exists()
-        .then(|| tenantry_core::store::Store::open(&db).ok())
-        .flatten()
-        .and_then(|store| store.last_event(EventKind::ScheduledRun).ok().flatten());
     let last_words = match &last {
         Some(event) => format!(
             "last ran {} ({})",

@@ -64,7 +64,10 @@ pub fn exit_status(code: ErrorCode) -> u8 {
         ErrorCode::UnknownOrganisation | ErrorCode::UnknownLogin | ErrorCode::Ambiguous => {
             exit::NOT_FOUND
         }
-        ErrorCode::Unreachable | ErrorCode::RateLimited => exit::UNREACHABLE,
+        // The practice database down is as passing as Xero down: nothing was lost, retry later.
+        ErrorCode::Unreachable | ErrorCode::RateLimited | ErrorCode::DatabaseUnreachable => {
+            exit::UNREACHABLE
+        }
         ErrorCode::Config => exit::CONFIG,
         // A wrong or missing passphrase is the vault's, as a locked keychain is.
         ErrorCode::Keychain | ErrorCode::Passphrase => exit::KEYCHAIN,

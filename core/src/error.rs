@@ -44,6 +44,8 @@ pub enum ErrorCode {
     Passphrase,
     /// The data directory or database could not be used.
     Storage,
+    /// The practice's PostgreSQL database did not answer; retrying later may work.
+    DatabaseUnreachable,
     /// The user (or a newer attempt) cancelled.
     Cancelled,
     /// A sign-in failed (no port free, a refusal in the browser, a bad callback).
@@ -57,7 +59,10 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether a later retry may succeed without a human.
     pub fn is_transient(self) -> bool {
-        matches!(self, Self::Unreachable | Self::RateLimited)
+        matches!(
+            self,
+            Self::Unreachable | Self::RateLimited | Self::DatabaseUnreachable
+        )
     }
 }
 
@@ -244,6 +249,7 @@ impl EngineError {
             Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => C::XeroRejected,
             Self::Vault(VaultError::WrongPassphrase(_) | VaultError::NoPassphrase) => C::Passphrase,
             Self::Vault(_) => C::Keychain,
+            Self::Store(StoreError::Unreachable { .. }) => C::DatabaseUnreachable,
             Self::Store(_) | Self::Lock(_) => C::Storage,
             Self::Listen(ListenError::Cancelled) => C::Cancelled,
             Self::Listen(_) => C::LoginFailed,

@@ -75,7 +75,7 @@ const WITHHELD: [&str; 2] = ["XERO_ACCESS_TOKEN", "TENANTRY_PASSPHRASE"];
 
 impl Hooks {
     /// Starts the queue for `command` and taps `store` so every event it writes reaches it.
-    pub fn start(command: String, store: Arc<Store>, clock: Arc<dyn Clock>) -> Self {
+    pub fn start(command: String, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let (queue, mut events) = mpsc::unbounded_channel();
         let tap = queue.clone();
         store.tap_events(Box::new(move |event, organisation| {
@@ -113,7 +113,7 @@ async fn run_for(
     command: &str,
     event: &Event,
     vars: &[(&'static str, String)],
-    store: &Arc<Store>,
+    store: &Arc<dyn Store>,
     clock: &dyn Clock,
 ) {
     let Err(why) = run(command, vars).await else {

@@ -83,9 +83,10 @@ pub fn engine(e: &EngineError) -> Response {
         ErrorCode::NeedsReconnect | ErrorCode::ConnectionGone => StatusCode::FORBIDDEN,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unreachable => StatusCode::BAD_GATEWAY,
-        ErrorCode::Keychain | ErrorCode::Passphrase | ErrorCode::Storage => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        ErrorCode::Keychain
+        | ErrorCode::Passphrase
+        | ErrorCode::Storage
+        | ErrorCode::DatabaseUnreachable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Config
         | ErrorCode::XeroRejected
         | ErrorCode::LoginFailed

@@ -8,7 +8,7 @@ use crate::util::*;
 use chrono::Duration;
 use serde_json::Value;
 use tenantry_core::model::EventKind;
-use tenantry_core::store::Store;
+use tenantry_core::store;
 use tenantry_fake_xero::{Fault, Options, Seed};
 
 const ANNA: &str = "user000@example.com";
@@ -188,7 +188,7 @@ async fn forty_two_clients_each_show_their_own_truth() {
     let mut held = cli.command(&["refresh", CLEO]);
     held.env("TENANTRY_TEST_CLOCK_OFFSET_SECS", &offset);
     let mut held = held.spawn().unwrap();
-    let store = Store::open(&it.dir.path().join("tenantry.db")).unwrap();
+    let store = store::open(None, it.dir.path()).unwrap();
     assert!(
         wait_until(std::time::Duration::from_secs(20), || {
             store.refresh_intents().unwrap().len() == 1

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tenantry_core::clock::OffsetClock;
 use tenantry_core::config::Config;
 use tenantry_core::model::LoginId;
-use tenantry_core::store::Store;
 use tenantry_core::vault::{KeychainVault, MemoryVault, TokenVault};
 use tenantry_core::{Engine, LoginOutcome};
 use tenantry_demo::browser;
@@ -240,7 +239,7 @@ impl Drop for Instance {
         // Leave no test entries in a real keychain. Drop cannot wait for the engine, so the
         // store is read directly.
         if self.memory.is_none()
-            && let Ok(store) = Store::open(&self.dir.path().join("tenantry.db"))
+            && let Ok(store) = tenantry_core::store::open(None, self.dir.path())
             && let Ok(logins) = store.logins()
         {
             for login in logins {

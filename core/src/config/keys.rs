@@ -105,6 +105,11 @@ pub const KEYS: &[Key] = &[
         "the desktop app serves the Xero API and the token agent to local programs while it runs",
     ),
     key(
+        "database_url",
+        Kind::Text,
+        "practice mode: the shared PostgreSQL database, postgres://USER@HOST:PORT/DATABASE (its password in PGPASSWORD or ~/.pgpass)",
+    ),
+    key(
         "xero.issuer",
         Kind::Text,
         "the OpenID issuer (Xero's unless you use another provider or the fake)",
@@ -314,6 +319,11 @@ mod tests {
             ("connection_limit", "25", "25"),
             ("gateway_port", "53800", "53800"),
             ("serve_gateway", "yes", "true"),
+            (
+                "database_url",
+                "postgres://ann@db.example.com:5432/practice",
+                "postgres://ann@db.example.com:5432/practice",
+            ),
             (
                 "on_event",
                 "logger -t tenantry \"$TENANTRY_EVENT\"",

@@ -61,6 +61,10 @@ pub struct Config {
     /// The desktop app serves the Xero API to local programs (the gateway and the token agent)
     /// while it runs: Settings' "Serve the Xero API to local programs".
     pub serve_gateway: bool,
+    /// Practice mode: the shared PostgreSQL database (`postgres://USER@HOST:PORT/DATABASE`) that
+    /// holds this profile's logins, organisations, events and refresh journal instead of its own
+    /// SQLite file. Its password never goes here (PGPASSWORD or ~/.pgpass).
+    pub database_url: Option<String>,
     pub xero: XeroEndpoints,
 }
 
@@ -113,6 +117,7 @@ impl Default for Config {
             connection_limit: None,
             gateway_port: DEFAULT_GATEWAY_PORT,
             serve_gateway: false,
+            database_url: None,
             xero: XeroEndpoints::default(),
         }
     }

@@ -78,6 +78,11 @@ impl Config {
                 "is empty; give a command, or remove the key (`tenantry config unset on_event`)",
             );
         }
+        if let Some(url) = &self.database_url
+            && let Err(reason) = crate::store::postgres::check_url(url)
+        {
+            return invalid("database_url", &reason);
+        }
         if self.connection_limit == Some(0) {
             return invalid(
                 "connection_limit",

@@ -17,7 +17,7 @@ pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 }
 
 pub(super) struct Db {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     vault: Arc<dyn TokenVault>,
 }
 
@@ -31,21 +31,18 @@ impl Db {
         crate::hooks::Hooks::start(command, self.store.clone(), clock)
     }
 
-    pub(super) fn new(store: Store, vault: Arc<dyn TokenVault>) -> Self {
-        Self {
-            store: Arc::new(store),
-            vault,
-        }
+    pub(super) fn new(store: Arc<dyn Store>, vault: Arc<dyn TokenVault>) -> Self {
+        Self { store, vault }
     }
 
     /// Runs `f` against the store on a blocking thread. Several statements that belong together
     /// go in one call: one thread hop, and no other task's statement in between.
     pub(super) async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
-        blocking(move || f(&store)).await
+        blocking(move || f(store.as_ref())).await
     }
 
     pub(super) async fn load(&self, login: &LoginId) -> Result<Option<TokenSet>, VaultError> {

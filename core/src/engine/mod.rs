@@ -33,7 +33,6 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EngineError;
 use crate::model::{Event, EventKind, Login, LoginId, Organisation};
-use crate::store::Store;
 use crate::vault::TokenVault;
 use crate::xero::XeroClient;
 use chrono::{DateTime, Duration, Utc};
@@ -93,8 +92,8 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, EngineError> {
         config.validate()?;
-        let path = data_dir.join("tenantry.db");
-        let store = db::blocking(move || Store::open(&path)).await?;
+        let (url, dir) = (config.database_url.clone(), data_dir.to_owned());
+        let store = db::blocking(move || crate::store::open(url.as_deref(), &dir)).await?;
         let xero = XeroClient::with_timeout(
             config.xero.clone(),
             config.client_id.clone(),

@@ -1,4 +1,5 @@
-//! What can go wrong with the metadata store, shaped by what the user does about it.
+//! What can go wrong with the metadata store (either backend), shaped by what the user does
+//! about it.
 
 use std::path::Path;
 
@@ -28,6 +29,20 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("cannot open the database at {path}: {reason}")]
     Open { path: String, reason: String },
+    /// The practice database did not answer (down, unreachable, the link dropped).
+    #[error(
+        "cannot reach the practice database at {server} ({reason}); check the server is running and this machine can reach it, then try again"
+    )]
+    Unreachable { server: String, reason: String },
+    /// The practice database answered and refused: the user, the password or the database name.
+    #[error(
+        "the practice database at {server} refused the connection ({reason}); check the user, the password (database_url, PGPASSWORD or ~/.pgpass) and the database name"
+    )]
+    Refused { server: String, reason: String },
+    #[error(
+        "database_url is not a PostgreSQL URL: {0}; write it as postgres://USER@HOST:PORT/DATABASE"
+    )]
+    BadUrl(String),
     #[error("database error: {0}")]
     Other(String),
 }

@@ -1,135 +1,212 @@
-//! The metadata store (SQLite): logins, organisations, the refresh journal, the event log, and
-//! the notes keep-alive and the window keep (token use, notices said), and what Xero last said
-//! was left of each organisation's daily API budget. One module per table.
+//! The metadata store: logins, organisations, the refresh journal, the event log, the notes
+//! keep-alive and the window keep (token use, notices said), and what Xero last said was left of
+//! each organisation's daily API budget. One interface, [`Store`], two backends:
 //!
-//! It holds everything but secrets: no token, code or verifier is ever written here (the refresh
-//! journal identifies a refresh token by its fingerprint only). Several processes (the desktop app
-//! and CLI runs) share the file, so it runs in WAL mode with a busy timeout, and every multi-row
-//! change is one transaction. Calls block (up to the busy timeout), so the engine makes them on
-//! tokio's blocking threads, never on an async worker.
+//! - [`sqlite`]: a profile's own file (the default): one machine, several processes.
+//! - [`postgres`]: a practice's shared database (`database_url`): several machines.
 //!
-//! The database and its WAL and shared-memory files are private to their owner: the file is
-//! created 0600 before SQLite opens it, and SQLite gives the WAL and SHM files the database's
-//! permissions.
+//! It holds everything but secrets: no token, code or verifier is ever written through this
+//! interface (the refresh journal identifies a refresh token by its fingerprint only). Every
+//! multi-row change is one transaction. Calls block (on a busy file or a network round trip), so
+//! the engine makes them on tokio's blocking threads, never on an async worker.
+//!
+//! The same behaviour tests run against both backends (`behaviour`).
 
-mod budgets;
+#[cfg(test)]
+mod behaviour;
 mod error;
-mod events;
-mod journal;
-mod logins;
-mod migrations;
-mod notices;
-mod organisations;
+pub mod postgres;
+pub mod sqlite;
 
 pub use error::StoreError;
-pub use journal::RefreshIntent;
-pub use organisations::OrganisationChanges;
+pub use sqlite::SqliteStore;
 
-use crate::model::LoginId;
-use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, ReasonCode};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 /// What the store hands each event it has written (the `on_event` hooks' queue), with the name
 /// of its organisation as stored at that moment (a disconnect removes the row soon after).
-pub type EventTap = Box<dyn Fn(crate::model::Event, Option<String>) + Send + Sync>;
+pub type EventTap = Box<dyn Fn(Event, Option<String>) + Send + Sync>;
 
-pub struct Store {
-    conn: Mutex<Connection>,
-    /// Set once by the engine when `on_event` is configured.
-    tap: std::sync::OnceLock<EventTap>,
-    /// Named in errors about the file itself (damaged), so the user knows what to move aside.
-    path: Option<PathBuf>,
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A refresh that was started and not known to have finished: the token endpoint may have rotated
+/// the refresh token without the answer reaching us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshIntent {
+    pub login_id: LoginId,
+    pub started_at: DateTime<Utc>,
+    /// Fingerprint of the refresh token that was being spent.
+    pub refresh_token_fingerprint: String,
+    pub pid: u32,
 }
 
-type Result<T, E = StoreError> = std::result::Result<T, E>;
+/// What [`Store::replace_organisations`] changed.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct OrganisationChanges {
+    /// Listed now and not before (new, or back after being disconnected).
+    pub added: Vec<Organisation>,
+    /// Listed before and not now: marked disconnected (as stored before the mark).
+    pub removed: Vec<Organisation>,
+}
 
-impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self> {
-        let open_err = |e: std::io::Error| match e.kind() {
-            // Not ours to write (a directory made read-only, another user's, a read-only
-            // mount): the user's fix is the same, and the message says it.
-            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                StoreError::ReadOnly(format!("{}: {e}", path.display()))
-            }
-            _ => StoreError::Open {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            },
-        };
-        if let Some(dir) = path.parent() {
-            crate::private_files::create_dir(dir).map_err(open_err)?;
+/// The store's interface. Both backends keep the same rules; the behaviour tests say them.
+pub trait Store: Send + Sync {
+    // --- logins: one row per Xero user, never a token ---
+
+    /// Creates the login or updates everything about it except when it was first connected.
+    fn upsert_login(&self, login: &Login) -> Result<()>;
+    fn login(&self, id: &LoginId) -> Result<Option<Login>>;
+    /// Every login, by email then id.
+    fn logins(&self) -> Result<Vec<Login>>;
+    fn set_login_state(
+        &self,
+        id: &LoginId,
+        state: LoginState,
+        last_error: Option<(&str, ReasonCode)>,
+    ) -> Result<()>;
+    /// Records a successful refresh: new expiry and refresh-token date, state back to connected.
+    fn record_refresh(
+        &self,
+        id: &LoginId,
+        expires_at: DateTime<Utc>,
+        refresh_issued_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Xero's `/connections` answered for this login at `at` (a sign-in, a check, a sync).
+    fn record_check(&self, id: &LoginId, at: DateTime<Utc>) -> Result<()>;
+    /// Deletes the login, its organisations and its journal entry. Its events stay, so the log
+    /// still explains what happened.
+    fn delete_login(&self, id: &LoginId) -> Result<()>;
+    /// Notes that a caller got an access token for `login` (never moving the note back), so the
+    /// app keeps it fresh ahead of the next call.
+    fn record_use(&self, login: &LoginId, at: DateTime<Utc>) -> Result<()>;
+    /// Logins a caller got a token for at or after `since`.
+    fn used_since(&self, since: DateTime<Utc>) -> Result<Vec<LoginId>>;
+
+    // --- organisations: one row per (login, tenant) ---
+
+    /// Every organisation row, by name (any case), tenant, login.
+    fn organisations(&self) -> Result<Vec<Organisation>>;
+    /// An organisation's name by tenant id, any case (for the `on_event` hook's TENANTRY_ORG).
+    fn organisation_name(&self, tenant_id: &str) -> Result<Option<String>>;
+    fn organisations_of(&self, login: &LoginId) -> Result<Vec<Organisation>>;
+    /// Makes `current` the login's list of connected organisations (as `GET /connections`
+    /// returned it at `now`), in one transaction: rows it no longer lists are marked disconnected
+    /// (keeping when they were last seen), and it says what was added and removed.
+    fn replace_organisations(
+        &self,
+        login: &LoginId,
+        current: &[Organisation],
+        now: DateTime<Utc>,
+    ) -> Result<OrganisationChanges>;
+    fn remove_organisation(&self, login: &LoginId, tenant_id: &str) -> Result<()>;
+
+    // --- the refresh journal: the crash-safety of the refresh protocol rests on it ---
+
+    /// Writes (or replaces) the login's intent.
+    fn begin_refresh(&self, intent: &RefreshIntent) -> Result<()>;
+    fn refresh_intent(&self, login: &LoginId) -> Result<Option<RefreshIntent>>;
+    /// Every intent, oldest first.
+    fn refresh_intents(&self) -> Result<Vec<RefreshIntent>>;
+    fn end_refresh(&self, login: &LoginId) -> Result<()>;
+
+    // --- events: the activity log, append only ---
+
+    /// Appends an event, with the login's name and email from its row or, once the row is gone
+    /// (the `removed` event itself), from its newest event that has them; returns it as stored.
+    fn write_event(
+        &self,
+        at: DateTime<Utc>,
+        login: Option<&LoginId>,
+        kind: EventKind,
+        tenant_id: Option<&str>,
+        detail: &str,
+    ) -> Result<Event>;
+    /// The newest `limit` events, newest first, optionally for one login.
+    fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>>;
+    /// The login whose events `selector` names by exact id or email (any case), newest first:
+    /// how `log --login` finds a login that has been removed, whose events stay.
+    fn logged_login(&self, selector: &str) -> Result<Option<LoginId>>;
+    /// The newest event of `kind`, if any.
+    fn last_event(&self, kind: EventKind) -> Result<Option<Event>>;
+
+    // --- what Xero last said was left of each organisation's day, and notices said ---
+
+    /// Notes the calls left today for a tenant (kept lower case) as Xero said them at `at`.
+    fn record_calls_left(&self, tenant_id: &str, day_left: u32, at: DateTime<Utc>) -> Result<()>;
+    /// Each tenant's calls left and when Xero said so.
+    fn calls_left(&self) -> Result<HashMap<String, (u32, DateTime<Utc>)>>;
+    /// When each notice was last said.
+    fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>>;
+    fn record_notice(&self, key: &str, at: DateTime<Utc>) -> Result<()>;
+
+    // --- the store as a whole ---
+
+    /// Changes whenever another connection (another Tenantry process or machine) commits: a
+    /// cheap way for a long-running window to notice what someone else did.
+    fn data_version(&self) -> Result<i64>;
+    /// Where the `on_event` tap lives (set once).
+    fn event_taps(&self) -> &OnceLock<EventTap>;
+
+    /// Appends an event and hands it to the `on_event` tap, if one is set.
+    fn add_event(
+        &self,
+        at: DateTime<Utc>,
+        login: Option<&LoginId>,
+        kind: EventKind,
+        tenant_id: Option<&str>,
+        detail: &str,
+    ) -> Result<()> {
+        let event = self.write_event(at, login, kind, tenant_id, detail)?;
+        if let Some(tap) = self.event_taps().get() {
+            let name = match &event.tenant_id {
+                Some(tenant) => self.organisation_name(tenant)?,
+                None => None,
+            };
+            tap(event, name);
         }
-        // Created private before SQLite sees it: SQLite would create it with the umask's mode,
-        // and gives the WAL and SHM files whatever the database has. An existing one is tightened
-        // by path only: opening and closing it here would drop the POSIX locks of any connection
-        // this process already has to it (SQLite's "how to corrupt" §2.2), e.g. a second engine.
-        if path.exists() {
-            crate::private_files::tighten_path(path).map_err(open_err)?;
-        } else {
-            crate::private_files::open_file(path).map_err(open_err)?;
-        }
-        for side in ["-wal", "-shm"] {
-            let mut name = path.as_os_str().to_owned();
-            name.push(side);
-            crate::private_files::tighten_path(Path::new(&name)).map_err(open_err)?;
-        }
-        let conn = Connection::open(path).map_err(|e| StoreError::from(e).at(path))?;
-        let mut store = Self::init(conn).map_err(|e| e.at(path))?;
-        store.path = Some(path.to_owned());
-        Ok(store)
+        Ok(())
     }
 
-    /// An in-memory database, for unit tests.
-    pub fn in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
-    fn init(mut conn: Connection) -> Result<Self> {
-        conn.busy_timeout(Duration::from_secs(10))?;
-        // WAL lets the desktop app read while a CLI process writes; NORMAL sync is durable across
-        // process crashes (the case the refresh journal cares about) and cheap.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::run(&mut conn)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-            tap: std::sync::OnceLock::new(),
-            path: None,
-        })
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().expect("store connection lock");
-        f(&mut conn).map_err(|e| match &self.path {
-            Some(path) => StoreError::from(e).at(path),
-            None => StoreError::from(e),
-        })
-    }
-
-    /// Changes whenever another connection (another Tenantry process) commits to the database:
-    /// a cheap way for a long-running window to notice what a CLI run did.
-    pub fn data_version(&self) -> Result<i64> {
-        self.with(|c| c.query_row("PRAGMA data_version", [], |r| r.get(0)))
+    /// Hands every event written from now on to `tap` (once; later taps are ignored).
+    fn tap_events(&self, tap: EventTap) {
+        let _ = self.event_taps().set(tap);
     }
 }
 
+/// The store a profile's configuration names: the practice database when `database_url` is set,
+/// else the profile's own file in `data_dir` (created if missing). Blocks: call it off async
+/// workers (the PostgreSQL client runs its own runtime, and refuses to start inside another).
+pub fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>> {
+    Ok(match database_url {
+        Some(url) => Arc::new(postgres::PostgresStore::connect(url)?),
+        None => Arc::new(SqliteStore::open(&data_dir.join("tenantry.db"))?),
+    })
+}
+
+/// As [`open`], for a look that must create nothing: None when the profile has no file yet.
+pub fn open_existing(
+    database_url: Option<&str>,
+    data_dir: &Path,
+) -> Result<Option<Arc<dyn Store>>> {
+    if database_url.is_none() && !data_dir.join("tenantry.db").exists() {
+        return Ok(None);
+    }
+    open(database_url, data_dir).map(Some)
+}
+
+/// Times are stored as Unix milliseconds in both backends: one format, no zone to get wrong.
 fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
 fn from_ms(v: i64) -> DateTime<Utc> {
+    use chrono::TimeZone;
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
-}
-
-fn login_id(raw: String) -> rusqlite::Result<LoginId> {
-    LoginId::new(raw).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
 }
 
 #[cfg(test)]
@@ -181,57 +258,5 @@ pub(crate) mod fixtures {
             last_seen_at: at("2026-03-01T10:00:00Z"),
             disconnected_at: None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn the_data_directory_and_the_database_files_are_private_to_their_owner() {
-        use std::os::unix::fs::PermissionsExt;
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("tenantry").join("default");
-        let store = Store::open(&dir.join("tenantry.db")).unwrap();
-        store.upsert_login(&fixtures::login("a")).unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        for made in [&dir, &dir.parent().unwrap().to_path_buf()] {
-            assert_eq!(
-                mode(made),
-                0o700,
-                "{}: other local users must not list it",
-                made.display()
-            );
-        }
-        for file in ["tenantry.db", "tenantry.db-wal", "tenantry.db-shm"] {
-            assert_eq!(
-                mode(&dir.join(file)),
-                0o600,
-                "{file}: it names the user's clients, so only its owner may read it"
-            );
-        }
-    }
-
-    #[test]
-    fn a_file_that_is_not_a_database_is_reported_as_damage() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tenantry.db");
-        std::fs::write(
-            &path,
-            b"this is not sqlite, just some bytes that fill a page ".repeat(200),
-        )
-        .unwrap();
-        let err = Store::open(&path).err().expect("garbage must not open");
-        assert!(
-            matches!(err, StoreError::Corrupt(_)),
-            "damage must say so, with the fix, got {err:?}"
-        );
-        assert_eq!(
-            std::fs::read(&path).unwrap().len(),
-            53 * 200,
-            "a damaged file is left as it was for recovery"
-        );
     }
 }

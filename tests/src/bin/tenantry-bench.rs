@@ -589,7 +589,7 @@ async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<V
 async fn stalled(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Value> {
     let fx = Fixture::new(2, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
     let (stuck, other) = (fx.logins[0].to_string(), fx.tenants[1][0].clone());
-    let store = tenantry_core::store::Store::open(&fx.data_dir().join("tenantry.db"))?;
+    let store = tenantry_core::store::open(None, fx.data_dir())?;
     let mut token = fx.cli(tenantry);
     token
         .args(["token", &other])

@@ -55,6 +55,16 @@ export function problemWords(problem: IpcError): Words {
         explain: "The database that lists your logins could not be opened (details below).",
         steps: [{ text: "Check that the data directory the details name exists and that you can write to it." }],
       };
+    case "database_unreachable":
+      return {
+        title: "Tenantry cannot reach the practice database",
+        explain:
+          "This profile is in practice mode: its logins live in the practice's shared PostgreSQL database, and that server did not answer (details below name it).",
+        steps: [
+          { text: "Check the server is running and this computer can reach it (network, VPN), then try again." },
+          { text: "To check the connection from a terminal:", command: "tenantry doctor" },
+        ],
+      };
     default:
       return { title: "Tenantry could not start", explain: "Something stopped Tenantry from opening (details below).", steps: [] };
   }

@@ -93,7 +93,7 @@ impl Inner {
 /// Appends an event inside a larger store call; a log that cannot be written must not fail the
 /// protocol step it describes.
 pub(super) fn note_event(
-    store: &Store,
+    store: &dyn Store,
     at: DateTime<Utc>,
     login: &LoginId,
     kind: EventKind,

@@ -3,8 +3,9 @@
 //! listing is marked disconnected, not deleted: the organisation stays in view with its fix until
 //! someone reconnects the login or removes it from the list.
 
-use super::{Result, Store, from_ms, login_id, ms};
+use super::{Result, SqliteStore, from_ms, login_id, ms};
 use crate::model::{LoginId, Organisation};
+use crate::store::OrganisationChanges;
 use rusqlite::{OptionalExtension, Row, params};
 
 const COLUMNS: &str = "login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at";
@@ -24,17 +25,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
     })
 }
 
-/// What [`Store::replace_organisations`] changed.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct OrganisationChanges {
-    /// Listed now and not before (new, or back after being disconnected).
-    pub added: Vec<Organisation>,
-    /// Listed before and not now: marked disconnected (as stored before the mark).
-    pub removed: Vec<Organisation>,
-}
-
-impl Store {
-    pub fn organisations(&self) -> Result<Vec<Organisation>> {
+impl SqliteStore {
+    pub(super) fn organisations(&self) -> Result<Vec<Organisation>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM organisations ORDER BY name COLLATE NOCASE, tenant_id, login_id"
@@ -44,7 +36,7 @@ impl Store {
     }
 
     /// An organisation's name by tenant id (for the `on_event` hook's TENANTRY_ORG).
-    pub fn organisation_name(&self, tenant_id: &str) -> Result<Option<String>> {
+    pub(super) fn organisation_name(&self, tenant_id: &str) -> Result<Option<String>> {
         self.with(|c| {
             c.query_row(
                 "SELECT name FROM organisations WHERE tenant_id = ?1 COLLATE NOCASE ORDER BY last_seen_at DESC LIMIT 1",
@@ -55,7 +47,7 @@ impl Store {
         })
     }
 
-    pub fn organisations_of(&self, login: &LoginId) -> Result<Vec<Organisation>> {
+    pub(super) fn organisations_of(&self, login: &LoginId) -> Result<Vec<Organisation>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM organisations WHERE login_id = ?1 ORDER BY name COLLATE NOCASE"
@@ -67,7 +59,7 @@ impl Store {
     /// Makes `current` the login's list of connected organisations (as `GET /connections`
     /// returned it at `now`), in one transaction: rows it no longer lists are marked disconnected
     /// (keeping when they were last seen), and it says what was added and removed.
-    pub fn replace_organisations(
+    pub(super) fn replace_organisations(
         &self,
         login: &LoginId,
         current: &[Organisation],
@@ -111,7 +103,7 @@ impl Store {
         })
     }
 
-    pub fn remove_organisation(&self, login: &LoginId, tenant_id: &str) -> Result<()> {
+    pub(super) fn remove_organisation(&self, login: &LoginId, tenant_id: &str) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "DELETE FROM organisations WHERE login_id = ?1 AND tenant_id = ?2",
@@ -119,99 +111,5 @@ impl Store {
             )?;
             Ok(())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::fixtures::{login, org};
-    use super::*;
-
-    #[test]
-    fn replacing_organisations_reports_the_difference_and_shared_tenants_stay_per_login() {
-        let store = Store::in_memory().unwrap();
-        store.upsert_login(&login("a")).unwrap();
-        store.upsert_login(&login("b")).unwrap();
-        let a = LoginId::new("a").unwrap();
-        let b = LoginId::new("b").unwrap();
-        let seen = super::super::fixtures::at("2026-03-02T10:00:00Z");
-        let now = super::super::fixtures::at("2026-03-03T10:00:00Z");
-        let first = store
-            .replace_organisations(&a, &[org("a", "t1"), org("a", "shared")], seen)
-            .unwrap();
-        assert_eq!(first.added.len(), 2, "both are new");
-        store
-            .replace_organisations(&b, &[org("b", "shared")], now)
-            .unwrap();
-        let second = store
-            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")], now)
-            .unwrap();
-        let tenants =
-            |orgs: &[Organisation]| orgs.iter().map(|o| o.tenant_id.clone()).collect::<Vec<_>>();
-        assert_eq!(tenants(&second.added), ["t3"], "only the new one is added");
-        assert_eq!(
-            tenants(&second.removed),
-            ["t1"],
-            "the dropped one is removed"
-        );
-        let t1 = store
-            .organisations_of(&a)
-            .unwrap()
-            .into_iter()
-            .find(|o| o.tenant_id == "t1")
-            .expect("an organisation Xero stopped listing stays in view, marked");
-        assert_eq!(
-            (t1.disconnected_at, t1.last_seen_at),
-            (Some(now), seen),
-            "it says when it was found gone and keeps when it was last seen"
-        );
-        let third = store
-            .replace_organisations(&a, &[org("a", "shared"), org("a", "t3")], now)
-            .unwrap();
-        assert!(
-            third.removed.is_empty() && third.added.is_empty(),
-            "a second look reports nothing new: the disconnection was reported once"
-        );
-        let back = store
-            .replace_organisations(
-                &a,
-                &[org("a", "t1"), org("a", "shared"), org("a", "t3")],
-                now,
-            )
-            .unwrap();
-        assert_eq!(
-            tenants(&back.added),
-            ["t1"],
-            "a reconnected client counts as added"
-        );
-        assert!(
-            store
-                .organisations_of(&a)
-                .unwrap()
-                .iter()
-                .all(|o| o.disconnected_at.is_none()),
-            "and is no longer marked"
-        );
-        let shared: Vec<_> = store
-            .organisations()
-            .unwrap()
-            .into_iter()
-            .filter(|o| o.tenant_id == "shared")
-            .collect();
-        assert_eq!(
-            shared.len(),
-            2,
-            "an organisation reached through two logins is two rows, one per login"
-        );
-        store.delete_login(&a).unwrap();
-        assert!(
-            store.organisations_of(&a).unwrap().is_empty(),
-            "deleting a login deletes its organisations"
-        );
-        assert_eq!(
-            store.organisations_of(&b).unwrap().len(),
-            1,
-            "and leaves the other login's alone"
-        );
     }
 }

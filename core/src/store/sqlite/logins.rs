@@ -1,7 +1,7 @@
 //! The `logins` table (one row per Xero user, never a token) and `token_use` (when a caller last
 //! got a token for a login, so the window can refresh logins in use ahead of expiry).
 
-use super::{Result, Store, from_ms, login_id, ms};
+use super::{Result, SqliteStore, from_ms, login_id, ms};
 use crate::model::{Login, LoginId, LoginState, ReasonCode};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
@@ -29,9 +29,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Login> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates the login or updates everything about it except when it was first connected.
-    pub fn upsert_login(&self, login: &Login) -> Result<()> {
+    pub(super) fn upsert_login(&self, login: &Login) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO logins (id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at, reason_code)
@@ -48,7 +48,7 @@ impl Store {
         })
     }
 
-    pub fn login(&self, id: &LoginId) -> Result<Option<Login>> {
+    pub(super) fn login(&self, id: &LoginId) -> Result<Option<Login>> {
         self.with(|c| {
             c.query_row(
                 &format!("SELECT {COLUMNS} FROM logins WHERE id = ?1"),
@@ -59,7 +59,7 @@ impl Store {
         })
     }
 
-    pub fn logins(&self) -> Result<Vec<Login>> {
+    pub(super) fn logins(&self) -> Result<Vec<Login>> {
         self.with(|c| {
             let mut stmt =
                 c.prepare_cached(&format!("SELECT {COLUMNS} FROM logins ORDER BY email, id"))?;
@@ -67,7 +67,7 @@ impl Store {
         })
     }
 
-    pub fn set_login_state(
+    pub(super) fn set_login_state(
         &self,
         id: &LoginId,
         state: LoginState,
@@ -88,7 +88,7 @@ impl Store {
     }
 
     /// Records a successful refresh: new expiry and refresh-token date, state back to connected.
-    pub fn record_refresh(
+    pub(super) fn record_refresh(
         &self,
         id: &LoginId,
         expires_at: DateTime<Utc>,
@@ -107,7 +107,7 @@ impl Store {
     /// Deletes the login, its organisations and its journal entry. Its events stay, so the log
     /// still explains what happened.
     /// Xero's `/connections` answered for this login at `at` (a sign-in, a check, a sync).
-    pub fn record_check(&self, id: &LoginId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) fn record_check(&self, id: &LoginId, at: DateTime<Utc>) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "UPDATE logins SET checked_at = ?2 WHERE id = ?1",
@@ -117,7 +117,7 @@ impl Store {
         })
     }
 
-    pub fn delete_login(&self, id: &LoginId) -> Result<()> {
+    pub(super) fn delete_login(&self, id: &LoginId) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -135,7 +135,7 @@ impl Store {
 
     /// Notes that a caller got an access token for `login`, so the app keeps it fresh ahead of
     /// the next call.
-    pub fn record_use(&self, login: &LoginId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) fn record_use(&self, login: &LoginId, at: DateTime<Utc>) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO token_use (login_id, used_at) VALUES (?1, ?2)
@@ -147,7 +147,7 @@ impl Store {
     }
 
     /// Logins a caller got a token for at or after `since`.
-    pub fn used_since(&self, since: DateTime<Utc>) -> Result<Vec<LoginId>> {
+    pub(super) fn used_since(&self, since: DateTime<Utc>) -> Result<Vec<LoginId>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT login_id FROM token_use WHERE used_at >= ?1 ORDER BY login_id",
@@ -155,54 +155,5 @@ impl Store {
             stmt.query_map([ms(since)], |row| login_id(row.get(0)?))?
                 .collect()
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::fixtures::{at, login};
-    use super::*;
-
-    #[test]
-    fn logins_round_trip_and_upsert_keeps_first_connection_date() {
-        let store = Store::in_memory().unwrap();
-        let mut a = login("a");
-        store.upsert_login(&a).unwrap();
-        assert_eq!(
-            store.login(&a.id).unwrap(),
-            Some(a.clone()),
-            "a stored login reads back unchanged"
-        );
-        a.connected_at = at("2027-01-01T00:00:00Z");
-        a.name = "Ann B".into();
-        store.upsert_login(&a).unwrap();
-        let back = store.login(&a.id).unwrap().unwrap();
-        assert_eq!(back.name, "Ann B", "reconnecting updates the name");
-        assert_eq!(
-            back.connected_at,
-            at("2026-03-01T10:00:00Z"),
-            "but 'connected since' is the first connection"
-        );
-    }
-
-    #[test]
-    fn use_is_noted_per_login_and_only_moves_forward() {
-        let store = Store::in_memory().unwrap();
-        let a = login("a");
-        store.upsert_login(&a).unwrap();
-        store.record_use(&a.id, at("2026-03-01T10:05:00Z")).unwrap();
-        store.record_use(&a.id, at("2026-03-01T10:01:00Z")).unwrap();
-        assert_eq!(
-            store.used_since(at("2026-03-01T10:04:00Z")).unwrap(),
-            std::slice::from_ref(&a.id),
-            "a late note from a slower process must not move the last use back"
-        );
-        assert!(
-            store
-                .used_since(at("2026-03-01T10:06:00Z"))
-                .unwrap()
-                .is_empty(),
-            "unused since then"
-        );
     }
 }

@@ -1,0 +1,187 @@
+//! Reaching the practice database: the URL and its password, the connection, the schema, and what
+//! each failure means to the person who has to fix it.
+
+use super::password;
+use crate::store::StoreError;
+use postgres::error::SqlState;
+use postgres::{Client, NoTls};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Each step of the schema, from `migrations/` (append only: a released step never changes).
+mod embedded {
+    refinery::embed_migrations!("src/store/postgres/migrations");
+}
+
+/// Held while migrating, so two machines starting at once do not both create the schema. The
+/// number is Tenantry's own (`tenantry-schema` hashed); another application's lock would have to
+/// pick the same 64 bits.
+const SCHEMA_LOCK: i64 = 0x7465_6e61_6e74_7279;
+
+/// How long a connection attempt may take before the command says the server did not answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Parses `url` and fills in what libpq would: the password from `PGPASSWORD` or the password
+/// file, a connect timeout, and TCP keepalives (a machine whose link dropped is noticed by the
+/// server, which then releases its locks).
+pub(super) fn config(url: &str) -> Result<postgres::Config, StoreError> {
+    let mut config = parse(url)?;
+    if config.get_password().is_none()
+        && let Some(found) = password::find(&config, &password::Sources::from_env())
+    {
+        config.password(found);
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(30));
+    config.application_name("tenantry");
+    Ok(config)
+}
+
+/// The URL as the client reads it, refused when it is not PostgreSQL's or names no user.
+pub(super) fn parse(url: &str) -> Result<postgres::Config, StoreError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StoreError::BadUrl(
+            "it must start with postgres:// (for example postgres://ann@db.example.com/practice)"
+                .into(),
+        ));
+    }
+    let config = postgres::Config::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+    if config.get_user().is_none() {
+        return Err(StoreError::BadUrl(
+            "it names no user (postgres://USER@host/database)".into(),
+        ));
+    }
+    Ok(config)
+}
+
+/// `host:port/database`: what a person needs to find the server, and nothing secret.
+pub(super) fn server_name(config: &postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!("{host}:{port}/{db}")
+}
+
+pub(super) fn open(config: &postgres::Config, server: &str) -> Result<Client, StoreError> {
+    config.connect(NoTls).map_err(|e| {
+        let mut err = store_error(e, server);
+        if let StoreError::Unreachable { reason, .. } = &mut err
+            && config.get_password().is_none()
+        {
+            reason.push_str("; no password was given (database_url, PGPASSWORD or ~/.pgpass)");
+        }
+        err
+    })
+}
+
+/// Brings the schema up to date, or refuses one with steps this binary does not know.
+pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let pg = |e: postgres::Error| StoreError::Other(format!("while migrating the schema: {e}"));
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])
+        .map_err(pg)?;
+    let runner = embedded::migrations::runner().set_abort_missing(true);
+    let known = runner
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0);
+    let outcome = runner.run(client);
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])
+        .map_err(pg)?;
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(e) => Err(match e.kind() {
+            refinery::error::Kind::MissingVersion(newer) => StoreError::TooNew {
+                found: i64::from(newer.version()),
+                known,
+            },
+            _ => StoreError::Other(format!("while migrating the schema: {e}")),
+        }),
+    }
+}
+
+/// Puts a PostgreSQL failure in the terms of what the user does next.
+pub(super) fn store_error(e: postgres::Error, server: &str) -> StoreError {
+    let reason = match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => e.to_string(),
+    };
+    let server = server.to_owned();
+    let Some(code) = e.code() else {
+        // No answer from a server at all: refused, timed out, or the connection dropped.
+        return StoreError::Unreachable { server, reason };
+    };
+    match code {
+        c if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::LOCK_NOT_AVAILABLE =>
+        {
+            StoreError::Busy
+        }
+        c if *c == SqlState::INVALID_PASSWORD
+            || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            || *c == SqlState::INVALID_CATALOG_NAME
+            || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
+        {
+            StoreError::Refused { server, reason }
+        }
+        c if *c == SqlState::DISK_FULL => StoreError::DiskFull,
+        c if *c == SqlState::READ_ONLY_SQL_TRANSACTION => {
+            StoreError::ReadOnly(format!("{server}: {reason}"))
+        }
+        // Class 08 (connection exception) and the server going away under us (terminated,
+        // shutting down, starting up).
+        c if c.code().starts_with("08")
+            || *c == SqlState::ADMIN_SHUTDOWN
+            || *c == SqlState::CRASH_SHUTDOWN
+            || *c == SqlState::CANNOT_CONNECT_NOW =>
+        {
+            StoreError::Unreachable { server, reason }
+        }
+        _ => StoreError::Other(format!("{server}: {reason}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_that_is_not_postgres_is_refused_with_an_example() {
+        for bad in [
+            "mysql://a@b/c",
+            "db.example.com",
+            "postgres://db.example.com/practice",
+        ] {
+            let err = config(bad).expect_err(bad);
+            assert!(
+                matches!(err, StoreError::BadUrl(_)),
+                "{bad}: a bad database_url must say what a good one looks like, got {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_server_is_named_without_the_password() {
+        let config = config("postgres://ann:hunter2@db.example.com:6543/practice").unwrap();
+        let name = server_name(&config);
+        assert_eq!(
+            name, "db.example.com:6543/practice",
+            "errors name where the server is, never its password"
+        );
+    }
+}

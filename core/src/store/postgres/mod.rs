@@ -1,0 +1,315 @@
+//! The PostgreSQL backend: a practice's shared database (`database_url`), the same tables as the
+//! SQLite file, reached by every machine of the practice. One module per table group.
+//!
+//! One connection per store, behind a mutex like SQLite's; a connection the server or the network
+//! dropped is replaced on the next call, so a long-running app survives a database restart. The
+//! schema is migrated by refinery under an advisory lock (two machines starting at once must not
+//! both create it), and a schema with steps this binary does not know is refused.
+
+mod connect;
+mod events;
+mod logins;
+mod organisations;
+mod password;
+#[cfg(test)]
+mod scratch;
+mod small;
+
+#[cfg(test)]
+pub(crate) use scratch::Scratch;
+
+use super::{EventTap, OrganisationChanges, RefreshIntent, Result, Store, StoreError};
+use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, ReasonCode};
+use chrono::{DateTime, Utc};
+use postgres::Client;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+pub struct PostgresStore {
+    config: postgres::Config,
+    /// `host:port/database`, named in every error about reaching it (never the password).
+    server: String,
+    client: Mutex<Option<Client>>,
+    tap: OnceLock<EventTap>,
+}
+
+/// What a statement can fail with, before it is put in the caller's terms.
+enum Fault {
+    Pg(postgres::Error),
+    /// A row the binary cannot read (a bad login id): the database was written by something else.
+    Data(String),
+}
+
+impl From<postgres::Error> for Fault {
+    fn from(e: postgres::Error) -> Self {
+        Self::Pg(e)
+    }
+}
+
+type Sql<T> = std::result::Result<T, Fault>;
+
+fn login_id(raw: String) -> Sql<LoginId> {
+    LoginId::new(raw).map_err(|e| Fault::Data(e.to_string()))
+}
+
+/// Whether `url` may be `database_url`: a PostgreSQL URL with a user and no password (a password
+/// in the configuration file would be a secret in a plain file; PGPASSWORD or ~/.pgpass hold it).
+pub fn check_url(url: &str) -> std::result::Result<(), String> {
+    let config = connect::parse(url).map_err(|e| match e {
+        StoreError::BadUrl(reason) => {
+            format!("{reason}; write it as postgres://USER@HOST:PORT/DATABASE")
+        }
+        other => other.to_string(),
+    })?;
+    if config.get_password().is_some() {
+        return Err("holds a password; remove it from the URL and put it in ~/.pgpass (chmod 0600) or PGPASSWORD".into());
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Connects to the database `url` names (a `postgres://` URL; the password from it, else
+    /// `PGPASSWORD`, else `~/.pgpass` as libpq reads them) and brings its schema up to date.
+    pub fn connect(url: &str) -> Result<Self> {
+        let config = connect::config(url)?;
+        let server = connect::server_name(&config);
+        let store = Self {
+            config,
+            server,
+            client: Mutex::new(None),
+            tap: OnceLock::new(),
+        };
+        store.with_client(|c| Ok(connect::migrate(c)))??;
+        Ok(store)
+    }
+
+    /// `host:port/database`, for messages.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Runs `f` on the connection, connecting first if there is none (or the last one broke).
+    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Sql<T>) -> Result<T> {
+        let mut held = self.client.lock().expect("store connection lock");
+        if held.as_ref().is_none_or(Client::is_closed) {
+            *held = Some(connect::open(&self.config, &self.server)?);
+        }
+        let client = held.as_mut().expect("connected above");
+        let result = f(client);
+        if client.is_closed() {
+            *held = None; // the next call connects again
+        }
+        result.map_err(|fault| match fault {
+            Fault::Pg(e) => connect::store_error(e, &self.server),
+            Fault::Data(detail) => StoreError::Other(format!("{}: {detail}", self.server)),
+        })
+    }
+}
+
+impl Store for PostgresStore {
+    fn upsert_login(&self, login: &Login) -> Result<()> {
+        self.with_client(|c| logins::upsert(c, login))
+    }
+    fn login(&self, id: &LoginId) -> Result<Option<Login>> {
+        self.with_client(|c| logins::one(c, id))
+    }
+    fn logins(&self) -> Result<Vec<Login>> {
+        self.with_client(logins::all)
+    }
+    fn set_login_state(
+        &self,
+        id: &LoginId,
+        state: LoginState,
+        last_error: Option<(&str, ReasonCode)>,
+    ) -> Result<()> {
+        self.with_client(|c| logins::set_state(c, id, state, last_error))
+    }
+    fn record_refresh(
+        &self,
+        id: &LoginId,
+        expires_at: DateTime<Utc>,
+        refresh_issued_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with_client(|c| logins::record_refresh(c, id, expires_at, refresh_issued_at, at))
+    }
+    fn record_check(&self, id: &LoginId, at: DateTime<Utc>) -> Result<()> {
+        self.with_client(|c| logins::record_check(c, id, at))
+    }
+    fn delete_login(&self, id: &LoginId) -> Result<()> {
+        self.with_client(|c| logins::delete(c, id))
+    }
+    fn record_use(&self, login: &LoginId, at: DateTime<Utc>) -> Result<()> {
+        self.with_client(|c| logins::record_use(c, login, at))
+    }
+    fn used_since(&self, since: DateTime<Utc>) -> Result<Vec<LoginId>> {
+        self.with_client(|c| logins::used_since(c, since))
+    }
+    fn organisations(&self) -> Result<Vec<Organisation>> {
+        self.with_client(organisations::all)
+    }
+    fn organisation_name(&self, tenant_id: &str) -> Result<Option<String>> {
+        self.with_client(|c| organisations::name(c, tenant_id))
+    }
+    fn organisations_of(&self, login: &LoginId) -> Result<Vec<Organisation>> {
+        self.with_client(|c| organisations::of(c, login))
+    }
+    fn replace_organisations(
+        &self,
+        login: &LoginId,
+        current: &[Organisation],
+        now: DateTime<Utc>,
+    ) -> Result<OrganisationChanges> {
+        self.with_client(|c| organisations::replace(c, login, current, now))
+    }
+    fn remove_organisation(&self, login: &LoginId, tenant_id: &str) -> Result<()> {
+        self.with_client(|c| organisations::remove(c, login, tenant_id))
+    }
+    fn begin_refresh(&self, intent: &RefreshIntent) -> Result<()> {
+        self.with_client(|c| small::begin_refresh(c, intent))
+    }
+    fn refresh_intent(&self, login: &LoginId) -> Result<Option<RefreshIntent>> {
+        self.with_client(|c| small::refresh_intent(c, login))
+    }
+    fn refresh_intents(&self) -> Result<Vec<RefreshIntent>> {
+        self.with_client(small::refresh_intents)
+    }
+    fn end_refresh(&self, login: &LoginId) -> Result<()> {
+        self.with_client(|c| small::end_refresh(c, login))
+    }
+    fn write_event(
+        &self,
+        at: DateTime<Utc>,
+        login: Option<&LoginId>,
+        kind: EventKind,
+        tenant_id: Option<&str>,
+        detail: &str,
+    ) -> Result<Event> {
+        self.with_client(|c| events::write(c, at, login, kind, tenant_id, detail))
+    }
+    fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>> {
+        self.with_client(|c| events::newest(c, login, None, limit))
+    }
+    fn logged_login(&self, selector: &str) -> Result<Option<LoginId>> {
+        self.with_client(|c| events::logged_login(c, selector))
+    }
+    fn last_event(&self, kind: EventKind) -> Result<Option<Event>> {
+        self.with_client(|c| Ok(events::newest(c, None, Some(kind), 1)?.into_iter().next()))
+    }
+    fn record_calls_left(&self, tenant_id: &str, day_left: u32, at: DateTime<Utc>) -> Result<()> {
+        self.with_client(|c| small::record_calls_left(c, tenant_id, day_left, at))
+    }
+    fn calls_left(&self) -> Result<HashMap<String, (u32, DateTime<Utc>)>> {
+        self.with_client(small::calls_left)
+    }
+    fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.with_client(small::notices_said)
+    }
+    fn record_notice(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
+        self.with_client(|c| small::record_notice(c, key, at))
+    }
+    fn data_version(&self) -> Result<i64> {
+        self.with_client(small::data_version)
+    }
+    fn event_taps(&self) -> &OnceLock<EventTap> {
+        &self.tap
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_from_a_newer_tenantry_is_refused() {
+        let scratch = Scratch::new("newer_schema");
+        let mut admin = connect::config(scratch.url())
+            .unwrap()
+            .connect(postgres::NoTls)
+            .unwrap();
+        admin
+            .execute(
+                "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'from_the_future', '2027-01-01T00:00:00Z', '1')",
+                &[],
+            )
+            .unwrap();
+        let err = PostgresStore::connect(scratch.url())
+            .err()
+            .expect("a newer schema must not be used");
+        assert!(
+            matches!(err, StoreError::TooNew { found: 99, .. }),
+            "never write into a schema a newer binary shaped; say to upgrade, got {err:?}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_password_is_refused_and_says_where() {
+        let url =
+            scratch::server_url().replacen("postgres://tenantry@", "postgres://tenantry:wrong@", 1);
+        let err = PostgresStore::connect(&url)
+            .err()
+            .expect("a wrong password must not connect");
+        match &err {
+            StoreError::Refused { server, .. } => assert!(
+                server.starts_with("127.0.0.1:"),
+                "the error names the server to check, got {server}"
+            ),
+            other => panic!("a wrong password is the user's to fix, not a retry: {other:?}"),
+        }
+        assert!(
+            !err.to_string().contains("wrong"),
+            "the message never repeats the password: {err}"
+        );
+    }
+
+    #[test]
+    fn a_server_that_is_not_there_is_unreachable_by_name() {
+        // A port nobody listens on: bound and closed at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = PostgresStore::connect(&format!("postgres://ann@127.0.0.1:{port}/practice"))
+            .err()
+            .expect("nothing listens there");
+        assert!(
+            matches!(&err, StoreError::Unreachable { server, .. } if *server == format!("127.0.0.1:{port}/practice")),
+            "an absent server is named, so the user knows which to start, got {err:?}"
+        );
+    }
+
+    #[test]
+    fn a_connection_the_server_cut_is_replaced_on_the_next_call() {
+        let scratch = Scratch::new("cut_connection");
+        let store = scratch.store();
+        store
+            .upsert_login(&crate::store::fixtures::login("a"))
+            .unwrap();
+        let mut admin = connect::config(scratch.url())
+            .unwrap()
+            .connect(postgres::NoTls)
+            .unwrap();
+        let pid: i32 = store
+            .with_client(|c| Ok(c.query_one("SELECT pg_backend_pid()", &[])?.get(0)))
+            .unwrap();
+        let cut: bool = admin
+            .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap()
+            .get(0);
+        assert!(
+            cut,
+            "the store's own connection was cut (and no other test's)"
+        );
+        let first = store.logins();
+        assert!(
+            matches!(first, Err(StoreError::Unreachable { .. })),
+            "the call on the cut connection fails as unreachable (a retry may work), got {first:?}"
+        );
+        assert_eq!(
+            store.logins().unwrap().len(),
+            1,
+            "the next call connects again: a long-running app survives a database restart"
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! A fresh schema on the suite's PostgreSQL server for one test (`TENANTRY_TEST_DATABASE_URL`,
+//! set by scripts/lib/with-postgres.sh), dropped when the test ends: tests run in parallel and
+//! none sees another's rows.
+
+use super::PostgresStore;
+
+pub(crate) struct Scratch {
+    admin: postgres::Client,
+    schema: String,
+    url: String,
+    store: Option<PostgresStore>,
+}
+
+/// The suite's server; a run without one fails, naming how to start it.
+pub(crate) fn server_url() -> String {
+    std::env::var("TENANTRY_TEST_DATABASE_URL").expect(
+        "TENANTRY_TEST_DATABASE_URL is not set: the PostgreSQL backend's tests need a server; \
+         run them through scripts/test.sh, or scripts/lib/with-postgres.sh cargo test",
+    )
+}
+
+impl Scratch {
+    pub(crate) fn new(test: &str) -> Self {
+        let base = server_url();
+        let config = super::connect::config(&base).expect("the suite's URL parses");
+        let mut admin = config
+            .connect(postgres::NoTls)
+            .expect("the suite's PostgreSQL server answers");
+        let mut tag = [0u8; 4];
+        getrandom::fill(&mut tag).expect("random bytes");
+        let short: String = test
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(40)
+            .collect();
+        let schema = format!("t_{}_{:08x}", short.to_lowercase(), u32::from_le_bytes(tag));
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("a scratch schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let store = PostgresStore::connect(&url).expect("the store opens on a fresh schema");
+        Self {
+            admin,
+            schema,
+            url,
+            store: Some(store),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &PostgresStore {
+        self.store.as_ref().expect("open until dropped")
+    }
+
+    /// The URL of this schema, for a second store (another machine) on the same data.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        self.store = None;
+        let _ = self
+            .admin
+            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema));
+    }
+}

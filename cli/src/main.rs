@@ -68,7 +68,8 @@ pub fn exit_status(code: ErrorCode) -> u8 {
         ErrorCode::Unreachable | ErrorCode::RateLimited | ErrorCode::DatabaseUnreachable => {
             exit::UNREACHABLE
         }
-        ErrorCode::Config => exit::CONFIG,
+        // Joining again or a new code is a person's set-up step, as configuration is.
+        ErrorCode::Config | ErrorCode::Practice => exit::CONFIG,
         // A wrong or missing passphrase is the vault's, as a locked keychain is.
         ErrorCode::Keychain | ErrorCode::Passphrase => exit::KEYCHAIN,
         ErrorCode::Storage => exit::STORAGE,

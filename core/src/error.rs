@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use crate::lock::LockError;
 use crate::login::ListenError;
 use crate::model::LoginId;
+use crate::practice::PracticeError;
 use crate::store::StoreError;
 use crate::token::TokenResponseError;
 use crate::vault::VaultError;
@@ -46,6 +47,9 @@ pub enum ErrorCode {
     Storage,
     /// The practice's PostgreSQL database did not answer; retrying later may work.
     DatabaseUnreachable,
+    /// Practice mode: this machine has not joined the practice, its practice key is not the
+    /// practice's, or a join code is wrong, used or expired. A person acts (join, a new code).
+    Practice,
     /// The user (or a newer attempt) cancelled.
     Cancelled,
     /// A sign-in failed (no port free, a refusal in the browser, a bad callback).
@@ -164,6 +168,8 @@ pub enum EngineError {
     #[error(transparent)]
     Lock(#[from] LockError),
     #[error(transparent)]
+    Practice(#[from] PracticeError),
+    #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Listen(#[from] ListenError),
@@ -247,10 +253,15 @@ impl EngineError {
             | Self::CustomConnectionEmpty => C::Config,
             Self::Xero(e) => e.code(),
             Self::TokenResponse(_) | Self::NoIdToken | Self::IdentityMismatch => C::XeroRejected,
-            Self::Vault(VaultError::WrongPassphrase(_) | VaultError::NoPassphrase) => C::Passphrase,
-            Self::Vault(_) => C::Keychain,
-            Self::Store(StoreError::Unreachable { .. }) => C::DatabaseUnreachable,
-            Self::Store(_) | Self::Lock(_) => C::Storage,
+            Self::Vault(e) => vault_code(e),
+            Self::Store(e) => store_code(e),
+            Self::Lock(_) => C::Storage,
+            Self::Practice(e) => match e {
+                PracticeError::NoDatabase => C::Config,
+                PracticeError::Store(e) => store_code(e),
+                PracticeError::Vault(e) => vault_code(e),
+                _ => C::Practice,
+            },
             Self::Listen(ListenError::Cancelled) => C::Cancelled,
             Self::Listen(_) => C::LoginFailed,
         }
@@ -280,6 +291,22 @@ impl EngineError {
             Self::NoClientId => Some(Fix::SetClientId),
             _ => None,
         }
+    }
+}
+
+fn vault_code(e: &VaultError) -> ErrorCode {
+    match e {
+        VaultError::WrongPassphrase(_) | VaultError::NoPassphrase => ErrorCode::Passphrase,
+        VaultError::DatabaseUnreachable(_) => ErrorCode::DatabaseUnreachable,
+        VaultError::WrongPracticeKey(_) => ErrorCode::Practice,
+        _ => ErrorCode::Keychain,
+    }
+}
+
+fn store_code(e: &StoreError) -> ErrorCode {
+    match e {
+        StoreError::Unreachable { .. } => ErrorCode::DatabaseUnreachable,
+        _ => ErrorCode::Storage,
     }
 }
 

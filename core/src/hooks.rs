@@ -206,6 +206,7 @@ mod tests {
             detail: "access token valid until 10:30".into(),
             login_name: Some("Ann Bookkeeper".into()),
             login_email: Some("ann@example.com".into()),
+            by: None,
         }
     }
 

@@ -7,7 +7,8 @@
 //! - [`model`]: logins, organisations, events.
 //! - [`health`]: each login's and organisation's state as people see it, derived with the clock.
 //! - [`vault`]: the token vault port, the OS keychain adapter and an in-memory fake.
-//! - [`store`]: SQLite metadata (never secrets) with migrations.
+//! - [`store`]: the metadata store (never secrets in clear): one interface, a SQLite file or a
+//!   practice's PostgreSQL database, each with migrations.
 //! - [`xero`]: the Xero client and id_token verification.
 //! - [`login`]: PKCE, the authorize URL, callback parsing and the loopback listener.
 //! - [`lock`]: the cross-process per-login file lock.
@@ -19,6 +20,7 @@
 //! - [`scheduler`]: the daily keep-alive job for systemd, cron, launchd and Task Scheduler.
 //! - [`when`]: the one time convention (local for people with the zone named, UTC `Z` in JSON).
 //! - [`quote`]: an argument quoted for a shell, a systemd unit, a Windows command line, XML.
+//! - [`practice`]: practice mode's membership (init, invite, join) and its practice key.
 //! - [`pause`]: named pause points for the crash harness (inert unless it sets them).
 //! - [`config`], [`clock`], [`secret`], [`error`] (with [`ErrorCode`] and [`Fix`], what callers
 //!   branch on).
@@ -34,6 +36,7 @@ pub mod lock;
 pub mod login;
 pub mod model;
 pub mod pause;
+pub mod practice;
 pub mod private_files;
 pub mod profile;
 pub mod quote;

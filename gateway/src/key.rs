@@ -3,24 +3,20 @@
 //! never in a file; `tenantry gateway --rotate-key` replaces it, and a gateway already running
 //! goes on accepting only the key it started with until it is restarted.
 //!
-//! The vault holds token sets, so the key is kept as one (in its access-token slot, with no
-//! meaning in the others): one storage path, already crash-safe and chunked where Windows needs.
+//! Kept as one of Tenantry's own vault entries ([`named`]).
 
-use chrono::Utc;
 use subtle::ConstantTimeEq;
-use tenantry_core::model::LoginId;
 use tenantry_core::secret::Secret;
-use tenantry_core::token::TokenSet;
+use tenantry_core::vault::named::{self, SecretEntry};
 use tenantry_core::vault::{TokenVault, VaultError};
 
-/// The vault entry the key is kept under; not a Xero user id (those are UUIDs), nor a Custom
-/// Connection's (`custom-…`).
+/// The vault entry the key is kept under.
 pub const ENTRY: &str = "tenantry-gateway-key";
 /// Keys start with this, so a secret scanner (and a person) can tell one on sight.
 pub const PREFIX: &str = "tgw_";
 
-fn entry() -> LoginId {
-    LoginId::new(ENTRY).expect("a valid entry name")
+fn entry() -> SecretEntry {
+    SecretEntry::new(ENTRY)
 }
 
 /// A new random key: 32 bytes from the OS, URL-safe base64.
@@ -36,8 +32,8 @@ pub fn generate() -> Secret {
 
 /// The profile's key, made and stored on first use. Blocking (a vault call).
 pub fn load_or_create(vault: &dyn TokenVault) -> Result<Secret, VaultError> {
-    match vault.load(&entry())? {
-        Some(set) => Ok(set.access_token),
+    match named::load(vault, &entry())? {
+        Some(key) => Ok(key),
         None => rotate(vault),
     }
 }
@@ -45,17 +41,7 @@ pub fn load_or_create(vault: &dyn TokenVault) -> Result<Secret, VaultError> {
 /// Replaces the key with a new one. Blocking.
 pub fn rotate(vault: &dyn TokenVault) -> Result<Secret, VaultError> {
     let key = generate();
-    let now = Utc::now();
-    let set = TokenSet {
-        access_token: key.clone(),
-        refresh_token: key.clone(),
-        id_token: None,
-        issued_at: now,
-        expires_at: now,
-        scopes: Vec::new(),
-        refresh_issued_at: now,
-    };
-    vault.store(&entry(), &set)?;
+    named::store(vault, &entry(), &key)?;
     Ok(key)
 }
 

@@ -86,7 +86,8 @@ pub fn engine(e: &EngineError) -> Response {
         ErrorCode::Keychain
         | ErrorCode::Passphrase
         | ErrorCode::Storage
-        | ErrorCode::DatabaseUnreachable => StatusCode::SERVICE_UNAVAILABLE,
+        | ErrorCode::DatabaseUnreachable
+        | ErrorCode::Practice => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Config
         | ErrorCode::XeroRejected
         | ErrorCode::LoginFailed

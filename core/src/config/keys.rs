@@ -110,6 +110,16 @@ pub const KEYS: &[Key] = &[
         "practice mode: the shared PostgreSQL database, postgres://USER@HOST:PORT/DATABASE (its password in PGPASSWORD or ~/.pgpass)",
     ),
     key(
+        "person_name",
+        Kind::Text,
+        "practice mode: your name in the members list and the log (default: your OS user name)",
+    ),
+    key(
+        "machine_name",
+        Kind::Text,
+        "practice mode: this computer's name in the members list and the log (default: its host name)",
+    ),
+    key(
         "xero.issuer",
         Kind::Text,
         "the OpenID issuer (Xero's unless you use another provider or the fake)",
@@ -324,6 +334,8 @@ mod tests {
                 "postgres://ann@db.example.com:5432/practice",
                 "postgres://ann@db.example.com:5432/practice",
             ),
+            ("person_name", "Ann", "Ann"),
+            ("machine_name", "LAPTOP-2", "LAPTOP-2"),
             (
                 "on_event",
                 "logger -t tenantry \"$TENANTRY_EVENT\"",

@@ -65,6 +65,11 @@ pub struct Config {
     /// holds this profile's logins, organisations, events and refresh journal instead of its own
     /// SQLite file. Its password never goes here (PGPASSWORD or ~/.pgpass).
     pub database_url: Option<String>,
+    /// Practice mode: this person's name in the members list and the log (default: the OS user).
+    pub person_name: Option<String>,
+    /// Practice mode: this computer's name in the members list and the log (default: its host
+    /// name), e.g. `NIGHTLY-BOX`.
+    pub machine_name: Option<String>,
     pub xero: XeroEndpoints,
 }
 
@@ -118,6 +123,8 @@ impl Default for Config {
             gateway_port: DEFAULT_GATEWAY_PORT,
             serve_gateway: false,
             database_url: None,
+            person_name: None,
+            machine_name: None,
             xero: XeroEndpoints::default(),
         }
     }

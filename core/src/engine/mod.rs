@@ -16,6 +16,7 @@ mod custom;
 mod db;
 mod directory;
 mod fleet;
+mod locks;
 mod organisations;
 mod refresh;
 mod select;
@@ -37,7 +38,7 @@ use crate::vault::TokenVault;
 use crate::xero::XeroClient;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
@@ -60,6 +61,14 @@ pub enum Change {
 /// What a front end is told as each login's part of a run over many ends.
 pub type LoginDone = Arc<dyn Fn(&Login) + Send + Sync>;
 
+/// A machine's place in a practice, for status lines and Settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeSeat {
+    /// `host:port/database`.
+    pub server: String,
+    pub identity: crate::practice::Identity,
+}
+
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
@@ -67,7 +76,9 @@ pub struct Engine {
 
 struct Inner {
     config: Config,
-    lock_dir: PathBuf,
+    locks: locks::Locks,
+    /// Practice mode: the database's server and who this machine acts as.
+    practice: Option<PracticeSeat>,
     db: db::Db,
     /// The `on_event` hooks' queue, when a command is configured.
     hooks: Option<crate::hooks::Hooks>,
@@ -92,8 +103,38 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, EngineError> {
         config.validate()?;
-        let (url, dir) = (config.database_url.clone(), data_dir.to_owned());
-        let store = db::blocking(move || crate::store::open(url.as_deref(), &dir)).await?;
+        let (store, vault, locks, practice) = match config.database_url {
+            None => {
+                let dir = data_dir.to_owned();
+                let store = db::blocking(move || crate::store::open(None, &dir)).await?;
+                let locks = locks::Locks::Files(data_dir.join("locks"));
+                (store, vault, locks, None)
+            }
+            // A practice: the store, the sealed token sets and the locks all in its database,
+            // opened only once this machine's practice key is checked against it.
+            Some(_) => {
+                let (kept, machine_vault, now) = (config.clone(), vault.clone(), clock.now());
+                let member =
+                    db::blocking(move || crate::practice::open(&kept, machine_vault.as_ref(), now))
+                        .await?;
+                let seat = PracticeSeat {
+                    server: member.store.server().to_owned(),
+                    identity: member.identity.clone(),
+                };
+                member.store.act_as(&member.identity);
+                let sealed: Arc<dyn TokenVault> = Arc::new(crate::vault::SealedVault::new(
+                    member.store.clone(),
+                    member.key,
+                ));
+                let store: Arc<dyn crate::store::Store> = member.store.clone();
+                (
+                    store,
+                    sealed,
+                    locks::Locks::Practice(member.store),
+                    Some(seat),
+                )
+            }
+        };
         let xero = XeroClient::with_timeout(
             config.xero.clone(),
             config.client_id.clone(),
@@ -106,7 +147,8 @@ impl Engine {
             .map(|command| db.hooks(command, clock.clone()));
         let inner = Inner {
             config,
-            lock_dir: data_dir.join("locks"),
+            locks,
+            practice,
             db,
             hooks,
             progress: std::sync::RwLock::new(None),
@@ -124,6 +166,11 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Practice mode's database and who this machine acts as; None for a local profile.
+    pub fn practice(&self) -> Option<&PracticeSeat> {
+        self.inner.practice.as_ref()
     }
 
     /// Calls `done` as each login's part of a run over many logins ends (for a progress bar);

@@ -8,7 +8,6 @@
 
 use super::{Change, Engine, Inner, LOGIN_TIMEOUT};
 use crate::error::EngineError;
-use crate::lock::LoginLock;
 use crate::login::{Attempt, CallbackListener, ListenError, parse_callback};
 use crate::model::{EventKind, Login, LoginId, LoginState, Organisation};
 use crate::secret::Secret;
@@ -245,7 +244,7 @@ impl Inner {
     ) -> Result<Login, EngineError> {
         let slot = self.slot(&who.id);
         let _flight = slot.flight.lock().await;
-        let _lock = LoginLock::acquire(&self.lock_dir, &who.id).await?;
+        let _lock = self.locks.acquire(&who.id).await?;
         self.db.keep(&who.id, tokens).await?;
         let now = self.clock.now();
         let (id, name, email) = (who.id.clone(), who.name.clone(), who.email.clone());

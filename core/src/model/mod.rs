@@ -251,6 +251,8 @@ pub struct Event {
     /// removed login still names its person.
     pub login_name: Option<String>,
     pub login_email: Option<String>,
+    /// Practice mode: the person and machine that caused it ("Ann on LAPTOP-2"); None locally.
+    pub by: Option<String>,
 }
 
 /// Parses Xero's connection timestamps. Xero sends them without a zone and with 7 fractional

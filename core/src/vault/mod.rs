@@ -1,18 +1,23 @@
 //! The token vault port: where token sets live, one entry per login, and nowhere else.
 //!
-//! Adapters: [`KeychainVault`] (the OS keychain; the real thing) and [`MemoryVault`] (an in-memory
-//! fake for unit tests, with fault injection). Adapters MUST return `Ok(None)` for a missing entry,
-//! treat `delete` of a missing entry as success, and map "keychain locked or unreachable" to
-//! [`VaultError::Unavailable`] so the caller can tell the user to unlock it.
+//! Adapters: [`KeychainVault`] (the OS keychain; the real thing), [`FileVault`] (opt-in, a
+//! passphrase-encrypted folder), [`SealedVault`] (practice mode: sealed rows in the practice
+//! database) and [`MemoryVault`] (an in-memory fake for unit tests, with fault injection).
+//! Adapters MUST return `Ok(None)` for a missing entry, treat `delete` of a missing entry as
+//! success, and map "keychain locked or unreachable" to [`VaultError::Unavailable`] so the caller
+//! can tell the user to unlock it.
 
 mod file;
 mod keychain;
 mod memory;
+pub mod named;
 mod record;
+mod sealed;
 
 pub use file::{ENV_PASSPHRASE, FileVault, passphrase_from_env};
 pub use keychain::{KeychainVault, platform_store};
 pub use memory::MemoryVault;
+pub use sealed::SealedVault;
 
 use crate::model::LoginId;
 use crate::token::TokenSet;
@@ -43,6 +48,15 @@ pub enum VaultError {
         "the keychain entry for this login is damaged ({0}); reconnect the login to replace it"
     )]
     Corrupt(String),
+    /// Practice mode: the practice database, which holds the sealed token sets, did not answer.
+    #[error("{0}")]
+    DatabaseUnreachable(String),
+    /// Practice mode: a token set is sealed under another practice key than this machine's (the
+    /// key was rotated and this machine has not joined again). Nothing was changed.
+    #[error(
+        "this machine's practice key does not open the token set ({0}); nothing was changed. Join the practice again: `tenantry practice invite` on a member machine, then `tenantry practice join CODE` here"
+    )]
+    WrongPracticeKey(String),
     /// Anything else the platform reported; retrying may help.
     #[error("the keychain reported an error: {0}")]
     Platform(String),

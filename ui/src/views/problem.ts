@@ -65,6 +65,16 @@ export function problemWords(problem: IpcError): Words {
           { text: "To check the connection from a terminal:", command: "tenantry doctor" },
         ],
       };
+    case "practice":
+      return {
+        title: "This computer has not joined the practice",
+        explain:
+          "This profile is in practice mode, and this computer does not hold the practice key that opens its logins' tokens: it has not joined yet, or the key was rotated since (details below).",
+        steps: [
+          { text: "On a computer that is a member, make a join code:", command: "tenantry practice invite" },
+          { text: "Then on this computer:", command: "tenantry practice join CODE" },
+        ],
+      };
     default:
       return { title: "Tenantry could not start", explain: "Something stopped Tenantry from opening (details below).", steps: [] };
   }

@@ -23,7 +23,6 @@ mod record;
 use super::slot::Slot;
 use super::{Change, Engine, Inner};
 use crate::error::EngineError;
-use crate::lock::LoginLock;
 use crate::model::{EventKind, Login, LoginId, LoginState, ReasonCode};
 use crate::pause;
 use crate::store::RefreshIntent;
@@ -167,7 +166,7 @@ impl Inner {
             Early::Fail(last) => return Err(last.into()),
             Early::Proceed => {}
         }
-        let _lock = LoginLock::acquire(&self.lock_dir, login).await?;
+        let _lock = self.locks.acquire(login).await?;
         let result = self.refresh_locked(login, &mode, &slot, gate).await;
         match &result {
             Ok(_) => *backoff = Default::default(),

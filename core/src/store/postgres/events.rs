@@ -6,8 +6,8 @@ use crate::store::{from_ms, ms};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Row};
 
-const SELECT: &str =
-    "SELECT id, at, login_id, kind, tenant_id, detail, login_name, login_email FROM events";
+const COLUMNS: &str =
+    "id, at, login_id, kind, tenant_id, detail, login_name, login_email, person, machine";
 
 fn from_row(row: &Row) -> Sql<Event> {
     let kind: String = row.try_get(3)?;
@@ -23,6 +23,13 @@ fn from_row(row: &Row) -> Sql<Event> {
         detail: row.try_get(5)?,
         login_name: row.try_get(6)?,
         login_email: row.try_get(7)?,
+        by: match (
+            row.try_get::<_, Option<String>>(8)?,
+            row.try_get::<_, Option<String>>(9)?,
+        ) {
+            (Some(person), Some(machine)) => Some(format!("{person} on {machine}")),
+            _ => None,
+        },
     })
 }
 
@@ -33,16 +40,18 @@ pub(super) fn write(
     kind: EventKind,
     tenant_id: Option<&str>,
     detail: &str,
+    by: Option<(&str, &str)>,
 ) -> Sql<Event> {
+    let (person, machine) = (by.map(|b| b.0), by.map(|b| b.1));
     let row = c.query_one(
-        "INSERT INTO events (at, login_id, kind, tenant_id, detail, login_name, login_email)
-         VALUES ($1, $2::TEXT, $3, $4, $5,
+        &format!("INSERT INTO events (at, login_id, kind, tenant_id, detail, person, machine, login_name, login_email)
+         VALUES ($1, $2::TEXT, $3, $4, $5, $6, $7,
            COALESCE((SELECT name FROM logins WHERE id = $2),
                     (SELECT login_name FROM events WHERE login_id = $2 AND login_name IS NOT NULL ORDER BY id DESC LIMIT 1)),
            COALESCE((SELECT email FROM logins WHERE id = $2),
                     (SELECT login_email FROM events WHERE login_id = $2 AND login_email IS NOT NULL ORDER BY id DESC LIMIT 1)))
-         RETURNING id, at, login_id, kind, tenant_id, detail, login_name, login_email",
-        &[&ms(at), &login.map(LoginId::as_str), &kind.as_str(), &tenant_id, &detail],
+         RETURNING {COLUMNS}"),
+        &[&ms(at), &login.map(LoginId::as_str), &kind.as_str(), &tenant_id, &detail, &person, &machine],
     )?;
     from_row(&row)
 }
@@ -56,7 +65,7 @@ pub(super) fn newest(
 ) -> Sql<Vec<Event>> {
     c.query(
         &format!(
-            "{SELECT} WHERE ($1::TEXT IS NULL OR login_id = $1) AND ($3::TEXT IS NULL OR kind = $3) ORDER BY id DESC LIMIT $2"
+            "SELECT {COLUMNS} FROM events WHERE ($1::TEXT IS NULL OR login_id = $1) AND ($3::TEXT IS NULL OR kind = $3) ORDER BY id DESC LIMIT $2"
         ),
         &[
             &login.map(LoginId::as_str),

@@ -8,13 +8,17 @@
 
 mod connect;
 mod events;
+mod lock;
 mod logins;
 mod organisations;
 mod password;
+mod practice;
 #[cfg(test)]
 mod scratch;
 mod small;
 
+pub use lock::PracticeLock;
+pub use practice::{CodeTaken, Member, PracticeRow};
 #[cfg(test)]
 pub(crate) use scratch::Scratch;
 
@@ -31,6 +35,15 @@ pub struct PostgresStore {
     server: String,
     client: Mutex<Option<Client>>,
     tap: OnceLock<EventTap>,
+    /// Who this machine acts as, written with every event and refresh in flight.
+    actor: OnceLock<Actor>,
+}
+
+/// The person and the machine behind the writes of one store.
+#[derive(Debug, Clone)]
+struct Actor {
+    person: String,
+    machine: String,
 }
 
 /// What a statement can fail with, before it is put in the caller's terms.
@@ -78,9 +91,19 @@ impl PostgresStore {
             server,
             client: Mutex::new(None),
             tap: OnceLock::new(),
+            actor: OnceLock::new(),
         };
         store.with_client(|c| Ok(connect::migrate(c)))??;
         Ok(store)
+    }
+
+    /// From now on every event and refresh this store writes names `who` (set once, when the
+    /// practice is opened; later calls change nothing).
+    pub fn act_as(&self, who: &crate::practice::Identity) {
+        let _ = self.actor.set(Actor {
+            person: who.person.clone(),
+            machine: who.machine.clone(),
+        });
     }
 
     /// `host:port/database`, for messages.
@@ -166,7 +189,8 @@ impl Store for PostgresStore {
         self.with_client(|c| organisations::remove(c, login, tenant_id))
     }
     fn begin_refresh(&self, intent: &RefreshIntent) -> Result<()> {
-        self.with_client(|c| small::begin_refresh(c, intent))
+        let machine = self.actor.get().map(|a| a.machine.as_str());
+        self.with_client(|c| small::begin_refresh(c, intent, machine))
     }
     fn refresh_intent(&self, login: &LoginId) -> Result<Option<RefreshIntent>> {
         self.with_client(|c| small::refresh_intent(c, login))
@@ -185,7 +209,11 @@ impl Store for PostgresStore {
         tenant_id: Option<&str>,
         detail: &str,
     ) -> Result<Event> {
-        self.with_client(|c| events::write(c, at, login, kind, tenant_id, detail))
+        let by = self
+            .actor
+            .get()
+            .map(|a| (a.person.as_str(), a.machine.as_str()));
+        self.with_client(|c| events::write(c, at, login, kind, tenant_id, detail, by))
     }
     fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>> {
         self.with_client(|c| events::newest(c, login, None, limit))

@@ -19,15 +19,21 @@ fn intent(row: &Row) -> Sql<RefreshIntent> {
     })
 }
 
-pub(super) fn begin_refresh(c: &mut Client, intent: &RefreshIntent) -> Sql<()> {
+/// `machine` is the practice machine running the refresh: a pid alone means nothing to another.
+pub(super) fn begin_refresh(
+    c: &mut Client,
+    intent: &RefreshIntent,
+    machine: Option<&str>,
+) -> Sql<()> {
     c.execute(
-        "INSERT INTO refresh_journal (login_id, started_at, refresh_token_hash, pid) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (login_id) DO UPDATE SET started_at = $2, refresh_token_hash = $3, pid = $4",
+        "INSERT INTO refresh_journal (login_id, started_at, refresh_token_hash, pid, machine) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (login_id) DO UPDATE SET started_at = $2, refresh_token_hash = $3, pid = $4, machine = $5",
         &[
             &intent.login_id.as_str(),
             &ms(intent.started_at),
             &intent.refresh_token_fingerprint,
             &i64::from(intent.pid),
+            &machine,
         ],
     )?;
     Ok(())

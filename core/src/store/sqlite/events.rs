@@ -101,5 +101,6 @@ fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         detail: row.get(5)?,
         login_name: row.get(6)?,
         login_email: row.get(7)?,
+        by: None, // one machine, one person: nothing to attribute
     })
 }

@@ -1,0 +1,306 @@
+//! Practice mode's membership: making a practice, inviting and joining machines, and opening it
+//! on a machine that has joined. A practice is a PostgreSQL database (`database_url`) holding
+//! every login's metadata and its token set sealed under the practice key; each member machine
+//! keeps that key in its own vault (keychain or file vault), never in the database.
+//!
+//! Every function here blocks (database and vault calls): run them off async workers.
+
+mod code;
+mod key;
+
+pub use code::JoinCode;
+pub use key::{DoesNotOpen, PracticeKey};
+
+use crate::config::Config;
+use crate::secret::Secret;
+use crate::store::StoreError;
+use crate::store::postgres::{CodeTaken, Member, PostgresStore, PracticeRow};
+use crate::vault::named::{self, SecretEntry};
+use crate::vault::{TokenVault, VaultError};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// How long a join code works.
+pub const JOIN_CODE_LIFETIME: Duration = Duration::hours(24);
+
+/// A known value sealed under the practice key, bound to the practice id: a machine's key is the
+/// practice's exactly when it opens this.
+const KEY_CHECK: &[u8] = b"tenantry practice key check";
+
+/// Who is acting, for the members list and every event: a person on a machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub person: String,
+    pub machine: String,
+}
+
+impl Identity {
+    /// `person_name` and `machine_name` from the configuration, else the OS user and host names.
+    pub fn of(config: &Config) -> Self {
+        let person = config.person_name.clone().unwrap_or_else(os_user);
+        let machine = config.machine_name.clone().unwrap_or_else(|| {
+            gethostname::gethostname()
+                .to_string_lossy()
+                .trim()
+                .to_owned()
+        });
+        Self {
+            person: nonempty(person, "someone"),
+            machine: nonempty(machine, "this computer"),
+        }
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} on {}", self.person, self.machine)
+    }
+}
+
+fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_default()
+}
+
+fn nonempty(value: String, otherwise: &str) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        otherwise.into()
+    } else {
+        value.into()
+    }
+}
+
+/// Shaped by what the person does next.
+#[derive(Debug, thiserror::Error)]
+pub enum PracticeError {
+    #[error(
+        "this profile has no practice database; set it first: tenantry config set database_url postgres://USER@HOST:PORT/DATABASE"
+    )]
+    NoDatabase,
+    #[error(
+        "the practice database at {server} has no practice yet; run `tenantry practice init` on the first machine, then `tenantry practice invite` there for each other machine"
+    )]
+    NotInitialised { server: String },
+    #[error(
+        "the practice database at {server} already holds a practice; join it instead: run `tenantry practice invite` on a member machine, then `tenantry practice join CODE` here"
+    )]
+    AlreadyInitialised { server: String },
+    #[error(
+        "this machine has not joined the practice at {server}; on a member machine run `tenantry practice invite`, then here `tenantry practice join CODE`"
+    )]
+    NotJoined { server: String },
+    #[error(
+        "this machine's practice key does not open the practice at {server} (the key was rotated, or it is another practice's); nothing was changed. Join again: `tenantry practice invite` on a member machine, then `tenantry practice join CODE` here"
+    )]
+    WrongKey { server: String },
+    #[error(
+        "that is not a join code: it is 26 letters and digits, as `tenantry practice invite` printed it (dashes and spaces do not matter)"
+    )]
+    CodeMistyped,
+    #[error(
+        "the practice at {server} has no such join code (mistyped, or made for another practice); check it, or make a new one with `tenantry practice invite`"
+    )]
+    CodeUnknown { server: String },
+    #[error(
+        "that join code was already used (by {by}); each code joins one machine: make a new one with `tenantry practice invite`"
+    )]
+    CodeUsed { by: String },
+    #[error(
+        "that join code has expired (codes work for 24 hours); make a new one with `tenantry practice invite`"
+    )]
+    CodeExpired,
+    #[error(
+        "that join code was made before the practice key was rotated; make a new one with `tenantry practice invite`"
+    )]
+    CodeStale,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// A machine's open membership: the practice database and the key that opens its token sets.
+pub struct Membership {
+    pub store: Arc<PostgresStore>,
+    pub key: PracticeKey,
+    pub practice_id: String,
+    pub identity: Identity,
+}
+
+/// The vault entry a practice's key is kept under on each machine.
+fn key_entry(practice_id: &str) -> SecretEntry {
+    SecretEntry::new(&format!("tenantry-practice-key-{practice_id}"))
+}
+
+fn url_of(config: &Config) -> Result<&str, PracticeError> {
+    config
+        .database_url
+        .as_deref()
+        .ok_or(PracticeError::NoDatabase)
+}
+
+fn the_practice(store: &PostgresStore) -> Result<PracticeRow, PracticeError> {
+    store
+        .practice()?
+        .ok_or_else(|| PracticeError::NotInitialised {
+            server: store.server().into(),
+        })
+}
+
+/// Whether `key` is `row`'s key.
+fn opens(key: &PracticeKey, row: &PracticeRow) -> bool {
+    key.id() == row.key_id
+        && key
+            .open(&row.key_check, row.id.as_bytes())
+            .is_ok_and(|check| check.as_slice() == KEY_CHECK)
+}
+
+/// Makes the practice in an empty practice database: its schema, a new practice key kept in this
+/// machine's vault, and this machine as its first member.
+pub fn init(
+    config: &Config,
+    vault: &dyn TokenVault,
+    now: DateTime<Utc>,
+) -> Result<Membership, PracticeError> {
+    let store = PostgresStore::connect(url_of(config)?)?;
+    let already = || PracticeError::AlreadyInitialised {
+        server: store.server().into(),
+    };
+    if store.practice()?.is_some() {
+        return Err(already());
+    }
+    let key = PracticeKey::generate();
+    let practice_id = random_id();
+    let row = PracticeRow {
+        key_id: key.id(),
+        key_check: key.seal(KEY_CHECK, practice_id.as_bytes()),
+        id: practice_id.clone(),
+    };
+    // The key reaches this machine's vault before the practice exists: a practice whose key no
+    // machine holds could never open a token set.
+    let entry = key_entry(&practice_id);
+    named::store(vault, &entry, &Secret::new(key.to_text().to_string()))?;
+    let identity = Identity::of(config);
+    let made = store.create_practice(&row, &identity.machine, &identity.person, now);
+    if !matches!(made, Ok(true)) {
+        let _ = named::delete(vault, &entry);
+        made?;
+        return Err(already()); // another machine's init won the race
+    }
+    Ok(Membership {
+        store: Arc::new(store),
+        key,
+        practice_id,
+        identity,
+    })
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS gives random bytes");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Opens the practice on a machine that has joined it, checking its key before anything is
+/// read or written, and notes the machine as seen.
+pub fn open(
+    config: &Config,
+    vault: &dyn TokenVault,
+    now: DateTime<Utc>,
+) -> Result<Membership, PracticeError> {
+    let store = PostgresStore::connect(url_of(config)?)?;
+    let row = the_practice(&store)?;
+    let server = store.server().to_owned();
+    let text =
+        named::load(vault, &key_entry(&row.id))?.ok_or_else(|| PracticeError::NotJoined {
+            server: server.clone(),
+        })?;
+    let key = PracticeKey::from_text(text.expose())
+        .filter(|key| opens(key, &row))
+        .ok_or(PracticeError::WrongKey { server })?;
+    let identity = Identity::of(config);
+    store.saw_member(&identity.machine, &identity.person, &row.key_id, now)?;
+    Ok(Membership {
+        store: Arc::new(store),
+        key,
+        practice_id: row.id,
+        identity,
+    })
+}
+
+/// A one-time join code for another machine, valid for [`JOIN_CODE_LIFETIME`]. The database keeps
+/// a hash of it and the practice key wrapped under a key derived from it.
+pub fn invite(
+    membership: &Membership,
+    now: DateTime<Utc>,
+) -> Result<(JoinCode, DateTime<Utc>), PracticeError> {
+    let code = JoinCode::generate();
+    let wrapped = code.wrapping_key().seal(
+        membership.key.to_text().as_bytes(),
+        membership.practice_id.as_bytes(),
+    );
+    let expires_at = now + JOIN_CODE_LIFETIME;
+    membership.store.add_join_code(
+        &code.lookup_hash(),
+        &wrapped,
+        &membership.key.id(),
+        &membership.identity.to_string(),
+        now,
+        expires_at,
+    )?;
+    Ok((code, expires_at))
+}
+
+/// Joins this machine to the practice with a code another member made: the code is spent, and
+/// the practice key goes into this machine's vault.
+pub fn join(
+    config: &Config,
+    vault: &dyn TokenVault,
+    typed: &str,
+    now: DateTime<Utc>,
+) -> Result<Membership, PracticeError> {
+    let code = JoinCode::parse(typed).ok_or(PracticeError::CodeMistyped)?;
+    let store = PostgresStore::connect(url_of(config)?)?;
+    let row = the_practice(&store)?;
+    let server = store.server().to_owned();
+    let identity = Identity::of(config);
+    let wrapped = match store.take_join_code(&code.lookup_hash(), &identity.to_string(), now)? {
+        CodeTaken::Wrapped { wrapped, key_id } if key_id == row.key_id => wrapped,
+        CodeTaken::Wrapped { .. } => return Err(PracticeError::CodeStale),
+        CodeTaken::Unknown => return Err(PracticeError::CodeUnknown { server }),
+        CodeTaken::Used { by } => return Err(PracticeError::CodeUsed { by }),
+        CodeTaken::Expired => return Err(PracticeError::CodeExpired),
+    };
+    let key = code
+        .wrapping_key()
+        .open(&wrapped, row.id.as_bytes())
+        .ok()
+        .and_then(|text| PracticeKey::from_text(std::str::from_utf8(&text).ok()?))
+        .filter(|key| opens(key, &row))
+        .ok_or(PracticeError::WrongKey {
+            server: server.clone(),
+        })?;
+    named::store(
+        vault,
+        &key_entry(&row.id),
+        &Secret::new(key.to_text().to_string()),
+    )?;
+    store.saw_member(&identity.machine, &identity.person, &row.key_id, now)?;
+    Ok(Membership {
+        store: Arc::new(store),
+        key,
+        practice_id: row.id,
+        identity,
+    })
+}
+
+/// Everyone who has joined, and when each was last seen.
+pub fn members(membership: &Membership) -> Result<Vec<Member>, PracticeError> {
+    Ok(membership.store.members()?)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,216 @@
+//! Membership against the suite's real PostgreSQL server: each machine is its own vault and
+//! configuration over one scratch schema.
+
+use super::*;
+use crate::model::LoginId;
+use crate::secret::Secret;
+use crate::store::postgres::Scratch;
+use crate::token::TokenSet;
+use crate::vault::{MemoryVault, SealedVault};
+
+fn machine(scratch: &Scratch, name: &str) -> (Config, MemoryVault) {
+    let config = Config {
+        database_url: Some(scratch.url().to_owned()),
+        person_name: Some(format!("{name}-person")),
+        machine_name: Some(name.to_uppercase()),
+        ..Config::default()
+    };
+    (config, MemoryVault::new())
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-12-03T09:00:00Z".parse().unwrap()
+}
+
+fn tokens(seed: &str) -> TokenSet {
+    let at = now();
+    TokenSet {
+        access_token: Secret::new(format!("access-{seed}")),
+        refresh_token: Secret::new(format!("refresh-{seed}")),
+        id_token: None,
+        issued_at: at,
+        expires_at: at + Duration::minutes(30),
+        scopes: vec!["offline_access".into()],
+        refresh_issued_at: at,
+    }
+}
+
+#[test]
+fn a_second_machine_joins_with_a_code_and_reads_what_the_first_sealed() {
+    let scratch = Scratch::new("practice_join");
+    let (config_a, vault_a) = machine(&scratch, "desk-a");
+    let (config_b, vault_b) = machine(&scratch, "desk-b");
+
+    assert!(
+        matches!(
+            open(&config_b, &vault_b, now()),
+            Err(PracticeError::NotInitialised { .. })
+        ),
+        "before init there is no practice to open"
+    );
+    let a = init(&config_a, &vault_a, now()).unwrap();
+    assert!(
+        matches!(
+            init(&config_b, &vault_b, now()),
+            Err(PracticeError::AlreadyInitialised { .. })
+        ),
+        "a second init must not replace the practice (and its key) under the first machine"
+    );
+    assert!(
+        matches!(
+            open(&config_b, &vault_b, now()),
+            Err(PracticeError::NotJoined { .. })
+        ),
+        "a machine without the key is told to join, and reads nothing"
+    );
+
+    let login = LoginId::new("ann").unwrap();
+    SealedVault::new(a.store.clone(), a.key.clone())
+        .store(&login, &tokens("one"))
+        .unwrap();
+
+    let (code, expires_at) = invite(&a, now()).unwrap();
+    assert_eq!(
+        expires_at - now(),
+        Duration::hours(24),
+        "codes work for 24 hours"
+    );
+    let b = join(&config_b, &vault_b, &code.display().to_lowercase(), now()).unwrap();
+    assert_eq!(
+        b.key.id(),
+        a.key.id(),
+        "the joined machine holds the practice's key"
+    );
+    let read = SealedVault::new(b.store.clone(), b.key.clone())
+        .load(&login)
+        .unwrap();
+    assert_eq!(
+        read.map(|t| t.refresh_token),
+        Some(Secret::new("refresh-one")),
+        "what one machine sealed, another member opens"
+    );
+    assert!(
+        open(&config_b, &vault_b, now()).is_ok(),
+        "and it opens the practice from now on"
+    );
+
+    let people: Vec<(String, String)> = members(&a)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.person, m.machine))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("desk-a-person".to_owned(), "DESK-A".to_owned()),
+            ("desk-b-person".to_owned(), "DESK-B".to_owned())
+        ],
+        "both machines are members, named as their configuration says"
+    );
+}
+
+#[test]
+fn a_join_code_works_once_and_only_for_a_day() {
+    let scratch = Scratch::new("practice_codes");
+    let (config_a, vault_a) = machine(&scratch, "desk-a");
+    let (config_b, vault_b) = machine(&scratch, "desk-b");
+    let (config_c, vault_c) = machine(&scratch, "desk-c");
+    let a = init(&config_a, &vault_a, now()).unwrap();
+
+    let (code, _) = invite(&a, now()).unwrap();
+    join(&config_b, &vault_b, &code.display(), now()).unwrap();
+    match join(&config_c, &vault_c, &code.display(), now()) {
+        Err(PracticeError::CodeUsed { by }) => assert_eq!(
+            by, "desk-b-person on DESK-B",
+            "a reused code is refused, naming who used it"
+        ),
+        other => panic!("a used code must be refused, got {:?}", other.err()),
+    }
+
+    let (late, _) = invite(&a, now()).unwrap();
+    assert!(
+        matches!(
+            join(
+                &config_c,
+                &vault_c,
+                &late.display(),
+                now() + Duration::hours(25)
+            ),
+            Err(PracticeError::CodeExpired)
+        ),
+        "a code older than 24 hours is refused"
+    );
+    assert!(
+        matches!(
+            join(&config_c, &vault_c, &JoinCode::generate().display(), now()),
+            Err(PracticeError::CodeUnknown { .. })
+        ),
+        "a code the practice never made is refused"
+    );
+    assert!(
+        matches!(
+            join(&config_c, &vault_c, "12345", now()),
+            Err(PracticeError::CodeMistyped)
+        ),
+        "something that cannot be a code is refused before the database is asked"
+    );
+    assert!(
+        matches!(
+            open(&config_c, &vault_c, now()),
+            Err(PracticeError::NotJoined { .. })
+        ),
+        "no refused code left the machine with a key"
+    );
+}
+
+#[test]
+fn a_wrong_practice_key_opens_nothing_and_changes_nothing() {
+    let scratch = Scratch::new("practice_wrong_key");
+    let (config_a, vault_a) = machine(&scratch, "desk-a");
+    let (config_b, vault_b) = machine(&scratch, "desk-b");
+    let a = init(&config_a, &vault_a, now()).unwrap();
+    let login = LoginId::new("ann").unwrap();
+    let sealed = SealedVault::new(a.store.clone(), a.key.clone());
+    sealed.store(&login, &tokens("one")).unwrap();
+
+    // Machine B holds some other key under the practice's entry (another practice's, or stale).
+    let stranger = PracticeKey::generate();
+    named::store(
+        &vault_b,
+        &key_entry(&a.practice_id),
+        &Secret::new(stranger.to_text().to_string()),
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            open(&config_b, &vault_b, now()),
+            Err(PracticeError::WrongKey { .. })
+        ),
+        "a machine whose key is not the practice's is stopped before it reads or writes"
+    );
+    let wrong = SealedVault::new(a.store.clone(), stranger);
+    assert!(
+        matches!(wrong.load(&login), Err(VaultError::WrongPracticeKey(_))),
+        "a token set sealed under another key is refused, not decrypted into garbage"
+    );
+    assert_eq!(
+        sealed.load(&login).unwrap().map(|t| t.refresh_token),
+        Some(Secret::new("refresh-one")),
+        "and the token set is untouched"
+    );
+
+    let raw = a.store.sealed_tokens(&login).unwrap().expect("a row").1;
+    let other = LoginId::new("bob").unwrap();
+    a.store
+        .keep_sealed_tokens(&other, &a.key.id(), &raw, now())
+        .unwrap();
+    assert!(
+        matches!(sealed.load(&other), Err(VaultError::Corrupt(_))),
+        "a row copied onto another login does not open as that login's tokens"
+    );
+    assert!(
+        !raw.windows(b"refresh-one".len())
+            .any(|w| w == b"refresh-one"),
+        "the database holds only ciphertext"
+    );
+}

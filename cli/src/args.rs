@@ -198,6 +198,18 @@ pub enum Command {
         #[arg(long)]
         rotate_key: bool,
     },
+    /// Practice mode: several machines sharing one practice database (`database_url`). Make the
+    /// practice on the first machine, then invite and join each other machine.
+    #[command(after_help = "Examples:\n  \
+            tenantry config set database_url postgres://ann@db.example.com:5432/practice\n  \
+            tenantry practice init\n  \
+            tenantry practice invite\n  \
+            tenantry practice join 7KQ2M-XR4TB-9DHZC-PW3NA-VJ6YE-G\n  \
+            tenantry practice members")]
+    Practice {
+        #[command(subcommand)]
+        action: PracticeAction,
+    },
     /// A Model Context Protocol server on stdin/stdout for AI assistants: every organisation,
     /// read through Xero's APIs with tokens kept fresh and calls held to Xero's limits (through
     /// the running gateway, else one of its own). Writes only with --allow-writes.
@@ -315,6 +327,27 @@ pub enum Command {
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PracticeAction {
+    /// Make the practice in the (empty) database `database_url` names: its tables, a new
+    /// practice key kept in this machine's keychain, and this machine as its first member.
+    Init,
+    /// Print a one-time join code for another machine, valid for 24 hours.
+    Invite,
+    /// Join the practice with a code from `tenantry practice invite` on a member machine: the
+    /// practice key goes into this machine's keychain.
+    Join {
+        /// The code as printed (any case; dashes and spaces do not matter).
+        code: String,
+    },
+    /// List the people and machines that have joined, and when each was last seen.
+    Members {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 

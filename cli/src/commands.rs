@@ -54,6 +54,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     {
         return crate::gateway_cmd::run(&profile, port, print_key, rotate_key).await;
     }
+    if let Command::Practice { action } = cli.command {
+        return crate::practice_cmd::run(&profile, action).await;
+    }
     if let Command::Mcp { allow_writes } = cli.command {
         return crate::gateway_cmd::mcp(&profile, allow_writes).await;
     }
@@ -136,6 +139,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         | Command::Doctor
         | Command::Completions { .. }
         | Command::Gateway { .. }
+        | Command::Practice { .. }
         | Command::Mcp { .. } => {
             unreachable!("handled above")
         }

@@ -16,12 +16,13 @@ mod gateway_cmd;
 mod notify;
 mod orgs_cmd;
 mod passphrase;
+mod practice_cmd;
 mod render;
 mod schedule_cmd;
 mod status_cmd;
 mod token_cmd;
 
-pub use args::{Cli, Command, ConfigAction, TokenFormat};
+pub use args::{Cli, Command, ConfigAction, PracticeAction, TokenFormat};
 use clap::Parser;
 use std::process::ExitCode;
 use tenantry_core::{EngineError, ErrorCode};

@@ -40,6 +40,8 @@ pub struct EventJson<'a> {
     pub login_name: Option<&'a str>,
     pub tenant_id: Option<&'a str>,
     pub detail: &'a str,
+    /// Practice mode: who caused it, `PERSON on MACHINE`; null in a local profile.
+    pub by: Option<&'a str>,
 }
 
 pub fn events_json<'a>(events: &'a [Event], logins: &'a [Login]) -> Vec<EventJson<'a>> {
@@ -54,6 +56,7 @@ pub fn events_json<'a>(events: &'a [Event], logins: &'a [Login]) -> Vec<EventJso
             login_name: e.login_name.as_deref(),
             tenant_id: e.tenant_id.as_deref(),
             detail: &e.detail,
+            by: e.by.as_deref(),
         })
         .collect()
 }
@@ -74,12 +77,14 @@ pub fn print_events(events: &[Event], logins: &[Login]) {
         let who = email_of(e, logins)
             .or(e.login_id.as_ref().map(|l| l.as_str()))
             .unwrap_or_default();
+        let by = e.by.as_ref().map(|by| format!(" (by {by})"));
         println!(
-            "{}  {:<20} {:<28} {}",
+            "{}  {:<20} {:<28} {}{}",
             local_time(e.at),
             e.kind.as_str(),
             truncate(who, 28),
-            e.detail
+            e.detail,
+            by.unwrap_or_default()
         );
     }
 }

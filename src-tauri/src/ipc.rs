@@ -252,6 +252,8 @@ pub struct EventView {
     pub login_email: Option<String>,
     pub tenant_id: Option<String>,
     pub detail: String,
+    /// Practice mode: who caused it, `PERSON on MACHINE`; null in a local profile.
+    pub by: Option<String>,
 }
 
 impl EventView {
@@ -270,6 +272,7 @@ impl EventView {
                 .or_else(|| e.login_email.clone()),
             tenant_id: e.tenant_id.clone(),
             detail: e.detail.clone(),
+            by: e.by.clone(),
         }
     }
 }

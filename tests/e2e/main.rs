@@ -11,6 +11,8 @@
 //! - `keepalive`: the 60-day deadline; logins in use refreshed ahead of expiry.
 //! - `scheduled`: `keepalive --install` with the real crontab, and the systemd units verified.
 //! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
+//! - `practice`: practice mode across machines on a real PostgreSQL server: init, invite, join,
+//!   one refresh between machines, attribution, no secret in `pg_dump`, the database down.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -58,6 +60,9 @@ mod desktop;
 mod notify_daemon;
 #[cfg(target_os = "linux")]
 mod permissions;
+// The suite's PostgreSQL server is started by scripts/lib/with-postgres.sh, on Linux.
+#[cfg(target_os = "linux")]
+mod practice;
 #[cfg(target_os = "linux")]
 mod scheduled;
 #[cfg(target_os = "linux")]

@@ -24,7 +24,7 @@ export class ActivityView {
         ? events
             .map(
               (e) =>
-                `<tr><td>${esc(fmtDate(e.at))}</td><td><span class="kind k-${esc(e.kind)}">${esc(e.kind.replace(/_/g, " "))}</span></td><td>${esc(e.login_email ?? e.login_id ?? "")}</td><td>${esc(e.detail)}</td></tr>`,
+                `<tr><td>${esc(fmtDate(e.at))}</td><td><span class="kind k-${esc(e.kind)}">${esc(e.kind.replace(/_/g, " "))}</span></td><td>${esc(e.login_email ?? e.login_id ?? "")}</td><td>${esc(e.detail)}${e.by ? ` <span class="by">by ${esc(e.by)}</span>` : ""}</td></tr>`,
             )
             .join("")
         : `<tr><td colspan="4" class="muted">Nothing has happened yet.</td></tr>`;

@@ -129,6 +129,17 @@ impl PostgresStore {
     }
 }
 
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing a connection blocks on the client's own runtime, which panics on an async
+        // worker (the engine is often dropped on one): close it on a thread of its own.
+        let held = self.client.get_mut().map(Option::take).unwrap_or(None);
+        if let Some(client) = held {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
 impl Store for PostgresStore {
     fn upsert_login(&self, login: &Login) -> Result<()> {
         self.with_client(|c| logins::upsert(c, login))

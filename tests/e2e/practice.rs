@@ -1,0 +1,303 @@
+//! Practice mode through the CLI: several machines (each its own configuration, data directory
+//! and keychain entries, and its own person and machine name) sharing one practice on the suite's
+//! real PostgreSQL server (scripts/lib/with-postgres.sh), in a schema of its own per test.
+
+use crate::util::*;
+use chrono::Duration;
+use std::collections::HashSet;
+use std::process::Command;
+use tenantry_core::config::Config;
+use tenantry_fake_xero::Options;
+
+/// A fresh schema on the suite's server, dropped at the end; `psql` and `pg_dump` reach it with
+/// the suite's PGPASSWORD.
+struct Database {
+    base: String,
+    schema: String,
+    url: String,
+}
+
+impl Database {
+    fn new(test: &str) -> Self {
+        let base = std::env::var("TENANTRY_TEST_DATABASE_URL").expect(
+            "TENANTRY_TEST_DATABASE_URL is not set: practice mode's tests need PostgreSQL; run them through scripts/test.sh",
+        );
+        let schema = format!(
+            "e2e_{test}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let db = Self {
+            url: format!("{base}?options=-c%20search_path%3D{schema}"),
+            base,
+            schema,
+        };
+        db.sql(&format!("CREATE SCHEMA {}", db.schema));
+        db
+    }
+
+    /// Runs one statement as the suite's user; its output, unaligned.
+    fn sql(&self, statement: &str) -> String {
+        let out = Command::new("psql")
+            .args([&self.base, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c"])
+            .arg(format!("SET search_path = {}; {statement}", self.schema))
+            .output()
+            .expect("run psql (setup installs postgresql-client)");
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Everything the practice database holds, as a database administrator's backup has it.
+    fn dump(&self) -> String {
+        let out = Command::new("pg_dump")
+            .args([&self.base, "--schema", &self.schema, "--no-owner"])
+            .output()
+            .expect("run pg_dump");
+        assert!(
+            out.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([&self.base, "-X", "-q", "-c"])
+            .arg(format!("DROP SCHEMA {} CASCADE", self.schema))
+            .output();
+    }
+}
+
+/// One machine of the practice: its own configuration file, data directory, keychain service
+/// and names.
+struct Machine {
+    cli: Tenantry,
+    service: String,
+}
+
+fn machine(it: &Instance, url: &str, name: &str, person: &str) -> Machine {
+    let dir = it.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let service = format!("{}-{name}", it.config.keychain_service);
+    let config = Config {
+        database_url: Some(url.to_owned()),
+        machine_name: Some(name.to_owned()),
+        person_name: Some(person.to_owned()),
+        keychain_service: service.clone(),
+        ..it.config.clone()
+    };
+    let path = dir.join("config.toml");
+    config.save(&path).unwrap();
+    Machine {
+        cli: Tenantry {
+            config: path,
+            data: dir,
+            passphrase: None,
+        },
+        service,
+    }
+}
+
+impl Machine {
+    async fn run(&self, args: &[&str]) -> Ran {
+        self.cli.run(args).await
+    }
+
+    /// Leaves no practice key in the real keychain.
+    fn forget_key(&self, practice_id: &str) {
+        use tenantry_core::vault::named::{self, SecretEntry};
+        let vault = tenantry_core::vault::KeychainVault::platform(&self.service);
+        let entry = SecretEntry::new(&format!("tenantry-practice-key-{practice_id}"));
+        let _ = named::delete(&vault, &entry);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn machines_join_one_practice_and_share_one_refresh() {
+    if !keyring_available("machines_join_one_practice_and_share_one_refresh") {
+        return;
+    }
+    let db = Database::new("share");
+    let options = Options {
+        access_lifetime: Duration::seconds(2),
+        ..Options::default()
+    };
+    let it = instance_with(options, VaultKind::Keychain).await;
+    let a = machine(&it, &db.url, "DESK-A", "Ann");
+    let b = machine(&it, &db.url, "DESK-B", "Ben");
+    let c = machine(&it, &db.url, "DESK-C", "Cara");
+
+    let before = a.run(&["status"]).await;
+    assert_eq!(
+        before.status, 6,
+        "no practice yet is a set-up step: {before:?}"
+    );
+    assert!(
+        before.stderr.contains("tenantry practice init"),
+        "and it says which command makes one: {before:?}"
+    );
+    let init = a.run(&["practice", "init"]).await;
+    assert_eq!(init.status, 0, "{init:?}");
+    let practice_id = db.sql("SELECT id FROM practice");
+    let again = b.run(&["practice", "init"]).await;
+    assert_eq!(
+        again.status, 6,
+        "a second init must not replace the practice: {again:?}"
+    );
+
+    let outsider = b.run(&["status"]).await;
+    assert_eq!(outsider.status, 6, "{outsider:?}");
+    assert!(
+        outsider.stderr.contains("has not joined") && outsider.stderr.contains("practice join"),
+        "a machine without the key is told how to join, and reads nothing: {outsider:?}"
+    );
+
+    let invite = a.run(&["practice", "invite"]).await;
+    assert_eq!(invite.status, 0, "{invite:?}");
+    let code = invite.stdout.trim().to_owned();
+    let joined = b.run(&["practice", "join", &code]).await;
+    assert_eq!(joined.status, 0, "{joined:?}");
+    let reused = c.run(&["practice", "join", &code]).await;
+    assert_eq!(reused.status, 6, "{reused:?}");
+    assert!(
+        reused.stderr.contains("already used (by Ben on DESK-B)"),
+        "a code joins one machine only, and the refusal says who used it: {reused:?}"
+    );
+    assert!(
+        !db.dump().contains(&code) && !db.dump().contains(&code.replace('-', "")),
+        "the database keeps a hash of the code, never the code"
+    );
+
+    it.fake.approve_as(Some(ANN));
+    let connected = a.run(&["connect"]).await;
+    assert_eq!(connected.status, 0, "Ann connects on DESK-A: {connected:?}");
+    let seen = b.run(&["status", "--json"]).await;
+    assert_eq!(seen.status, 0, "{seen:?}");
+    assert!(
+        seen.stdout.contains(ANN),
+        "a login connected on one machine is the practice's, seen on another: {seen:?}"
+    );
+
+    // Both machines at once, after the 2-second token has expired: one refresh between them.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    it.fake.set_access_lifetime(Duration::minutes(30));
+    let refreshes_before = it.fake.refresh_calls(ANN);
+    let runs: Vec<_> = (0..4)
+        .flat_map(|_| [&a, &b])
+        .map(|m| m.cli.command(&["token", "harbour cafe ltd"]).output())
+        .collect();
+    let mut tokens = HashSet::new();
+    for run in runs {
+        let out = run.await.expect("run tenantry");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tokens.insert(String::from_utf8(out.stdout).unwrap());
+    }
+    assert_eq!(
+        it.fake.refresh_calls(ANN) - refreshes_before,
+        1,
+        "the advisory lock makes eight processes on two machines share one refresh"
+    );
+    assert_eq!(tokens.len(), 1, "and every one prints the same new token");
+    let spent: Vec<String> = it
+        .fake
+        .recorded("/connect/token")
+        .into_iter()
+        .flat_map(|r| r.form)
+        .filter(|(key, _)| key == "refresh_token")
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(
+        spent.iter().collect::<HashSet<_>>().len(),
+        spent.len(),
+        "no refresh token was spent twice"
+    );
+
+    let log = b.run(&["log"]).await;
+    assert!(
+        log.stdout.contains("(by Ann on DESK-A)"),
+        "the log names who connected the login and where: {log:?}"
+    );
+    let members = a.run(&["practice", "members", "--json"]).await;
+    assert_eq!(members.status, 0, "{members:?}");
+    let listed: serde_json::Value = serde_json::from_str(&members.stdout).unwrap();
+    let names: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["person"].as_str().unwrap(),
+                m["machine"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("Ann", "DESK-A"), ("Ben", "DESK-B")],
+        "the members are the two machines that joined, not the one refused"
+    );
+
+    // What a database administrator sees: no token, code or verifier the fake issued.
+    let dump = db.dump();
+    assert!(
+        dump.contains("sealed_tokens") && dump.contains(ANN),
+        "the dump holds the practice's data (the scan below is not of an empty file)"
+    );
+    let mut secrets: Vec<String> = tokens.into_iter().map(|t| t.trim().to_owned()).collect();
+    for request in it.fake.recorded("/connect/token") {
+        for (key, value) in request.form {
+            if matches!(key.as_str(), "code" | "code_verifier" | "refresh_token") {
+                secrets.push(value);
+            }
+        }
+    }
+    assert!(
+        secrets.len() >= 4,
+        "codes, verifiers, spent and printed tokens are scanned"
+    );
+    for secret in &secrets {
+        assert!(
+            !dump.contains(secret.as_str()),
+            "a secret reached the practice database"
+        );
+    }
+
+    // Remove the login through the practice, so the fake and the keychain are left clean.
+    let removed = b.run(&["remove", ANN, "--yes"]).await;
+    assert_eq!(removed.status, 0, "{removed:?}");
+    for m in [&a, &b, &c] {
+        m.forget_key(&practice_id);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_practice_database_is_named_and_costs_no_token_request() {
+    let it = instance().await;
+    let port = free_ports()[0];
+    let url = format!("postgres://tenantry@127.0.0.1:{port}/practice");
+    let m = machine(&it, &url, "DESK-D", "Dee");
+    let ran = m.run(&["token", "harbour cafe ltd"]).await;
+    assert_eq!(
+        ran.status, 5,
+        "a database down is passing, as Xero down is: {ran:?}"
+    );
+    assert!(
+        ran.stderr.contains(&format!("127.0.0.1:{port}")),
+        "the error names the server to check: {ran:?}"
+    );
+    assert_eq!(
+        it.fake.total_refresh_calls(),
+        0,
+        "no token request without the lock"
+    );
+}

@@ -205,7 +205,8 @@ pub enum Command {
             tenantry practice init\n  \
             tenantry practice invite\n  \
             tenantry practice join 7KQ2M-XR4TB-9DHZC-PW3NA-VJ6YE-G\n  \
-            tenantry practice members")]
+            tenantry practice members\n  \
+            tenantry practice rotate-key")]
     Practice {
         #[command(subcommand)]
         action: PracticeAction,
@@ -343,6 +344,9 @@ pub enum PracticeAction {
         /// The code as printed (any case; dashes and spaces do not matter).
         code: String,
     },
+    /// Re-seal every login's tokens under a new practice key (when a machine leaves, or the key
+    /// may have been seen). Every other machine must then join again with a new code.
+    RotateKey,
     /// List the people and machines that have joined, and when each was last seen.
     Members {
         /// JSON instead of a table.

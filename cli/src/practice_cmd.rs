@@ -63,6 +63,18 @@ pub async fn run(profile: &Profile, action: PracticeAction) -> Result<u8, Failur
                 );
                 Ok(exit::OK)
             }
+            PracticeAction::RotateKey => {
+                let member = practice::open(&config, vault.as_ref(), now)?;
+                let (_, resealed) = practice::rotate_key(&member, vault.as_ref(), now)?;
+                println!(
+                    "Rotated the practice key: {resealed} token set{} re-sealed.",
+                    if resealed == 1 { "" } else { "s" }
+                );
+                eprintln!(
+                    "Every other machine must join again: run `tenantry practice invite` here for each, then `tenantry practice join CODE` there. Unused join codes no longer work."
+                );
+                Ok(exit::OK)
+            }
             PracticeAction::Members { json } => {
                 let member = practice::open(&config, vault.as_ref(), now)?;
                 print_members(&member, json)

@@ -110,11 +110,10 @@ impl Machine {
     }
 
     /// Leaves no practice key in the real keychain.
-    fn forget_key(&self, practice_id: &str) {
-        use tenantry_core::vault::named::{self, SecretEntry};
+    fn forget_key(&self, key_id: &str) {
         let vault = tenantry_core::vault::KeychainVault::platform(&self.service);
-        let entry = SecretEntry::new(&format!("tenantry-practice-key-{practice_id}"));
-        let _ = named::delete(&vault, &entry);
+        let entry = tenantry_core::practice::key_entry(key_id);
+        let _ = tenantry_core::vault::named::delete(&vault, &entry);
     }
 }
 
@@ -144,7 +143,7 @@ async fn machines_join_one_practice_and_share_one_refresh() {
     );
     let init = a.run(&["practice", "init"]).await;
     assert_eq!(init.status, 0, "{init:?}");
-    let practice_id = db.sql("SELECT id FROM practice");
+    let key_id = db.sql("SELECT key_id FROM practice");
     let again = b.run(&["practice", "init"]).await;
     assert_eq!(
         again.status, 6,
@@ -208,6 +207,7 @@ async fn machines_join_one_practice_and_share_one_refresh() {
         "the advisory lock makes eight processes on two machines share one refresh"
     );
     assert_eq!(tokens.len(), 1, "and every one prints the same new token");
+    let tokens_first = &tokens.iter().next().cloned().unwrap();
     let spent: Vec<String> = it
         .fake
         .recorded("/connect/token")
@@ -272,11 +272,41 @@ async fn machines_join_one_practice_and_share_one_refresh() {
         );
     }
 
+    // A machine leaves: the key is rotated, and only machines that join again read tokens.
+    let rotated = a.run(&["practice", "rotate-key"]).await;
+    assert_eq!(rotated.status, 0, "{rotated:?}");
+    assert!(
+        rotated.stdout.contains("1 token set re-sealed"),
+        "{rotated:?}"
+    );
+    let new_key_id = db.sql("SELECT key_id FROM practice");
+    assert_ne!(new_key_id, key_id, "the practice has a new key");
+    let stale = b.run(&["token", "harbour cafe ltd"]).await;
+    assert_eq!(stale.status, 6, "the old key opens nothing: {stale:?}");
+    assert!(
+        stale.stderr.contains("join"),
+        "and the machine is told to join again: {stale:?}"
+    );
+    let kept = a.run(&["token", "harbour cafe ltd"]).await;
+    assert_eq!(
+        kept.stdout, *tokens_first,
+        "the re-sealed token set is the same one, read under the new key: {kept:?}"
+    );
+    let code = a
+        .run(&["practice", "invite"])
+        .await
+        .stdout
+        .trim()
+        .to_owned();
+    let back = b.run(&["practice", "join", &code]).await;
+    assert_eq!(back.status, 0, "{back:?}");
+
     // Remove the login through the practice, so the fake and the keychain are left clean.
     let removed = b.run(&["remove", ANN, "--yes"]).await;
     assert_eq!(removed.status, 0, "{removed:?}");
     for m in [&a, &b, &c] {
-        m.forget_key(&practice_id);
+        m.forget_key(&key_id);
+        m.forget_key(&new_key_id);
     }
 }
 

@@ -116,6 +116,10 @@ pub enum PracticeError {
         "that join code was made before the practice key was rotated; make a new one with `tenantry practice invite`"
     )]
     CodeStale,
+    #[error(
+        "the token set of login {login} does not open under the practice key, so the key was not rotated (nothing was changed); reconnect that login (tenantry connect --reconnect), then rotate again"
+    )]
+    Unsealable { login: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -130,9 +134,11 @@ pub struct Membership {
     pub identity: Identity,
 }
 
-/// The vault entry a practice's key is kept under on each machine.
-fn key_entry(practice_id: &str) -> SecretEntry {
-    SecretEntry::new(&format!("tenantry-practice-key-{practice_id}"))
+/// The vault entry a practice key is kept under on each machine, named by the key's id: a
+/// rotation writes the new key beside the old one and removes the old only once the database has
+/// switched, so a failure at any point leaves this machine a key that opens the practice.
+pub fn key_entry(key_id: &str) -> SecretEntry {
+    SecretEntry::new(&format!("tenantry-practice-key-{key_id}"))
 }
 
 fn url_of(config: &Config) -> Result<&str, PracticeError> {
@@ -181,7 +187,7 @@ pub fn init(
     };
     // The key reaches this machine's vault before the practice exists: a practice whose key no
     // machine holds could never open a token set.
-    let entry = key_entry(&practice_id);
+    let entry = key_entry(&row.key_id);
     named::store(vault, &entry, &Secret::new(key.to_text().to_string()))?;
     let identity = Identity::of(config);
     let made = store.create_practice(&row, &identity.machine, &identity.person, now);
@@ -214,14 +220,23 @@ pub fn open(
     let store = PostgresStore::connect(url_of(config)?)?;
     let row = the_practice(&store)?;
     let server = store.server().to_owned();
-    let text =
-        named::load(vault, &key_entry(&row.id))?.ok_or_else(|| PracticeError::NotJoined {
-            server: server.clone(),
-        })?;
+    let identity = Identity::of(config);
+    let Some(text) = named::load(vault, &key_entry(&row.key_id))? else {
+        // A member that holds no current key joined before a rotation: the key is wrong, not
+        // missing.
+        let member = store
+            .members()?
+            .into_iter()
+            .any(|m| m.machine == identity.machine && m.person == identity.person);
+        return Err(if member {
+            PracticeError::WrongKey { server }
+        } else {
+            PracticeError::NotJoined { server }
+        });
+    };
     let key = PracticeKey::from_text(text.expose())
         .filter(|key| opens(key, &row))
         .ok_or(PracticeError::WrongKey { server })?;
-    let identity = Identity::of(config);
     store.saw_member(&identity.machine, &identity.person, &row.key_id, now)?;
     Ok(Membership {
         store: Arc::new(store),
@@ -285,7 +300,7 @@ pub fn join(
         })?;
     named::store(
         vault,
-        &key_entry(&row.id),
+        &key_entry(&row.key_id),
         &Secret::new(key.to_text().to_string()),
     )?;
     store.saw_member(&identity.machine, &identity.person, &row.key_id, now)?;
@@ -295,6 +310,56 @@ pub fn join(
         practice_id: row.id,
         identity,
     })
+}
+
+/// Replaces the practice key: every token set re-sealed under a new one in one transaction that
+/// holds every login's lock, unused join codes void. The new key goes into this machine's vault
+/// first and the old entry is removed only after the switch. Every other machine must join again
+/// (`WrongKey` until it does). Returns the membership under the new key and how many token sets
+/// were re-sealed.
+pub fn rotate_key(
+    membership: &Membership,
+    vault: &dyn TokenVault,
+    now: DateTime<Utc>,
+) -> Result<(Membership, usize), PracticeError> {
+    let (old, new) = (&membership.key, PracticeKey::generate());
+    let server = membership.store.server().to_owned();
+    let new_entry = key_entry(&new.id());
+    named::store(vault, &new_entry, &Secret::new(new.to_text().to_string()))?;
+    let reseal = |login: &crate::model::LoginId, sealed: &[u8]| {
+        let plain = old.open(sealed, login.as_str().as_bytes()).ok()?;
+        Some(new.seal(&plain, login.as_str().as_bytes()))
+    };
+    let who = &membership.identity;
+    let outcome = membership.store.reseal_all(
+        &old.id(),
+        &new.id(),
+        &new.seal(KEY_CHECK, membership.practice_id.as_bytes()),
+        crate::lock::LOCK_WAIT,
+        &reseal,
+        (&who.person, &who.machine),
+        now,
+    );
+    let failure = match outcome {
+        Ok(Some(Ok(resealed))) => {
+            let _ = named::delete(vault, &key_entry(&old.id()));
+            let renewed = Membership {
+                store: membership.store.clone(),
+                key: new,
+                practice_id: membership.practice_id.clone(),
+                identity: membership.identity.clone(),
+            };
+            return Ok((renewed, resealed));
+        }
+        Ok(Some(Err(login))) => PracticeError::Unsealable {
+            login: login.to_string(),
+        },
+        Ok(None) => PracticeError::WrongKey { server },
+        Err(e) => e.into(),
+    };
+    // Nothing switched: the old key stands, and the new one is forgotten.
+    let _ = named::delete(vault, &new_entry);
+    Err(failure)
 }
 
 /// Everyone who has joined, and when each was last seen.

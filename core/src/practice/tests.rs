@@ -177,7 +177,7 @@ fn a_wrong_practice_key_opens_nothing_and_changes_nothing() {
     let stranger = PracticeKey::generate();
     named::store(
         &vault_b,
-        &key_entry(&a.practice_id),
+        &key_entry(&a.key.id()),
         &Secret::new(stranger.to_text().to_string()),
     )
     .unwrap();
@@ -213,4 +213,103 @@ fn a_wrong_practice_key_opens_nothing_and_changes_nothing() {
             .any(|w| w == b"refresh-one"),
         "the database holds only ciphertext"
     );
+}
+
+#[test]
+fn a_rotated_key_reseals_everything_and_old_holders_must_join_again() {
+    let scratch = Scratch::new("practice_rotate");
+    let (config_a, vault_a) = machine(&scratch, "desk-a");
+    let (config_b, vault_b) = machine(&scratch, "desk-b");
+    let a = init(&config_a, &vault_a, now()).unwrap();
+    let (code, _) = invite(&a, now()).unwrap();
+    let b = join(&config_b, &vault_b, &code.display(), now()).unwrap();
+    let (ann, ben) = (LoginId::new("ann").unwrap(), LoginId::new("ben").unwrap());
+    let old_vault = SealedVault::new(a.store.clone(), a.key.clone());
+    old_vault.store(&ann, &tokens("ann")).unwrap();
+    old_vault.store(&ben, &tokens("ben")).unwrap();
+    let (unused, _) = invite(&a, now()).unwrap();
+
+    let (rotated, resealed) = rotate_key(&a, &vault_a, now()).unwrap();
+    assert_eq!(resealed, 2, "every token set is re-sealed");
+    assert_ne!(rotated.key.id(), a.key.id(), "under a new key");
+    let new_vault = SealedVault::new(rotated.store.clone(), rotated.key.clone());
+    assert_eq!(
+        new_vault.load(&ben).unwrap().map(|t| t.refresh_token),
+        Some(Secret::new("refresh-ben")),
+        "the re-sealed token sets open under the new key, unchanged"
+    );
+    assert!(
+        open(&config_a, &vault_a, now()).is_ok(),
+        "the rotating machine holds the new key"
+    );
+    assert_eq!(
+        named::load(&vault_a, &key_entry(&a.key.id())).unwrap(),
+        None,
+        "and no longer keeps the old one"
+    );
+    assert!(
+        matches!(
+            open(&config_b, &vault_b, now()),
+            Err(PracticeError::WrongKey { .. })
+        ),
+        "a member still holding the old key is told to join again"
+    );
+    assert!(
+        matches!(
+            SealedVault::new(b.store.clone(), b.key.clone()).store(&ann, &tokens("stale")),
+            Err(VaultError::WrongPracticeKey(_))
+        ),
+        "a machine with the old key cannot write a token set nobody else could open"
+    );
+    assert_eq!(
+        new_vault.load(&ann).unwrap().map(|t| t.refresh_token),
+        Some(Secret::new("refresh-ann")),
+        "and the refused write changed nothing"
+    );
+    assert!(
+        matches!(
+            join(&config_b, &vault_b, &unused.display(), now()),
+            Err(PracticeError::CodeUnknown { .. })
+        ),
+        "a code made under the old key died with it"
+    );
+    let (fresh, _) = invite(&rotated, now()).unwrap();
+    join(&config_b, &vault_b, &fresh.display(), now()).unwrap();
+    assert!(
+        open(&config_b, &vault_b, now()).is_ok(),
+        "a new code lets it back in"
+    );
+}
+
+#[test]
+fn a_rotation_waits_for_a_refresh_in_flight_on_another_machine() {
+    let scratch = Scratch::new("practice_rotate_lock");
+    let (config_a, vault_a) = machine(&scratch, "desk-a");
+    let a = init(&config_a, &vault_a, now()).unwrap();
+    let ann = LoginId::new("ann").unwrap();
+    SealedVault::new(a.store.clone(), a.key.clone())
+        .store(&ann, &tokens("ann"))
+        .unwrap();
+    let other = crate::store::postgres::PostgresStore::connect(scratch.url()).unwrap();
+    let refreshing = other
+        .lock_login(&ann, std::time::Duration::from_secs(5))
+        .unwrap();
+    let outcome = a.store.reseal_all(
+        &a.key.id(),
+        "next",
+        b"check",
+        std::time::Duration::from_millis(300),
+        &|_, sealed| Some(sealed.to_vec()),
+        ("p", "m"),
+        now(),
+    );
+    assert!(
+        matches!(outcome, Err(StoreError::Busy)),
+        "a login being refreshed elsewhere is not re-sealed under it: the rotation waits, then gives up"
+    );
+    assert!(
+        open(&config_a, &vault_a, now()).is_ok(),
+        "and nothing changed"
+    );
+    drop(refreshing);
 }

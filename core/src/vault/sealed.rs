@@ -54,9 +54,18 @@ impl TokenVault for SealedVault {
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
         let plain = record::encode(tokens);
         let sealed = self.key.seal(plain.as_bytes(), login.as_str().as_bytes());
-        self.store
+        let kept = self
+            .store
             .keep_sealed_tokens(login, &self.key.id(), &sealed, chrono::Utc::now())
-            .map_err(vault_error)
+            .map_err(vault_error)?;
+        if kept {
+            Ok(())
+        } else {
+            Err(VaultError::WrongPracticeKey(format!(
+                "the practice key was rotated; this machine still holds {}, so {login}'s tokens were not written",
+                self.key.id()
+            )))
+        }
     }
 
     fn delete(&self, login: &LoginId) -> Result<(), VaultError> {

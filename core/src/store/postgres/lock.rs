@@ -18,6 +18,10 @@ pub struct PracticeLock {
 /// for each other. md5 is only a spreader here, not a defence.
 const LOCK: &str = "SELECT pg_advisory_lock(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || $1), 16))::bit(64)::bigint)";
 
+/// The same key, for a transaction that must hold every login's lock at once (a key rotation):
+/// transaction-level and session-level advisory locks on one key exclude each other.
+pub(super) const LOCK_ALL_IN_TRANSACTION: &str = "SELECT count(pg_advisory_xact_lock(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || login_id), 16))::bit(64)::bigint)) FROM (SELECT login_id FROM sealed_tokens ORDER BY login_id) AS held";
+
 impl PostgresStore {
     /// Blocks until this connection holds `login`'s lock, or `wait` passes
     /// ([`StoreError::Busy`]). Call it on a blocking thread.

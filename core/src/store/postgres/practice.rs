@@ -41,6 +41,10 @@ pub enum CodeTaken {
     Expired,
 }
 
+/// Opens a login's sealed token set under the old key and seals it under the new one; None when
+/// it does not open.
+pub type Reseal<'a> = dyn Fn(&LoginId, &[u8]) -> Option<Vec<u8>> + 'a;
+
 impl PostgresStore {
     pub fn practice(&self) -> Result<Option<PracticeRow>> {
         self.with_client(|c| {
@@ -78,14 +82,56 @@ impl PostgresStore {
         })
     }
 
-    /// Replaces the practice's key (after every token set was re-sealed, in the same transaction).
-    pub fn set_practice_key(&self, key_id: &str, key_check: &[u8]) -> Result<()> {
+    /// Re-seals every token set under a new practice key in one transaction that holds every
+    /// login's lock (so no refresh runs meanwhile, on any machine) and changes the practice's key
+    /// only if it is still `old_key_id`. Unused join codes die with the old key; `machine` (the
+    /// one rotating) is recorded as holding the new key. Returns how many token sets were
+    /// re-sealed, or None if the practice's key was not `old_key_id` (nothing changed).
+    /// `reseal` returns None for a row it cannot open: then nothing is changed either.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reseal_all(
+        &self,
+        old_key_id: &str,
+        new_key_id: &str,
+        new_key_check: &[u8],
+        wait: std::time::Duration,
+        reseal: &Reseal<'_>,
+        by: (&str, &str),
+        now: DateTime<Utc>,
+    ) -> Result<Option<std::result::Result<usize, LoginId>>> {
         self.with_client(|c| {
-            c.execute(
+            let mut tx = c.transaction()?;
+            let ms_wait = wait.as_millis().min(i32::MAX as u128);
+            tx.batch_execute(&format!("SET LOCAL lock_timeout = {ms_wait}"))?;
+            let current: Option<String> = tx
+                .query_opt("SELECT key_id FROM practice FOR UPDATE", &[])?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            if current.as_deref() != Some(old_key_id) {
+                return Ok(None);
+            }
+            tx.execute(super::lock::LOCK_ALL_IN_TRANSACTION, &[])?;
+            let rows = tx.query("SELECT login_id, sealed FROM sealed_tokens FOR UPDATE", &[])?;
+            let mut count = 0;
+            for row in &rows {
+                let login = super::login_id(row.try_get(0)?)?;
+                let Some(sealed) = reseal(&login, row.try_get(1)?) else {
+                    return Ok(Some(Err(login))); // dropped: rolls back
+                };
+                tx.execute(
+                    "UPDATE sealed_tokens SET key_id = $2, sealed = $3, sealed_at = $4 WHERE login_id = $1",
+                    &[&login.as_str(), &new_key_id, &sealed, &ms(now)],
+                )?;
+                count += 1;
+            }
+            tx.execute(
                 "UPDATE practice SET key_id = $1, key_check = $2",
-                &[&key_id, &key_check],
+                &[&new_key_id, &new_key_check],
             )?;
-            Ok(())
+            tx.execute("DELETE FROM join_codes WHERE used_at IS NULL", &[])?;
+            upsert_member(&mut tx, by.1, by.0, new_key_id, now)?;
+            tx.commit()?;
+            Ok(Some(Ok(count)))
         })
     }
 
@@ -185,20 +231,24 @@ impl PostgresStore {
         })
     }
 
+    /// Keeps a login's sealed token set; false (nothing written) if `key_id` is no longer the
+    /// practice's key.
     pub fn keep_sealed_tokens(
         &self,
         login: &LoginId,
         key_id: &str,
         sealed: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         self.with_client(|c| {
-            c.execute(
-                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at) VALUES ($1, $2, $3, $4)
+            // Only under the practice's current key: a machine still holding a rotated-out key
+            // must not write a token set nobody else can open.
+            Ok(c.execute(
+                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at)
+                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM practice WHERE key_id = $2)
                  ON CONFLICT (login_id) DO UPDATE SET key_id = $2, sealed = $3, sealed_at = $4",
                 &[&login.as_str(), &key_id, &sealed, &ms(now)],
-            )?;
-            Ok(())
+            )? == 1)
         })
     }
 

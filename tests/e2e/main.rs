@@ -12,7 +12,8 @@
 //! - `scheduled`: `keepalive --install` with the real crontab, and the systemd units verified.
 //! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
 //! - `practice`: practice mode across machines on a real PostgreSQL server: init, invite, join,
-//!   one refresh between machines, attribution, no secret in `pg_dump`, the database down.
+//!   one refresh between machines, attribution, no secret in `pg_dump`, the database down;
+//!   `practice_link`: the link to the database dropped mid-refresh.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -63,6 +64,8 @@ mod permissions;
 // The suite's PostgreSQL server is started by scripts/lib/with-postgres.sh, on Linux.
 #[cfg(target_os = "linux")]
 mod practice;
+#[cfg(target_os = "linux")]
+mod practice_link;
 #[cfg(target_os = "linux")]
 mod scheduled;
 #[cfg(target_os = "linux")]

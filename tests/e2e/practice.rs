@@ -11,14 +11,14 @@ use tenantry_fake_xero::Options;
 
 /// A fresh schema on the suite's server, dropped at the end; `psql` and `pg_dump` reach it with
 /// the suite's PGPASSWORD.
-struct Database {
-    base: String,
-    schema: String,
-    url: String,
+pub(crate) struct Database {
+    pub(crate) base: String,
+    pub(crate) schema: String,
+    pub(crate) url: String,
 }
 
 impl Database {
-    fn new(test: &str) -> Self {
+    pub(crate) fn new(test: &str) -> Self {
         let base = std::env::var("TENANTRY_TEST_DATABASE_URL").expect(
             "TENANTRY_TEST_DATABASE_URL is not set: practice mode's tests need PostgreSQL; run them through scripts/test.sh",
         );
@@ -36,7 +36,7 @@ impl Database {
     }
 
     /// Runs one statement as the suite's user; its output, unaligned.
-    fn sql(&self, statement: &str) -> String {
+    pub(crate) fn sql(&self, statement: &str) -> String {
         let out = Command::new("psql")
             .args([&self.base, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c"])
             .arg(format!("SET search_path = {}; {statement}", self.schema))

@@ -198,21 +198,7 @@ impl Instance {
         user: &str,
         reconnect: Option<LoginId>,
     ) -> Result<LoginOutcome, tenantry_core::EngineError> {
-        self.fake.approve_as(Some(user));
-        let sign_in = self.engine.begin_login(reconnect).await?;
-        let url = sign_in.authorize_url().clone();
-        let browser = tokio::spawn(async move { browser::approve(&url).await });
-        let outcome = sign_in.complete(CancellationToken::new()).await;
-        let visit = browser
-            .await
-            .expect("browser task")
-            .expect("the browser reaches the callback");
-        assert_eq!(
-            visit.status,
-            if outcome.is_ok() { 200 } else { 400 },
-            "the browser is told how the sign-in went"
-        );
-        outcome
+        sign_in_on(&self.fake, &self.engine, user, reconnect).await
     }
 
     pub fn tenant(&self, name: &str) -> String {
@@ -232,6 +218,30 @@ impl Instance {
         self.config.save(&path).expect("save config");
         path
     }
+}
+
+/// Signs `user` in on `engine` through the scripted browser, against `fake`.
+pub async fn sign_in_on(
+    fake: &FakeXero,
+    engine: &Engine,
+    user: &str,
+    reconnect: Option<LoginId>,
+) -> Result<LoginOutcome, tenantry_core::EngineError> {
+    fake.approve_as(Some(user));
+    let sign_in = engine.begin_login(reconnect).await?;
+    let url = sign_in.authorize_url().clone();
+    let browser = tokio::spawn(async move { browser::approve(&url).await });
+    let outcome = sign_in.complete(CancellationToken::new()).await;
+    let visit = browser
+        .await
+        .expect("browser task")
+        .expect("the browser reaches the callback");
+    assert_eq!(
+        visit.status,
+        if outcome.is_ok() { 200 } else { 400 },
+        "the browser is told how the sign-in went"
+    );
+    outcome
 }
 
 impl Drop for Instance {

@@ -33,7 +33,8 @@ pub struct PostgresStore {
     config: postgres::Config,
     /// `host:port/database`, named in every error about reaching it (never the password).
     server: String,
-    client: Mutex<Option<Client>>,
+    /// The connection and when it last answered.
+    client: Mutex<Option<(Client, std::time::Instant)>>,
     tap: OnceLock<EventTap>,
     /// Who this machine acts as, written with every event and refresh in flight.
     actor: OnceLock<Actor>,
@@ -114,11 +115,23 @@ impl PostgresStore {
     /// Runs `f` on the connection, connecting first if there is none (or the last one broke).
     fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Sql<T>) -> Result<T> {
         let mut held = self.client.lock().expect("store connection lock");
-        if held.as_ref().is_none_or(Client::is_closed) {
-            *held = Some(connect::open(&self.config, &self.server)?);
+        // A connection idle for a while may have been dropped by the server, a restart or the
+        // network without this side noticing (the client only reads its socket during a call):
+        // ask it first, so a call after a link came back does not fail once on a dead socket.
+        // Asking costs a round trip only after an idle second, never inside a busy stretch.
+        if let Some((client, last)) = held.as_mut()
+            && (client.is_closed()
+                || (last.elapsed() >= IDLE_CHECK && client.is_valid(IDLE_CHECK_WAIT).is_err()))
+        {
+            *held = None;
         }
-        let client = held.as_mut().expect("connected above");
+        if held.is_none() {
+            let client = connect::open(&self.config, &self.server)?;
+            *held = Some((client, std::time::Instant::now()));
+        }
+        let (client, last) = held.as_mut().expect("connected above");
         let result = f(client);
+        *last = std::time::Instant::now();
         if client.is_closed() {
             *held = None; // the next call connects again
         }
@@ -129,12 +142,16 @@ impl PostgresStore {
     }
 }
 
+/// How long a connection may sit unused before it is checked, and how long the check may take.
+const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+const IDLE_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Drop for PostgresStore {
     fn drop(&mut self) {
         // Closing a connection blocks on the client's own runtime, which panics on an async
         // worker (the engine is often dropped on one): close it on a thread of its own.
         let held = self.client.get_mut().map(Option::take).unwrap_or(None);
-        if let Some(client) = held {
+        if let Some((client, _)) = held {
             std::thread::spawn(move || drop(client));
         }
     }

@@ -1,0 +1,194 @@
+//! Practice mode when the link to the database fails: the engine in this process reaches the
+//! suite's PostgreSQL server through a TCP relay on loopback that the test cuts (every open
+//! connection closed, new ones refused) and restores, as a dropped network link would.
+
+use crate::practice::Database;
+use crate::util::*;
+use chrono::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tenantry_core::store::postgres::PostgresStore;
+use tenantry_core::vault::MemoryVault;
+use tenantry_core::{Engine, ErrorCode};
+use tenantry_fake_xero::Fault;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+/// Forwards loopback connections to the database server until cut.
+struct Relay {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Relay {
+    async fn start(to: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, open) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::<Mutex<Vec<_>>>::default(),
+        );
+        let (is_cut, opened) = (cut.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if is_cut.load(Ordering::SeqCst) {
+                    continue; // dropped: the link is down
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(("127.0.0.1", to)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                opened.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Self { port, cut, open }
+    }
+
+    /// Drops every connection through the relay, and refuses new ones until restored.
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for task in self.open.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+/// `url` with its port replaced by `port`.
+fn through(url: &str, port: u16) -> String {
+    let at = url.find('@').expect("the suite's URL names a user");
+    let colon = at + url[at..].find(':').expect("and a port");
+    let slash = colon + url[colon..].find('/').expect("and a database");
+    format!("{}:{port}{}", &url[..colon], &url[slash..])
+}
+
+fn port_of(url: &str) -> u16 {
+    let at = url.find('@').unwrap();
+    let colon = at + url[at..].find(':').unwrap();
+    let slash = colon + url[colon..].find('/').unwrap();
+    url[colon + 1..slash].parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_nothing() {
+    let db = Database::new("link");
+    let it = instance().await;
+    let relay = Relay::start(port_of(&db.url)).await;
+    let config = tenantry_core::config::Config {
+        database_url: Some(through(&db.url, relay.port)),
+        machine_name: Some("LAPTOP-2".into()),
+        ..it.config.clone()
+    };
+    let vault = Arc::new(MemoryVault::new());
+    let (kept, machine_vault) = (config.clone(), vault.clone());
+    tokio::task::spawn_blocking(move || {
+        tenantry_core::practice::init(&kept, machine_vault.as_ref(), chrono::Utc::now())
+    })
+    .await
+    .unwrap()
+    .expect("the practice is made through the relay");
+    let engine = Engine::open(config, it.dir.path(), vault, Arc::new(it.clock.clone()))
+        .await
+        .expect("the engine opens the practice");
+    let ann = sign_in_on(&it.fake, &engine, ANN, None)
+        .await
+        .unwrap()
+        .login;
+    let harbour = it.tenant("Harbour Cafe Ltd");
+    let held = engine.access_token_for(&harbour).await.unwrap();
+
+    relay.cut();
+    let still = engine
+        .access_token_for(&harbour)
+        .await
+        .expect("a token this process holds is served with the database gone");
+    assert_eq!(
+        still.access_token, held.access_token,
+        "the same, still valid, access token"
+    );
+    it.advance(Duration::minutes(31));
+    let refused = engine
+        .access_token_for(&harbour)
+        .await
+        .expect_err("an expired token cannot be refreshed without the lock");
+    assert_eq!(refused.code(), ErrorCode::DatabaseUnreachable, "{refused}");
+    assert_eq!(
+        it.fake.refresh_calls(ANN),
+        0,
+        "no token request is sent without the lock"
+    );
+
+    // The link comes back after a couple of seconds; then it drops while Xero holds its answer
+    // to a refresh it has already rotated.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    relay.restore();
+    it.fake.inject(Fault::HoldAfterRotate(1500), 1);
+    let refreshing = {
+        let (engine, harbour) = (engine.clone(), harbour.clone());
+        tokio::spawn(async move { engine.access_token_for(&harbour).await })
+    };
+    while it.fake.refresh_calls(ANN) == 0 && !refreshing.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if refreshing.is_finished() {
+        panic!(
+            "the refresh ended before reaching Xero: {:?}",
+            refreshing.await.unwrap().err()
+        );
+    }
+    relay.cut();
+    let lost = refreshing
+        .await
+        .unwrap()
+        .expect_err("the new token set cannot be kept");
+    assert_eq!(lost.code(), ErrorCode::DatabaseUnreachable, "{lost}");
+
+    let direct = db.url.clone();
+    let login = ann.id.clone();
+    let (intent, relocked) = tokio::task::spawn_blocking(move || {
+        let other = PostgresStore::connect(&direct).unwrap();
+        let intent = tenantry_core::store::Store::refresh_intent(&other, &login).unwrap();
+        // The server notices the closed connection and ends its session, lock and all.
+        let relocked = other
+            .lock_login(&login, std::time::Duration::from_secs(10))
+            .is_ok();
+        (intent, relocked)
+    })
+    .await
+    .unwrap();
+    assert!(
+        relocked,
+        "the dropped machine's lock was released by the server"
+    );
+    assert!(
+        intent.is_some_and(|i| i.login_id == ann.id),
+        "the refresh intent is in the journal, for whoever next refreshes"
+    );
+
+    relay.restore();
+    let recovered = engine
+        .access_token_for(&harbour)
+        .await
+        .expect("with the link back, the refresh is finished within the grace");
+    assert_ne!(
+        recovered.access_token, held.access_token,
+        "with a new token"
+    );
+    assert_eq!(
+        it.fake.refresh_calls(ANN),
+        2,
+        "by spending the kept refresh token once more, within Xero's grace"
+    );
+    let login = engine.logins().await.unwrap().remove(0);
+    assert_eq!(
+        login.state,
+        tenantry_core::model::LoginState::Connected,
+        "nothing was lost: no reconnect"
+    );
+    let _ = db.sql("SELECT 1");
+}

@@ -13,7 +13,8 @@
 //! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
 //! - `practice`: practice mode across machines on a real PostgreSQL server: init, invite, join,
 //!   one refresh between machines, attribution, no secret in `pg_dump`, the database down;
-//!   `practice_link`: the link to the database dropped mid-refresh.
+//!   `practice_link`: the link to the database dropped mid-refresh; `practice_load`: four
+//!   machines under load, refreshing the exact minimum.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -66,6 +67,8 @@ mod permissions;
 mod practice;
 #[cfg(target_os = "linux")]
 mod practice_link;
+#[cfg(target_os = "linux")]
+mod practice_load;
 #[cfg(target_os = "linux")]
 mod scheduled;
 #[cfg(target_os = "linux")]

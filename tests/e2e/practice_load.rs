@@ -1,0 +1,219 @@
+//! Practice mode under load: four machines (each its own engine in this process, its own
+//! `tenantry` configuration, data directory and keychain service) on one practice on the suite's
+//! PostgreSQL server. In-process tasks on every machine's engine and `tenantry token` process
+//! loops on every machine ask for tokens for all 60 organisations of a 12-login fixture while the
+//! fake issues access tokens that live 2 s. No call may fail, Xero may never see a stale refresh
+//! token, none may be spent twice, and the refreshes must be the exact minimum (every refresh
+//! issued a token some caller got): the advisory lock and the re-read under it hold across
+//! machines as the file lock does within one.
+//!
+//! CI runs 5 s (TENANTRY_PRACTICE_LOAD_SECS for longer).
+
+use crate::practice::Database;
+use crate::util::*;
+use chrono::Duration;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tenantry_core::Engine;
+use tenantry_core::config::Config;
+use tenantry_core::vault::{KeychainVault, TokenVault};
+use tenantry_fake_xero::{Options, Seed};
+
+const MACHINES: usize = 4;
+const LOGINS: usize = 12;
+const ORGS_EACH: usize = 5;
+const TASKS_EACH: usize = 16;
+const PROCESSES_EACH: usize = 2;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice() {
+    if !keyring_available("four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice") {
+        return;
+    }
+    let secs: u64 = std::env::var("TENANTRY_PRACTICE_LOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let db = Database::new("load");
+    let it = instance_with(
+        Options {
+            access_lifetime: Duration::seconds(2),
+            seed: Seed::generated(LOGINS, ORGS_EACH),
+            ..Options::default()
+        },
+        VaultKind::Memory,
+    )
+    .await;
+
+    // Each machine: a configuration file for its processes, and an engine in this process, both
+    // on the machine's own keychain service. The first makes the practice; the others join.
+    let mut machines: Vec<(Tenantry, Engine, Arc<dyn TokenVault>)> = Vec::new();
+    let mut first: Option<Tenantry> = None;
+    for m in 0..MACHINES {
+        let name = format!("BOX-{m}");
+        let dir = it.dir.path().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config {
+            database_url: Some(db.url.clone()),
+            machine_name: Some(name.clone()),
+            keychain_service: format!("{}-{name}", it.config.keychain_service),
+            ..it.config.clone()
+        };
+        let path = dir.join("config.toml");
+        config.save(&path).unwrap();
+        let cli = Tenantry {
+            config: path,
+            data: dir.clone(),
+            passphrase: None,
+        };
+        match &first {
+            None => assert_eq!(cli.run(&["practice", "init"]).await.status, 0),
+            Some(inviter) => {
+                let code = inviter.run(&["practice", "invite"]).await.stdout;
+                let joined = cli.run(&["practice", "join", code.trim()]).await;
+                assert_eq!(joined.status, 0, "{joined:?}");
+            }
+        }
+        let vault: Arc<dyn TokenVault> =
+            Arc::new(KeychainVault::platform(&config.keychain_service));
+        let engine = Engine::open(config, &dir, vault.clone(), Arc::new(it.clock.clone()))
+            .await
+            .expect("each machine opens the practice");
+        if first.is_none() {
+            first = Some(Tenantry {
+                config: cli.config.clone(),
+                data: cli.data.clone(),
+                passphrase: None,
+            });
+        }
+        machines.push((cli, engine, vault));
+    }
+
+    let users: Vec<String> = it
+        .fake
+        .with(|w| w.users().iter().map(|u| u.email.clone()).collect());
+    for user in &users {
+        sign_in_on(&it.fake, &machines[0].1, user, None)
+            .await
+            .unwrap();
+    }
+    let tenants: Arc<Vec<String>> = Arc::new(
+        it.fake
+            .with(|w| w.tenants().iter().map(|t| t.id.clone()).collect()),
+    );
+    assert_eq!(tenants.len(), LOGINS * ORGS_EACH);
+    // The sign-in tokens: served ones among these cost no refresh.
+    let mut initial = HashSet::new();
+    for tenant in tenants.iter() {
+        let grant = machines[0].1.access_token_for(tenant).await.unwrap();
+        initial.insert(grant.access_token.fingerprint());
+    }
+
+    let served: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(initial.clone()));
+    let refreshes_before = it.fake.total_refresh_calls();
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (proc_ok, proc_failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let deadline = Instant::now() + std::time::Duration::from_secs(secs);
+    let mut workers = Vec::new();
+    for (m, (cli, engine, _)) in machines.iter().enumerate() {
+        for task in 0..TASKS_EACH {
+            let (engine, tenants, ok, failed, served) = (
+                engine.clone(),
+                tenants.clone(),
+                ok.clone(),
+                failed.clone(),
+                served.clone(),
+            );
+            workers.push(tokio::spawn(async move {
+                let mut n = m * TASKS_EACH + task;
+                while Instant::now() < deadline {
+                    n = (n + 37) % tenants.len();
+                    match engine.access_token_for(&tenants[n]).await {
+                        Ok(grant) => {
+                            served
+                                .lock()
+                                .unwrap()
+                                .insert(grant.access_token.fingerprint());
+                            ok.fetch_add(1, Ordering::Relaxed)
+                        }
+                        Err(e) => {
+                            eprintln!("in-process call on BOX-{m} failed: {e}");
+                            failed.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                    tokio::task::yield_now().await;
+                }
+            }));
+        }
+        for process in 0..PROCESSES_EACH {
+            let cli = Arc::new(Tenantry {
+                config: cli.config.clone(),
+                data: cli.data.clone(),
+                passphrase: None,
+            });
+            let (tenants, ok, failed, served) = (
+                tenants.clone(),
+                proc_ok.clone(),
+                proc_failed.clone(),
+                served.clone(),
+            );
+            workers.push(tokio::spawn(async move {
+                let mut n = (m * PROCESSES_EACH + process) * 7;
+                while Instant::now() < deadline {
+                    n = (n + 13) % tenants.len();
+                    let ran = cli.run(&["token", &tenants[n]]).await;
+                    if ran.status == 0 && ran.stdout.starts_with("eyJ") {
+                        let fingerprint = tenantry_core::secret::fingerprint(ran.stdout.trim());
+                        served.lock().unwrap().insert(fingerprint);
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        eprintln!("tenantry token on BOX-{m} failed: {ran:?}");
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let refreshes = it.fake.total_refresh_calls() - refreshes_before;
+    let (reused, invalid) = it.fake.with(|w| (w.reused_refreshes, w.invalid_grants));
+    let minimum = served.lock().unwrap().difference(&initial).count();
+    eprintln!(
+        "practice load, {secs} s: {} in-process ok, {} failed; {} processes ok, {} failed; {refreshes} refreshes, minimum {minimum}; {reused} spent twice; {invalid} invalid_grant",
+        ok.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+        proc_ok.load(Ordering::Relaxed),
+        proc_failed.load(Ordering::Relaxed),
+    );
+    assert_eq!(
+        failed.load(Ordering::Relaxed) + proc_failed.load(Ordering::Relaxed),
+        0,
+        "no call may fail under load, on any machine"
+    );
+    assert_eq!(invalid, 0, "Xero must never see a stale refresh token");
+    assert_eq!(
+        reused, 0,
+        "no refresh token may be spent twice, across machines"
+    );
+    assert!(
+        refreshes > 0,
+        "the 2-second tokens did expire under the load"
+    );
+    assert_eq!(
+        refreshes, minimum,
+        "every refresh issued a token a caller got: no machine repeated another's refresh"
+    );
+
+    // Leave no practice key in the real keychain.
+    let key_id = db.sql("SELECT key_id FROM practice");
+    for (_, _, vault) in &machines {
+        let _ = tenantry_core::vault::named::delete(
+            vault.as_ref(),
+            &tenantry_core::practice::key_entry(&key_id),
+        );
+    }
+}

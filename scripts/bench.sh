@@ -30,7 +30,8 @@ else
 fi
 
 # Every scenario signs users in for real, so each runs with a private, unlocked keyring.
-private() { dbus-run-session -- scripts/lib/with-private-keyring.sh "$@"; }
+# (and a private PostgreSQL cluster, for practice mode's figures beside the local ones).
+private() { dbus-run-session -- scripts/lib/with-postgres.sh scripts/lib/with-private-keyring.sh "$@"; }
 # The crash harness's pause points and the test clock exist in debug builds only: the release
 # binary must ignore them, and the debug one (setup built it) must not, or the check proves nothing.
 echo "==> release builds ignore the test hooks" >&2

@@ -77,12 +77,18 @@ if cold:
     say(f"| `secret-tool lookup service S username LOGIN` (the floor) | {spread(cold['secret_tool_lookup_ms'])} |")
     if "file_vault_token_ms" in cold:
         say(f"| `tenantry token ORG` with `vault = \"file\"` (one scrypt to open the vault) | {spread(cold['file_vault_token_ms'])} |")
+    if "practice_token_ms" in cold:
+        say(f"| `tenantry token ORG` in practice mode (the practice database on loopback, its practice key in the keychain) | {spread(cold['practice_token_ms'])} |")
     say("")
     say(f"{cold['runs']} runs of each, alternating. Ratio of medians: **{ratio:.2f}** "
         f"(target ≤ 1.5: {verdict(ratio <= 1.5)}). Refresh requests during the runs: {cold['refreshes']}.")
     if "file_vault_ratio_to_keychain" in cold:
         say(f"The file vault's `token` against the keychain's, ratio of medians: "
             f"{cold['file_vault_ratio_to_keychain']:.1f} (no target: it is the fallback for machines with no keychain).")
+    if "practice_ratio_to_local" in cold:
+        say(f"Practice mode's `token` against the local profile's, ratio of medians: "
+            f"{cold['practice_ratio_to_local']:.1f} (a fresh process connects to PostgreSQL, checks the schema and the practice key, "
+            f"and reads the sealed token set; no target).")
     say("")
 
 # 2b. A stuck login stalls no other.

@@ -23,6 +23,9 @@ pub enum Vault {
     Memory,
     /// The file vault in the fixture's data directory, under [`FILE_PASSPHRASE`].
     File,
+    /// Practice mode: a practice in a fresh schema on the PostgreSQL server
+    /// `TENANTRY_TEST_DATABASE_URL` names (scripts/lib/with-postgres.sh), its key in the keychain.
+    Practice,
 }
 
 /// The passphrase of a benchmark's file vault (given to its processes as TENANTRY_PASSPHRASE).
@@ -38,6 +41,50 @@ pub struct Fixture {
     /// Each login, and its organisations (tenant ids), in sign-in order.
     pub logins: Vec<LoginId>,
     pub tenants: Vec<Vec<String>>,
+    /// Practice mode: the schema made for it, dropped by [`Fixture::forget`].
+    schema: Option<Schema>,
+}
+
+/// A schema of its own on the suite's PostgreSQL server, reached with `psql`.
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    fn new() -> anyhow::Result<Self> {
+        let base = std::env::var("TENANTRY_TEST_DATABASE_URL")
+            .context("practice mode's benchmarks need PostgreSQL: run them through scripts/lib/with-postgres.sh")?;
+        let name = format!("bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let schema = Self { base, name };
+        schema.sql(&format!("CREATE SCHEMA {}", schema.name))?;
+        Ok(schema)
+    }
+
+    fn url(&self) -> String {
+        format!("{}?options=-c%20search_path%3D{}", self.base, self.name)
+    }
+
+    fn sql(&self, statement: &str) -> anyhow::Result<()> {
+        let out = std::process::Command::new("psql")
+            .args([
+                &self.base,
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                statement,
+            ])
+            .output()
+            .context("run psql")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
 }
 
 impl Fixture {
@@ -79,7 +126,11 @@ impl Fixture {
             .tempdir()?;
         let service = format!("tenantry-bench-{}", uuid::Uuid::new_v4().simple());
         let file = matches!(vault, Vault::File);
+        let schema = matches!(vault, Vault::Practice)
+            .then(Schema::new)
+            .transpose()?;
         let config = Config {
+            database_url: schema.as_ref().map(Schema::url),
             client_id: CLIENT_ID.into(),
             redirect_ports: free_ports(3)?,
             keychain_service: service.clone(),
@@ -94,13 +145,20 @@ impl Fixture {
         let config_file = dir.path().join("config.toml");
         config.save(&config_file)?;
         let vault: Arc<dyn TokenVault> = match vault {
-            Vault::Keychain => Arc::new(KeychainVault::platform(&service)),
+            Vault::Keychain | Vault::Practice => Arc::new(KeychainVault::platform(&service)),
             Vault::Memory => Arc::new(MemoryVault::new()),
             Vault::File => Arc::new(tenantry_core::vault::FileVault::open(
                 &dir.path().join("vault"),
                 &tenantry_core::secret::Secret::new(FILE_PASSPHRASE),
             )?),
         };
+        if schema.is_some() {
+            let (kept, machine) = (config.clone(), vault.clone());
+            tokio::task::spawn_blocking(move || {
+                tenantry_core::practice::init(&kept, machine.as_ref(), chrono::Utc::now())
+            })
+            .await??;
+        }
         let engine = Engine::open(
             config.clone(),
             dir.path(),
@@ -132,6 +190,7 @@ impl Fixture {
             engine,
             logins,
             tenants,
+            schema,
         })
     }
 
@@ -151,10 +210,14 @@ impl Fixture {
         command
     }
 
-    /// Removes this fixture's keychain entries (the shared test keyring outlives it).
+    /// Removes this fixture's keychain entries (the shared test keyring outlives it), and in
+    /// practice mode its practice key and schema.
     pub fn forget(&self) {
         for login in &self.logins {
             let _ = self.vault.delete(login);
+        }
+        if let Some(schema) = &self.schema {
+            let _ = schema.sql(&format!("DROP SCHEMA {} CASCADE", schema.name));
         }
     }
 }

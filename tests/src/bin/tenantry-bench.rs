@@ -547,6 +547,7 @@ async fn scale(
 async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<Value> {
     let fx = Fixture::new(1, 1, chrono::Duration::minutes(30), Vault::Keychain).await?;
     let file = Fixture::new(1, 1, chrono::Duration::minutes(30), Vault::File).await?;
+    let practice = Fixture::new(1, 1, chrono::Duration::minutes(30), Vault::Practice).await?;
     let tenant = fx.tenants[0][0].clone();
     let mut lookup = std::process::Command::new("secret-tool");
     lookup
@@ -561,27 +562,40 @@ async fn cold_token(tenantry: &std::path::Path, runs: usize) -> anyhow::Result<V
     from_file
         .args(["token", &file.tenants[0][0]])
         .stdout(std::process::Stdio::null());
+    let mut from_practice = practice.cli(tenantry);
+    from_practice
+        .args(["token", &practice.tenants[0][0]])
+        .stdout(std::process::Stdio::null());
     for _ in 0..3 {
         run_timed(&mut token)?;
         run_timed(&mut lookup)?;
         run_timed(&mut from_file)?;
+        run_timed(&mut from_practice)?;
     }
-    let (mut ours, mut floor, mut filed) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut floor, mut filed, mut shared) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        // Alternating, so all three see the same machine state.
+        // Alternating, so all four see the same machine state.
         ours.push(run_timed(&mut token)?);
         floor.push(run_timed(&mut lookup)?);
         filed.push(run_timed(&mut from_file)?);
+        shared.push(run_timed(&mut from_practice)?);
     }
-    let refreshes = fx.fake.total_refresh_calls() + file.fake.total_refresh_calls();
+    let refreshes = fx.fake.total_refresh_calls()
+        + file.fake.total_refresh_calls()
+        + practice.fake.total_refresh_calls();
     fx.forget();
+    practice.forget();
     let (ours, floor, filed) = (Spread::of(ours), Spread::of(floor), Spread::of(filed));
+    let shared = Spread::of(shared);
     Ok(json!({
         "scenario": "cold_token", "runs": runs,
         "tenantry_token_ms": ours, "secret_tool_lookup_ms": floor,
         "ratio_of_medians": ours.median / floor.median,
         "file_vault_token_ms": filed,
         "file_vault_ratio_to_keychain": filed.median / ours.median,
+        "practice_token_ms": shared,
+        "practice_ratio_to_local": shared.median / ours.median,
         "refreshes": refreshes,
     }))
 }

@@ -206,6 +206,7 @@ pub enum Command {
             tenantry practice invite\n  \
             tenantry practice join 7KQ2M-XR4TB-9DHZC-PW3NA-VJ6YE-G\n  \
             tenantry practice members\n  \
+            tenantry practice migrate\n  \
             tenantry practice rotate-key")]
     Practice {
         #[command(subcommand)]
@@ -344,6 +345,9 @@ pub enum PracticeAction {
         /// The code as printed (any case; dashes and spaces do not matter).
         code: String,
     },
+    /// Move this computer's own logins (from before practice mode) into the practice, one at a
+    /// time: each is either fully moved or left as it was.
+    Migrate,
     /// Re-seal every login's tokens under a new practice key (when a machine leaves, or the key
     /// may have been seen). Every other machine must then join again with a new code.
     RotateKey,

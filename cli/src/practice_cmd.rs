@@ -6,7 +6,8 @@ use crate::{Failure, PracticeAction, exit};
 use chrono::Utc;
 use serde::Serialize;
 use tenantry_core::EngineError;
-use tenantry_core::practice::{self, Membership};
+use tenantry_core::model::Login;
+use tenantry_core::practice::{self, Membership, Moved};
 use tenantry_core::profile::Profile;
 
 #[derive(Serialize)]
@@ -25,6 +26,7 @@ pub async fn run(profile: &Profile, action: PracticeAction) -> Result<u8, Failur
         .await?;
     let config = profile.config.clone();
     let where_kept = profile.vault_description();
+    let data_dir = profile.paths.data_dir.clone();
     // Database and vault calls block: off the async workers, as everywhere.
     tokio::task::spawn_blocking(move || {
         let now = Utc::now();
@@ -63,6 +65,17 @@ pub async fn run(profile: &Profile, action: PracticeAction) -> Result<u8, Failur
                 );
                 Ok(exit::OK)
             }
+            PracticeAction::Migrate => {
+                let member = practice::open(&config, vault.as_ref(), now)?;
+                let local = tenantry_core::store::open_existing(None, &data_dir)?;
+                let Some(local) = local else {
+                    println!("This computer's own profile has no logins to move.");
+                    return Ok(exit::OK);
+                };
+                let moved =
+                    practice::migrate(&member, local.as_ref(), vault.as_ref(), &data_dir, now)?;
+                print_moved(&moved)
+            }
             PracticeAction::RotateKey => {
                 let member = practice::open(&config, vault.as_ref(), now)?;
                 let (_, resealed) = practice::rotate_key(&member, vault.as_ref(), now)?;
@@ -84,6 +97,33 @@ pub async fn run(profile: &Profile, action: PracticeAction) -> Result<u8, Failur
     .await
     .expect("the practice call does not panic")
     .map_err(|e: practice::PracticeError| Failure::from(EngineError::from(e)))
+}
+
+/// One line per local login; exit 0 only when every one is in the practice now.
+fn print_moved(moved: &[(Login, Moved)]) -> Result<u8, practice::PracticeError> {
+    if moved.is_empty() {
+        println!("This computer's own profile has no logins to move.");
+        return Ok(exit::OK);
+    }
+    let mut left = 0;
+    for (login, outcome) in moved {
+        match outcome {
+            Moved::Moved { organisations } => println!(
+                "moved      {}  ({organisations} organisation{})",
+                login.email,
+                if *organisations == 1 { "" } else { "s" }
+            ),
+            Moved::AlreadyInPractice => println!(
+                "in already {}  (connected on another machine; this computer's copy is left as it was)",
+                login.email
+            ),
+            Moved::Untouched(why) => {
+                left += 1;
+                println!("untouched  {}  ({why})", login.email);
+            }
+        }
+    }
+    Ok(if left == 0 { exit::OK } else { exit::FAILURE })
 }
 
 fn print_members(member: &Membership, json: bool) -> Result<u8, practice::PracticeError> {

@@ -331,3 +331,114 @@ async fn an_unreachable_practice_database_is_named_and_costs_no_token_request() 
         "no token request without the lock"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machines_own_logins_move_into_the_practice_each_whole_or_not_at_all() {
+    if !keyring_available("a_machines_own_logins_move_into_the_practice_each_whole_or_not_at_all") {
+        return;
+    }
+    let db = Database::new("migrate");
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    let m = machine(&it, &db.url, "DESK-M", "Mia");
+    let n = machine(&it, &db.url, "DESK-N", "Ned");
+    // Both machines start as local profiles; both connect Ann, and M connects Ben too.
+    for (machine, users) in [(&m, &[ANN, BEN][..]), (&n, &[ANN][..])] {
+        assert_eq!(
+            machine
+                .run(&["config", "unset", "database_url"])
+                .await
+                .status,
+            0
+        );
+        for user in users {
+            it.fake.approve_as(Some(user));
+            let connected = machine.run(&["connect"]).await;
+            assert_eq!(connected.status, 0, "{connected:?}");
+        }
+    }
+    let local_token = m.run(&["token", "harbour cafe ltd"]).await.stdout;
+    let status: serde_json::Value =
+        serde_json::from_str(&m.run(&["status", "--json"]).await.stdout).unwrap();
+    let ids: Vec<String> = status["logins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+
+    for machine in [&m, &n] {
+        let set = machine
+            .run(&["config", "set", "database_url", &db.url])
+            .await;
+        assert_eq!(set.status, 0, "{set:?}");
+    }
+    assert_eq!(m.run(&["practice", "init"]).await.status, 0);
+    let moved = m.run(&["practice", "migrate"]).await;
+    assert_eq!(moved.status, 0, "{moved:?}");
+    assert!(
+        moved.stdout.contains(&format!("moved      {ANN}"))
+            && moved.stdout.contains(&format!("moved      {BEN}")),
+        "each login is named as moved: {moved:?}"
+    );
+    let refreshes = it.fake.total_refresh_calls();
+    let shared = m.run(&["token", "harbour cafe ltd"]).await;
+    assert_eq!(
+        shared.stdout, local_token,
+        "the practice serves the very token set the local profile held: {shared:?}"
+    );
+    assert_eq!(
+        it.fake.total_refresh_calls(),
+        refreshes,
+        "moving spent no refresh token"
+    );
+    let keychain = tenantry_core::vault::KeychainVault::platform(&m.service);
+    for id in &ids {
+        let login = tenantry_core::model::LoginId::new(id.clone()).unwrap();
+        assert!(
+            tenantry_core::vault::TokenVault::load(&keychain, &login)
+                .unwrap()
+                .is_none(),
+            "a moved login's local token set is gone: one refresh chain, not two"
+        );
+    }
+    let again = m.run(&["practice", "migrate"]).await;
+    assert!(again.stdout.contains("no logins to move"), "{again:?}");
+
+    // N's own Ann is the same Xero login the practice now has: it is left as it was.
+    let code = m
+        .run(&["practice", "invite"])
+        .await
+        .stdout
+        .trim()
+        .to_owned();
+    assert_eq!(n.run(&["practice", "join", &code]).await.status, 0);
+    let kept = n.run(&["practice", "migrate"]).await;
+    assert_eq!(kept.status, 0, "{kept:?}");
+    assert!(
+        kept.stdout.contains(&format!("in already {ANN}")),
+        "a login the practice already has is not overwritten: {kept:?}"
+    );
+    let n_keychain = tenantry_core::vault::KeychainVault::platform(&n.service);
+    let ann = tenantry_core::model::LoginId::new(ids[0].clone()).unwrap();
+    let ben = tenantry_core::model::LoginId::new(ids[1].clone()).unwrap();
+    let n_ann = if tenantry_core::vault::TokenVault::load(&n_keychain, &ann)
+        .unwrap()
+        .is_some()
+    {
+        ann
+    } else {
+        ben
+    };
+    assert!(
+        tenantry_core::vault::TokenVault::load(&n_keychain, &n_ann)
+            .unwrap()
+            .is_some(),
+        "and its local token set is untouched"
+    );
+    let _ = tenantry_core::vault::TokenVault::delete(&n_keychain, &n_ann);
+    let key_id = db.sql("SELECT key_id FROM practice");
+    for machine in [&m, &n] {
+        machine.forget_key(&key_id);
+    }
+}

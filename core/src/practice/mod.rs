@@ -7,9 +7,11 @@
 
 mod code;
 mod key;
+mod migrate;
 
 pub use code::JoinCode;
 pub use key::{DoesNotOpen, PracticeKey};
+pub use migrate::{Moved, migrate};
 
 use crate::config::Config;
 use crate::secret::Secret;

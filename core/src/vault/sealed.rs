@@ -20,6 +20,12 @@ impl SealedVault {
     pub fn new(store: Arc<PostgresStore>, key: PracticeKey) -> Self {
         Self { store, key }
     }
+
+    /// `tokens` sealed for `login` under this vault's key, as `store` keeps them.
+    pub fn seal(&self, login: &LoginId, tokens: &TokenSet) -> Vec<u8> {
+        let plain = record::encode(tokens);
+        self.key.seal(plain.as_bytes(), login.as_str().as_bytes())
+    }
 }
 
 /// The database's failures in the vault's terms: unreachable stays unreachable, so the caller
@@ -52,8 +58,7 @@ impl TokenVault for SealedVault {
     }
 
     fn store(&self, login: &LoginId, tokens: &TokenSet) -> Result<(), VaultError> {
-        let plain = record::encode(tokens);
-        let sealed = self.key.seal(plain.as_bytes(), login.as_str().as_bytes());
+        let sealed = self.seal(login, tokens);
         let kept = self
             .store
             .keep_sealed_tokens(login, &self.key.id(), &sealed, chrono::Utc::now())

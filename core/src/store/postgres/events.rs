@@ -34,7 +34,7 @@ fn from_row(row: &Row) -> Sql<Event> {
 }
 
 pub(super) fn write(
-    c: &mut Client,
+    c: &mut impl postgres::GenericClient,
     at: DateTime<Utc>,
     login: Option<&LoginId>,
     kind: EventKind,

@@ -29,7 +29,7 @@ fn from_row(row: &Row) -> Sql<Login> {
     })
 }
 
-pub(super) fn upsert(c: &mut Client, login: &Login) -> Sql<()> {
+pub(super) fn upsert(c: &mut impl postgres::GenericClient, login: &Login) -> Sql<()> {
     c.execute(
         "INSERT INTO logins (id, name, email, state, last_error, access_expires_at, refresh_issued_at, last_refresh_at, scopes, connected_at, reason_code)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)

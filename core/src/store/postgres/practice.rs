@@ -2,7 +2,7 @@
 //! practice mode, so they sit on [`PostgresStore`] itself rather than on the `Store` interface.
 
 use super::{Fault, PostgresStore, Sql};
-use crate::model::LoginId;
+use crate::model::{EventKind, Login, LoginId, Organisation};
 use crate::store::{Result, from_ms, ms};
 use chrono::{DateTime, Utc};
 
@@ -259,6 +259,66 @@ impl PostgresStore {
                 &[&login.as_str()],
             )?;
             Ok(())
+        })
+    }
+}
+
+impl PostgresStore {
+    /// Takes a login from a machine's own profile into the practice in one transaction: its row,
+    /// its organisations (as they were, disconnected ones too), its sealed token set and an event.
+    /// False, with nothing written, if the practice already has the login (another machine
+    /// connected it) or `key_id` is no longer the practice's key.
+    pub fn adopt_login(
+        &self,
+        login: &Login,
+        organisations: &[Organisation],
+        key_id: &str,
+        sealed: &[u8],
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let by = self
+            .actor
+            .get()
+            .map(|a| (a.person.as_str(), a.machine.as_str()));
+        self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            let current = tx
+                .query_opt("SELECT key_id FROM practice FOR SHARE", &[])?
+                .map(|r| r.try_get::<_, String>(0))
+                .transpose()?;
+            let known = tx
+                .query_opt("SELECT 1 FROM logins WHERE id = $1 FOR UPDATE", &[&login.id.as_str()])?
+                .is_some();
+            if known || current.as_deref() != Some(key_id) {
+                return Ok(false);
+            }
+            super::logins::upsert(&mut tx, login)?;
+            for org in organisations {
+                tx.execute(
+                    "INSERT INTO organisations (login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (login_id, tenant_id) DO NOTHING",
+                    &[
+                        &login.id.as_str(),
+                        &org.connection_id,
+                        &org.tenant_id,
+                        &org.name,
+                        &org.tenant_type,
+                        &org.auth_event_id,
+                        &ms(org.created_at),
+                        &ms(org.updated_at),
+                        &ms(org.last_seen_at),
+                        &org.disconnected_at.map(ms),
+                    ],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at) VALUES ($1, $2, $3, $4)",
+                &[&login.id.as_str(), &key_id, &sealed, &ms(now)],
+            )?;
+            super::events::write(&mut tx, now, Some(&login.id), EventKind::Connected, None, detail, by)?;
+            tx.commit()?;
+            Ok(true)
         })
     }
 }

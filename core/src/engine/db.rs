@@ -6,7 +6,7 @@
 use crate::model::LoginId;
 use crate::store::{Store, StoreError};
 use crate::token::TokenSet;
-use crate::vault::{TokenVault, VaultError};
+use crate::vault::{SealedVault, TokenVault, VaultError};
 use std::sync::Arc;
 
 /// Runs a blocking call off the async worker threads.
@@ -19,6 +19,8 @@ pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 pub(super) struct Db {
     store: Arc<dyn Store>,
     vault: Arc<dyn TokenVault>,
+    /// Practice mode: the vault is the store's own database, so a refresh's end commits as one.
+    sealed: Option<Arc<SealedVault>>,
 }
 
 impl Db {
@@ -31,8 +33,31 @@ impl Db {
         crate::hooks::Hooks::start(command, self.store.clone(), clock)
     }
 
-    pub(super) fn new(store: Arc<dyn Store>, vault: Arc<dyn TokenVault>) -> Self {
-        Self { store, vault }
+    pub(super) fn new(
+        store: Arc<dyn Store>,
+        vault: Arc<dyn TokenVault>,
+        sealed: Option<Arc<SealedVault>>,
+    ) -> Self {
+        Self {
+            store,
+            vault,
+            sealed,
+        }
+    }
+
+    /// Practice mode: ends a refresh in one transaction (the new token set, the login's refresh
+    /// times, the event, the journal). None in local mode, where the keychain and SQLite are two
+    /// systems and the protocol orders the writes instead.
+    pub(super) async fn keep_refreshed_at_once(
+        &self,
+        login: &LoginId,
+        tokens: &TokenSet,
+        at: chrono::DateTime<chrono::Utc>,
+        detail: &str,
+    ) -> Option<Result<(), VaultError>> {
+        let sealed = self.sealed.clone()?;
+        let (login, tokens, detail) = (login.clone(), tokens.clone(), detail.to_owned());
+        Some(blocking(move || sealed.keep_refreshed(&login, &tokens, at, &detail)).await)
     }
 
     /// Runs `f` against the store on a blocking thread. Several statements that belong together

@@ -61,6 +61,37 @@ pub enum Change {
 /// What a front end is told as each login's part of a run over many ends.
 pub type LoginDone = Arc<dyn Fn(&Login) + Send + Sync>;
 
+/// A practice's store, sealed token sets and locks, all in its database, opened only once this
+/// machine's practice key (in `machine_vault`) is checked against it.
+async fn open_practice(
+    config: &Config,
+    machine_vault: Arc<dyn TokenVault>,
+    clock: &Arc<dyn Clock>,
+) -> Result<
+    (
+        Arc<dyn crate::store::Store>,
+        Arc<crate::vault::SealedVault>,
+        locks::Locks,
+        PracticeSeat,
+    ),
+    EngineError,
+> {
+    let (kept, now) = (config.clone(), clock.now());
+    let member =
+        db::blocking(move || crate::practice::open(&kept, machine_vault.as_ref(), now)).await?;
+    let seat = PracticeSeat {
+        server: member.store.server().to_owned(),
+        identity: member.identity.clone(),
+    };
+    member.store.act_as(&member.identity);
+    let sealed = Arc::new(crate::vault::SealedVault::new(
+        member.store.clone(),
+        member.key,
+    ));
+    let store: Arc<dyn crate::store::Store> = member.store.clone();
+    Ok((store, sealed, locks::Locks::Practice(member.store), seat))
+}
+
 /// A machine's place in a practice, for status lines and Settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PracticeSeat {
@@ -103,36 +134,17 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, EngineError> {
         config.validate()?;
-        let (store, vault, locks, practice) = match config.database_url {
+        let (store, vault, sealed, locks, practice) = match config.database_url {
             None => {
                 let dir = data_dir.to_owned();
                 let store = db::blocking(move || crate::store::open(None, &dir)).await?;
                 let locks = locks::Locks::Files(data_dir.join("locks"));
-                (store, vault, locks, None)
+                (store, vault, None, locks, None)
             }
-            // A practice: the store, the sealed token sets and the locks all in its database,
-            // opened only once this machine's practice key is checked against it.
             Some(_) => {
-                let (kept, machine_vault, now) = (config.clone(), vault.clone(), clock.now());
-                let member =
-                    db::blocking(move || crate::practice::open(&kept, machine_vault.as_ref(), now))
-                        .await?;
-                let seat = PracticeSeat {
-                    server: member.store.server().to_owned(),
-                    identity: member.identity.clone(),
-                };
-                member.store.act_as(&member.identity);
-                let sealed: Arc<dyn TokenVault> = Arc::new(crate::vault::SealedVault::new(
-                    member.store.clone(),
-                    member.key,
-                ));
-                let store: Arc<dyn crate::store::Store> = member.store.clone();
-                (
-                    store,
-                    sealed,
-                    locks::Locks::Practice(member.store),
-                    Some(seat),
-                )
+                let (store, sealed, locks, seat) = open_practice(&config, vault, &clock).await?;
+                let as_vault: Arc<dyn TokenVault> = sealed.clone();
+                (store, as_vault, Some(sealed), locks, Some(seat))
             }
         };
         let xero = XeroClient::with_timeout(
@@ -140,7 +152,7 @@ impl Engine {
             config.client_id.clone(),
             std::time::Duration::from_secs(config.timeout_secs),
         );
-        let db = db::Db::new(store, vault);
+        let db = db::Db::new(store, vault, sealed);
         let hooks = config
             .on_event
             .clone()

@@ -21,6 +21,41 @@ impl SealedVault {
         Self { store, key }
     }
 
+    /// Ends a refresh: `tokens` kept together with the login's refresh times, the `refreshed`
+    /// event and the journal entry's removal, in one transaction.
+    pub fn keep_refreshed(
+        &self,
+        login: &LoginId,
+        tokens: &TokenSet,
+        at: chrono::DateTime<chrono::Utc>,
+        detail: &str,
+    ) -> Result<(), VaultError> {
+        let kept = self
+            .store
+            .finish_refresh_sealed(
+                login,
+                &self.key.id(),
+                &self.seal(login, tokens),
+                tokens.expires_at,
+                tokens.refresh_issued_at,
+                at,
+                detail,
+            )
+            .map_err(vault_error)?;
+        if kept {
+            Ok(())
+        } else {
+            Err(self.rotated(login))
+        }
+    }
+
+    fn rotated(&self, login: &LoginId) -> VaultError {
+        VaultError::WrongPracticeKey(format!(
+            "the practice key was rotated; this machine still holds {}, so {login}'s tokens were not written",
+            self.key.id()
+        ))
+    }
+
     /// `tokens` sealed for `login` under this vault's key, as `store` keeps them.
     pub fn seal(&self, login: &LoginId, tokens: &TokenSet) -> Vec<u8> {
         let plain = record::encode(tokens);
@@ -66,10 +101,7 @@ impl TokenVault for SealedVault {
         if kept {
             Ok(())
         } else {
-            Err(VaultError::WrongPracticeKey(format!(
-                "the practice key was rotated; this machine still holds {}, so {login}'s tokens were not written",
-                self.key.id()
-            )))
+            Err(self.rotated(login))
         }
     }
 

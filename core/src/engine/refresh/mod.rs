@@ -352,6 +352,35 @@ impl Inner {
             return Err(EngineError::IdentityMismatch); // never file one user's tokens under another
         }
         pause::reached("after_reply");
+        let detail = format!(
+            "access token valid until {}{}",
+            next.expires_at.format("%H:%M:%S UTC"),
+            if after_lost_answer {
+                " (after an earlier attempt lost its answer)"
+            } else {
+                ""
+            }
+        );
+        // A practice commits the new set, the metadata and the journal's end as one.
+        if let Some(kept) = self
+            .db
+            .keep_refreshed_at_once(login, &next, now, &detail)
+            .await
+        {
+            if let Err(e) = kept {
+                // Nothing was written: the old set and the intent stand, for a retry within
+                // the grace.
+                self.record_failure(login, e.to_string(), ReasonCode::Vault)
+                    .await?;
+                return Err(e.into());
+            }
+            let next = Arc::new(next);
+            slot.set(Some(next.clone()));
+            pause::reached("after_keychain");
+            pause::reached("after_metadata");
+            self.changed(Change::Login(login.clone()));
+            return Ok(next);
+        }
         if let Err(e) = self.db.keep(login, &next).await {
             // Xero has rotated, but the new set could not be kept. The old refresh token stays in
             // the vault and the intent in the journal, so the next attempt within Xero's grace
@@ -363,15 +392,6 @@ impl Inner {
         let next = Arc::new(next);
         slot.set(Some(next.clone()));
         pause::reached("after_keychain");
-        let detail = format!(
-            "access token valid until {}{}",
-            next.expires_at.format("%H:%M:%S UTC"),
-            if after_lost_answer {
-                " (after an earlier attempt lost its answer)"
-            } else {
-                ""
-            }
-        );
         let (id, expires_at, issued) = (login.clone(), next.expires_at, next.refresh_issued_at);
         self.db
             .run(move |s| {

@@ -91,7 +91,7 @@ pub(super) fn set_state(
 }
 
 pub(super) fn record_refresh(
-    c: &mut Client,
+    c: &mut impl postgres::GenericClient,
     id: &LoginId,
     expires_at: DateTime<Utc>,
     refresh_issued_at: DateTime<Utc>,

@@ -264,6 +264,59 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
+    /// Ends a refresh in one transaction: the new sealed token set, the login's refresh times,
+    /// the `refreshed` event, and the journal entry's removal. Committed together, a crash or a
+    /// dropped link leaves either the old set and the intent (recovered within Xero's grace) or
+    /// all of the new. False, with nothing written, if `key_id` is no longer the practice's key.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_refresh_sealed(
+        &self,
+        login: &LoginId,
+        key_id: &str,
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+        refresh_issued_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+        detail: &str,
+    ) -> Result<bool> {
+        let by = self
+            .actor
+            .get()
+            .map(|a| (a.person.as_str(), a.machine.as_str()));
+        let event = self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            let kept = tx.execute(
+                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at)
+                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM practice WHERE key_id = $2)
+                 ON CONFLICT (login_id) DO UPDATE SET key_id = $2, sealed = $3, sealed_at = $4",
+                &[&login.as_str(), &key_id, &sealed, &ms(at)],
+            )? == 1;
+            if !kept {
+                return Ok(None);
+            }
+            super::logins::record_refresh(&mut tx, login, expires_at, refresh_issued_at, at)?;
+            let event = super::events::write(
+                &mut tx,
+                at,
+                Some(login),
+                EventKind::Refreshed,
+                None,
+                detail,
+                by,
+            )?;
+            super::small::end_refresh(&mut tx, login)?;
+            tx.commit()?;
+            Ok(Some(event))
+        })?;
+        let Some(event) = event else {
+            return Ok(false);
+        };
+        if let Some(tap) = self.tap.get() {
+            tap(event, None); // a refresh names no organisation
+        }
+        Ok(true)
+    }
+
     /// Takes a login from a machine's own profile into the practice in one transaction: its row,
     /// its organisations (as they were, disconnected ones too), its sealed token set and an event.
     /// False, with nothing written, if the practice already has the login (another machine

@@ -53,7 +53,7 @@ pub(super) fn refresh_intents(c: &mut Client) -> Sql<Vec<RefreshIntent>> {
         .collect()
 }
 
-pub(super) fn end_refresh(c: &mut Client, login: &LoginId) -> Sql<()> {
+pub(super) fn end_refresh(c: &mut impl postgres::GenericClient, login: &LoginId) -> Sql<()> {
     c.execute(
         "DELETE FROM refresh_journal WHERE login_id = $1",
         &[&login.as_str()],

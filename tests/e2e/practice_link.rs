@@ -19,6 +19,9 @@ struct Relay {
     port: u16,
     cut: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<AbortHandle>>>,
+    /// The local port of each connection the relay made to the server: the server's
+    /// `pg_stat_activity.client_port` for the sessions of the engine under test.
+    upstream: Arc<Mutex<Vec<u16>>>,
 }
 
 impl Relay {
@@ -29,21 +32,48 @@ impl Relay {
             Arc::new(AtomicBool::new(false)),
             Arc::<Mutex<Vec<_>>>::default(),
         );
-        let (is_cut, opened) = (cut.clone(), open.clone());
+        let upstream = Arc::<Mutex<Vec<u16>>>::default();
+        let (is_cut, opened, ports) = (cut.clone(), open.clone(), upstream.clone());
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if is_cut.load(Ordering::SeqCst) {
                     continue; // dropped: the link is down
                 }
+                let ports = ports.clone();
                 let task = tokio::spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(("127.0.0.1", to)).await {
+                        if let Ok(local) = server.local_addr() {
+                            ports.lock().unwrap().push(local.port());
+                        }
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 });
                 opened.lock().unwrap().push(task.abort_handle());
             }
         });
-        Self { port, cut, open }
+        Self {
+            port,
+            cut,
+            open,
+            upstream,
+        }
+    }
+
+    /// Ends, from the server's side, every session the engine holds through the relay.
+    fn terminate_sessions(&self, db: &Database) -> usize {
+        let ports: Vec<String> = self
+            .upstream
+            .lock()
+            .unwrap()
+            .iter()
+            .map(u16::to_string)
+            .collect();
+        db.sql(&format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE client_addr = '127.0.0.1' AND client_port IN ({})",
+            ports.join(",")
+        ))
+        .parse()
+        .unwrap()
     }
 
     /// Drops every connection through the relay, and refuses new ones until restored.
@@ -191,4 +221,68 @@ async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_no
         "nothing was lost: no reconnect"
     );
     let _ = db.sql("SELECT 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_terminated_by_the_server_mid_refresh_lose_nothing() {
+    let db = Database::new("terminate");
+    let it = instance().await;
+    let relay = Relay::start(port_of(&db.url)).await;
+    let config = tenantry_core::config::Config {
+        database_url: Some(through(&db.url, relay.port)),
+        ..it.config.clone()
+    };
+    let vault = Arc::new(MemoryVault::new());
+    let (kept, machine_vault) = (config.clone(), vault.clone());
+    tokio::task::spawn_blocking(move || {
+        tenantry_core::practice::init(&kept, machine_vault.as_ref(), chrono::Utc::now())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let engine = Engine::open(config, it.dir.path(), vault, Arc::new(it.clock.clone()))
+        .await
+        .unwrap();
+    sign_in_on(&it.fake, &engine, ANN, None).await.unwrap();
+    let harbour = it.tenant("Harbour Cafe Ltd");
+    it.advance(Duration::minutes(31));
+    it.fake.inject(Fault::HoldAfterRotate(1500), 1);
+    let refreshing = {
+        let (engine, harbour) = (engine.clone(), harbour.clone());
+        tokio::spawn(async move { engine.access_token_for(&harbour).await })
+    };
+    while it.fake.refresh_calls(ANN) == 0 && !refreshing.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The store's connection and the one holding the login's lock, ended by an administrator.
+    assert!(
+        relay.terminate_sessions(&db) >= 2,
+        "the engine's store and lock sessions were found and ended"
+    );
+    let lost = refreshing
+        .await
+        .unwrap()
+        .expect_err("the new token set cannot be kept");
+    assert_eq!(lost.code(), ErrorCode::DatabaseUnreachable, "{lost}");
+    let recovered = engine
+        .access_token_for(&harbour)
+        .await
+        .expect("the next call reconnects and finishes the refresh within the grace");
+    assert!(recovered.access_token.expose().starts_with("eyJ"));
+    assert_eq!(
+        it.fake.refresh_calls(ANN),
+        2,
+        "the kept refresh token is spent once more, within Xero's grace"
+    );
+    assert_eq!(
+        it.fake.with(|w| w.invalid_grants),
+        0,
+        "Xero never said invalid_grant"
+    );
+    let login = engine.logins().await.unwrap().remove(0);
+    assert_eq!(
+        login.state,
+        tenantry_core::model::LoginState::Connected,
+        "nothing was lost"
+    );
 }

@@ -50,14 +50,16 @@ impl Db {
     /// systems and the protocol orders the writes instead.
     pub(super) async fn keep_refreshed_at_once(
         &self,
+        lock_session: Option<i32>,
         login: &LoginId,
         tokens: &TokenSet,
         at: chrono::DateTime<chrono::Utc>,
         detail: &str,
     ) -> Option<Result<(), VaultError>> {
         let sealed = self.sealed.clone()?;
+        let session = lock_session.expect("a practice refresh holds a practice lock");
         let (login, tokens, detail) = (login.clone(), tokens.clone(), detail.to_owned());
-        Some(blocking(move || sealed.keep_refreshed(&login, &tokens, at, &detail)).await)
+        Some(blocking(move || sealed.keep_refreshed(session, &login, &tokens, at, &detail)).await)
     }
 
     /// Runs `f` against the store on a blocking thread. Several statements that belong together

@@ -22,7 +22,17 @@ pub(super) enum Locks {
 #[derive(Debug)]
 pub(super) enum Held {
     File(#[allow(dead_code)] LoginLock),
-    Practice(#[allow(dead_code)] Box<PracticeLock>),
+    Practice(Box<PracticeLock>),
+}
+
+impl Held {
+    /// The server session holding a practice lock, which a commit under it checks.
+    pub(super) fn practice_session(&self) -> Option<i32> {
+        match self {
+            Self::File(_) => None,
+            Self::Practice(lock) => Some(lock.session()),
+        }
+    }
 }
 
 impl Locks {

@@ -7,7 +7,7 @@ use super::{TokenVault, VaultError, record};
 use crate::model::LoginId;
 use crate::practice::PracticeKey;
 use crate::store::StoreError;
-use crate::store::postgres::PostgresStore;
+use crate::store::postgres::{Finish, PostgresStore};
 use crate::token::TokenSet;
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ impl SealedVault {
     /// event and the journal entry's removal, in one transaction.
     pub fn keep_refreshed(
         &self,
+        lock_session: i32,
         login: &LoginId,
         tokens: &TokenSet,
         at: chrono::DateTime<chrono::Utc>,
@@ -33,6 +34,7 @@ impl SealedVault {
         let kept = self
             .store
             .finish_refresh_sealed(
+                lock_session,
                 login,
                 &self.key.id(),
                 &self.seal(login, tokens),
@@ -42,10 +44,12 @@ impl SealedVault {
                 detail,
             )
             .map_err(vault_error)?;
-        if kept {
-            Ok(())
-        } else {
-            Err(self.rotated(login))
+        match kept {
+            Finish::Kept => Ok(()),
+            Finish::KeyRotated => Err(self.rotated(login)),
+            Finish::LockLost => Err(VaultError::DatabaseUnreachable(format!(
+                "the practice database ended the session holding {login}'s lock before the new tokens were kept; nothing was written, and the next attempt finishes the refresh"
+            ))),
         }
     }
 

@@ -166,8 +166,11 @@ impl Inner {
             Early::Fail(last) => return Err(last.into()),
             Early::Proceed => {}
         }
-        let _lock = self.locks.acquire(login).await?;
-        let result = self.refresh_locked(login, &mode, &slot, gate).await;
+        let lock = self.locks.acquire(login).await?;
+        let result = self
+            .refresh_locked(login, &mode, &slot, gate, lock.practice_session())
+            .await;
+        drop(lock);
         match &result {
             Ok(_) => *backoff = Default::default(),
             Err(EngineError::Xero(e)) if e.is_transient() => {
@@ -192,6 +195,7 @@ impl Inner {
         mode: &Mode,
         slot: &Slot,
         gate: Gate,
+        lock_session: Option<i32>,
     ) -> Result<Arc<TokenSet>, EngineError> {
         let intent = self.refuse_known_reconnect(login).await?;
         let current = Arc::new(self.vault_tokens(login, slot).await?);
@@ -213,7 +217,8 @@ impl Inner {
         self.begin(login, &current, started_at).await?;
         match self.ask_xero(login, &current, gate).await {
             Ok(answer) => {
-                self.keep_answer(login, slot, &current, answer, intent.is_some())
+                let lost_before = intent.is_some();
+                self.keep_answer(login, slot, &current, answer, (lost_before, lock_session))
                     .await
             }
             // A Custom Connection's secret refused: only a person with the app's new secret helps.
@@ -342,7 +347,7 @@ impl Inner {
         slot: &Slot,
         current: &Arc<TokenSet>,
         answer: TokenAnswer,
-        after_lost_answer: bool,
+        (after_lost_answer, lock_session): (bool, Option<i32>),
     ) -> Result<Arc<TokenSet>, EngineError> {
         let now = self.clock.now();
         let next = TokenSet::from_answer(answer, now, Some(current), &self.config.all_scopes())?;
@@ -364,7 +369,7 @@ impl Inner {
         // A practice commits the new set, the metadata and the journal's end as one.
         if let Some(kept) = self
             .db
-            .keep_refreshed_at_once(login, &next, now, &detail)
+            .keep_refreshed_at_once(lock_session, login, &next, now, &detail)
             .await
         {
             if let Err(e) = kept {

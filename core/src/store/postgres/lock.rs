@@ -11,12 +11,15 @@ use std::time::Duration;
 /// Holds one login's lock until dropped. Dropping closes its connection, which releases it.
 pub struct PracticeLock {
     client: Option<postgres::Client>,
+    /// The server process of the lock's session: a commit that must happen under the lock
+    /// checks this session still holds it (see `finish_refresh_sealed`).
+    pid: i32,
 }
 
 /// The lock's 64-bit key, made by the server from the schema and the login id: advisory locks
 /// share one key space per database, and two practices (schemas) on one database must not wait
 /// for each other. md5 is only a spreader here, not a defence.
-const LOCK: &str = "SELECT pg_advisory_lock(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || $1), 16))::bit(64)::bigint)";
+const LOCK: &str = "SELECT pg_backend_pid(), pg_advisory_lock(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || $1), 16))::bit(64)::bigint)::text";
 
 /// The same key, for a transaction that must hold every login's lock at once (a key rotation):
 /// transaction-level and session-level advisory locks on one key exclude each other.
@@ -32,16 +35,23 @@ impl PostgresStore {
         client
             .batch_execute(&format!("SET lock_timeout = {ms}"))
             .map_err(|e| connect::store_error(e, &self.server))?;
-        client
-            .execute(LOCK, &[&login.as_str()])
-            .map_err(|e| connect::store_error(e, &self.server))?;
+        let pid: i32 = client
+            .query_one(LOCK, &[&login.as_str()])
+            .map_err(|e| connect::store_error(e, &self.server))?
+            .get(0);
         Ok(PracticeLock {
             client: Some(client),
+            pid,
         })
     }
 }
 
 impl PracticeLock {
+    /// The server process whose session holds the lock.
+    pub fn session(&self) -> i32 {
+        self.pid
+    }
+
     /// Whether the server still has this lock's session (false once the connection broke: the
     /// lock is gone, and the holder must not write as if it still had it).
     pub fn held(&mut self) -> bool {

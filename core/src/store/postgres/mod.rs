@@ -18,7 +18,7 @@ mod scratch;
 mod small;
 
 pub use lock::PracticeLock;
-pub use practice::{CodeTaken, Member, PracticeRow};
+pub use practice::{CodeTaken, Finish, Member, PracticeRow};
 #[cfg(test)]
 pub(crate) use scratch::Scratch;
 

@@ -26,6 +26,16 @@ pub struct Member {
     pub key_id: String,
 }
 
+/// How ending a refresh went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Kept,
+    /// Nothing written: the practice key is no longer the one the set was sealed under.
+    KeyRotated,
+    /// Nothing written: the refresh's lock session is gone (ended by the server, or the link).
+    LockLost,
+}
+
 /// What taking a join code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeTaken {
@@ -267,10 +277,13 @@ impl PostgresStore {
     /// Ends a refresh in one transaction: the new sealed token set, the login's refresh times,
     /// the `refreshed` event, and the journal entry's removal. Committed together, a crash or a
     /// dropped link leaves either the old set and the intent (recovered within Xero's grace) or
-    /// all of the new. False, with nothing written, if `key_id` is no longer the practice's key.
+    /// all of the new. Written only while the lock session `lock_session` (a server pid) still
+    /// holds its lock: a machine whose lock was lost (its session ended by the server) must not
+    /// write, since another may be refreshing the login now.
     #[allow(clippy::too_many_arguments)]
     pub fn finish_refresh_sealed(
         &self,
+        lock_session: i32,
         login: &LoginId,
         key_id: &str,
         sealed: &[u8],
@@ -278,13 +291,22 @@ impl PostgresStore {
         refresh_issued_at: DateTime<Utc>,
         at: DateTime<Utc>,
         detail: &str,
-    ) -> Result<bool> {
+    ) -> Result<Finish> {
         let by = self
             .actor
             .get()
             .map(|a| (a.person.as_str(), a.machine.as_str()));
         let event = self.with_client(|c| {
             let mut tx = c.transaction()?;
+            let held: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted)",
+                    &[&lock_session],
+                )?
+                .try_get(0)?;
+            if !held {
+                return Ok(Err(Finish::LockLost));
+            }
             let kept = tx.execute(
                 "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at)
                  SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM practice WHERE key_id = $2)
@@ -292,7 +314,7 @@ impl PostgresStore {
                 &[&login.as_str(), &key_id, &sealed, &ms(at)],
             )? == 1;
             if !kept {
-                return Ok(None);
+                return Ok(Err(Finish::KeyRotated));
             }
             super::logins::record_refresh(&mut tx, login, expires_at, refresh_issued_at, at)?;
             let event = super::events::write(
@@ -306,15 +328,16 @@ impl PostgresStore {
             )?;
             super::small::end_refresh(&mut tx, login)?;
             tx.commit()?;
-            Ok(Some(event))
+            Ok(Ok(event))
         })?;
-        let Some(event) = event else {
-            return Ok(false);
+        let event = match event {
+            Ok(event) => event,
+            Err(refused) => return Ok(refused),
         };
         if let Some(tap) = self.tap.get() {
             tap(event, None); // a refresh names no organisation
         }
-        Ok(true)
+        Ok(Finish::Kept)
     }
 
     /// Takes a login from a machine's own profile into the practice in one transaction: its row,

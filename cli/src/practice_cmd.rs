@@ -67,13 +67,12 @@ pub async fn run(profile: &Profile, action: PracticeAction) -> Result<u8, Failur
             }
             PracticeAction::Migrate => {
                 let member = practice::open(&config, vault.as_ref(), now)?;
-                let local = tenantry_core::store::open_existing(None, &data_dir)?;
-                let Some(local) = local else {
-                    println!("This computer's own profile has no logins to move.");
-                    return Ok(exit::OK);
+                let moved = match tenantry_core::store::open_existing(None, &data_dir)? {
+                    Some(local) => {
+                        practice::migrate(&member, local.as_ref(), vault.as_ref(), &data_dir, now)?
+                    }
+                    None => Vec::new(), // never used locally: nothing to move
                 };
-                let moved =
-                    practice::migrate(&member, local.as_ref(), vault.as_ref(), &data_dir, now)?;
                 print_moved(&moved)
             }
             PracticeAction::RotateKey => {

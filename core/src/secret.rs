@@ -33,7 +33,12 @@ impl Secret {
 /// First 12 hex digits of SHA-256: a stable identifier that does not reveal the value.
 pub fn fingerprint(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&digest[..6])
+}
+
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl fmt::Debug for Secret {

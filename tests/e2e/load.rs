@@ -66,61 +66,23 @@ async fn under_load_every_call_succeeds_and_no_refresh_token_is_spent_twice() {
         .collect();
     let served: Arc<Mutex<HashSet<String>>> = Arc::default();
     let refreshes_before = it.fake.total_refresh_calls();
-    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (proc_ok, proc_failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let started = Instant::now();
     let deadline = started + std::time::Duration::from_secs(secs);
     let mut workers = Vec::new();
+    let (calls, runs) = (Tally::default(), Tally::default());
     for task in 0..TASKS {
-        let (engine, tenants, ok, failed, served) = (
-            it.engine.clone(),
-            tenants.clone(),
-            ok.clone(),
-            failed.clone(),
-            served.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut n = task;
-            while Instant::now() < deadline {
-                n = (n + 37) % tenants.len();
-                match engine.access_token_for(&tenants[n]).await {
-                    Ok(grant) => {
-                        let fingerprint = grant.access_token.fingerprint();
-                        served.lock().unwrap().insert(fingerprint);
-                        ok.fetch_add(1, Ordering::Relaxed)
-                    }
-                    Err(e) => {
-                        eprintln!("in-process call failed: {e}");
-                        failed.fetch_add(1, Ordering::Relaxed)
-                    }
-                };
-                tokio::task::yield_now().await;
-            }
-        }));
+        let caller = Caller::new(&tenants, task, &served, &calls, "in-process".into());
+        workers.push(caller.asking_engine(it.engine.clone(), deadline));
     }
     for process in 0..PROCESSES {
-        let (cli, tenants, ok, failed, served) = (
-            cli.clone(),
-            tenants.clone(),
-            proc_ok.clone(),
-            proc_failed.clone(),
-            served.clone(),
+        let caller = Caller::new(
+            &tenants,
+            process * 11,
+            &served,
+            &runs,
+            "`tenantry token`".into(),
         );
-        workers.push(tokio::spawn(async move {
-            let mut n = process * 11;
-            while Instant::now() < deadline {
-                n = (n + 13) % tenants.len();
-                let ran = cli.run(&["token", &tenants[n]]).await;
-                if ran.status == 0 && ran.stdout.starts_with("eyJ") {
-                    let fingerprint = tenantry_core::secret::fingerprint(ran.stdout.trim());
-                    served.lock().unwrap().insert(fingerprint);
-                    ok.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    eprintln!("tenantry token failed: {ran:?}");
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
+        workers.push(caller.running_tenantry(cli.clone(), deadline));
     }
     for worker in workers {
         worker.await.unwrap();
@@ -136,10 +98,10 @@ async fn under_load_every_call_succeeds_and_no_refresh_token_is_spent_twice() {
     let bound = LOGINS as f64 * elapsed / (TOKEN_SECS * 0.9);
     let report = format!(
         "| {secs} s ({elapsed:.1} s measured) | {} | {} | {} | {} | {refreshes} | {minimum} | {ratio:.2} | {bound:.0} | {reused} | {invalid} |",
-        ok.load(Ordering::Relaxed),
-        failed.load(Ordering::Relaxed),
-        proc_ok.load(Ordering::Relaxed),
-        proc_failed.load(Ordering::Relaxed),
+        calls.ok(),
+        calls.failed(),
+        runs.ok(),
+        runs.failed(),
     );
     eprintln!("{report}");
     if let Some(path) = std::env::var_os("TENANTRY_LOAD_REPORT") {
@@ -152,18 +114,110 @@ async fn under_load_every_call_succeeds_and_no_refresh_token_is_spent_twice() {
         .unwrap();
     }
     assert_eq!(
-        failed.load(Ordering::Relaxed) + proc_failed.load(Ordering::Relaxed),
+        calls.failed() + runs.failed(),
         0,
         "no call may fail under load"
     );
     assert_eq!(invalid, 0, "Xero must never see a stale refresh token");
     assert_eq!(reused, 0, "no refresh token may be spent twice");
-    assert!(
-        proc_ok.load(Ordering::Relaxed) >= PROCESSES,
-        "every process loop got tokens"
-    );
+    assert!(runs.ok() >= PROCESSES, "every process loop got tokens");
     assert_eq!(
         refreshes, minimum,
         "every refresh issued a token a caller got: none was redundant (ratio {ratio:.2})"
     );
+}
+
+/// How many calls of one kind worked and failed.
+#[derive(Clone, Default)]
+pub(crate) struct Tally {
+    ok: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+}
+
+impl Tally {
+    pub(crate) fn ok(&self) -> usize {
+        self.ok.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn failed(&self) -> usize {
+        self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// One caller under load: it walks the organisations from its own start until the deadline,
+/// noting every access token it is served (by fingerprint) and counting what worked.
+pub(crate) struct Caller {
+    tenants: Arc<Vec<String>>,
+    start: usize,
+    served: Arc<Mutex<HashSet<String>>>,
+    tally: Tally,
+    who: String,
+}
+
+impl Caller {
+    pub(crate) fn new(
+        tenants: &Arc<Vec<String>>,
+        start: usize,
+        served: &Arc<Mutex<HashSet<String>>>,
+        tally: &Tally,
+        who: String,
+    ) -> Self {
+        Self {
+            tenants: tenants.clone(),
+            start,
+            served: served.clone(),
+            tally: tally.clone(),
+            who,
+        }
+    }
+
+    fn counted(&self, fingerprint: Option<String>, failure: impl FnOnce() -> String) {
+        match fingerprint {
+            Some(fingerprint) => {
+                self.served.lock().unwrap().insert(fingerprint);
+                self.tally.ok.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                eprintln!("{} call failed: {}", self.who, failure());
+                self.tally.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Asks `engine` in this process, yielding between calls.
+    pub(crate) fn asking_engine(
+        self,
+        engine: tenantry_core::Engine,
+        deadline: Instant,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut n = self.start;
+            while Instant::now() < deadline {
+                n = (n + 37) % self.tenants.len();
+                match engine.access_token_for(&self.tenants[n]).await {
+                    Ok(grant) => self.counted(Some(grant.access_token.fingerprint()), String::new),
+                    Err(e) => self.counted(None, || e.to_string()),
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    }
+
+    /// Runs `tenantry token` processes one after another.
+    pub(crate) fn running_tenantry(
+        self,
+        cli: Arc<Tenantry>,
+        deadline: Instant,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut n = self.start;
+            while Instant::now() < deadline {
+                n = (n + 13) % self.tenants.len();
+                let ran = cli.run(&["token", &self.tenants[n]]).await;
+                let token = (ran.status == 0 && ran.stdout.starts_with("eyJ"))
+                    .then(|| tenantry_core::secret::fingerprint(ran.stdout.trim()));
+                self.counted(token, || format!("{ran:?}"));
+            }
+        })
+    }
 }

@@ -89,28 +89,21 @@ impl Relay {
     }
 }
 
-/// `url` with its port replaced by `port`.
-fn through(url: &str, port: u16) -> String {
+/// The suite's URL around its port: `postgres://USER@HOST`, the port, `/DATABASE…`.
+fn around_port(url: &str) -> (&str, u16, &str) {
     let at = url.find('@').expect("the suite's URL names a user");
     let colon = at + url[at..].find(':').expect("and a port");
     let slash = colon + url[colon..].find('/').expect("and a database");
-    format!("{}:{port}{}", &url[..colon], &url[slash..])
+    let port = url[colon + 1..slash].parse().expect("a port number");
+    (&url[..colon], port, &url[slash..])
 }
 
-fn port_of(url: &str) -> u16 {
-    let at = url.find('@').unwrap();
-    let colon = at + url[at..].find(':').unwrap();
-    let slash = colon + url[colon..].find('/').unwrap();
-    url[colon + 1..slash].parse().unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_nothing() {
-    let db = Database::new("link");
-    let it = instance().await;
-    let relay = Relay::start(port_of(&db.url)).await;
+/// A practice made on `db`, and an engine on it that reaches the server through a new relay.
+async fn practice_through_relay(it: &Instance, db: &Database) -> (Relay, Engine) {
+    let (head, port, tail) = around_port(&db.url);
+    let relay = Relay::start(port).await;
     let config = tenantry_core::config::Config {
-        database_url: Some(through(&db.url, relay.port)),
+        database_url: Some(format!("{head}:{}{tail}", relay.port)),
         machine_name: Some("LAPTOP-2".into()),
         ..it.config.clone()
     };
@@ -125,6 +118,14 @@ async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_no
     let engine = Engine::open(config, it.dir.path(), vault, Arc::new(it.clock.clone()))
         .await
         .expect("the engine opens the practice");
+    (relay, engine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_nothing() {
+    let db = Database::new("link");
+    let it = instance().await;
+    let (relay, engine) = practice_through_relay(&it, &db).await;
     let ann = sign_in_on(&it.fake, &engine, ANN, None)
         .await
         .unwrap()
@@ -220,29 +221,13 @@ async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_no
         tenantry_core::model::LoginState::Connected,
         "nothing was lost: no reconnect"
     );
-    let _ = db.sql("SELECT 1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_terminated_by_the_server_mid_refresh_lose_nothing() {
     let db = Database::new("terminate");
     let it = instance().await;
-    let relay = Relay::start(port_of(&db.url)).await;
-    let config = tenantry_core::config::Config {
-        database_url: Some(through(&db.url, relay.port)),
-        ..it.config.clone()
-    };
-    let vault = Arc::new(MemoryVault::new());
-    let (kept, machine_vault) = (config.clone(), vault.clone());
-    tokio::task::spawn_blocking(move || {
-        tenantry_core::practice::init(&kept, machine_vault.as_ref(), chrono::Utc::now())
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let engine = Engine::open(config, it.dir.path(), vault, Arc::new(it.clock.clone()))
-        .await
-        .unwrap();
+    let (relay, engine) = practice_through_relay(&it, &db).await;
     sign_in_on(&it.fake, &engine, ANN, None).await.unwrap();
     let harbour = it.tenant("Harbour Cafe Ltd");
     it.advance(Duration::minutes(31));

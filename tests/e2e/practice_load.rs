@@ -9,11 +9,11 @@
 //!
 //! CI runs 5 s (TENANTRY_PRACTICE_LOAD_SECS for longer).
 
+use crate::load::{Caller, Tally};
 use crate::practice::Database;
 use crate::util::*;
 use chrono::Duration;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tenantry_core::Engine;
@@ -113,39 +113,14 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
 
     let served: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(initial.clone()));
     let refreshes_before = it.fake.total_refresh_calls();
-    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (proc_ok, proc_failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let deadline = Instant::now() + std::time::Duration::from_secs(secs);
+    let (calls, runs) = (Tally::default(), Tally::default());
     let mut workers = Vec::new();
     for (m, (cli, engine, _)) in machines.iter().enumerate() {
         for task in 0..TASKS_EACH {
-            let (engine, tenants, ok, failed, served) = (
-                engine.clone(),
-                tenants.clone(),
-                ok.clone(),
-                failed.clone(),
-                served.clone(),
-            );
-            workers.push(tokio::spawn(async move {
-                let mut n = m * TASKS_EACH + task;
-                while Instant::now() < deadline {
-                    n = (n + 37) % tenants.len();
-                    match engine.access_token_for(&tenants[n]).await {
-                        Ok(grant) => {
-                            served
-                                .lock()
-                                .unwrap()
-                                .insert(grant.access_token.fingerprint());
-                            ok.fetch_add(1, Ordering::Relaxed)
-                        }
-                        Err(e) => {
-                            eprintln!("in-process call on BOX-{m} failed: {e}");
-                            failed.fetch_add(1, Ordering::Relaxed)
-                        }
-                    };
-                    tokio::task::yield_now().await;
-                }
-            }));
+            let who = format!("in-process on BOX-{m}");
+            let caller = Caller::new(&tenants, m * TASKS_EACH + task, &served, &calls, who);
+            workers.push(caller.asking_engine(engine.clone(), deadline));
         }
         for process in 0..PROCESSES_EACH {
             let cli = Arc::new(Tenantry {
@@ -153,27 +128,10 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
                 data: cli.data.clone(),
                 passphrase: None,
             });
-            let (tenants, ok, failed, served) = (
-                tenants.clone(),
-                proc_ok.clone(),
-                proc_failed.clone(),
-                served.clone(),
-            );
-            workers.push(tokio::spawn(async move {
-                let mut n = (m * PROCESSES_EACH + process) * 7;
-                while Instant::now() < deadline {
-                    n = (n + 13) % tenants.len();
-                    let ran = cli.run(&["token", &tenants[n]]).await;
-                    if ran.status == 0 && ran.stdout.starts_with("eyJ") {
-                        let fingerprint = tenantry_core::secret::fingerprint(ran.stdout.trim());
-                        served.lock().unwrap().insert(fingerprint);
-                        ok.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        eprintln!("tenantry token on BOX-{m} failed: {ran:?}");
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }));
+            let who = format!("`tenantry token` on BOX-{m}");
+            let start = (m * PROCESSES_EACH + process) * 7;
+            let caller = Caller::new(&tenants, start, &served, &runs, who);
+            workers.push(caller.running_tenantry(cli, deadline));
         }
     }
     for worker in workers {
@@ -184,13 +142,13 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
     let minimum = served.lock().unwrap().difference(&initial).count();
     eprintln!(
         "practice load, {secs} s: {} in-process ok, {} failed; {} processes ok, {} failed; {refreshes} refreshes, minimum {minimum}; {reused} spent twice; {invalid} invalid_grant",
-        ok.load(Ordering::Relaxed),
-        failed.load(Ordering::Relaxed),
-        proc_ok.load(Ordering::Relaxed),
-        proc_failed.load(Ordering::Relaxed),
+        calls.ok(),
+        calls.failed(),
+        runs.ok(),
+        runs.failed(),
     );
     assert_eq!(
-        failed.load(Ordering::Relaxed) + proc_failed.load(Ordering::Relaxed),
+        calls.failed() + runs.failed(),
         0,
         "no call may fail under load, on any machine"
     );

@@ -57,7 +57,7 @@ impl JoinCode {
             .chain_update(b"tenantry join code\0")
             .chain_update(self.0.expose().as_bytes())
             .finalize();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::secret::hex(&digest)
     }
 
     /// The key the practice key is wrapped under for this code.

@@ -42,7 +42,7 @@ impl PracticeKey {
             .chain_update(b"tenantry practice key id\0")
             .chain_update(self.0.as_ref())
             .finalize();
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        crate::secret::hex(&digest[..8])
     }
 
     /// The key as text for a vault entry.

@@ -209,7 +209,7 @@ pub fn init(
 fn random_id() -> String {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("the OS gives random bytes");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::secret::hex(&bytes)
 }
 
 /// Opens the practice on a machine that has joined it, checking its key before anything is

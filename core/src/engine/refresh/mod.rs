@@ -339,8 +339,9 @@ impl Inner {
         }
     }
 
-    /// Xero rotated: the new set goes into the keychain before anyone can use its access token,
-    /// then the metadata and the journal follow.
+    /// Xero rotated: the new set is kept before anyone can use its access token (in a practice
+    /// with the metadata and the journal's end, in one transaction; locally in the keychain, then
+    /// the metadata and the journal follow).
     async fn keep_answer(
         &self,
         login: &LoginId,
@@ -366,37 +367,35 @@ impl Inner {
                 ""
             }
         );
-        // A practice commits the new set, the metadata and the journal's end as one.
-        if let Some(kept) = self
+        // A practice commits the new set, the metadata and the journal's end as one; locally the
+        // keychain takes the set first and SQLite the rest after.
+        let kept = match self
             .db
             .keep_refreshed_at_once(lock_session, login, &next, now, &detail)
             .await
         {
-            if let Err(e) = kept {
-                // Nothing was written: the old set and the intent stand, for a retry within
-                // the grace.
+            Some(kept) => kept.map(|()| true),
+            None => self.db.keep(login, &next).await.map(|()| false),
+        };
+        let all_kept = match kept {
+            Ok(all_kept) => all_kept,
+            Err(e) => {
+                // Xero has rotated, but the new set could not be kept. The old refresh token
+                // stays and the intent in the journal, so the next attempt within Xero's grace
+                // spends the old token again and recovers.
                 self.record_failure(login, e.to_string(), ReasonCode::Vault)
                     .await?;
                 return Err(e.into());
             }
-            let next = Arc::new(next);
-            slot.set(Some(next.clone()));
-            pause::reached("after_keychain");
+        };
+        let next = Arc::new(next);
+        slot.set(Some(next.clone()));
+        pause::reached("after_keychain");
+        if all_kept {
             pause::reached("after_metadata");
             self.changed(Change::Login(login.clone()));
             return Ok(next);
         }
-        if let Err(e) = self.db.keep(login, &next).await {
-            // Xero has rotated, but the new set could not be kept. The old refresh token stays in
-            // the vault and the intent in the journal, so the next attempt within Xero's grace
-            // spends the old token again and recovers.
-            self.record_failure(login, e.to_string(), ReasonCode::Vault)
-                .await?;
-            return Err(e.into());
-        }
-        let next = Arc::new(next);
-        slot.set(Some(next.clone()));
-        pause::reached("after_keychain");
         let (id, expires_at, issued) = (login.clone(), next.expires_at, next.refresh_issued_at);
         self.db
             .run(move |s| {

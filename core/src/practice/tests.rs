@@ -313,3 +313,25 @@ fn a_rotation_waits_for_a_refresh_in_flight_on_another_machine() {
     );
     drop(refreshing);
 }
+
+#[test]
+fn being_seen_again_within_the_minute_writes_nothing() {
+    let scratch = Scratch::new("practice_seen");
+    let (config, vault) = machine(&scratch, "desk-a");
+    let a = init(&config, &vault, now()).unwrap();
+    let counter = || crate::store::Store::data_version(a.store.as_ref()).unwrap();
+    let before = counter();
+    open(&config, &vault, now() + Duration::seconds(20)).unwrap();
+    assert_eq!(
+        counter(),
+        before,
+        "every `tenantry token` opens the practice: that alone must not look like a change to every window"
+    );
+    open(&config, &vault, now() + Duration::minutes(2)).unwrap();
+    assert_eq!(
+        members(&a).unwrap()[0].last_seen_at,
+        now() + Duration::minutes(2),
+        "a minute later, last seen moves on"
+    );
+    assert_ne!(counter(), before, "and that is a change");
+}

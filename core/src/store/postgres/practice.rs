@@ -399,6 +399,10 @@ impl PostgresStore {
     }
 }
 
+/// "Last seen" is kept to the minute: every `tenantry token` opens the practice, and rewriting
+/// the member's row each time would be a write per process for nothing.
+const SEEN_GRAIN_MS: i64 = 60_000;
+
 fn upsert_member(
     c: &mut impl postgres::GenericClient,
     machine: &str,
@@ -408,8 +412,9 @@ fn upsert_member(
 ) -> Sql<()> {
     c.execute(
         "INSERT INTO members (machine, person, joined_at, last_seen_at, key_id) VALUES ($1, $2, $3, $3, $4)
-         ON CONFLICT (machine, person) DO UPDATE SET last_seen_at = $3, key_id = $4",
-        &[&machine, &person, &ms(now), &key_id],
+         ON CONFLICT (machine, person) DO UPDATE SET last_seen_at = $3, key_id = $4
+         WHERE members.key_id <> $4 OR members.last_seen_at < $3 - $5",
+        &[&machine, &person, &ms(now), &key_id, &SEEN_GRAIN_MS],
     )
     .map_err(Fault::from)?;
     Ok(())

@@ -47,5 +47,7 @@ ALTER TABLE refresh_journal ADD COLUMN machine TEXT;
 
 CREATE TRIGGER sealed_tokens_changed AFTER INSERT OR UPDATE OR DELETE ON sealed_tokens
     FOR EACH STATEMENT EXECUTE FUNCTION note_change();
+-- Per row: a machine noting itself seen within the minute changes no row, and must not look like
+-- a change to every window of the practice.
 CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE ON members
-    FOR EACH STATEMENT EXECUTE FUNCTION note_change();
+    FOR EACH ROW EXECUTE FUNCTION note_change();

@@ -211,6 +211,16 @@ impl Engine {
         Ok(self.inner.db.run(|s| s.data_version()).await?)
     }
 
+    /// In a practice, wakes as any machine's (or process's) writes commit: the database's own
+    /// notifications, so a window shows them at once. None for a local profile, whose SQLite file
+    /// says so only when asked ([`Engine::external_changes`]).
+    pub fn change_feed(&self) -> Option<crate::store::postgres::ChangeFeed> {
+        match &self.inner.locks {
+            locks::Locks::Practice(store) => Some(store.listen()),
+            locks::Locks::Files(_) => None,
+        }
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.inner.changes.subscribe()
     }

@@ -136,8 +136,16 @@ async fn follow_changes(shared: Arc<Shared>) {
     }
 }
 
-/// Another process (a CLI run) may change logins too; SQLite's `data_version` says so cheaply.
+/// Another process (a CLI run) or, in a practice, another machine may change logins too. A
+/// practice's database says so as each change commits; SQLite's `data_version` says so cheaply
+/// when asked, every 2 s.
 async fn follow_other_processes(shared: Arc<Shared>) {
+    if let Some(mut feed) = shared.engine.change_feed() {
+        loop {
+            feed.changed().await;
+            shared.changed().await;
+        }
+    }
     let mut seen = shared.engine.external_changes().await.ok();
     loop {
         tokio::time::sleep(EXTERNAL_POLL).await;

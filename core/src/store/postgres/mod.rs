@@ -8,6 +8,7 @@
 
 mod connect;
 mod events;
+mod listen;
 mod lock;
 mod logins;
 mod organisations;
@@ -17,6 +18,7 @@ mod practice;
 mod scratch;
 mod small;
 
+pub use listen::ChangeFeed;
 pub use lock::PracticeLock;
 pub use practice::{CodeTaken, Finish, Member, PracticeRow};
 #[cfg(test)]

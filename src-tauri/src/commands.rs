@@ -16,54 +16,57 @@ use tenantry_core::health::organisation_statuses;
 #[tauri::command]
 pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     // No profile open (first run, or a start that failed): nothing to list.
-    let (logins, organisations, clients, connecting, connections) = match desk.engine().await {
-        Ok(engine) => {
-            let (logins, orgs) = (engine.logins().await?, engine.organisations().await?);
-            let used = tenantry_core::health::connections_used(&orgs);
-            let limit = engine.config().connection_limit;
-            let connections = crate::ipc::ConnectionsView {
-                used: used as u32,
-                limit,
-                at_limit: tenantry_core::health::at_connection_limit(used, limit),
-            };
-            let (now, notify_days) = (engine.now(), engine.config().notify_days);
-            let wanted = engine.config().all_scopes();
-            let calls_left = engine.calls_left_today().await?;
-            let clients = organisation_statuses(&logins, &orgs, now, notify_days)
-                .into_iter()
-                .map(|o| ClientView::new(o, &calls_left))
-                .collect();
-            (
-                logins
-                    .iter()
-                    .map(|l| {
-                        LoginView::new(
-                            l,
-                            desk.is_refreshing(l.id.as_str()),
-                            now,
-                            notify_days,
-                            &wanted,
-                        )
-                    })
-                    .collect(),
-                OrgView::list(&orgs),
-                clients,
-                desk.connecting_view(),
-                connections,
-            )
-        }
-        Err(_) => (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            None,
-            crate::ipc::ConnectionsView {
-                used: 0,
-                limit: None,
-                at_limit: false,
-            },
-        ),
-    };
+    let (logins, organisations, clients, connecting, connections, practice) =
+        match desk.engine().await {
+            Ok(engine) => {
+                let (logins, orgs) = (engine.logins().await?, engine.organisations().await?);
+                let used = tenantry_core::health::connections_used(&orgs);
+                let limit = engine.config().connection_limit;
+                let connections = crate::ipc::ConnectionsView {
+                    used: used as u32,
+                    limit,
+                    at_limit: tenantry_core::health::at_connection_limit(used, limit),
+                };
+                let (now, notify_days) = (engine.now(), engine.config().notify_days);
+                let wanted = engine.config().all_scopes();
+                let calls_left = engine.calls_left_today().await?;
+                let clients = organisation_statuses(&logins, &orgs, now, notify_days)
+                    .into_iter()
+                    .map(|o| ClientView::new(o, &calls_left))
+                    .collect();
+                (
+                    logins
+                        .iter()
+                        .map(|l| {
+                            LoginView::new(
+                                l,
+                                desk.is_refreshing(l.id.as_str()),
+                                now,
+                                notify_days,
+                                &wanted,
+                            )
+                        })
+                        .collect(),
+                    OrgView::list(&orgs),
+                    clients,
+                    desk.connecting_view(),
+                    connections,
+                    engine.practice().map(crate::practice::PracticeView::from),
+                )
+            }
+            Err(_) => (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                None,
+                crate::ipc::ConnectionsView {
+                    used: 0,
+                    limit: None,
+                    at_limit: false,
+                },
+                None,
+            ),
+        };
     Ok(Overview {
         mode: desk.mode().await,
         problem: desk.problem(),
@@ -73,7 +76,21 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         clients,
         connecting,
         connections,
+        practice,
     })
+}
+
+/// Settings' list of the practice's members (practice mode; empty for a local profile).
+#[tauri::command]
+pub async fn practice_members(
+    desk: State<'_, Desk>,
+) -> Result<Vec<crate::practice::MemberView>, IpcError> {
+    let engine = desk.engine().await?;
+    let Some(seat) = engine.practice() else {
+        return Ok(Vec::new());
+    };
+    let members = engine.practice_members().await?;
+    Ok(crate::practice::MemberView::list(seat, members))
 }
 
 /// "Check with Xero": every login's token and `/connections`, now (the app also does this daily

@@ -204,6 +204,8 @@ pub struct Overview {
     pub connecting: Option<ConnectView>,
     /// The app's connections this profile holds, and the cap `connection_limit` sets, if any.
     pub connections: ConnectionsView,
+    /// Practice mode: the shared database and who this machine acts as; None for a local profile.
+    pub practice: Option<crate::practice::PracticeView>,
 }
 
 /// "23 of 25 connections" in the window's header.

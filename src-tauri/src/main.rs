@@ -10,6 +10,7 @@ mod commands;
 mod desk;
 mod ipc;
 mod notices;
+mod practice;
 mod tray;
 mod window;
 
@@ -226,6 +227,7 @@ fn main() {
             commands::check_with_xero,
             commands::autostart,
             commands::set_autostart,
+            commands::practice_members,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri application runs");

@@ -13,6 +13,7 @@ use tenantry_fake_xero::Options;
 
 mod clients;
 mod gateway;
+mod practice;
 
 /// The app is single-instance, so its tests take turns.
 pub(crate) static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

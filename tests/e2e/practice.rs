@@ -76,12 +76,12 @@ impl Drop for Database {
 
 /// One machine of the practice: its own configuration file, data directory, keychain service
 /// and names.
-struct Machine {
-    cli: Tenantry,
+pub(crate) struct Machine {
+    pub(crate) cli: Tenantry,
     service: String,
 }
 
-fn machine(it: &Instance, url: &str, name: &str, person: &str) -> Machine {
+pub(crate) fn machine(it: &Instance, url: &str, name: &str, person: &str) -> Machine {
     let dir = it.dir.path().join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let service = format!("{}-{name}", it.config.keychain_service);
@@ -105,12 +105,12 @@ fn machine(it: &Instance, url: &str, name: &str, person: &str) -> Machine {
 }
 
 impl Machine {
-    async fn run(&self, args: &[&str]) -> Ran {
+    pub(crate) async fn run(&self, args: &[&str]) -> Ran {
         self.cli.run(args).await
     }
 
     /// Leaves no practice key in the real keychain.
-    fn forget_key(&self, key_id: &str) {
+    pub(crate) fn forget_key(&self, key_id: &str) {
         let vault = tenantry_core::vault::KeychainVault::platform(&self.service);
         let entry = tenantry_core::practice::key_entry(key_id);
         let _ = tenantry_core::vault::named::delete(&vault, &entry);

@@ -74,8 +74,9 @@ export class App {
     const firstRun = !problem && overview.mode === "unconfigured";
     const bare = firstRun || problem !== null;
     const badge = $("mode-badge");
-    badge.hidden = overview.mode !== "demo";
-    badge.textContent = "Demo: built-in fake Xero";
+    // A practice's window says so in its header: its logins are the whole practice's.
+    badge.hidden = overview.mode !== "demo" && overview.practice === null;
+    badge.textContent = overview.practice ? `Practice: ${overview.practice.server}` : "Demo: built-in fake Xero";
     $("connect-btn").hidden = bare;
     $("refresh-all-btn").hidden = bare || overview.logins.length === 0;
     document.querySelector("nav")!.hidden = bare;
@@ -90,5 +91,6 @@ export class App {
     else if (this.current === "logins") this.views.logins.render(overview);
     else if (this.current === "clients") this.views.clients.render(overview);
     else if (this.current === "activity") void this.views.activity.load();
+    else if (this.current === "settings") void this.views.settings.showPractice(overview.practice);
   }
 }

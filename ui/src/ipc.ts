@@ -7,6 +7,7 @@ import type { ConnectView } from "./bindings/ConnectView";
 import type { EventView } from "./bindings/EventView";
 import type { Fix } from "./bindings/Fix";
 import type { IpcError } from "./bindings/IpcError";
+import type { MemberView } from "./bindings/MemberView";
 import type { OrgTest } from "./bindings/OrgTest";
 import type { Overview } from "./bindings/Overview";
 import type { Settings } from "./bindings/Settings";
@@ -44,6 +45,7 @@ export interface Commands {
   check_with_xero: { args: undefined; result: CheckView };
   autostart: { args: undefined; result: AutostartView };
   set_autostart: { args: { enabled: boolean }; result: AutostartView };
+  practice_members: { args: undefined; result: MemberView[] };
 }
 export type Command = keyof Commands;
 type ArgsOf<K extends Command> = Commands[K]["args"] extends undefined ? [] : [args: Commands[K]["args"]];

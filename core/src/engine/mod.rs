@@ -82,6 +82,7 @@ async fn open_practice(
     let seat = PracticeSeat {
         server: member.store.server().to_owned(),
         identity: member.identity.clone(),
+        key_id: member.key.id(),
     };
     member.store.act_as(&member.identity);
     let sealed = Arc::new(crate::vault::SealedVault::new(
@@ -98,6 +99,8 @@ pub struct PracticeSeat {
     /// `host:port/database`.
     pub server: String,
     pub identity: crate::practice::Identity,
+    /// The practice key this machine holds (a member that joined with another needs to rejoin).
+    pub key_id: String,
 }
 
 #[derive(Clone)]
@@ -209,6 +212,20 @@ impl Engine {
     /// store since the last call; the desktop app checks it to stay current without polling data.
     pub async fn external_changes(&self) -> Result<i64, EngineError> {
         Ok(self.inner.db.run(|s| s.data_version()).await?)
+    }
+
+    /// Everyone who has joined the practice, and when each was last seen; empty for a local
+    /// profile.
+    pub async fn practice_members(
+        &self,
+    ) -> Result<Vec<crate::store::postgres::Member>, EngineError> {
+        match &self.inner.locks {
+            locks::Locks::Practice(store) => {
+                let store = store.clone();
+                Ok(db::blocking(move || store.members()).await?)
+            }
+            locks::Locks::Files(_) => Ok(Vec::new()),
+        }
     }
 
     /// In a practice, wakes as any machine's (or process's) writes commit: the database's own

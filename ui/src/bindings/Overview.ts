@@ -6,6 +6,7 @@ import type { ConnectionsView } from "./ConnectionsView";
 import type { IpcError } from "./IpcError";
 import type { LoginView } from "./LoginView";
 import type { OrgView } from "./OrgView";
+import type { PracticeView } from "./PracticeView";
 
 export type Overview = { mode: AppMode, 
 /**
@@ -24,4 +25,8 @@ clients: Array<ClientView>, connecting: ConnectView | null,
 /**
  * The app's connections this profile holds, and the cap `connection_limit` sets, if any.
  */
-connections: ConnectionsView, };
+connections: ConnectionsView, 
+/**
+ * Practice mode: the shared database and who this machine acts as; None for a local profile.
+ */
+practice: PracticeView | null, };

@@ -2,9 +2,11 @@
 // together because they all set up how Tenantry runs, and the two pages share saving and the
 // list of redirect URIs to register at Xero.
 
+import type { PracticeView } from "../bindings/PracticeView";
 import type { RedirectMode } from "../bindings/RedirectMode";
 import type { Settings } from "../bindings/Settings";
 import { $, esc, toast, toastError } from "../dom";
+import { fmtDate, fmtDay } from "../format";
 import { errorText, invoke } from "../ipc";
 
 /** What the view asks of the window around it. */
@@ -124,6 +126,25 @@ export class SettingsView {
       await invoke("set_autostart", { enabled });
       $("autostart-offer").hidden = true;
       if (enabled) toast("Tenantry will start in the tray when you log in. Change this in Settings.");
+    } catch (e) {
+      toastError(e);
+    }
+  }
+
+  /** The practice section (practice mode only): this computer's seat and every member, fetched
+   * afresh on each overview, so a machine joining elsewhere shows here at once. */
+  async showPractice(practice: PracticeView | null) {
+    $("set-practice").hidden = practice === null;
+    if (!practice) return;
+    $("practice-seat").textContent = `This computer works in the practice on ${practice.server}, as ${practice.person} on ${practice.machine}. Its logins are the whole practice's.`;
+    try {
+      const members = await invoke("practice_members");
+      $("practice-members").innerHTML = members
+        .map(
+          (m) =>
+            `<tr><td>${esc(m.person)}</td><td>${esc(m.machine)}${m.this_machine ? ` <span class="muted">(this computer)</span>` : ""}</td><td>${esc(fmtDay(m.joined_at))}</td><td>${esc(fmtDate(m.last_seen_at))}${m.current_key ? "" : ` <span class="error">joined before the key was rotated: must join again</span>`}</td></tr>`,
+        )
+        .join("");
     } catch (e) {
       toastError(e);
     }

@@ -1,10 +1,11 @@
 //! The crash harness: a real `tenantry refresh` process is SIGKILLed at each step of the refresh
-//! protocol (fake Xero on loopback, the real keychain, and again the file vault), then a fresh
-//! process asks for a token. Within Xero's 30-minute grace no login may be lost or need a
-//! reconnect.
+//! protocol (fake Xero on loopback, the real keychain, again the file vault, and in a practice on
+//! the suite's PostgreSQL server), then a fresh process asks for a token: the same machine after a
+//! restart, or in a practice another machine. Within Xero's 30-minute grace no login may be lost
+//! or need a reconnect.
 //!
 //! CI runs 3 trials per step; `scripts/crash-report.sh` runs 20 and writes the figures into
-//! docs/RELIABILITY.md (TENANTRY_CRASH_TRIALS, TENANTRY_CRASH_REPORT).
+//! docs/RELIABILITY.md (TENANTRY_CRASH_TRIALS, TENANTRY_CRASH_REPORT*).
 
 use crate::util::*;
 use std::time::Duration;
@@ -45,23 +46,62 @@ async fn a_refresh_killed_at_any_step_loses_nothing() {
     if !keyring_available("a_refresh_killed_at_any_step_loses_nothing") {
         return;
     }
-    trials(VaultKind::Keychain, "TENANTRY_CRASH_REPORT").await;
+    let it = instance_with(Default::default(), VaultKind::Keychain).await;
+    let cli = Tenantry::connected(&it, &[ANN]).await;
+    trials(&it, &cli, &cli, "TENANTRY_CRASH_REPORT").await;
 }
 
 /// The file vault promises what the keychain does (its write is atomic), so the same trials.
 #[tokio::test]
 async fn a_refresh_killed_at_any_step_loses_nothing_with_the_file_vault() {
-    trials(VaultKind::File, "TENANTRY_CRASH_REPORT_FILE_VAULT").await;
+    let it = instance_with(Default::default(), VaultKind::File).await;
+    let cli = Tenantry::connected(&it, &[ANN]).await;
+    trials(&it, &cli, &cli, "TENANTRY_CRASH_REPORT_FILE_VAULT").await;
 }
 
-async fn trials(vault: VaultKind, report_env: &str) {
+/// In a practice the refresh ends in one transaction under an advisory lock the server frees
+/// when the killed machine's connection closes: another machine takes the lock, finds the
+/// intent, and recovers.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_practice_machine_killed_at_any_step_of_a_refresh_loses_nothing_for_another() {
+    if !keyring_available(
+        "a_practice_machine_killed_at_any_step_of_a_refresh_loses_nothing_for_another",
+    ) {
+        return;
+    }
+    use crate::practice::{Database, machine};
+    let db = Database::new("crash");
+    let it = instance_with(Default::default(), VaultKind::Keychain).await;
+    let (a, b) = (
+        machine(&it, &db.url, "DESK-A", "Ann"),
+        machine(&it, &db.url, "NIGHTLY-BOX", "the keep-alive"),
+    );
+    assert_eq!(
+        a.run(&["practice", "init"]).await.status,
+        0,
+        "the practice is made"
+    );
+    let invite = a.run(&["practice", "invite"]).await;
+    let joined = b.run(&["practice", "join", invite.stdout.trim()]).await;
+    assert_eq!(joined.status, 0, "the second machine joins: {joined:?}");
+    it.fake.approve_as(Some(ANN));
+    let connected = a.run(&["connect"]).await;
+    assert_eq!(connected.status, 0, "{connected:?}");
+    trials(&it, &a.cli, &b.cli, "TENANTRY_CRASH_REPORT_PRACTICE").await;
+    let key_id = db.sql("SELECT key_id FROM practice");
+    for m in [&a, &b] {
+        m.forget_key(&key_id);
+    }
+}
+
+/// Kills `killed`'s refresh of Ann's login at each step, then has `recovering` (the same profile
+/// restarted, or another machine of the practice) use the login.
+async fn trials(it: &Instance, killed: &Tenantry, recovering: &Tenantry, report_env: &str) {
     let trials: usize = std::env::var("TENANTRY_CRASH_TRIALS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let it = instance_with(Default::default(), vault).await;
-    it.connect(ANN).await;
-    let cli = Tenantry::for_instance(&it);
     let harbour = it.tenant("Harbour Cafe Ltd");
     let client = XeroClient::new(it.config.xero.clone(), CLIENT_ID);
     assert_eq!(
@@ -77,7 +117,7 @@ async fn trials(vault: VaultKind, report_env: &str) {
             let marker = it.dir.path().join("paused");
             let _ = std::fs::remove_file(&marker);
             let calls_before = it.fake.refresh_calls(ANN);
-            let mut refresh = cli.command(&["refresh", ANN]);
+            let mut refresh = killed.command(&["refresh", ANN]);
             if point == "after_rotation" {
                 it.fake.inject(Fault::HoldAfterRotate(20_000), 1);
             } else {
@@ -122,7 +162,7 @@ async fn trials(vault: VaultKind, report_env: &str) {
             }
 
             // The next process (a restart) must get a working token with no human involved ...
-            let ran = cli.run(&["token", &harbour]).await;
+            let ran = recovering.run(&["token", &harbour]).await;
             let mut works = !exited
                 && ran.status == 0
                 && client
@@ -132,9 +172,9 @@ async fn trials(vault: VaultKind, report_env: &str) {
             // ... and the login must still be refreshable once Xero's grace has passed: if nobody
             // re-spent a rotated refresh token within it, this is where the loss shows.
             it.fake.advance(chrono::Duration::minutes(31));
-            works &= cli.run(&["refresh", ANN]).await.status == 0;
+            works &= recovering.run(&["refresh", ANN]).await.status == 0;
             let state = serde_json::from_str::<serde_json::Value>(
-                &cli.run(&["status", "--json"]).await.stdout,
+                &recovering.run(&["status", "--json"]).await.stdout,
             )
             .map(|v| v["logins"][0]["state"].as_str().unwrap_or("").to_owned())
             .unwrap_or_default();
@@ -144,7 +184,13 @@ async fn trials(vault: VaultKind, report_env: &str) {
                 _ => tally.other_failure += 1,
             }
             if !(works && state == "connected") {
-                it.connect(ANN).await; // a human reconnects, so later trials measure again
+                // A human reconnects, so later trials measure again.
+                it.fake.approve_as(Some(ANN));
+                let again = killed.run(&["connect"]).await;
+                assert_eq!(
+                    again.status, 0,
+                    "{point}: reconnecting after a loss: {again:?}"
+                );
             }
         }
         report.push(format!(

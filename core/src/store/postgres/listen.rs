@@ -23,8 +23,8 @@ const QUIET_CHECK: Duration = Duration::from_secs(15);
 const RECONNECT_FIRST: Duration = Duration::from_millis(500);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
-/// Wakes when the practice's data may have changed (any machine, this one included). Dropping
-/// it ends its thread and connection within half a second.
+/// Wakes when the practice's data may have changed (any machine, this one included), and once
+/// each time it (re)connects. Dropping it ends its thread and connection within half a second.
 pub struct ChangeFeed {
     woken: mpsc::Receiver<()>,
 }
@@ -41,7 +41,7 @@ impl ChangeFeed {
 impl PostgresStore {
     /// Starts listening for changes on a connection of the feed's own. Never fails: a database
     /// that cannot be reached now is tried again with a growing wait, and the feed wakes once it
-    /// is reached.
+    /// is reached (what changed before is for the caller to read then).
     pub fn listen(&self) -> ChangeFeed {
         let (wake, woken) = mpsc::channel(1);
         let (mut config, server) = (self.config.clone(), self.server.clone());
@@ -57,7 +57,6 @@ impl PostgresStore {
 
 fn listen_until_dropped(config: &postgres::Config, server: &str, wake: &mpsc::Sender<()>) {
     let mut retry = RECONNECT_FIRST;
-    let mut first = true;
     while !wake.is_closed() {
         match connect::open(config, server).and_then(|mut c| {
             c.batch_execute(&format!("LISTEN {CHANNEL}"))
@@ -66,18 +65,18 @@ fn listen_until_dropped(config: &postgres::Config, server: &str, wake: &mpsc::Se
         }) {
             Ok(mut client) => {
                 retry = RECONNECT_FIRST;
-                if !first {
-                    // Whatever committed while the link was down went unheard.
-                    let _ = wake.try_send(());
-                }
-                first = false;
-                hear(&mut client, wake);
+                // The counter is read before the wake-up, so a change the caller makes after it
+                // wakes is a change from this reading. Whatever committed before (while the link
+                // was down, or before the feed first listened) went unheard: the caller reads
+                // it on this wake-up.
+                let seen = counter(&mut client);
+                let _ = wake.try_send(());
+                hear(&mut client, wake, seen);
                 tracing::debug!(server, "the change listener's connection ended");
                 std::thread::spawn(move || drop(client));
             }
             Err(e) => {
                 tracing::debug!(server, error = %e, "the change listener cannot reach the database");
-                first = false;
                 let until = Instant::now() + retry;
                 while Instant::now() < until && !wake.is_closed() {
                     std::thread::sleep(STOP_CHECK.min(until - Instant::now()));
@@ -89,8 +88,7 @@ fn listen_until_dropped(config: &postgres::Config, server: &str, wake: &mpsc::Se
 }
 
 /// Passes notifications on until the connection breaks or the feed is dropped.
-fn hear(client: &mut Client, wake: &mpsc::Sender<()>) {
-    let mut seen = counter(client);
+fn hear(client: &mut Client, wake: &mpsc::Sender<()>, mut seen: Option<i64>) {
     let mut last_heard = Instant::now();
     while !wake.is_closed() {
         let heard = client.notifications().timeout_iter(STOP_CHECK).next();
@@ -170,6 +168,10 @@ mod tests {
         while listening(&mut admin) == 0 && started.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(50));
         }
+        assert!(
+            woke(&runtime, &mut feed, Duration::from_secs(5)),
+            "a feed wakes once it listens: what changed before is for its caller to read"
+        );
         let other_machine = PostgresStore::connect(scratch.url()).unwrap();
 
         other_machine

@@ -13,8 +13,9 @@
 //! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
 //! - `practice`: practice mode across machines on a real PostgreSQL server: init, invite, join,
 //!   one refresh between machines, attribution, no secret in `pg_dump`, the database down;
-//!   `practice_link`: the link to the database dropped mid-refresh; `practice_load`: four
-//!   machines under load, refreshing the exact minimum.
+//!   `practice_link`: the link to the database dropped mid-refresh; `practice_netns`: a link that
+//!   dies silently (the database in its own network namespace); `practice_load`: four machines
+//!   under load, refreshing the exact minimum.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -69,6 +70,8 @@ mod practice;
 mod practice_link;
 #[cfg(target_os = "linux")]
 mod practice_load;
+#[cfg(target_os = "linux")]
+mod practice_netns;
 #[cfg(target_os = "linux")]
 mod scheduled;
 #[cfg(target_os = "linux")]

@@ -383,8 +383,12 @@ impl Inner {
                 // Xero has rotated, but the new set could not be kept. The old refresh token
                 // stays and the intent in the journal, so the next attempt within Xero's grace
                 // spends the old token again and recovers.
-                self.record_failure(login, e.to_string(), ReasonCode::Vault)
-                    .await?;
+                if lock_session.is_some() {
+                    self.note_unkept(login, e.to_string()).await;
+                } else {
+                    self.record_failure(login, e.to_string(), ReasonCode::Vault)
+                        .await?;
+                }
                 return Err(e.into());
             }
         };

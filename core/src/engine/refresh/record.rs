@@ -57,6 +57,24 @@ impl Inner {
         Ok(())
     }
 
+    /// A practice machine could not keep the set Xero rotated (its link or its lock went): the
+    /// event is noted, if the database can be reached, but not the state. The login is every
+    /// machine's, and once this one's lock went another may have refreshed it; an error written
+    /// now would show a healthy login as failing on every window of the practice.
+    pub(super) async fn note_unkept(&self, login: &LoginId, reason: String) {
+        let (id, now) = (login.clone(), self.clock.now());
+        let noted = self
+            .db
+            .run(move |s| {
+                note_event(s, now, &id, EventKind::RefreshFailed, &reason);
+                Ok(())
+            })
+            .await;
+        if noted.is_ok() {
+            self.changed(Change::Login(login.clone()));
+        }
+    }
+
     /// Marks the login as needing a human (state, event, directory, listeners) and returns the
     /// error to give the caller; fails only if the store cannot record it. `end_intent` when
     /// Xero refused the token the intent spent: that refresh is over.

@@ -46,6 +46,9 @@ private "$BIN/tenantry-bench" single-flight --logins "$LOGINS" --callers "$CALLE
 echo "==> keep-alive" >&2
 private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 >"$OUT/keepalive.json"
 private "$BIN/tenantry-bench" keepalive "${KEEP[@]}" --latency-ms 50 --vault memory >"$OUT/keepalive-memory.json"
+echo "==> practice mode beside the local mode" >&2
+if [ "$QUICK" = 1 ]; then PRACTICE=(--logins 10 --callers 100 --keep-logins 100 --hot-batches 10); else PRACTICE=(--logins 50 --callers 1000 --keep-logins 1000 --hot-batches 30); fi
+private "$BIN/tenantry-bench" practice "${PRACTICE[@]}" --machines 4 --latency-ms 50 >"$OUT/practice.json"
 echo "==> scale" >&2
 private "$BIN/tenantry-bench" scale "${SIZES[@]}" --runs 5 >"$OUT/scale.json"
 echo "==> the gateway" >&2

@@ -184,6 +184,34 @@ if keeps:
             f"touched); `invalid_grant` {k['invalid_grants']}.")
     say("")
 
+# 5b. Practice mode beside the local mode.
+prac = load("practice.json")
+if prac:
+    say("### 5b. Practice mode beside the local mode")
+    say("")
+    say("Measured in one run, a local profile (SQLite, the keychain) and a practice (PostgreSQL on loopback, "
+        "token sets sealed in it, advisory locks) side by side, each on its own fake Xero.")
+    say("")
+    say("| measure | local | practice | ratio of medians |")
+    say("|---|---|---|---|")
+    hot = prac["hot_us"]
+    say(f"| hot path: `access_token_for` with a valid token in memory, per call ({hot['local']['n']} batches of 1,000) | "
+        f"{spread(hot['local'], unit='µs', digits=2)} | {spread(hot['practice'], unit='µs', digits=2)} | {hot['ratio']:.2f} |")
+    sf = prac["single_flight"]
+    say(f"| single flight: {prac['callers']} callers over {prac['logins']} logins whose tokens just expired, spread over "
+        f"{prac['machines']} processes (in the practice each a member machine), caller latency | "
+        f"{spread(sf['local']['latency_ms'])}, p95 {sf['local']['p95_ms']:.1f} ms | "
+        f"{spread(sf['practice']['latency_ms'])}, p95 {sf['practice']['p95_ms']:.1f} ms | {sf['ratio']:.2f} |")
+    ka = prac["keepalive"]
+    say(f"| keep-alive of {prac['keep_logins']} logins, each token request answered after {prac['latency_ms']} ms, "
+        f"{prac['concurrency']} at a time | {ka['local']['elapsed_s']:.2f} s | {ka['practice']['elapsed_s']:.2f} s | {ka['ratio']:.2f} |")
+    say("")
+    say(f"Refresh requests in single flight: {sf['local']['refreshes']} locally and {sf['practice']['refreshes']} in the "
+        f"practice, for {prac['logins']} logins (the run fails on any more, on a refresh token spent twice or an "
+        f"`invalid_grant`); keep-alive refreshed {ka['local']['refreshed']} and {ka['practice']['refreshed']} of "
+        f"{prac['keep_logins']}, at most {ka['practice']['peak_concurrent_token_requests']} token requests at once in the practice.")
+    say("")
+
 # 6. Desktop.
 desk = load("desktop.json")
 if desk:

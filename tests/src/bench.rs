@@ -5,7 +5,7 @@
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tenantry_core::Engine;
 use tenantry_core::clock::SystemClock;
 use tenantry_core::config::Config;
@@ -220,6 +220,100 @@ impl Fixture {
             let _ = schema.sql(&format!("DROP SCHEMA {} CASCADE", schema.name));
         }
     }
+}
+
+/// Milliseconds since the epoch: a start time every process of a run agrees on.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
+}
+
+/// Lets the first `logins` logins' access tokens go stale, so the next request for each needs a refresh; the
+/// refreshed ones then last 30 minutes.
+pub async fn expire_all(fx: &Fixture, logins: usize) -> anyhow::Result<()> {
+    fx.fake.set_access_lifetime(chrono::Duration::seconds(2));
+    for login in &fx.logins[..logins] {
+        fx.engine.refresh_login(login).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    fx.fake.set_access_lifetime(chrono::Duration::minutes(30));
+    Ok(())
+}
+
+/// One task per tenant, released together; each one's latency in milliseconds.
+pub async fn concurrent_callers(engine: &Engine, tenants: &[String]) -> anyhow::Result<Vec<f64>> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(tenants.len()));
+    let tasks: Vec<_> = tenants
+        .iter()
+        .map(|tenant| {
+            let (engine, tenant, barrier) = (engine.clone(), tenant.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let started = Instant::now();
+                engine
+                    .access_token_for(&tenant)
+                    .await
+                    .map(|_| ms(started.elapsed()))
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.push(task.await??);
+    }
+    Ok(latencies)
+}
+
+/// `callers` callers over the first `logins` logins of `fx`, shared among `processes` processes of
+/// `exe` (its hidden `caller` scenario), all released at one instant; every caller's latency in
+/// milliseconds. With `as_machines`, process P opens the profile as machine BOX-P (practice mode:
+/// each a member of its own).
+pub async fn callers_across_processes(
+    fx: &Fixture,
+    exe: &Path,
+    logins: usize,
+    callers: usize,
+    processes: usize,
+    as_machines: bool,
+) -> anyhow::Result<Vec<f64>> {
+    let tenant_of = |i: usize| fx.tenants[i % logins][0].clone();
+    let start_at = unix_ms() + 2000;
+    let children: Vec<_> = (0..processes)
+        .map(|p| {
+            let share = callers / processes + usize::from(p < callers % processes);
+            let tenants: Vec<String> = (0..share).map(|i| tenant_of(i * processes + p)).collect();
+            let mut command = std::process::Command::new(exe);
+            command
+                .arg("caller")
+                .arg("--config")
+                .arg(&fx.config_file)
+                .arg("--data")
+                .arg(fx.data_dir())
+                .arg(format!("--tenants={}", tenants.join(",")))
+                .arg(format!("--callers={share}"))
+                .arg(format!("--start-at={start_at}"))
+                .stderr(std::process::Stdio::inherit());
+            if as_machines {
+                command.arg(format!("--machine=BOX-{p}"));
+            }
+            // Async: the fake Xero they call runs on this process's runtime.
+            tokio::process::Command::from(command)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut latencies = Vec::new();
+    for child in children {
+        let child = child.wait_with_output().await?;
+        anyhow::ensure!(child.status.success(), "a caller process failed");
+        let report: serde_json::Value = serde_json::from_slice(&child.stdout)?;
+        for v in report["latencies_ms"].as_array().context("latencies")? {
+            latencies.push(v.as_f64().context("a latency")?);
+        }
+    }
+    Ok(latencies)
 }
 
 /// `n` loopback ports free right now.

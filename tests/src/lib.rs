@@ -4,3 +4,4 @@
 
 pub mod bench;
 pub mod gateway_bench;
+pub mod practice_bench;

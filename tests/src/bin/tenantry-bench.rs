@@ -12,15 +12,18 @@ use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tenantry_core::Engine;
 use tenantry_core::clock::SystemClock;
 use tenantry_core::config::Config;
 use tenantry_core::engine::KEEPALIVE_CONCURRENCY;
 use tenantry_core::vault::KeychainVault;
 use tenantry_core::xero::XeroClient;
-use tenantry_tests::bench::{CLIENT_ID, Fixture, Spread, Vault, ms};
-use tenantry_tests::gateway_bench;
+use tenantry_tests::bench::{
+    CLIENT_ID, Fixture, Spread, Vault, callers_across_processes, concurrent_callers, expire_all,
+    ms, unix_ms,
+};
+use tenantry_tests::{gateway_bench, practice_bench};
 
 #[derive(Parser)]
 struct Args {
@@ -111,6 +114,9 @@ enum Scenario {
         #[arg(long, env = "TENANTRY_SDK_PYTHON")]
         python: String,
     },
+    /// Practice mode beside the local mode, in one run: the hot path, single flight and
+    /// keep-alive (see `practice_bench::Sizes`).
+    Practice(practice_bench::Sizes),
     /// Internal: one of gateway-budgets' clients.
     #[command(hide = true)]
     GatewayClient {
@@ -137,6 +143,9 @@ enum Scenario {
         /// Unix time in milliseconds at which every process starts its callers.
         #[arg(long)]
         start_at: u64,
+        /// The machine this process stands for (practice mode: a member of its own).
+        #[arg(long)]
+        machine: Option<String>,
     },
 }
 
@@ -185,34 +194,19 @@ async fn main() -> anyhow::Result<()> {
             tenants,
             seconds,
         } => gateway_bench::client(&url, &key, &tenants, seconds).await?,
+        Scenario::Practice(sizes) => {
+            practice_bench::practice(&std::env::current_exe()?, &sizes).await?
+        }
         Scenario::Caller {
             config,
             data,
             tenants,
             callers,
             start_at,
-        } => caller(config, data, tenants, callers, start_at).await?,
+            machine,
+        } => caller(config, data, tenants, callers, start_at, machine).await?,
     };
     println!("{result}");
-    Ok(())
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as u64
-}
-
-/// Lets the first `logins` logins' access tokens go stale, so the next request for each needs a refresh; the
-/// refreshed ones then last 30 minutes.
-async fn expire_all(fx: &Fixture, logins: usize) -> anyhow::Result<()> {
-    fx.fake.set_access_lifetime(chrono::Duration::seconds(2));
-    for login in &fx.logins[..logins] {
-        fx.engine.refresh_login(login).await?;
-    }
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    fx.fake.set_access_lifetime(chrono::Duration::minutes(30));
     Ok(())
 }
 
@@ -318,40 +312,9 @@ async fn single_flight(logins: usize, callers: usize, processes: usize) -> anyho
 
     expire_all(&fx, logins).await?;
     let before = fx.fake.total_refresh_calls();
-    let start_at = unix_ms() + 2000;
     let exe = std::env::current_exe()?;
-    let children: Vec<_> = (0..processes)
-        .map(|p| {
-            let share = callers / processes + usize::from(p < callers % processes);
-            let tenants: Vec<String> = (0..share).map(|i| tenant_of(i * processes + p)).collect();
-            let mut command = std::process::Command::new(&exe);
-            command
-                .arg("caller")
-                .arg("--config")
-                .arg(&fx.config_file)
-                .arg("--data")
-                .arg(fx.data_dir())
-                .arg(format!("--tenants={}", tenants.join(",")))
-                .arg(format!("--callers={share}"))
-                .arg(format!("--start-at={start_at}"))
-                .stderr(std::process::Stdio::inherit());
-            // Async: the fake Xero they call runs on this process's runtime.
-            tokio::process::Command::from(command)
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-        })
-        .collect::<Result<_, _>>()?;
-    let mut process_latencies = Vec::new();
-    for child in children {
-        let child = child.wait_with_output().await?;
-        if !child.status.success() {
-            bail!("a caller process failed");
-        }
-        let report: Value = serde_json::from_slice(&child.stdout)?;
-        for v in report["latencies_ms"].as_array().context("latencies")? {
-            process_latencies.push(v.as_f64().context("a latency")?);
-        }
-    }
+    let process_latencies =
+        callers_across_processes(&fx, &exe, logins, callers, processes, false).await?;
     let process_refreshes = fx.fake.total_refresh_calls() - before;
     // The floor for callers who all need a refresh at once: the same number of refreshes sent
     // together straight to the fake (which signs tokens one at a time, as a server has limits).
@@ -386,8 +349,12 @@ async fn caller(
     tenants: Vec<String>,
     callers: usize,
     start_at: u64,
+    machine: Option<String>,
 ) -> anyhow::Result<Value> {
-    let config = Config::load(&config)?;
+    let mut config = Config::load(&config)?;
+    if machine.is_some() {
+        config.machine_name = machine;
+    }
     let vault = KeychainVault::platform(&config.keychain_service);
     let engine = Engine::open(config, &data, Arc::new(vault), Arc::new(SystemClock)).await?;
     let wait = start_at.saturating_sub(unix_ms());
@@ -397,30 +364,6 @@ async fn caller(
         .collect();
     let latencies = concurrent_callers(&engine, &tenants).await?;
     Ok(json!({ "latencies_ms": latencies }))
-}
-
-/// One task per tenant, released together; each one's latency in milliseconds.
-async fn concurrent_callers(engine: &Engine, tenants: &[String]) -> anyhow::Result<Vec<f64>> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(tenants.len()));
-    let tasks: Vec<_> = tenants
-        .iter()
-        .map(|tenant| {
-            let (engine, tenant, barrier) = (engine.clone(), tenant.clone(), barrier.clone());
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let started = Instant::now();
-                engine
-                    .access_token_for(&tenant)
-                    .await
-                    .map(|_| ms(started.elapsed()))
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.push(task.await??);
-    }
-    Ok(latencies)
 }
 
 async fn keepalive(logins: usize, latency_ms: u64, vault: &str) -> anyhow::Result<Value> {

@@ -15,7 +15,8 @@
 //!   one refresh between machines, attribution, no secret in `pg_dump`, the database down;
 //!   `practice_link`: the link to the database dropped mid-refresh; `practice_netns`: a link that
 //!   dies silently (the database in its own network namespace); `practice_load`: four machines
-//!   under load, refreshing the exact minimum.
+//!   under load, refreshing the exact minimum; `practice_full`: the same at full size, each
+//!   machine its own D-Bus session and keyring.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -66,6 +67,8 @@ mod permissions;
 // The suite's PostgreSQL server is started by scripts/lib/with-postgres.sh, on Linux.
 #[cfg(target_os = "linux")]
 mod practice;
+#[cfg(target_os = "linux")]
+mod practice_full;
 #[cfg(target_os = "linux")]
 mod practice_link;
 #[cfg(target_os = "linux")]

@@ -16,13 +16,15 @@ mod password;
 mod practice;
 #[cfg(test)]
 mod scratch;
+mod sealed;
 mod small;
 
 pub use listen::ChangeFeed;
 pub use lock::PracticeLock;
-pub use practice::{CodeTaken, Finish, Member, PracticeRow};
+pub use practice::{CodeTaken, Member, PracticeRow};
 #[cfg(test)]
 pub(crate) use scratch::Scratch;
+pub use sealed::Finish;
 
 use super::{EventTap, OrganisationChanges, RefreshIntent, Result, Store, StoreError};
 use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, ReasonCode};
@@ -107,6 +109,13 @@ impl PostgresStore {
             person: who.person.clone(),
             machine: who.machine.clone(),
         });
+    }
+
+    /// (person, machine) this store writes as, once set by [`PostgresStore::act_as`].
+    fn acting_as(&self) -> Option<(&str, &str)> {
+        self.actor
+            .get()
+            .map(|a| (a.person.as_str(), a.machine.as_str()))
     }
 
     /// `host:port/database`, for messages.
@@ -239,10 +248,7 @@ impl Store for PostgresStore {
         tenant_id: Option<&str>,
         detail: &str,
     ) -> Result<Event> {
-        let by = self
-            .actor
-            .get()
-            .map(|a| (a.person.as_str(), a.machine.as_str()));
+        let by = self.acting_as();
         self.with_client(|c| events::write(c, at, login, kind, tenant_id, detail, by))
     }
     fn events(&self, login: Option<&LoginId>, limit: usize) -> Result<Vec<Event>> {

@@ -119,3 +119,29 @@ pub(super) fn remove(c: &mut Client, login: &LoginId, tenant_id: &str) -> Sql<()
     )?;
     Ok(())
 }
+
+/// Takes `org` in as it was kept elsewhere (a machine's own profile moving into the practice),
+/// disconnected or not; an organisation the login already has here is left as it is.
+pub(super) fn insert_as_it_was(
+    c: &mut impl postgres::GenericClient,
+    login: &LoginId,
+    org: &Organisation,
+) -> Sql<()> {
+    c.execute(
+        "INSERT INTO organisations (login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (login_id, tenant_id) DO NOTHING",
+        &[
+            &login.as_str(),
+            &org.connection_id,
+            &org.tenant_id,
+            &org.name,
+            &org.tenant_type,
+            &org.auth_event_id,
+            &ms(org.created_at),
+            &ms(org.updated_at),
+            &ms(org.last_seen_at),
+            &org.disconnected_at.map(ms),
+        ],
+    )?;
+    Ok(())
+}

@@ -1,8 +1,9 @@
-//! The practice's own tables (practice, members, join codes, sealed token sets): reached only in
+//! The practice's own tables (the practice and its key, members, join codes): reached only in
 //! practice mode, so they sit on [`PostgresStore`] itself rather than on the `Store` interface.
+//! The sealed token sets are `sealed.rs`'s.
 
 use super::{Fault, PostgresStore, Sql};
-use crate::model::{EventKind, Login, LoginId, Organisation};
+use crate::model::LoginId;
 use crate::store::{Result, from_ms, ms};
 use chrono::{DateTime, Utc};
 
@@ -24,16 +25,6 @@ pub struct Member {
     pub last_seen_at: DateTime<Utc>,
     /// The key it joined with: an old one after a rotation, until it joins again.
     pub key_id: String,
-}
-
-/// How ending a refresh went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finish {
-    Kept,
-    /// Nothing written: the practice key is no longer the one the set was sealed under.
-    KeyRotated,
-    /// Nothing written: the refresh's lock session is gone (ended by the server, or the link).
-    LockLost,
 }
 
 /// What taking a join code found.
@@ -228,182 +219,13 @@ impl PostgresStore {
             .collect()
         })
     }
-
-    /// A login's sealed token set and the id of the key that sealed it.
-    pub fn sealed_tokens(&self, login: &LoginId) -> Result<Option<(String, Vec<u8>)>> {
-        self.with_client(|c| {
-            c.query_opt(
-                "SELECT key_id, sealed FROM sealed_tokens WHERE login_id = $1",
-                &[&login.as_str()],
-            )?
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()
-        })
-    }
-
-    /// Keeps a login's sealed token set; false (nothing written) if `key_id` is no longer the
-    /// practice's key.
-    pub fn keep_sealed_tokens(
-        &self,
-        login: &LoginId,
-        key_id: &str,
-        sealed: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        self.with_client(|c| {
-            // Only under the practice's current key: a machine still holding a rotated-out key
-            // must not write a token set nobody else can open.
-            Ok(c.execute(
-                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at)
-                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM practice WHERE key_id = $2)
-                 ON CONFLICT (login_id) DO UPDATE SET key_id = $2, sealed = $3, sealed_at = $4",
-                &[&login.as_str(), &key_id, &sealed, &ms(now)],
-            )? == 1)
-        })
-    }
-
-    pub fn forget_sealed_tokens(&self, login: &LoginId) -> Result<()> {
-        self.with_client(|c| {
-            c.execute(
-                "DELETE FROM sealed_tokens WHERE login_id = $1",
-                &[&login.as_str()],
-            )?;
-            Ok(())
-        })
-    }
-}
-
-impl PostgresStore {
-    /// Ends a refresh in one transaction: the new sealed token set, the login's refresh times,
-    /// the `refreshed` event, and the journal entry's removal. Committed together, a crash or a
-    /// dropped link leaves either the old set and the intent (recovered within Xero's grace) or
-    /// all of the new. Written only while the lock session `lock_session` (a server pid) still
-    /// holds its lock: a machine whose lock was lost (its session ended by the server) must not
-    /// write, since another may be refreshing the login now.
-    #[allow(clippy::too_many_arguments)]
-    pub fn finish_refresh_sealed(
-        &self,
-        lock_session: i32,
-        login: &LoginId,
-        key_id: &str,
-        sealed: &[u8],
-        expires_at: DateTime<Utc>,
-        refresh_issued_at: DateTime<Utc>,
-        at: DateTime<Utc>,
-        detail: &str,
-    ) -> Result<Finish> {
-        let by = self
-            .actor
-            .get()
-            .map(|a| (a.person.as_str(), a.machine.as_str()));
-        let event = self.with_client(|c| {
-            let mut tx = c.transaction()?;
-            let held: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted)",
-                    &[&lock_session],
-                )?
-                .try_get(0)?;
-            if !held {
-                return Ok(Err(Finish::LockLost));
-            }
-            let kept = tx.execute(
-                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at)
-                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM practice WHERE key_id = $2)
-                 ON CONFLICT (login_id) DO UPDATE SET key_id = $2, sealed = $3, sealed_at = $4",
-                &[&login.as_str(), &key_id, &sealed, &ms(at)],
-            )? == 1;
-            if !kept {
-                return Ok(Err(Finish::KeyRotated));
-            }
-            super::logins::record_refresh(&mut tx, login, expires_at, refresh_issued_at, at)?;
-            let event = super::events::write(
-                &mut tx,
-                at,
-                Some(login),
-                EventKind::Refreshed,
-                None,
-                detail,
-                by,
-            )?;
-            super::small::end_refresh(&mut tx, login)?;
-            tx.commit()?;
-            Ok(Ok(event))
-        })?;
-        let event = match event {
-            Ok(event) => event,
-            Err(refused) => return Ok(refused),
-        };
-        if let Some(tap) = self.tap.get() {
-            tap(event, None); // a refresh names no organisation
-        }
-        Ok(Finish::Kept)
-    }
-
-    /// Takes a login from a machine's own profile into the practice in one transaction: its row,
-    /// its organisations (as they were, disconnected ones too), its sealed token set and an event.
-    /// False, with nothing written, if the practice already has the login (another machine
-    /// connected it) or `key_id` is no longer the practice's key.
-    pub fn adopt_login(
-        &self,
-        login: &Login,
-        organisations: &[Organisation],
-        key_id: &str,
-        sealed: &[u8],
-        detail: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let by = self
-            .actor
-            .get()
-            .map(|a| (a.person.as_str(), a.machine.as_str()));
-        self.with_client(|c| {
-            let mut tx = c.transaction()?;
-            let current = tx
-                .query_opt("SELECT key_id FROM practice FOR SHARE", &[])?
-                .map(|r| r.try_get::<_, String>(0))
-                .transpose()?;
-            let known = tx
-                .query_opt("SELECT 1 FROM logins WHERE id = $1 FOR UPDATE", &[&login.id.as_str()])?
-                .is_some();
-            if known || current.as_deref() != Some(key_id) {
-                return Ok(false);
-            }
-            super::logins::upsert(&mut tx, login)?;
-            for org in organisations {
-                tx.execute(
-                    "INSERT INTO organisations (login_id, connection_id, tenant_id, name, tenant_type, auth_event_id, created_at, updated_at, last_seen_at, disconnected_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (login_id, tenant_id) DO NOTHING",
-                    &[
-                        &login.id.as_str(),
-                        &org.connection_id,
-                        &org.tenant_id,
-                        &org.name,
-                        &org.tenant_type,
-                        &org.auth_event_id,
-                        &ms(org.created_at),
-                        &ms(org.updated_at),
-                        &ms(org.last_seen_at),
-                        &org.disconnected_at.map(ms),
-                    ],
-                )?;
-            }
-            tx.execute(
-                "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at) VALUES ($1, $2, $3, $4)",
-                &[&login.id.as_str(), &key_id, &sealed, &ms(now)],
-            )?;
-            super::events::write(&mut tx, now, Some(&login.id), EventKind::Connected, None, detail, by)?;
-            tx.commit()?;
-            Ok(true)
-        })
-    }
 }
 
 /// "Last seen" is kept to the minute: every `tenantry token` opens the practice, and rewriting
 /// the member's row each time would be a write per process for nothing.
 const SEEN_GRAIN_MS: i64 = 60_000;
 
-fn upsert_member(
+pub(super) fn upsert_member(
     c: &mut impl postgres::GenericClient,
     machine: &str,
     person: &str,

@@ -111,9 +111,23 @@ impl Machine {
 
     /// Leaves no practice key in the real keychain.
     pub(crate) fn forget_key(&self, key_id: &str) {
-        let vault = tenantry_core::vault::KeychainVault::platform(&self.service);
         let entry = tenantry_core::practice::key_entry(key_id);
-        let _ = tenantry_core::vault::named::delete(&vault, &entry);
+        let _ = tenantry_core::vault::named::delete(self.vault().as_ref(), &entry);
+    }
+
+    /// The machine's vault: its own keychain service in the suite's Secret Service.
+    pub(crate) fn vault(&self) -> std::sync::Arc<dyn tenantry_core::vault::TokenVault> {
+        std::sync::Arc::new(tenantry_core::vault::KeychainVault::platform(&self.service))
+    }
+
+    /// An engine in this process on the machine's configuration and vault, as its `tenantry`
+    /// processes open it.
+    pub(crate) async fn engine(&self, it: &Instance) -> tenantry_core::Engine {
+        let config = Config::load(&self.cli.config).unwrap();
+        let clock = std::sync::Arc::new(it.clock.clone());
+        tenantry_core::Engine::open(config, &self.cli.data, self.vault(), clock)
+            .await
+            .expect("the machine opens the practice")
     }
 }
 

@@ -121,6 +121,32 @@ async fn practice_through_relay(it: &Instance, db: &Database) -> (Relay, Engine)
     (relay, engine)
 }
 
+/// Starts `engine` asking for `tenant`'s token (Ann's, expired) and returns once Xero has rotated
+/// the refresh token and holds its answer for 1.5 s: what is done to the link meanwhile happens
+/// mid-refresh.
+pub(crate) async fn refresh_held_at_xero(
+    it: &Instance,
+    engine: &Engine,
+    tenant: &str,
+) -> tokio::task::JoinHandle<Result<tenantry_core::engine::AccessGrant, tenantry_core::EngineError>>
+{
+    it.fake.inject(Fault::HoldAfterRotate(1500), 1);
+    let refreshing = {
+        let (engine, tenant) = (engine.clone(), tenant.to_owned());
+        tokio::spawn(async move { engine.access_token_for(&tenant).await })
+    };
+    while it.fake.refresh_calls(ANN) == 0 && !refreshing.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if refreshing.is_finished() {
+        panic!(
+            "the refresh ended before reaching Xero: {:?}",
+            refreshing.await.unwrap().err()
+        );
+    }
+    refreshing
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_nothing() {
     let db = Database::new("link");
@@ -158,20 +184,7 @@ async fn a_link_dropped_mid_refresh_frees_the_lock_keeps_the_intent_and_loses_no
     // to a refresh it has already rotated.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     relay.restore();
-    it.fake.inject(Fault::HoldAfterRotate(1500), 1);
-    let refreshing = {
-        let (engine, harbour) = (engine.clone(), harbour.clone());
-        tokio::spawn(async move { engine.access_token_for(&harbour).await })
-    };
-    while it.fake.refresh_calls(ANN) == 0 && !refreshing.is_finished() {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    if refreshing.is_finished() {
-        panic!(
-            "the refresh ended before reaching Xero: {:?}",
-            refreshing.await.unwrap().err()
-        );
-    }
+    let refreshing = refresh_held_at_xero(&it, &engine, &harbour).await;
     relay.cut();
     let lost = refreshing
         .await
@@ -231,14 +244,7 @@ async fn sessions_terminated_by_the_server_mid_refresh_lose_nothing() {
     sign_in_on(&it.fake, &engine, ANN, None).await.unwrap();
     let harbour = it.tenant("Harbour Cafe Ltd");
     it.advance(Duration::minutes(31));
-    it.fake.inject(Fault::HoldAfterRotate(1500), 1);
-    let refreshing = {
-        let (engine, harbour) = (engine.clone(), harbour.clone());
-        tokio::spawn(async move { engine.access_token_for(&harbour).await })
-    };
-    while it.fake.refresh_calls(ANN) == 0 && !refreshing.is_finished() {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let refreshing = refresh_held_at_xero(&it, &engine, &harbour).await;
     // The store's connection and the one holding the login's lock, ended by an administrator.
     assert!(
         relay.terminate_sessions(&db) >= 2,

@@ -10,15 +10,13 @@
 //! CI runs 5 s (TENANTRY_PRACTICE_LOAD_SECS for longer).
 
 use crate::load::{Caller, Tally};
-use crate::practice::Database;
+use crate::practice::{self, Database, Machine};
 use crate::util::*;
 use chrono::Duration;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tenantry_core::Engine;
-use tenantry_core::config::Config;
-use tenantry_core::vault::{KeychainVault, TokenVault};
 use tenantry_fake_xero::{Options, Seed};
 
 const MACHINES: usize = 4;
@@ -49,46 +47,19 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
 
     // Each machine: a configuration file for its processes, and an engine in this process, both
     // on the machine's own keychain service. The first makes the practice; the others join.
-    let mut machines: Vec<(Tenantry, Engine, Arc<dyn TokenVault>)> = Vec::new();
-    let mut first: Option<Tenantry> = None;
+    let mut machines: Vec<(Machine, Engine)> = Vec::new();
     for m in 0..MACHINES {
-        let name = format!("BOX-{m}");
-        let dir = it.dir.path().join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = Config {
-            database_url: Some(db.url.clone()),
-            machine_name: Some(name.clone()),
-            keychain_service: format!("{}-{name}", it.config.keychain_service),
-            ..it.config.clone()
-        };
-        let path = dir.join("config.toml");
-        config.save(&path).unwrap();
-        let cli = Tenantry {
-            config: path,
-            data: dir.clone(),
-            passphrase: None,
-        };
-        match &first {
-            None => assert_eq!(cli.run(&["practice", "init"]).await.status, 0),
-            Some(inviter) => {
+        let machine = practice::machine(&it, &db.url, &format!("BOX-{m}"), "Ann");
+        match machines.first() {
+            None => assert_eq!(machine.run(&["practice", "init"]).await.status, 0),
+            Some((inviter, _)) => {
                 let code = inviter.run(&["practice", "invite"]).await.stdout;
-                let joined = cli.run(&["practice", "join", code.trim()]).await;
+                let joined = machine.run(&["practice", "join", code.trim()]).await;
                 assert_eq!(joined.status, 0, "{joined:?}");
             }
         }
-        let vault: Arc<dyn TokenVault> =
-            Arc::new(KeychainVault::platform(&config.keychain_service));
-        let engine = Engine::open(config, &dir, vault.clone(), Arc::new(it.clock.clone()))
-            .await
-            .expect("each machine opens the practice");
-        if first.is_none() {
-            first = Some(Tenantry {
-                config: cli.config.clone(),
-                data: cli.data.clone(),
-                passphrase: None,
-            });
-        }
-        machines.push((cli, engine, vault));
+        let engine = machine.engine(&it).await;
+        machines.push((machine, engine));
     }
 
     let users: Vec<String> = it
@@ -116,7 +87,7 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
     let deadline = Instant::now() + std::time::Duration::from_secs(secs);
     let (calls, runs) = (Tally::default(), Tally::default());
     let mut workers = Vec::new();
-    for (m, (cli, engine, _)) in machines.iter().enumerate() {
+    for (m, (machine, engine)) in machines.iter().enumerate() {
         for task in 0..TASKS_EACH {
             let who = format!("in-process on BOX-{m}");
             let caller = Caller::new(&tenants, m * TASKS_EACH + task, &served, &calls, who);
@@ -124,8 +95,8 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
         }
         for process in 0..PROCESSES_EACH {
             let cli = Arc::new(Tenantry {
-                config: cli.config.clone(),
-                data: cli.data.clone(),
+                config: machine.cli.config.clone(),
+                data: machine.cli.data.clone(),
                 passphrase: None,
             });
             let who = format!("`tenantry token` on BOX-{m}");
@@ -168,10 +139,7 @@ async fn four_machines_under_load_refresh_the_minimum_and_spend_no_token_twice()
 
     // Leave no practice key in the real keychain.
     let key_id = db.sql("SELECT key_id FROM practice");
-    for (_, _, vault) in &machines {
-        let _ = tenantry_core::vault::named::delete(
-            vault.as_ref(),
-            &tenantry_core::practice::key_entry(&key_id),
-        );
+    for (machine, _) in &machines {
+        machine.forget_key(&key_id);
     }
 }

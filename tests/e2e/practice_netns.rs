@@ -15,7 +15,6 @@ use std::time::Instant;
 use tenantry_core::store::postgres::PostgresStore;
 use tenantry_core::vault::MemoryVault;
 use tenantry_core::{Engine, ErrorCode};
-use tenantry_fake_xero::Fault;
 
 /// Runs a command that must work, naming it if it does not.
 fn must(program: &str, args: &[&str]) {
@@ -230,18 +229,27 @@ impl Drop for IsolatedServer {
     }
 }
 
-/// An engine for `machine` on the practice at `url`, with its own vault holding the key.
-async fn open_machine(it: &Instance, url: &str, machine: &str, vault: Arc<MemoryVault>) -> Engine {
-    let config = tenantry_core::config::Config {
+/// `machine`'s configuration: the practice at `url`, everything else the instance's.
+fn machine_config(it: &Instance, url: &str, machine: &str) -> tenantry_core::config::Config {
+    tenantry_core::config::Config {
         database_url: Some(url.to_owned()),
         machine_name: Some(machine.into()),
         ..it.config.clone()
-    };
+    }
+}
+
+/// An engine for `machine` on the practice at `url`, with its own vault holding the key.
+async fn open_machine(it: &Instance, url: &str, machine: &str, vault: Arc<MemoryVault>) -> Engine {
     let dir = it.dir.path().join(machine);
     std::fs::create_dir_all(&dir).unwrap();
-    Engine::open(config, &dir, vault, Arc::new(it.clock.clone()))
-        .await
-        .expect("the machine opens the practice")
+    Engine::open(
+        machine_config(it, url, machine),
+        &dir,
+        vault,
+        Arc::new(it.clock.clone()),
+    )
+    .await
+    .expect("the machine opens the practice")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,16 +265,8 @@ async fn a_link_dying_silently_mid_refresh_frees_the_lock_and_another_machine_re
     let (vault_a, vault_b) = (Arc::new(MemoryVault::new()), Arc::new(MemoryVault::new()));
     let setup = {
         let (config_a, config_b) = (
-            tenantry_core::config::Config {
-                database_url: Some(url_a.clone()),
-                machine_name: Some("DESK-A".into()),
-                ..it.config.clone()
-            },
-            tenantry_core::config::Config {
-                database_url: Some(url_b.clone()),
-                machine_name: Some("NIGHTLY-BOX".into()),
-                ..it.config.clone()
-            },
+            machine_config(&it, &url_a, "DESK-A"),
+            machine_config(&it, &url_b, "NIGHTLY-BOX"),
         );
         let (vault_a, vault_b) = (vault_a.clone(), vault_b.clone());
         tokio::task::spawn_blocking(move || {
@@ -287,18 +287,7 @@ async fn a_link_dying_silently_mid_refresh_frees_the_lock_and_another_machine_re
 
     // DESK-A refreshes; its link dies while Xero holds the answer to a refresh it has rotated.
     it.advance(Duration::minutes(31));
-    it.fake.inject(Fault::HoldAfterRotate(1500), 1);
-    let refreshing = {
-        let (desk, harbour) = (desk.clone(), harbour.clone());
-        tokio::spawn(async move { desk.access_token_for(&harbour).await })
-    };
-    while it.fake.refresh_calls(ANN) == 0 && !refreshing.is_finished() {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(
-        !refreshing.is_finished(),
-        "the refresh reached Xero before the link died"
-    );
+    let refreshing = crate::practice_link::refresh_held_at_xero(&it, &desk, &harbour).await;
     server.drop_link_a();
     let cut_at = Instant::now();
 

@@ -36,9 +36,10 @@ trap cleanup EXIT
 # A free port: the kernel picks one, and the server takes it a moment later.
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 # fsync off: the cluster is thrown away, and the tests are about Tenantry's durability, not the
-# disk's. Connections: 4 machines × 8 processes each hold a few.
+# disk's. Connections: the full-size load test's 32 processes each hold up to 10 (the store, a
+# window's change feed, and at most 8 lock connections: engine/locks.rs), beside the other tests.
 "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/server.log" -w -t 30 \
-  -o "-c listen_addresses=127.0.0.1 -p $PORT -k $CLUSTER -c fsync=off -c max_connections=300" \
+  -o "-c listen_addresses=127.0.0.1 -p $PORT -k $CLUSTER -c fsync=off -c max_connections=600" \
   start >/dev/null || { cat "$CLUSTER/server.log" >&2; exit 1; }
 
 export PGPASSWORD="$PASSWORD"

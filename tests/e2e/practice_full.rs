@@ -4,16 +4,12 @@
 //! properties as `practice_load`: no failure, no stale or twice-spent refresh token, and the
 //! refreshes the exact minimum.
 
-use crate::practice::Database;
+use crate::practice::{self, Database};
 use crate::util::*;
 use chrono::Duration;
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
-use tenantry_core::Engine;
-use tenantry_core::config::Config;
-use tenantry_core::vault::{KeychainVault, TokenVault};
 use tenantry_fake_xero::{Options, Seed};
 
 /// The fixture: the same as `practice_load`'s.
@@ -60,41 +56,11 @@ async fn four_machines_each_its_own_session_8_processes_of_64_tasks_refresh_the_
         VaultKind::Memory,
     )
     .await;
-    let machine_config = |name: &str, service: String| {
-        let dir = it.dir.path().join(name);
-        std::fs::create_dir_all(dir.join("home")).unwrap();
-        let config = Config {
-            database_url: Some(db.url.clone()),
-            machine_name: Some(name.to_owned()),
-            keychain_service: service,
-            ..it.config.clone()
-        };
-        let path = dir.join("config.toml");
-        config.save(&path).unwrap();
-        (
-            Tenantry {
-                config: path,
-                data: dir,
-                passphrase: None,
-            },
-            config,
-        )
-    };
-
     // The fifth member makes the practice and connects every login.
-    let admin_service = format!("{}-ADMIN", it.config.keychain_service);
-    let (admin, admin_config) = machine_config("ADMIN", admin_service.clone());
+    let admin = practice::machine(&it, &db.url, "ADMIN", "the admin");
     let init = admin.run(&["practice", "init"]).await;
     assert_eq!(init.status, 0, "{init:?}");
-    let admin_vault: Arc<dyn TokenVault> = Arc::new(KeychainVault::platform(&admin_service));
-    let engine = Engine::open(
-        admin_config,
-        &admin.data,
-        admin_vault.clone(),
-        Arc::new(it.clock.clone()),
-    )
-    .await
-    .unwrap();
+    let engine = admin.engine(&it).await;
     let users: Vec<String> = it
         .fake
         .with(|w| w.users().iter().map(|u| u.email.clone()).collect());
@@ -118,12 +84,9 @@ async fn four_machines_each_its_own_session_8_processes_of_64_tasks_refresh_the_
         &script,
         r#"set -eu
 "$TENANTRY" --config "$CONFIG" --data-dir "$DATA" practice join "$CODE" >/dev/null
-: >"$DATA/joined"
-while [ ! -s "$DATA/go" ]; do sleep 0.05; done
-until="$(cat "$DATA/go")"
 p=0
 while [ "$p" -lt "$PROCESSES" ]; do
-  "$LOAD" "$CONFIG" "$DATA" "$TENANTS" "$TASKS" "$until" "$((p * 5))" >"$DATA/seen.$p.json" &
+  "$LOAD" "$CONFIG" "$DATA" "$TENANTS" "$TASKS" "$((p * 5))" "$DATA/ready.$p" "$DATA/go" >"$DATA/seen.$p.json" &
   p=$((p + 1))
 done
 wait
@@ -134,12 +97,11 @@ wait
     let mut sessions = Vec::new();
     let mut dirs = Vec::new();
     for m in 0..FULL_MACHINES {
-        let name = format!("BOX-{m}");
-        // The same service name on every machine, as on real ones: each keyring is its own.
-        let (cli, _) = machine_config(&name, it.config.keychain_service.clone());
+        let cli = practice::machine(&it, &db.url, &format!("BOX-{m}"), "Ann").cli;
         let code = admin.run(&["practice", "invite"]).await;
         assert_eq!(code.status, 0, "{code:?}");
         let home = cli.data.join("home");
+        std::fs::create_dir_all(&home).unwrap();
         let session = tokio::process::Command::new("dbus-run-session")
             .arg("--")
             .arg(repo.join("scripts/lib/with-private-keyring.sh"))
@@ -167,18 +129,22 @@ wait
         dirs.push(cli.data);
     }
     let joined = Instant::now();
-    while !dirs.iter().all(|d| d.join("joined").exists()) {
+    // Every process has joined and opened the practice before the run's clock starts.
+    let ready = |d: &std::path::PathBuf| {
+        (0..FULL_PROCESSES_EACH).all(|p| d.join(format!("ready.{p}")).exists())
+    };
+    while !dirs.iter().all(ready) {
         for (session, dir) in sessions.iter_mut().zip(&dirs) {
             if let Ok(Some(status)) = session.try_wait() {
                 panic!(
-                    "a machine's session ended before joining ({status}): {}",
+                    "a machine's session ended before its processes were ready ({status}): {}",
                     std::fs::read_to_string(dir.join("session.log")).unwrap_or_default()
                 );
             }
         }
         assert!(
             joined.elapsed() < std::time::Duration::from_secs(120),
-            "every machine joined the practice from its own session"
+            "every machine joined the practice from its own session, and its processes opened it"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -186,7 +152,9 @@ wait
     let refreshes_before = it.fake.total_refresh_calls();
     let until = chrono::Utc::now().timestamp_millis() + 1000 * secs as i64;
     for dir in &dirs {
-        std::fs::write(dir.join("go"), until.to_string()).unwrap();
+        // Renamed into place, so no process reads a half-written time.
+        std::fs::write(dir.join("go.new"), until.to_string()).unwrap();
+        std::fs::rename(dir.join("go.new"), dir.join("go")).unwrap();
     }
     for (session, dir) in sessions.iter_mut().zip(&dirs) {
         let status =
@@ -246,9 +214,5 @@ wait
         refreshes, minimum,
         "every refresh issued a token a caller got: no machine repeated another's refresh"
     );
-    let key_id = db.sql("SELECT key_id FROM practice");
-    let _ = tenantry_core::vault::named::delete(
-        admin_vault.as_ref(),
-        &tenantry_core::practice::key_entry(&key_id),
-    );
+    admin.forget_key(&db.sql("SELECT key_id FROM practice"));
 }

@@ -90,7 +90,11 @@ async fn open_practice(
         member.key,
     ));
     let store: Arc<dyn crate::store::Store> = member.store.clone();
-    Ok((store, sealed, locks::Locks::Practice(member.store), seat))
+    let locks = locks::Locks::Practice {
+        store: member.store,
+        connections: Arc::new(tokio::sync::Semaphore::new(locks::LOCK_CONNECTIONS)),
+    };
+    Ok((store, sealed, locks, seat))
 }
 
 /// A machine's place in a practice, for status lines and Settings.
@@ -220,7 +224,7 @@ impl Engine {
         &self,
     ) -> Result<Vec<crate::store::postgres::Member>, EngineError> {
         match &self.inner.locks {
-            locks::Locks::Practice(store) => {
+            locks::Locks::Practice { store, .. } => {
                 let store = store.clone();
                 Ok(db::blocking(move || store.members()).await?)
             }
@@ -233,7 +237,7 @@ impl Engine {
     /// says so only when asked ([`Engine::external_changes`]).
     pub fn change_feed(&self) -> Option<crate::store::postgres::ChangeFeed> {
         match &self.inner.locks {
-            locks::Locks::Practice(store) => Some(store.listen()),
+            locks::Locks::Practice { store, .. } => Some(store.listen()),
             locks::Locks::Files(_) => None,
         }
     }

@@ -1,10 +1,11 @@
-//! `load-machine CONFIG DATA TENANTS TASKS UNTIL_MS START`: one process of one practice machine in
-//! the full-size practice load test (tests/e2e/practice_load.rs). It opens the profile as
-//! `tenantry` does (its keychain, its practice), runs TASKS tasks that ask for tokens for the
-//! organisations listed in TENANTS (one per line), each from its own place in the list, until the
-//! wall clock passes UNTIL_MS (milliseconds since the epoch, the same for every process), and
-//! prints what it saw as JSON: calls that worked and failed, the first few failures, and the
-//! fingerprint of every access token it was handed.
+//! `load-machine CONFIG DATA TENANTS TASKS START READY GO`: one process of one practice machine in
+//! the full-size practice load test (tests/e2e/practice_full.rs). It opens the profile as
+//! `tenantry` does (its keychain, its practice), creates the file READY, and waits for the file GO
+//! to hold UNTIL_MS (milliseconds since the epoch, the same for every process): opening is not
+//! part of the run, however long a loaded machine takes for it. Then TASKS tasks ask for tokens
+//! for the organisations listed in TENANTS (one per line), each from its own place in the list,
+//! until the wall clock passes UNTIL_MS, and it prints what it saw as JSON: calls that worked and
+//! failed, the first few failures, and the fingerprint of every access token it was handed.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,8 +14,8 @@ use tenantry_core::profile::Profile;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [config, data, tenants, tasks, until_ms, start] = args.as_slice() else {
-        eprintln!("usage: load-machine CONFIG DATA TENANTS TASKS UNTIL_MS START");
+    let [config, data, tenants, tasks, start, ready, go] = args.as_slice() else {
+        eprintln!("usage: load-machine CONFIG DATA TENANTS TASKS START READY GO");
         std::process::exit(2);
     };
     let tenants: Arc<Vec<String>> = Arc::new(
@@ -24,11 +25,8 @@ async fn main() {
             .map(str::to_owned)
             .collect(),
     );
-    let (tasks, until_ms, start): (usize, i64, usize) = (
-        tasks.parse().expect("TASKS"),
-        until_ms.parse().expect("UNTIL_MS"),
-        start.parse().expect("START"),
-    );
+    let (tasks, start): (usize, usize) =
+        (tasks.parse().expect("TASKS"), start.parse().expect("START"));
     let profile = Profile::load_existing(
         "default",
         Some(std::path::Path::new(config)),
@@ -39,6 +37,14 @@ async fn main() {
         .open_engine()
         .await
         .expect("the machine opens the practice");
+    std::fs::write(ready, "").expect("the ready marker");
+    let until_ms: i64 = loop {
+        let written = std::fs::read_to_string(go).ok();
+        if let Some(until) = written.and_then(|t| t.trim().parse().ok()) {
+            break until;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
 
     let served = Arc::new(Mutex::new(HashSet::new()));
     let failures = Arc::new(Mutex::new(Vec::new()));

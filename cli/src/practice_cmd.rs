@@ -130,7 +130,7 @@ fn print_members(member: &Membership, json: bool) -> Result<u8, practice::Practi
     let lines: Vec<MemberLine> = practice::members(member)?
         .into_iter()
         .map(|m| MemberLine {
-            current_key: m.key_id == current,
+            current_key: !m.must_rejoin(&current),
             person: m.person,
             machine: m.machine,
             joined_at: m.joined_at,

@@ -48,9 +48,8 @@ impl MemberView {
         members
             .into_iter()
             .map(|m| Self {
-                this_machine: m.machine == seat.identity.machine
-                    && m.person == seat.identity.person,
-                current_key: m.key_id == seat.key_id,
+                this_machine: m.is(&seat.identity),
+                current_key: !m.must_rejoin(&seat.key_id),
                 person: m.person,
                 machine: m.machine,
                 joined_at: m.joined_at,

@@ -226,10 +226,7 @@ pub fn open(
     let Some(text) = named::load(vault, &key_entry(&row.key_id))? else {
         // A member that holds no current key joined before a rotation: the key is wrong, not
         // missing.
-        let member = store
-            .members()?
-            .into_iter()
-            .any(|m| m.machine == identity.machine && m.person == identity.person);
+        let member = store.members()?.into_iter().any(|m| m.is(&identity));
         return Err(if member {
             PracticeError::WrongKey { server }
         } else {

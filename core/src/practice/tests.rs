@@ -233,6 +233,15 @@ fn a_rotated_key_reseals_everything_and_old_holders_must_join_again() {
     assert_eq!(resealed, 2, "every token set is re-sealed");
     assert_ne!(rotated.key.id(), a.key.id(), "under a new key");
     let new_vault = SealedVault::new(rotated.store.clone(), rotated.key.clone());
+    let members = members(&rotated).unwrap();
+    let rejoin = |who: &Identity| {
+        let member = members.iter().find(|m| m.is(who)).expect("a member");
+        member.must_rejoin(&rotated.key.id())
+    };
+    assert!(
+        !rejoin(&rotated.identity) && rejoin(&b.identity),
+        "the members list marks the machine still on the old key, and only it"
+    );
     assert_eq!(
         new_vault.load(&ben).unwrap().map(|t| t.refresh_token),
         Some(Secret::new("refresh-ben")),

@@ -27,6 +27,19 @@ pub struct Member {
     pub key_id: String,
 }
 
+impl Member {
+    /// Whether this member is `who` (a person on a machine).
+    pub fn is(&self, who: &crate::practice::Identity) -> bool {
+        self.machine == who.machine && self.person == who.person
+    }
+
+    /// Whether it joined under a key that is no longer the practice's `current_key_id`: it reads
+    /// nothing until it joins again.
+    pub fn must_rejoin(&self, current_key_id: &str) -> bool {
+        self.key_id != current_key_id
+    }
+}
+
 /// What taking a join code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeTaken {

@@ -1,9 +1,18 @@
 //! `on_event`: a command of the user's, run for each event that says something happened to a
 //! login or an organisation (as pizauth's `token_event_cmd`), with what happened in its
-//! environment and never a token. The store hands each event it writes to a queue; one task
-//! runs the hooks from it in order, one at a time, each given [`HOOK_TIMEOUT`]. A hook that fails
-//! or hangs is stopped and recorded as a `hook_failed` event; nothing waits for a hook but
-//! [`Hooks::settle`], which a short-lived process calls before it exits.
+//! environment and on its standard input, and never a token. The store hands each event it
+//! writes to a queue; one task runs the hooks from it in order, one at a time, each given
+//! [`HOOK_TIMEOUT`]. A hook that fails or hangs is stopped and recorded as a `hook_failed` event;
+//! nothing waits for a hook but [`Hooks::settle`], which a short-lived process calls before it
+//! exits.
+//!
+//! Event data is text others chose (an organisation's name is its owner's), so no shell may
+//! parse it: the whole event is one JSON object on the hook's standard input, exactly. `sh`
+//! never re-parses a variable's value, so on Unix the variables carry it as it is; Windows'
+//! `cmd` expands `%VAR%` *before* it parses the line, so there the free-text variables carry
+//! only characters `cmd` gives no meaning to ([`for_cmd`]), and the exact text is on stdin.
+//! The hook inherits no secret of the process that runs it ([`withheld`]), and its command
+//! line is never written into an event (a practice's events are every member's to read).
 
 use crate::clock::Clock;
 use crate::model::{Event, EventKind};
@@ -48,30 +57,92 @@ pub fn hooked(kind: EventKind) -> bool {
 }
 
 /// The variables a hook runs with. `organisation` is the event's organisation by name, when it
-/// has one. No token, nor anything a token could be derived from, is ever among them.
+/// has one. No token, nor anything a token could be derived from, is ever among them. Free text
+/// (the login, the detail, the organisation's name) is made safe for `cmd` on Windows.
 pub fn environment(event: &Event, organisation: Option<&str>) -> Vec<(&'static str, String)> {
+    let text = |s: &str| {
+        if cfg!(windows) {
+            for_cmd(s)
+        } else {
+            s.to_owned()
+        }
+    };
     let mut vars = vec![
         ("TENANTRY_EVENT", event.kind.as_str().to_owned()),
         (
             "TENANTRY_LOGIN",
-            event.login_email.clone().unwrap_or_default(),
+            text(event.login_email.as_deref().unwrap_or_default()),
         ),
-        ("TENANTRY_DETAIL", event.detail.clone()),
+        ("TENANTRY_DETAIL", text(&event.detail)),
         ("TENANTRY_AT", crate::when::utc_rfc3339(event.at)),
     ];
     if let Some(tenant) = &event.tenant_id {
-        vars.push(("TENANTRY_TENANT_ID", tenant.clone()));
-        vars.push((
-            "TENANTRY_ORG",
-            organisation.map_or_else(|| tenant.clone(), str::to_owned),
-        ));
+        vars.push(("TENANTRY_TENANT_ID", text(tenant)));
+        vars.push(("TENANTRY_ORG", text(organisation.unwrap_or(tenant))));
     }
     vars
 }
 
-/// Variables a hook must not inherit from the process that runs it: a token a script exported,
-/// the file vault's passphrase.
-const WITHHELD: [&str; 2] = ["XERO_ACCESS_TOKEN", "TENANTRY_PASSPHRASE"];
+/// The event as the hook reads it on standard input: one JSON object, the text exact.
+pub fn stdin_json(event: &Event, organisation: Option<&str>) -> String {
+    serde_json::json!({
+        "event": event.kind.as_str(),
+        "login": event.login_email,
+        "detail": event.detail,
+        "at": crate::when::utc_rfc3339(event.at),
+        "tenant_id": event.tenant_id,
+        "organisation": event.tenant_id.as_ref().map(|t| organisation.unwrap_or(t)),
+    })
+    .to_string()
+}
+
+/// `text` with every character `cmd` could give a meaning to (`& | < > ^ % ! " ( )`, quotes,
+/// line breaks, any control character) replaced by `_`: letters and digits of any script,
+/// spaces and `. , _ - @ ' : / + # $ ~ = ; [ ] { }` stay. Whether or not the user's command
+/// quotes `%TENANTRY_ORG%`, the value cannot end a quote, start a command or expand another
+/// variable. "Smith & Sons" reads "Smith _ Sons" there; stdin has it exactly.
+pub fn for_cmd(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let plain = c.is_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | '.'
+                        | ','
+                        | '_'
+                        | '-'
+                        | '@'
+                        | '\''
+                        | ':'
+                        | '/'
+                        | '+'
+                        | '#'
+                        | '$'
+                        | '~'
+                        | '='
+                        | ';'
+                        | '['
+                        | ']'
+                        | '{'
+                        | '}'
+                );
+            if plain { c } else { '_' }
+        })
+        .collect()
+}
+
+/// Whether the variable `name` is kept from hooks: a token a script exported, the file vault's
+/// passphrase, the Xero app's secret, the practice database's password, and anything named as a
+/// secret, token, password or passphrase is.
+pub fn withheld(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    matches!(
+        upper.as_str(),
+        "XERO_ACCESS_TOKEN" | "TENANTRY_PASSPHRASE" | "TENANTRY_CLIENT_SECRET" | "PGPASSWORD"
+    ) || ["_SECRET", "_TOKEN", "_PASSWORD", "_PASSPHRASE"]
+        .iter()
+        .any(|end| upper.ends_with(end))
+}
 
 impl Hooks {
     /// Starts the queue for `command` and taps `store` so every event it writes reaches it.
@@ -88,7 +159,8 @@ impl Hooks {
                 match message {
                     Message::Event(event, organisation) => {
                         let vars = environment(&event, organisation.as_deref());
-                        run_for(&command, &event, &vars, &store, clock.as_ref()).await;
+                        let input = stdin_json(&event, organisation.as_deref());
+                        run_for(&command, &event, (&vars, &input), &store, clock.as_ref()).await;
                     }
                     Message::Settled(waiter) => {
                         let _ = waiter.send(());
@@ -112,11 +184,11 @@ impl Hooks {
 async fn run_for(
     command: &str,
     event: &Event,
-    vars: &[(&'static str, String)],
+    (vars, input): (&[(&'static str, String)], &str),
     store: &Arc<dyn Store>,
     clock: &dyn Clock,
 ) {
-    let Err(why) = run(command, vars).await else {
+    let Err(why) = run(command, vars, input).await else {
         return;
     };
     tracing::warn!(
@@ -142,8 +214,10 @@ async fn run_for(
     .await;
 }
 
-/// Runs `command` through the platform's shell with `vars`, within [`HOOK_TIMEOUT`].
-async fn run(command: &str, vars: &[(&'static str, String)]) -> Result<(), String> {
+/// Runs `command` through the platform's shell with `vars` and `input` on its stdin, within
+/// [`HOOK_TIMEOUT`]. What it returns never repeats the command (see the module's header).
+async fn run(command: &str, vars: &[(&'static str, String)], input: &str) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
     #[cfg(unix)]
     let mut cmd = {
         let mut c = tokio::process::Command::new("sh");
@@ -156,30 +230,37 @@ async fn run(command: &str, vars: &[(&'static str, String)]) -> Result<(), Strin
         c.args(["/C", command]);
         c
     };
-    for name in WITHHELD {
-        cmd.env_remove(name);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(withheld) {
+            cmd.env_remove(name);
+        }
     }
     cmd.envs(vars.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         // Dropped at the timeout below: the hook is killed, not left running.
         .kill_on_drop(true);
-    let child = cmd
+    let mut child = cmd
         .spawn()
-        .map_err(|e| format!("`{command}` could not be started ({e})"))?;
+        .map_err(|e| format!("the hook could not be started ({e})"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A hook that does not read its input has closed it: that is its business.
+        let _ = stdin.write_all(input.as_bytes()).await;
+        let _ = stdin.write_all(b"\n").await;
+    }
     match tokio::time::timeout(HOOK_TIMEOUT, child.wait_with_output()).await {
         Err(_) => Err(format!(
-            "`{command}` ran for more than {} s and was stopped",
+            "the hook ran for more than {} s and was stopped",
             HOOK_TIMEOUT.as_secs()
         )),
-        Ok(Err(e)) => Err(format!("`{command}` could not be waited for ({e})")),
+        Ok(Err(e)) => Err(format!("the hook could not be waited for ({e})")),
         Ok(Ok(out)) if out.status.success() => Ok(()),
         Ok(Ok(out)) => {
             let said = String::from_utf8_lossy(&out.stderr);
             let first = said.lines().next().unwrap_or("").trim();
             Err(format!(
-                "`{command}` failed ({}){}",
+                "the hook failed ({}){}",
                 out.status,
                 if first.is_empty() {
                     String::new()
@@ -251,12 +332,105 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failing_hook_is_said_with_its_own_words() {
-        let failed = run("echo nope >&2; exit 3", &[]).await.unwrap_err();
+    async fn a_failing_hook_is_said_with_its_own_words_never_its_command() {
+        let failed = run("echo nope >&2; exit 3", &[], "{}").await.unwrap_err();
         assert!(
             failed.contains("exit status: 3") && failed.contains("nope"),
             "the status and the hook's first words: {failed}"
         );
-        assert!(run("exit 0", &[]).await.is_ok());
+        assert!(
+            !failed.contains("echo"),
+            "the command line is not repeated into events everyone reads: {failed}"
+        );
+        assert!(run("exit 0", &[], "{}").await.is_ok());
+    }
+
+    #[test]
+    fn free_text_for_cmd_keeps_nothing_cmd_could_parse() {
+        for hostile in [
+            "A & calc",
+            "A | calc",
+            "A\" & calc & \"",
+            "%PATH%",
+            "!PATH!",
+            "A ^& calc",
+            "x > C:\\evil.txt",
+            "(calc)",
+            "line\r\ncalc",
+            "tab\tcalc",
+        ] {
+            let safe = for_cmd(hostile);
+            assert!(
+                !safe.contains([
+                    '&', '|', '"', '%', '!', '^', '<', '>', '(', ')', '\r', '\n', '\t', '\\'
+                ]),
+                "{hostile:?} became {safe:?}"
+            );
+        }
+        assert_eq!(for_cmd("Smith & Sons"), "Smith _ Sons");
+        assert_eq!(
+            for_cmd("Café Ōtautahi Ltd, ann@example.com"),
+            "Café Ōtautahi Ltd, ann@example.com",
+            "ordinary names, in any script, pass as they are"
+        );
+    }
+
+    #[test]
+    fn secrets_of_the_running_process_are_withheld_from_hooks() {
+        for secret in [
+            "XERO_ACCESS_TOKEN",
+            "TENANTRY_PASSPHRASE",
+            "TENANTRY_CLIENT_SECRET",
+            "PGPASSWORD",
+            "GITHUB_TOKEN",
+            "my_api_secret",
+            "DB_PASSWORD",
+            "AGE_PASSPHRASE",
+        ] {
+            assert!(withheld(secret), "{secret}");
+        }
+        for kept in ["PATH", "HOME", "TENANTRY_PROFILE", "TOKEN_FILE", "LANG"] {
+            assert!(!withheld(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn the_event_on_stdin_is_exact_json() {
+        let mut e = event(EventKind::OrganisationAdded, Some("t-1"));
+        e.detail = "added \"A & calc\"".into();
+        let read: serde_json::Value =
+            serde_json::from_str(&stdin_json(&e, Some("A & calc"))).unwrap();
+        assert_eq!(read["organisation"], "A & calc", "the name exactly");
+        assert_eq!(read["detail"], "added \"A & calc\"");
+        assert_eq!(read["event"], "organisation_added");
+        assert_eq!(read["tenant_id"], "t-1");
+        assert_eq!(read["login"], "ann@example.com");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sh_hands_a_hostile_name_to_the_hook_as_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let out = dir.path().join("out");
+        let name = format!(
+            "A; touch {} & echo $(touch {})",
+            marker.display(),
+            marker.display()
+        );
+        let vars = vec![("TENANTRY_ORG", name.clone())];
+        let command = format!(
+            "printf '%s' \"$TENANTRY_ORG\" > {o}; echo $TENANTRY_ORG >> {o}; cat >> {o}",
+            o = out.display()
+        );
+        run(&command, &vars, "{\"organisation\":\"x\"}")
+            .await
+            .unwrap();
+        assert!(!marker.exists(), "no part of the name was run");
+        let seen = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            seen.starts_with(&name) && seen.contains("{\"organisation\":\"x\"}"),
+            "the hook got the name as text, and the event on stdin: {seen}"
+        );
     }
 }

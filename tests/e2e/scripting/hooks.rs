@@ -127,3 +127,73 @@ async fn an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refres
         "doctor names a hook that cannot run: {doctor:?}"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_hook_reads_the_event_exactly_on_stdin_inherits_no_secret_and_its_command_is_never_logged()
+ {
+    let test = "a_hook_reads_the_event_exactly_on_stdin_inherits_no_secret_and_its_command_is_never_logged";
+    let Some(it) = keychain_instance(test).await else {
+        return;
+    };
+    let cli = Tenantry::for_instance(&it);
+    let (events, envs) = (it.dir.path().join("events"), it.dir.path().join("env"));
+    // The command's own words must never reach an event: a practice's events are everyone's.
+    let hook = format!(
+        "cat >> '{}'; env >> '{}'; echo hook-words-7f3a >/dev/null; exit 3",
+        events.display(),
+        envs.display()
+    );
+    let set = cli.run(&["config", "set", "on_event", &hook]).await;
+    assert_eq!(set.status, 0, "{set:?}");
+    it.fake.approve_as(Some(ANN));
+    let mut connect = cli.command(&["connect"]);
+    connect
+        .env("PGPASSWORD", "pg-secret-1")
+        .env("DEPLOY_TOKEN", "deploy-token-2")
+        .env("ACME_SECRET", "acme-secret-3");
+    let connected = run(connect).await;
+    assert_eq!(connected.status, 0, "{connected:?}");
+
+    let read = std::fs::read_to_string(&events).expect("the hook read its stdin");
+    let seen: Vec<serde_json::Value> = read
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per event"))
+        .collect();
+    assert_eq!(seen[0]["event"], "connected", "{read}");
+    assert_eq!(seen[0]["login"], ANN);
+    let mut organisations: Vec<&str> = seen
+        .iter()
+        .filter(|e| e["event"] == "organisation_added")
+        .filter_map(|e| e["organisation"].as_str())
+        .collect();
+    organisations.sort_unstable();
+    assert_eq!(
+        organisations,
+        ["Harbour Cafe Ltd", "Kiwi Plumbing", "Shared Books Trust"],
+        "each organisation by its exact name: {read}"
+    );
+    let env = std::fs::read_to_string(&envs).unwrap();
+    for secret in ["pg-secret-1", "deploy-token-2", "acme-secret-3"] {
+        assert!(
+            !env.contains(secret),
+            "the hook inherited no secret of the process that ran it ({secret})"
+        );
+    }
+    let log: serde_json::Value =
+        serde_json::from_str(&cli.run(&["log", "--json", "--limit", "20"]).await.stdout).unwrap();
+    let failures: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "hook_failed")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(!failures.is_empty(), "the failing hook was recorded");
+    for detail in failures {
+        assert!(
+            detail.contains("exit status: 3") && !detail.contains("hook-words-7f3a"),
+            "the failure says how, never what the command was: {detail}"
+        );
+    }
+}

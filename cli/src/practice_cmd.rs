@@ -42,7 +42,7 @@ pub async fn run(profile: &Profile, action: PracticeAction) -> Result<u8, Failur
             }
             PracticeAction::Invite => {
                 let member = practice::open(&config, vault.as_ref(), now)?;
-                let (code, expires_at) = practice::invite(&member, now)?;
+                let (code, expires_at) = practice::invite(&member)?;
                 // The code alone on stdout, for a script; the rest is for people.
                 println!("{}", code.display());
                 eprintln!(

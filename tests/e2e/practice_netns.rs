@@ -272,7 +272,7 @@ async fn a_link_dying_silently_mid_refresh_frees_the_lock_and_another_machine_re
         tokio::task::spawn_blocking(move || {
             let now = chrono::Utc::now();
             let member = tenantry_core::practice::init(&config_a, vault_a.as_ref(), now)?;
-            let (code, _) = tenantry_core::practice::invite(&member, now)?;
+            let (code, _) = tenantry_core::practice::invite(&member)?;
             tenantry_core::practice::join(&config_b, vault_b.as_ref(), &code.display(), now)
         })
     };

@@ -4,6 +4,7 @@
 //! stall an async worker and with it every other login's requests.
 
 use crate::model::LoginId;
+use crate::store::postgres::LockSession;
 use crate::store::{Store, StoreError};
 use crate::token::TokenSet;
 use crate::vault::{SealedVault, TokenVault, VaultError};
@@ -50,16 +51,17 @@ impl Db {
     /// systems and the protocol orders the writes instead.
     pub(super) async fn keep_refreshed_at_once(
         &self,
-        lock_session: Option<i32>,
-        login: &LoginId,
+        lock_session: Option<&LockSession>,
         tokens: &TokenSet,
         at: chrono::DateTime<chrono::Utc>,
         detail: &str,
     ) -> Option<Result<(), VaultError>> {
         let sealed = self.sealed.clone()?;
-        let session = lock_session.expect("a practice refresh holds a practice lock");
-        let (login, tokens, detail) = (login.clone(), tokens.clone(), detail.to_owned());
-        Some(blocking(move || sealed.keep_refreshed(session, &login, &tokens, at, &detail)).await)
+        let session = lock_session
+            .expect("a practice refresh holds a practice lock")
+            .clone();
+        let (tokens, detail) = (tokens.clone(), detail.to_owned());
+        Some(blocking(move || sealed.keep_refreshed(&session, &tokens, at, &detail)).await)
     }
 
     /// Runs `f` against the store on a blocking thread. Several statements that belong together

@@ -9,7 +9,7 @@ use crate::error::EngineError;
 use crate::lock::{LOCK_WAIT, LockError, LoginLock};
 use crate::model::LoginId;
 use crate::store::StoreError;
-use crate::store::postgres::{PostgresStore, PracticeLock};
+use crate::store::postgres::{LockSession, PostgresStore, PracticeLock};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,8 +40,8 @@ pub(super) enum Held {
 }
 
 impl Held {
-    /// The server session holding a practice lock, which a commit under it checks.
-    pub(super) fn practice_session(&self) -> Option<i32> {
+    /// The session holding a practice lock, on which a commit under it is made.
+    pub(super) fn practice_session(&self) -> Option<LockSession> {
         match self {
             Self::File(_) => None,
             Self::Practice(lock, _) => Some(lock.session()),

@@ -245,25 +245,21 @@ pub fn open(
     })
 }
 
-/// A one-time join code for another machine, valid for [`JOIN_CODE_LIFETIME`]. The database keeps
-/// a hash of it and the practice key wrapped under a key derived from it.
-pub fn invite(
-    membership: &Membership,
-    now: DateTime<Utc>,
-) -> Result<(JoinCode, DateTime<Utc>), PracticeError> {
+/// A one-time join code for another machine, valid for [`JOIN_CODE_LIFETIME`] by the database
+/// server's clock (which every machine shares; their own may be wrong). The database keeps a hash
+/// of it and the practice key wrapped under a key derived from it. Returns when it expires.
+pub fn invite(membership: &Membership) -> Result<(JoinCode, DateTime<Utc>), PracticeError> {
     let code = JoinCode::generate();
     let wrapped = code.wrapping_key().seal(
         membership.key.to_text().as_bytes(),
         membership.practice_id.as_bytes(),
     );
-    let expires_at = now + JOIN_CODE_LIFETIME;
-    membership.store.add_join_code(
+    let expires_at = membership.store.add_join_code(
         &code.lookup_hash(),
         &wrapped,
         &membership.key.id(),
         &membership.identity.to_string(),
-        now,
-        expires_at,
+        JOIN_CODE_LIFETIME,
     )?;
     Ok((code, expires_at))
 }
@@ -281,7 +277,7 @@ pub fn join(
     let row = the_practice(&store)?;
     let server = store.server().to_owned();
     let identity = Identity::of(config);
-    let wrapped = match store.take_join_code(&code.lookup_hash(), &identity.to_string(), now)? {
+    let wrapped = match store.take_join_code(&code.lookup_hash(), &identity.to_string())? {
         CodeTaken::Wrapped { wrapped, key_id } if key_id == row.key_id => wrapped,
         CodeTaken::Wrapped { .. } => return Err(PracticeError::CodeStale),
         CodeTaken::Unknown => return Err(PracticeError::CodeUnknown { server }),

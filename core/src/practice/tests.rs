@@ -18,6 +18,18 @@ fn machine(scratch: &Scratch, name: &str) -> (Config, MemoryVault) {
     (config, MemoryVault::new())
 }
 
+/// Makes every join code `by` older, as if made that long ago by the database's clock.
+fn age_codes(scratch: &Scratch, by: Duration) {
+    let ms = by.num_milliseconds();
+    scratch
+        .behind_the_store()
+        .execute(
+            "UPDATE join_codes SET created_at = created_at - $1, expires_at = expires_at - $1",
+            &[&ms],
+        )
+        .unwrap();
+}
+
 fn now() -> DateTime<Utc> {
     "2026-12-03T09:00:00Z".parse().unwrap()
 }
@@ -69,11 +81,13 @@ fn a_second_machine_joins_with_a_code_and_reads_what_the_first_sealed() {
         .store(&login, &tokens("one"))
         .unwrap();
 
-    let (code, expires_at) = invite(&a, now()).unwrap();
-    assert_eq!(
-        expires_at - now(),
-        Duration::hours(24),
-        "codes work for 24 hours"
+    let asked = Utc::now();
+    let (code, expires_at) = invite(&a).unwrap();
+    let lifetime = expires_at - asked;
+    assert!(
+        lifetime > Duration::hours(24) - Duration::minutes(1)
+            && lifetime <= Duration::hours(24) + Duration::minutes(1),
+        "codes work for 24 hours from now by the database's clock: {lifetime}"
     );
     let b = join(&config_b, &vault_b, &code.display().to_lowercase(), now()).unwrap();
     assert_eq!(
@@ -117,7 +131,7 @@ fn a_join_code_works_once_and_only_for_a_day() {
     let (config_c, vault_c) = machine(&scratch, "desk-c");
     let a = init(&config_a, &vault_a, now()).unwrap();
 
-    let (code, _) = invite(&a, now()).unwrap();
+    let (code, _) = invite(&a).unwrap();
     join(&config_b, &vault_b, &code.display(), now()).unwrap();
     match join(&config_c, &vault_c, &code.display(), now()) {
         Err(PracticeError::CodeUsed { by }) => assert_eq!(
@@ -127,18 +141,23 @@ fn a_join_code_works_once_and_only_for_a_day() {
         other => panic!("a used code must be refused, got {:?}", other.err()),
     }
 
-    let (late, _) = invite(&a, now()).unwrap();
+    // 48 hours old by the database's clock, while this process's clock (`now()`, days before
+    // the code was made) says it is fresh: the server's clock decides.
+    let (late, _) = invite(&a).unwrap();
+    age_codes(&scratch, Duration::hours(48));
     assert!(
         matches!(
-            join(
-                &config_c,
-                &vault_c,
-                &late.display(),
-                now() + Duration::hours(25)
-            ),
+            join(&config_c, &vault_c, &late.display(), now()),
             Err(PracticeError::CodeExpired)
         ),
-        "a code older than 24 hours is refused"
+        "a code older than 24 hours is refused, whatever the joining machine's clock says"
+    );
+    assert!(
+        matches!(
+            join(&config_c, &vault_c, &late.display(), now()),
+            Err(PracticeError::CodeUnknown { .. })
+        ),
+        "and deleted: it is gone from the database"
     );
     assert!(
         matches!(
@@ -221,13 +240,13 @@ fn a_rotated_key_reseals_everything_and_old_holders_must_join_again() {
     let (config_a, vault_a) = machine(&scratch, "desk-a");
     let (config_b, vault_b) = machine(&scratch, "desk-b");
     let a = init(&config_a, &vault_a, now()).unwrap();
-    let (code, _) = invite(&a, now()).unwrap();
+    let (code, _) = invite(&a).unwrap();
     let b = join(&config_b, &vault_b, &code.display(), now()).unwrap();
     let (ann, ben) = (LoginId::new("ann").unwrap(), LoginId::new("ben").unwrap());
     let old_vault = SealedVault::new(a.store.clone(), a.key.clone());
     old_vault.store(&ann, &tokens("ann")).unwrap();
     old_vault.store(&ben, &tokens("ben")).unwrap();
-    let (unused, _) = invite(&a, now()).unwrap();
+    let (unused, _) = invite(&a).unwrap();
 
     let (rotated, resealed) = rotate_key(&a, &vault_a, now()).unwrap();
     assert_eq!(resealed, 2, "every token set is re-sealed");
@@ -282,7 +301,7 @@ fn a_rotated_key_reseals_everything_and_old_holders_must_join_again() {
         ),
         "a code made under the old key died with it"
     );
-    let (fresh, _) = invite(&rotated, now()).unwrap();
+    let (fresh, _) = invite(&rotated).unwrap();
     join(&config_b, &vault_b, &fresh.display(), now()).unwrap();
     assert!(
         open(&config_b, &vault_b, now()).is_ok(),
@@ -343,4 +362,69 @@ fn being_seen_again_within_the_minute_writes_nothing() {
         "a minute later, last seen moves on"
     );
     assert_ne!(counter(), before, "and that is a change");
+}
+
+#[test]
+fn a_login_kept_while_a_rotation_is_open_ends_under_the_new_key_or_is_refused() {
+    let scratch = Scratch::new("practice_rotate_race");
+    let (config_a, vault_a) = machine(&scratch, "desk-a");
+    let a = init(&config_a, &vault_a, now()).unwrap();
+    let (ann, ben) = (LoginId::new("ann").unwrap(), LoginId::new("ben").unwrap());
+    SealedVault::new(a.store.clone(), a.key.clone())
+        .store(&ann, &tokens("ann"))
+        .unwrap();
+    // Another machine, still holding the key the rotation replaces, connects Ben meanwhile.
+    let other = Arc::new(PostgresStore::connect(scratch.url()).unwrap());
+    let connecting = SealedVault::new(other, a.key.clone());
+    let new = PracticeKey::generate();
+    let (inside, rotation_open) = std::sync::mpsc::channel();
+    let (go, released) = std::sync::mpsc::channel::<()>();
+    let (a, new) = (&a, &new);
+    let (rotated, kept) = std::thread::scope(|s| {
+        let rotation = s.spawn(move || {
+            let reseal = |login: &LoginId, sealed: &[u8]| {
+                // Held open inside the rotation's transaction until the test says go.
+                let _ = inside.send(());
+                released.recv().ok()?;
+                let plain = a.key.open(sealed, login.as_str().as_bytes()).ok()?;
+                Some(new.seal(&plain, login.as_str().as_bytes()))
+            };
+            a.store.reseal_all(
+                &a.key.id(),
+                &new.id(),
+                &new.seal(KEY_CHECK, a.practice_id.as_bytes()),
+                std::time::Duration::from_secs(10),
+                &reseal,
+                ("p", "m"),
+                now(),
+            )
+        });
+        rotation_open.recv().unwrap();
+        let ben_kept = s.spawn(|| connecting.store(&ben, &tokens("ben")));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        go.send(()).unwrap();
+        (rotation.join().unwrap(), ben_kept.join().unwrap())
+    });
+    assert!(
+        matches!(rotated, Ok(Some(Ok(1)))),
+        "the rotation re-sealed Ann's set: {rotated:?}"
+    );
+    assert!(
+        matches!(kept, Err(VaultError::WrongPracticeKey(_))),
+        "Ben's set, kept under the old key while the rotation was open, is refused (the machine \
+         must join again), not written where nobody could open it: {:?}",
+        kept.err()
+    );
+    let rows = scratch
+        .behind_the_store()
+        .query("SELECT login_id, key_id FROM sealed_tokens", &[])
+        .unwrap();
+    for row in rows {
+        let (login, key_id): (String, String) = (row.get(0), row.get(1));
+        assert_eq!(
+            key_id,
+            new.id(),
+            "{login}'s token set is sealed under the practice's new key"
+        );
+    }
 }

@@ -7,7 +7,7 @@ use super::{TokenVault, VaultError, record};
 use crate::model::LoginId;
 use crate::practice::PracticeKey;
 use crate::store::StoreError;
-use crate::store::postgres::{Finish, PostgresStore};
+use crate::store::postgres::{Finish, LockSession, PostgresStore};
 use crate::token::TokenSet;
 use std::sync::Arc;
 
@@ -25,17 +25,16 @@ impl SealedVault {
     /// event and the journal entry's removal, in one transaction.
     pub fn keep_refreshed(
         &self,
-        lock_session: i32,
-        login: &LoginId,
+        lock: &LockSession,
         tokens: &TokenSet,
         at: chrono::DateTime<chrono::Utc>,
         detail: &str,
     ) -> Result<(), VaultError> {
+        let login = &lock.login().clone();
         let kept = self
             .store
             .finish_refresh_sealed(
-                lock_session,
-                login,
+                lock,
                 &self.key.id(),
                 &self.seal(login, tokens),
                 tokens.expires_at,

@@ -10,6 +10,7 @@ use crate::error::EngineError;
 use crate::model::{EventKind, LoginId, ReasonCode};
 use crate::pause;
 use crate::store::RefreshIntent;
+use crate::store::postgres::LockSession;
 use crate::token::TokenSet;
 use crate::xero::{TokenAnswer, XeroError, access_claims};
 use chrono::{DateTime, Utc};
@@ -69,7 +70,7 @@ impl Inner {
         slot: &Slot,
         current: &Arc<TokenSet>,
         answer: TokenAnswer,
-        (after_lost_answer, lock_session): (bool, Option<i32>),
+        (after_lost_answer, lock_session): (bool, Option<&LockSession>),
     ) -> Result<Arc<TokenSet>, EngineError> {
         let now = self.clock.now();
         let next = TokenSet::from_answer(answer, now, Some(current), &self.config.all_scopes())?;
@@ -92,7 +93,7 @@ impl Inner {
         // keychain takes the set first and SQLite the rest after.
         let kept = match self
             .db
-            .keep_refreshed_at_once(lock_session, login, &next, now, &detail)
+            .keep_refreshed_at_once(lock_session, &next, now, &detail)
             .await
         {
             Some(kept) => kept.map(|()| true),

@@ -28,6 +28,7 @@ use super::{Engine, Inner};
 use crate::error::EngineError;
 use crate::model::{Login, LoginId, LoginState, ReasonCode};
 use crate::store::RefreshIntent;
+use crate::store::postgres::LockSession;
 use crate::token::TokenSet;
 use crate::xero::XeroError;
 use chrono::Duration;
@@ -169,7 +170,7 @@ impl Inner {
         }
         let lock = self.locks.acquire(login).await?;
         let result = self
-            .refresh_locked(login, &mode, &slot, gate, lock.practice_session())
+            .refresh_locked(login, &mode, &slot, gate, lock.practice_session().as_ref())
             .await;
         drop(lock);
         match &result {
@@ -196,7 +197,7 @@ impl Inner {
         mode: &Mode,
         slot: &Slot,
         gate: Gate,
-        lock_session: Option<i32>,
+        lock_session: Option<&LockSession>,
     ) -> Result<Arc<TokenSet>, EngineError> {
         let intent = self.refuse_known_reconnect(login).await?;
         let current = Arc::new(self.vault_tokens(login, slot).await?);

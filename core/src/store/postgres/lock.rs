@@ -2,24 +2,49 @@
 //! connection of its own held for the whole refresh. The server releases it when that connection
 //! or its machine dies, so a crash can never leave a stale lock; a machine that lost its link is
 //! dropped by the server's TCP keepalive and its lock released.
+//!
+//! The refresh's end commits on that same connection ([`LockSession`], used by
+//! `finish_refresh_sealed`), after checking in the same transaction that the session holds this
+//! login's lock: while the session lives the lock cannot be lost, so the commit happens under it
+//! or not at all.
 
 use super::{PostgresStore, connect};
 use crate::model::LoginId;
 use crate::store::Result;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Holds one login's lock until dropped. Dropping closes its connection, which releases it.
 pub struct PracticeLock {
-    client: Option<postgres::Client>,
-    /// The server process of the lock's session: a commit that must happen under the lock
-    /// checks this session still holds it (see `finish_refresh_sealed`).
-    pid: i32,
+    session: LockSession,
 }
 
-/// The lock's 64-bit key, made by the server from the schema and the login id: advisory locks
-/// share one key space per database, and two practices (schemas) on one database must not wait
-/// for each other. md5 is only a spreader here, not a defence.
-const LOCK: &str = "SELECT pg_backend_pid(), pg_advisory_lock(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || $1), 16))::bit(64)::bigint)::text";
+/// The connection holding a login's lock, for the commit that must happen under it.
+#[derive(Clone)]
+pub struct LockSession {
+    /// `None` once the lock was dropped (the connection is being closed).
+    pub(super) client: Arc<Mutex<Option<postgres::Client>>>,
+    pub(super) login: LoginId,
+}
+
+/// The lock's 64-bit key, made by the server from the schema and the login id ($1): advisory
+/// locks share one key space per database, and two practices (schemas) on one database must not
+/// wait for each other. md5 is only a spreader here, not a defence.
+macro_rules! login_key {
+    () => {
+        "(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || $1), 16))::bit(64)::bigint)"
+    };
+}
+
+const LOCK: &str = concat!("SELECT pg_advisory_lock(", login_key!(), ")::text");
+
+/// Whether this session holds the lock of login $1: `pg_locks` shows a bigint advisory key as
+/// its high and low 32 bits (`classid`, `objid`) with `objsubid` 1.
+pub(super) const HOLDS_LOCK: &str = concat!(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks, (SELECT ",
+    login_key!(),
+    " AS k) AS wanted WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND objsubid = 1 AND classid = ((k >> 32) & 4294967295)::oid AND objid = (k & 4294967295)::oid)"
+);
 
 /// The same key, for a transaction that must hold every login's lock at once (a key rotation):
 /// transaction-level and session-level advisory locks on one key exclude each other.
@@ -35,29 +60,22 @@ impl PostgresStore {
         client
             .batch_execute(&format!("SET lock_timeout = {ms}"))
             .map_err(|e| connect::store_error(e, &self.server))?;
-        let pid: i32 = client
-            .query_one(LOCK, &[&login.as_str()])
-            .map_err(|e| connect::store_error(e, &self.server))?
-            .get(0);
+        client
+            .execute(LOCK, &[&login.as_str()])
+            .map_err(|e| connect::store_error(e, &self.server))?;
         Ok(PracticeLock {
-            client: Some(client),
-            pid,
+            session: LockSession {
+                client: Arc::new(Mutex::new(Some(client))),
+                login: login.clone(),
+            },
         })
     }
 }
 
 impl PracticeLock {
-    /// The server process whose session holds the lock.
-    pub fn session(&self) -> i32 {
-        self.pid
-    }
-
-    /// Whether the server still has this lock's session (false once the connection broke: the
-    /// lock is gone, and the holder must not write as if it still had it).
-    pub fn held(&mut self) -> bool {
-        self.client
-            .as_mut()
-            .is_some_and(|c| c.is_valid(Duration::from_secs(5)).is_ok())
+    /// The session holding the lock, for the commit that must happen under it.
+    pub fn session(&self) -> LockSession {
+        self.session.clone()
     }
 }
 
@@ -65,9 +83,28 @@ impl Drop for PracticeLock {
     fn drop(&mut self) {
         // The client's close blocks on its own runtime, which must not happen on an async
         // worker: close it on a thread of its own.
-        if let Some(client) = self.client.take() {
+        let taken = self
+            .session
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(client) = taken {
             std::thread::spawn(move || drop(client));
         }
+    }
+}
+
+impl LockSession {
+    /// The login whose lock this is.
+    pub fn login(&self) -> &LoginId {
+        &self.login
+    }
+}
+
+impl std::fmt::Debug for LockSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LockSession({})", self.login)
     }
 }
 
@@ -107,6 +144,59 @@ mod tests {
         assert!(
             other.lock_login(&a, Duration::from_secs(5)).is_ok(),
             "a holder whose connection closed (a crash, a kill) leaves no lock behind"
+        );
+    }
+
+    #[test]
+    fn a_refresh_commits_only_on_a_session_holding_its_own_login_s_lock() {
+        use super::super::{Finish, PracticeRow};
+        use crate::store::Store;
+        let scratch = Scratch::new("lock_own_key");
+        let store = scratch.store();
+        let now = chrono::Utc::now();
+        let row = PracticeRow {
+            id: "p".into(),
+            key_id: "k".into(),
+            key_check: vec![],
+        };
+        assert!(store.create_practice(&row, "m", "p", now).unwrap());
+        let (a, b) = (LoginId::new("a").unwrap(), LoginId::new("b").unwrap());
+        for id in ["a", "b"] {
+            store
+                .upsert_login(&crate::store::fixtures::login(id))
+                .unwrap();
+        }
+        let finish = |lock: &LockSession| {
+            store.finish_refresh_sealed(lock, "k", b"sealed", now, now, now, "refreshed")
+        };
+
+        // A session that holds an advisory lock, but another login's, ends a's refresh.
+        let b_lock = store.lock_login(&b, Duration::from_secs(5)).unwrap();
+        let borrowed = LockSession {
+            client: b_lock.session().client,
+            login: a.clone(),
+        };
+        assert_eq!(
+            finish(&borrowed).unwrap(),
+            Finish::LockLost,
+            "holding some lock is not holding a's: another machine may be refreshing a"
+        );
+        assert_eq!(
+            store.sealed_tokens(&a).unwrap(),
+            None,
+            "and nothing was written"
+        );
+
+        let a_lock = store.lock_login(&a, Duration::from_secs(5)).unwrap();
+        assert_eq!(finish(&a_lock.session()).unwrap(), Finish::Kept);
+        assert!(store.sealed_tokens(&a).unwrap().is_some());
+
+        let ended = a_lock.session();
+        drop(a_lock);
+        assert_eq!(
+            finish(&ended).unwrap(),
+            Finish::LockLost,
+            "a lock given up commits nothing more"
         );
     }
 }

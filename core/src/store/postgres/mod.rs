@@ -20,7 +20,7 @@ mod sealed;
 mod small;
 
 pub use listen::ChangeFeed;
-pub use lock::PracticeLock;
+pub use lock::{LockSession, PracticeLock};
 pub use practice::{CodeTaken, Member, PracticeRow};
 #[cfg(test)]
 pub(crate) use scratch::Scratch;
@@ -146,10 +146,15 @@ impl PostgresStore {
         if client.is_closed() {
             *held = None; // the next call connects again
         }
-        result.map_err(|fault| match fault {
+        result.map_err(|fault| self.fault(fault))
+    }
+
+    /// A statement's failure in the caller's terms.
+    fn fault(&self, fault: Fault) -> StoreError {
+        match fault {
             Fault::Pg(e) => connect::store_error(e, &self.server),
             Fault::Data(detail) => StoreError::Other(format!("{}: {detail}", self.server)),
-        })
+        }
     }
 }
 

@@ -117,6 +117,12 @@ impl PostgresStore {
             let mut tx = c.transaction()?;
             let ms_wait = wait.as_millis().min(i32::MAX as u128);
             tx.batch_execute(&format!("SET LOCAL lock_timeout = {ms_wait}"))?;
+            // Every login's lock first, then the practice's row: a refresh holding a login's
+            // lock reads the row (FOR SHARE) before it commits, so taking the row first would
+            // wait for that refresh while it waits for the row.
+            tx.execute(super::lock::LOCK_ALL_IN_TRANSACTION, &[])?;
+            // From here until the commit, a token set kept under the old key waits for this
+            // transaction and is then refused (`sealed::put`), so none is left under it.
             let current: Option<String> = tx
                 .query_opt("SELECT key_id FROM practice FOR UPDATE", &[])?
                 .map(|r| r.try_get(0))
@@ -124,7 +130,6 @@ impl PostgresStore {
             if current.as_deref() != Some(old_key_id) {
                 return Ok(None);
             }
-            tx.execute(super::lock::LOCK_ALL_IN_TRANSACTION, &[])?;
             let rows = tx.query("SELECT login_id, sealed FROM sealed_tokens FOR UPDATE", &[])?;
             let mut count = 0;
             for row in &rows {
@@ -149,36 +154,49 @@ impl PostgresStore {
         })
     }
 
+    /// Records a join code valid for `lifetime` from the database server's clock (every
+    /// machine's clock may be wrong, the server's is the one they share), sweeping codes that
+    /// have expired. Returns when it expires, by that clock.
     pub fn add_join_code(
         &self,
         code_hash: &str,
         wrapped: &[u8],
         key_id: &str,
         created_by: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
+        lifetime: chrono::Duration,
+    ) -> Result<DateTime<Utc>> {
         self.with_client(|c| {
-            c.execute(
-                "INSERT INTO join_codes (code_hash, wrapped_key, key_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&code_hash, &wrapped, &key_id, &created_by, &ms(now), &ms(expires_at)],
+            let mut tx = c.transaction()?;
+            tx.execute(
+                &format!("DELETE FROM join_codes WHERE expires_at <= {SERVER_NOW_MS}"),
+                &[],
             )?;
-            Ok(())
+            let expires_at: i64 = tx
+                .query_one(
+                    &format!(
+                        "INSERT INTO join_codes (code_hash, wrapped_key, key_id, created_by, created_at, expires_at)
+                         SELECT $1, $2, $3, $4, n, n + $5 FROM (SELECT {SERVER_NOW_MS} AS n) AS server
+                         RETURNING expires_at"
+                    ),
+                    &[&code_hash, &wrapped, &key_id, &created_by, &lifetime.num_milliseconds()],
+                )?
+                .try_get(0)?;
+            tx.commit()?;
+            Ok(from_ms(expires_at))
         })
     }
 
     /// Takes a join code once: valid and unused, it is marked used by `by` in the same
-    /// transaction, so two machines typing the same code cannot both join with it.
-    pub fn take_join_code(
-        &self,
-        code_hash: &str,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<CodeTaken> {
+    /// transaction, so two machines typing the same code cannot both join with it. Whether it
+    /// has expired is the database server's judgement, not the joining machine's clock's; an
+    /// expired code is deleted.
+    pub fn take_join_code(&self, code_hash: &str, by: &str) -> Result<CodeTaken> {
         self.with_client(|c| {
             let mut tx = c.transaction()?;
             let Some(row) = tx.query_opt(
-                "SELECT wrapped_key, key_id, expires_at, used_by FROM join_codes WHERE code_hash = $1 FOR UPDATE",
+                &format!(
+                    "SELECT wrapped_key, key_id, expires_at <= {SERVER_NOW_MS}, used_by FROM join_codes WHERE code_hash = $1 FOR UPDATE"
+                ),
                 &[&code_hash],
             )?
             else {
@@ -187,12 +205,19 @@ impl PostgresStore {
             if let Some(by) = row.try_get::<_, Option<String>>(3)? {
                 return Ok(CodeTaken::Used { by });
             }
-            if from_ms(row.try_get(2)?) <= now {
+            if row.try_get::<_, bool>(2)? {
+                tx.execute(
+                    &format!("DELETE FROM join_codes WHERE expires_at <= {SERVER_NOW_MS}"),
+                    &[],
+                )?;
+                tx.commit()?;
                 return Ok(CodeTaken::Expired);
             }
             tx.execute(
-                "UPDATE join_codes SET used_at = $2, used_by = $3 WHERE code_hash = $1",
-                &[&code_hash, &ms(now), &by],
+                &format!(
+                    "UPDATE join_codes SET used_at = {SERVER_NOW_MS}, used_by = $2 WHERE code_hash = $1"
+                ),
+                &[&code_hash, &by],
             )?;
             tx.commit()?;
             Ok(CodeTaken::Wrapped {
@@ -233,6 +258,9 @@ impl PostgresStore {
         })
     }
 }
+
+/// The database server's time in milliseconds since the epoch, as the tables keep times.
+const SERVER_NOW_MS: &str = "(extract(epoch from now()) * 1000)::bigint";
 
 /// "Last seen" is kept to the minute: every `tenantry token` opens the practice, and rewriting
 /// the member's row each time would be a write per process for nothing.

@@ -39,7 +39,12 @@ impl PostgresStore {
         sealed: &[u8],
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.with_client(|c| put(c, login, key_id, sealed, now))
+        self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            let kept = put(&mut tx, login, key_id, sealed, now)?;
+            tx.commit()?;
+            Ok(kept)
+        })
     }
 
     pub fn forget_sealed_tokens(&self, login: &LoginId) -> Result<()> {
@@ -55,14 +60,14 @@ impl PostgresStore {
     /// Ends a refresh in one transaction: the new sealed token set, the login's refresh times,
     /// the `refreshed` event, and the journal entry's removal. Committed together, a crash or a
     /// dropped link leaves either the old set and the intent (recovered within Xero's grace) or
-    /// all of the new. Written only while the lock session `lock_session` (a server pid) still
-    /// holds its lock: a machine whose lock was lost (its session ended by the server) must not
-    /// write, since another may be refreshing the login now.
+    /// all of the new. Committed on the connection holding the login's lock (`lock`), after
+    /// checking in the same transaction that it holds this login's lock: a machine whose lock
+    /// was lost (its session ended by the server) must not write, since another may be
+    /// refreshing the login now, and while the session lives its lock cannot be lost.
     #[allow(clippy::too_many_arguments)]
     pub fn finish_refresh_sealed(
         &self,
-        lock_session: i32,
-        login: &LoginId,
+        lock: &super::LockSession,
         key_id: &str,
         sealed: &[u8],
         expires_at: DateTime<Utc>,
@@ -71,15 +76,20 @@ impl PostgresStore {
         detail: &str,
     ) -> Result<Finish> {
         let by = self.acting_as();
-        let event = self.with_client(|c| {
-            let mut tx = c.transaction()?;
-            let held: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted)",
-                    &[&lock_session],
-                )?
+        let login = &lock.login;
+        let mut held = lock
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(client) = held.as_mut() else {
+            return Ok(Finish::LockLost);
+        };
+        let event = (|| -> Sql<std::result::Result<_, Finish>> {
+            let mut tx = client.transaction()?;
+            let holds: bool = tx
+                .query_one(super::lock::HOLDS_LOCK, &[&login.as_str()])?
                 .try_get(0)?;
-            if !held {
+            if !holds {
                 return Ok(Err(Finish::LockLost));
             }
             if !put(&mut tx, login, key_id, sealed, at)? {
@@ -98,11 +108,15 @@ impl PostgresStore {
             super::small::end_refresh(&mut tx, login)?;
             tx.commit()?;
             Ok(Ok(event))
-        })?;
+        })();
         let event = match event {
-            Ok(event) => event,
-            Err(refused) => return Ok(refused),
+            Ok(Ok(event)) => event,
+            Ok(Err(refused)) => return Ok(refused),
+            // A broken connection leaves the commit's outcome unknown: all of it or none, which
+            // the refresh protocol recovers from either way (the intent stays until it knows).
+            Err(fault) => return Err(self.fault(fault)),
         };
+        drop(held);
         if let Some(tap) = self.tap.get() {
             tap(event, None); // a refresh names no organisation
         }
@@ -160,17 +174,28 @@ impl PostgresStore {
 
 /// Writes `login`'s sealed set, only under the practice's current key: a machine still holding a
 /// rotated-out key must not write a set nobody else can open. False when nothing was written.
+/// Reads the practice's row `FOR SHARE`, so a key rotation in progress (which holds it `FOR
+/// UPDATE` until it commits) is waited for and its new key seen: a set written meanwhile under
+/// the old key would be missed by the rotation's re-sealing and open for nobody afterwards.
+/// Call it inside a transaction; the share lock lasts until its commit.
 fn put(
-    c: &mut impl postgres::GenericClient,
+    tx: &mut postgres::Transaction<'_>,
     login: &LoginId,
     key_id: &str,
     sealed: &[u8],
     at: DateTime<Utc>,
 ) -> Sql<bool> {
-    Ok(c.execute(
-        "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at)
-         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM practice WHERE key_id = $2)
+    let current: Option<String> = tx
+        .query_opt("SELECT key_id FROM practice FOR SHARE", &[])?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    if current.as_deref() != Some(key_id) {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO sealed_tokens (login_id, key_id, sealed, sealed_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (login_id) DO UPDATE SET key_id = $2, sealed = $3, sealed_at = $4",
         &[&login.as_str(), &key_id, &sealed, &ms(at)],
-    )? == 1)
+    )?;
+    Ok(true)
 }

@@ -1,6 +1,7 @@
 //! `tenantry gateway`: serves the Xero API (and the token agent) to programs on this computer
 //! until interrupted; `--print-key` and `--rotate-key` show and replace the gateway key.
-//! `tenantry mcp`: the MCP server, calling through the running gateway or one of its own.
+//! `tenantry mcp`: the MCP server, calling through the running gateway (found through its token
+//! agent) or one of its own.
 
 use crate::{Failure, exit};
 use tenantry_core::profile::Profile;
@@ -69,41 +70,12 @@ pub async fn mcp(profile: &Profile, allow_writes: bool) -> Result<u8, Failure> {
     let vault = profile
         .vault(crate::passphrase::ask_if_needed(profile)?)
         .await?;
-    let kept = vault.clone();
-    let key = tokio::task::spawn_blocking(move || key::load_or_create(kept.as_ref()))
-        .await
-        .expect("the vault call does not panic")
-        .map_err(tenantry_core::EngineError::from)?;
     let engine = profile.open_engine_on(vault).await?;
     engine.enable_background_retries();
-    // The profile's gateway, if it runs, so this session's calls share its budgets; else a
-    // gateway of this process's own on a free port. (stdout is the MCP session's: say nothing.)
-    let running = format!("http://127.0.0.1:{}", profile.config.gateway_port);
-    let answers = reqwest::Client::new()
-        .get(format!("{running}/connections"))
-        .bearer_auth(key.expose())
-        .timeout(std::time::Duration::from_secs(2))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success());
-    let (url, _own) = if answers {
-        (running, None)
-    } else {
-        let own = tenantry_gateway::serve(
-            engine.clone(),
-            key.clone(),
-            0,
-            tenantry_gateway::limits_for_this_build(),
-        )
-        .await
-        .map_err(|e| Failure::new(exit::UNREACHABLE, e.to_string()))?;
-        (own.url(), Some(own))
-    };
-    let tools = tenantry_gateway::mcp::XeroTools::new(
-        engine,
-        tenantry_gateway::mcp::Upstream { url, key },
-        allow_writes,
-    );
+    // The profile's running gateway as its token agent names it, else one of this process's
+    // own (stdout is the MCP session's: say nothing).
+    let upstream = tenantry_gateway::mcp::Upstream::new(engine.clone(), &profile.paths.data_dir);
+    let tools = tenantry_gateway::mcp::XeroTools::new(engine, upstream, allow_writes);
     tenantry_gateway::mcp::serve_stdio(tools)
         .await
         .map_err(|e| Failure::new(exit::FAILURE, e))?;

@@ -155,6 +155,12 @@ pub fn from_agent(
         Ok(Some(Answer::Failed { code, message })) => {
             Some(Err(Failure::new(crate::exit_status(code), message)))
         }
+        Ok(Some(Answer::Gateway { .. })) => {
+            eprintln!(
+                "tenantry: the token agent answered another question; reading the keychain instead."
+            );
+            None
+        }
         Err(e) => {
             eprintln!("tenantry: {e}; reading the keychain instead.");
             None

@@ -51,6 +51,6 @@ pub mod xero;
 
 pub use engine::{
     AccessGrant, Change, CheckOutcome, Engine, KeepAliveOutcome, KeepAliveReport, LinkSignIn,
-    LoginCheck, LoginOutcome, LoopbackSignIn,
+    LoginCheck, LoginOutcome, LoopbackSignIn, Naming,
 };
 pub use error::{EngineError, ErrorCode, Fix};

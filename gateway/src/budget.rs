@@ -36,6 +36,11 @@ impl Default for Limits {
     }
 }
 
+/// The longest wait the ledger accepts from anyone: Xero's own `Retry-After`s are at most the
+/// rest of a day. A larger one (a broken or hostile answer, up to `u64::MAX` seconds) would
+/// overflow the clock's arithmetic; it is read as a day.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 impl Limits {
     /// How much longer than Xero's own the ledger keeps a window open: a fortieth of a minute
     /// (1.5 s of Xero's 60 s), between 50 ms and 1.5 s.
@@ -118,7 +123,8 @@ struct Tenant {
     minute: Window,
     day: Window,
     in_flight: u32,
-    blocked_until: Option<Instant>,
+    /// Until when a 429 blocks the tenant, and which limit it named.
+    blocked_until: Option<(Instant, Problem)>,
     /// What Xero last said of the day's budget (`X-DayLimit-Remaining`).
     day_left: Option<u32>,
 }
@@ -156,6 +162,20 @@ pub struct Ledger {
     app_blocked_until: Option<Instant>,
 }
 
+/// Waits out a block that ends within a window (a call waits its turn), refuses one that ends
+/// later (a script is told when to come back rather than held for hours).
+fn wait_or_refuse(until: Instant, now: Instant, patience: Duration, problem: Problem) -> Verdict {
+    let wait = until.saturating_duration_since(now);
+    if wait > patience {
+        Verdict::Refuse {
+            problem,
+            retry_after: wait,
+        }
+    } else {
+        Verdict::WaitUntil(until)
+    }
+}
+
 impl Ledger {
     pub fn new(limits: Limits) -> Self {
         Self {
@@ -179,11 +199,11 @@ impl Ledger {
         let t = self.tenants.entry(tenant.to_owned()).or_default();
         t.minute.roll(now, minute);
         t.day.roll(now, day);
-        if let Some(until) = t.blocked_until.filter(|u| *u > now) {
-            return Verdict::WaitUntil(until);
+        if let Some((until, problem)) = t.blocked_until.filter(|(u, _)| *u > now) {
+            return wait_or_refuse(until, now, minute, problem);
         }
         if let Some(until) = self.app_blocked_until.filter(|u| *u > now) {
-            return Verdict::WaitUntil(until);
+            return wait_or_refuse(until, now, minute, Problem::AppMinute);
         }
         if t.day.count >= limits.per_day {
             let end = t.day.end(day).unwrap_or(now);
@@ -255,17 +275,21 @@ impl Ledger {
     ) {
         let limits = self.limits;
         // A 429 for calls in progress says nothing of when; a moment lets one finish.
-        let wait = retry_after.unwrap_or(match problem {
-            Problem::Concurrent => Duration::from_millis(100),
-            _ => limits.minute,
-        });
-        let until = now + wait;
+        let wait = retry_after
+            .unwrap_or(match problem {
+                Problem::Concurrent => Duration::from_millis(100),
+                _ => limits.minute,
+            })
+            .min(LONGEST_WAIT);
+        let until = now.checked_add(wait).unwrap_or(now);
         if problem == Problem::AppMinute {
             self.app_blocked_until = Some(self.app_blocked_until.map_or(until, |u| u.max(until)));
             return;
         }
         let t = self.tenants.entry(tenant.to_owned()).or_default();
-        t.blocked_until = Some(t.blocked_until.map_or(until, |u| u.max(until)));
+        if t.blocked_until.is_none_or(|(u, _)| u < until) {
+            t.blocked_until = Some((until, problem));
+        }
         // Xero's window ends when its Retry-After does: the ledger's window is spent until then
         // and rolls over then (not at the end of a window of its own that may run later).
         let ends_then = |w: &mut Window, length: Duration, full: u32| {
@@ -448,6 +472,35 @@ mod tests {
             l.take("c", t0),
             Verdict::WaitUntil(t0 + Duration::from_secs(2)),
             "the app's limit holds for every organisation"
+        );
+    }
+
+    #[test]
+    fn a_retry_after_too_large_for_the_clock_is_read_as_a_day() {
+        let mut l = Ledger::new(small());
+        let t0 = Instant::now();
+        l.throttled(
+            "a",
+            Problem::Minute,
+            Some(Duration::from_secs(u64::MAX)),
+            t0,
+        );
+        assert_eq!(
+            l.take("a", t0),
+            Verdict::Refuse {
+                problem: Problem::Minute,
+                retry_after: LONGEST_WAIT
+            },
+            "no overflow, no wait longer than any Xero asks for, and a caller told so rather \
+             than held for it"
+        );
+        l.throttled("b", Problem::AppMinute, Some(Duration::MAX), t0);
+        assert_eq!(
+            l.take("c", t0),
+            Verdict::Refuse {
+                problem: Problem::AppMinute,
+                retry_after: LONGEST_WAIT
+            }
         );
     }
 

@@ -7,9 +7,8 @@
 //!   cannot use the gateway, whatever it knows;
 //! - the gateway key is required on every request, as `Authorization: Bearer KEY`.
 
-use crate::key;
+use crate::key::Keys;
 use axum::http::{HeaderMap, Method, header};
-use tenantry_core::secret::Secret;
 
 /// Why a request was refused; each is answered with its own status and words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +65,7 @@ pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
 }
 
 /// Checks a request's head; the bearer token it carried when it passes.
-pub fn check(method: &Method, headers: &HeaderMap, port: u16, key: &Secret) -> Result<(), Refused> {
+pub fn check(method: &Method, headers: &HeaderMap, port: u16, keys: &Keys) -> Result<(), Refused> {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if !host_allowed(host, port) {
         return Err(Refused::Host);
@@ -86,7 +85,7 @@ pub fn check(method: &Method, headers: &HeaderMap, port: u16, key: &Secret) -> R
         })
         .map(str::trim)
         .ok_or(Refused::NoKey)?;
-    if key::matches(key, presented) {
+    if keys.accept(presented) {
         Ok(())
     } else {
         Err(Refused::WrongKey)
@@ -97,6 +96,7 @@ pub fn check(method: &Method, headers: &HeaderMap, port: u16, key: &Secret) -> R
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use tenantry_core::secret::Secret;
 
     const PORT: u16 = 53710;
 
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn each_refusal_comes_before_the_key_is_even_looked_at() {
-        let key = Secret::new("tgw_k");
+        let key = Keys::new(Secret::new("tgw_k"), Secret::new("tgw_run"));
         let good = [
             ("host", "127.0.0.1:53710"),
             ("authorization", "Bearer tgw_k"),

@@ -4,6 +4,12 @@
 //! goes on accepting only the key it started with until it is restarted.
 //!
 //! Kept as one of Tenantry's own vault entries ([`named`]).
+//!
+//! Each running gateway also makes a key of its own ([`Keys`]), never stored, which its token
+//! agent hands to this user's programs: `tenantry mcp` finds the running gateway through the
+//! agent's socket (which proves whose it is) and uses that key, so the profile's key is never
+//! presented to whatever listens on the gateway's port, and a key that reaches the wrong
+//! listener dies with the run that made it.
 
 use subtle::ConstantTimeEq;
 use tenantry_core::secret::Secret;
@@ -45,6 +51,25 @@ pub fn rotate(vault: &dyn TokenVault) -> Result<Secret, VaultError> {
     Ok(key)
 }
 
+/// What a running gateway accepts: the profile's key and the run's own.
+pub struct Keys {
+    profile: Secret,
+    run: Secret,
+}
+
+impl Keys {
+    pub fn new(profile: Secret, run: Secret) -> Self {
+        Self { profile, run }
+    }
+
+    /// Whether `presented` is either key; both are always compared, in constant time.
+    pub fn accept(&self, presented: &str) -> bool {
+        let profile = matches(&self.profile, presented);
+        let run = matches(&self.run, presented);
+        profile | run
+    }
+}
+
 /// Whether `presented` is the key, compared in constant time (a timing difference must not
 /// tell a local attacker how much of a guess was right).
 pub fn matches(key: &Secret, presented: &str) -> bool {
@@ -69,6 +94,15 @@ mod tests {
         let second = rotate(&vault).unwrap();
         assert_ne!(second, first, "rotation makes a new one");
         assert_eq!(load_or_create(&vault).unwrap(), second, "and keeps it");
+    }
+
+    #[test]
+    fn a_gateway_accepts_the_profile_s_key_and_its_own_run_key_only() {
+        let keys = Keys::new(Secret::new("tgw_profile"), Secret::new("tgw_run"));
+        assert!(keys.accept("tgw_profile") && keys.accept("tgw_run"));
+        for wrong in ["", "tgw_", "tgw_other", "tgw_runx"] {
+            assert!(!keys.accept(wrong), "{wrong:?}");
+        }
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! answer back. Scripts and assistants never hold a token. No Tauri dependency: the CLI's
 //! `tenantry gateway` and the desktop app both run it.
 //!
-//! - [`guard`]: who may use it (loopback `Host`, no browsers, the key), pure.
-//! - [`key`]: the gateway key, kept in the vault.
+//! - [`conn`]: its connections, capped and timed out; [`client`]: which program each one is.
+//! - [`guard`]: who may use it (loopback `Host`, no browsers, the key), pure; [`path`]: the
+//!   request path, refused where a URL parser would rewrite it, pure.
+//! - [`key`]: the gateway key, kept in the vault, and each run's own key.
 //! - [`budget`]: Xero's limits as one ledger, pure; [`limiter`]: the fair queue in front of it.
 //! - [`proxy`]: the HTTP side; [`problem`]: its own answers, in Xero's problem shape.
 //! - [`agent`]: the token agent on a local socket, and the CLI's client for it.
@@ -14,10 +16,13 @@
 
 pub mod agent;
 pub mod budget;
+pub mod client;
+mod conn;
 pub mod guard;
 pub mod key;
 pub mod limiter;
 pub mod mcp;
+pub mod path;
 mod problem;
 mod proxy;
 
@@ -32,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 /// The gateway's state, shared by every request.
 struct Gateway {
     engine: Engine,
-    key: Secret,
+    keys: key::Keys,
     port: u16,
     limiter: limiter::Limiter,
     http: reqwest::Client,
@@ -90,6 +95,9 @@ pub struct Serving {
     addr: SocketAddr,
     stop: CancellationToken,
     limiter: limiter::Limiter,
+    /// This run's own key, handed by the token agent to this user's programs (`tenantry mcp`),
+    /// so they use this gateway without the profile's key ever leaving the vault for them.
+    run_key: Secret,
 }
 
 impl Serving {
@@ -106,6 +114,11 @@ impl Serving {
     pub fn day_left(&self, tenant_id: &str) -> Option<u32> {
         self.limiter.day_left(tenant_id)
     }
+
+    /// This run's own key: accepted beside the profile's key until the gateway stops.
+    pub fn run_key(&self) -> &Secret {
+        &self.run_key
+    }
 }
 
 impl Drop for Serving {
@@ -114,7 +127,8 @@ impl Drop for Serving {
     }
 }
 
-/// Serves the gateway on 127.0.0.1:`port` (0: a free port) with `key`, under `limits`.
+/// Serves the gateway on 127.0.0.1:`port` (0: a free port) to programs presenting `key` (or
+/// the run's own key), under `limits`.
 pub async fn serve(
     engine: Engine,
     key: Secret,
@@ -149,9 +163,10 @@ pub async fn serve(
     let calls_left = CallsLeft::default();
     let stop = CancellationToken::new();
     calls_left.keep_writing(engine.clone(), stop.clone());
+    let run_key = key::generate();
     let gateway = Arc::new(Gateway {
         engine,
-        key,
+        keys: key::Keys::new(key, run_key.clone()),
         port: addr.port(),
         limiter: limiter.clone(),
         http,
@@ -161,20 +176,12 @@ pub async fn serve(
     let app = axum::Router::new()
         .fallback(proxy::handle)
         .with_state(gateway);
-    let stopped = stop.clone();
-    tokio::spawn(async move {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stopped.cancelled().await })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "the gateway stopped");
-        }
-    });
+    tokio::spawn(conn::serve(listener, app, stop.clone()));
     Ok(Serving {
         addr,
         stop,
         limiter,
+        run_key,
     })
 }
 
@@ -226,7 +233,12 @@ impl Hosted {
             .await
             .expect("reading the key does not panic")?;
         let serving = serve(engine.clone(), key, port, limits_for_this_build()).await?;
-        let agent = match agent::server::Agent::start(engine, agent::socket_path(data_dir)).await {
+        let announced = agent::server::GatewayAt {
+            port: serving.addr().port(),
+            run_key: serving.run_key().clone(),
+        };
+        let path = agent::socket_path(data_dir);
+        let agent = match agent::server::Agent::start(engine, path, Some(announced)).await {
             Ok(agent) => Some(agent),
             Err(e) => {
                 tracing::warn!(error = %e, "the token agent is not running");

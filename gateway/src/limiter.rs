@@ -1,9 +1,14 @@
 //! The fair queue in front of the [`budget`](crate::budget) ledger: a call that may not go yet
 //! waits its turn instead of failing. Each organisation has its own queue, so an organisation
-//! whose budget is spent holds up no other. Inside it, each client (a connection to the gateway)
-//! has a lane of its own calls, first come first served, and the lanes take turns: a script with
-//! 500 calls waiting holds another client's one call back by at most one call per other client
-//! waiting, never behind its whole backlog. A caller that gives up (its client hung up) leaves.
+//! whose budget is spent holds up no other. Inside it, each client (a program: its process, not
+//! its socket, see [`client`](crate::client)) has a lane of its own calls, first come first
+//! served, and the lanes take turns: a script with 500 calls waiting on ten connections holds
+//! another program's one call back by at most one call per other client waiting, never behind
+//! its whole backlog. Waiting calls are counted per organisation and per client, so one program
+//! cannot fill every queue. A caller that gives up (its client hung up) leaves.
+//!
+//! Nothing here panics while the state's mutex is held, and a poisoned mutex is used as it is:
+//! a permit is released while a response unwinds, and a panic there would abort the process.
 
 use crate::budget::{Ledger, Limits, Problem, Remaining, Verdict};
 use std::collections::{HashMap, VecDeque};
@@ -11,20 +16,34 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// Calls one organisation may have waiting; past that the queue answers 429 at once, so a
-/// runaway script cannot grow the gateway's memory without bound.
+/// Calls one organisation may have waiting; past that the queue answers 429 at once, so
+/// runaway scripts cannot grow the gateway's memory without bound.
 pub const MAX_WAITING: usize = 1000;
+/// Calls one client may have waiting, for all organisations together: one program cannot fill
+/// an organisation's queue (nor all of them) for every other.
+pub const MAX_WAITING_PER_CLIENT: usize = 250;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
     pub problem: Problem,
     pub retry_after: Duration,
-    /// The queue was full rather than the budget spent.
-    pub queue_full: bool,
+    pub why: Why,
 }
 
-/// Who a call comes from, for taking turns: the gateway passes the connection's peer address.
-pub type Client = std::net::SocketAddr;
+/// Why a call was refused rather than queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The organisation's budget for the day is spent, or Xero asked for a wait longer than a
+    /// window (`problem` says which limit).
+    NotNow,
+    /// [`MAX_WAITING`] calls already wait for the organisation.
+    QueueFull,
+    /// [`MAX_WAITING_PER_CLIENT`] calls from this client already wait.
+    ClientBacklog,
+}
+
+/// Who a call comes from, for taking turns.
+pub type Client = crate::client::ClientKey;
 
 /// One client's calls waiting for one organisation, oldest first.
 struct Lane {
@@ -80,6 +99,8 @@ impl Queue {
 struct State {
     ledger: Ledger,
     queues: HashMap<String, Queue>,
+    /// Calls waiting per client, across organisations; a client with none has no entry.
+    waiting: HashMap<Client, usize>,
     next_ticket: u64,
 }
 
@@ -101,37 +122,50 @@ impl Limiter {
             state: Arc::new(Mutex::new(State {
                 ledger: Ledger::new(limits),
                 queues: HashMap::new(),
+                waiting: HashMap::new(),
                 next_ticket: 0,
             })),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("limiter lock")
+        // Never a panic here: this runs in `Drop`, also while a response unwinds.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Waits for `client`'s turn and the organisation's budget; refused only when its day is
-    /// spent or its queue is full.
+    /// spent, its queue is full, or the client already has its most calls waiting.
     pub async fn acquire(&self, tenant: &str, client: Client) -> Result<Permit, Refusal> {
         let (ticket, changed) = {
             let mut s = self.lock();
             s.next_ticket += 1;
             let ticket = s.next_ticket;
-            let q = s.queues.entry(tenant.to_owned()).or_default();
-            if q.len() >= MAX_WAITING {
-                return Err(Refusal {
+            let full = |why| {
+                Err(Refusal {
                     problem: Problem::Concurrent,
                     retry_after: Duration::from_secs(1),
-                    queue_full: true,
-                });
+                    why,
+                })
+            };
+            if s.waiting.get(&client).copied().unwrap_or(0) >= MAX_WAITING_PER_CLIENT {
+                return full(Why::ClientBacklog);
+            }
+            let q = s.queues.entry(tenant.to_owned()).or_default();
+            if q.len() >= MAX_WAITING {
+                return full(Why::QueueFull);
             }
             q.join(client, ticket);
-            (ticket, q.changed.clone())
+            let changed = q.changed.clone();
+            *s.waiting.entry(client).or_default() += 1;
+            (ticket, changed)
         };
         // Leaves the queue however this ends: granted, refused, or dropped while waiting.
         let mut place = Place {
             limiter: self,
             tenant,
+            client,
             ticket,
             went: false,
         };
@@ -165,7 +199,7 @@ impl Limiter {
                     return Err(Refusal {
                         problem,
                         retry_after,
-                        queue_full: false,
+                        why: Why::NotNow,
                     });
                 }
                 Verdict::AwaitRelease => notified.await,
@@ -194,6 +228,7 @@ impl Limiter {
 struct Place<'a> {
     limiter: &'a Limiter,
     tenant: &'a str,
+    client: Client,
     ticket: u64,
     /// The call was let through (rather than refused or given up).
     went: bool,
@@ -202,6 +237,12 @@ struct Place<'a> {
 impl Drop for Place<'_> {
     fn drop(&mut self) {
         let mut s = self.limiter.lock();
+        if let Some(n) = s.waiting.get_mut(&self.client) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                s.waiting.remove(&self.client);
+            }
+        }
         if let Some(q) = s.queues.get_mut(self.tenant) {
             q.leave(self.ticket, self.went);
             if q.lanes.is_empty() {
@@ -242,8 +283,8 @@ impl Drop for Permit {
 mod tests {
     use super::*;
 
-    fn client(port: u16) -> Client {
-        Client::from(([127, 0, 0, 1], port))
+    fn client(pid: u16) -> Client {
+        Client::Process(u32::from(pid))
     }
 
     /// Queues one call per entry of `clients` on organisation "t", each a moment after the one
@@ -345,5 +386,41 @@ mod tests {
             "the lanes take turns, and each lane is first come, first served: clients 2 and 3 \
              wait for one of client 1's calls, not all five"
         );
+    }
+
+    #[tokio::test]
+    async fn one_client_cannot_fill_the_queues_for_every_other() {
+        let limiter = Limiter::new(Limits {
+            concurrent: 1,
+            ..limits()
+        });
+        let held = limiter.acquire("t", client(9)).await.unwrap();
+        let held_u = limiter.acquire("u-held", client(9)).await.unwrap();
+        let mut waiting = Vec::new();
+        for i in 0..MAX_WAITING_PER_CLIENT {
+            let limiter = limiter.clone();
+            let tenant = if i % 2 == 0 { "t" } else { "u-held" };
+            waiting.push(tokio::spawn(async move {
+                let _ = limiter.acquire(tenant, client(1)).await;
+            }));
+        }
+        // Both organisations are held, so all of client 1's calls wait.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let refused = limiter.acquire("t", client(1)).await.err();
+        assert_eq!(
+            refused.map(|r| r.why),
+            Some(Why::ClientBacklog),
+            "its next call is refused at once, whichever organisation"
+        );
+        let other =
+            tokio::time::timeout(Duration::from_millis(50), limiter.acquire("t", client(2))).await;
+        assert!(
+            other.is_err(),
+            "another program still queues (and waits its turn) rather than being refused"
+        );
+        drop((held, held_u));
+        for w in waiting {
+            w.abort();
+        }
     }
 }

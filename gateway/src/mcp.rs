@@ -4,30 +4,94 @@
 //! with every other local program's (the profile's running gateway when there is one, else one
 //! started in this process), and its token is always fresh, however long the session.
 //!
+//! The running gateway is found through its token agent ([`Upstream`]), never by calling the
+//! gateway's port: any local user may hold that port, and would collect whatever key was
+//! presented to it. The agent's socket proves it is this user's; it names its gateway's port and
+//! the run's own key, asked again before each call, so a gateway that stopped is not called.
+//!
 //! Tools: `list_organisations`, `connection_status`, `xero_get` (any read-only call), and, only
 //! when started with `--allow-writes`, `xero_request`, whose answer names the organisation
 //! written to.
 
+use crate::agent::{client as agent_client, wire::Answer};
 use crate::proxy::API_PREFIXES;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use std::collections::BTreeMap;
-use tenantry_core::Engine;
+use std::path::PathBuf;
+use std::sync::Arc;
 use tenantry_core::health::{login_health, organisation_statuses};
+use tenantry_core::secret::Secret;
+use tenantry_core::{Engine, Naming};
 
-/// Where the server sends its Xero calls: a gateway's base URL and key.
-#[derive(Clone)]
+/// Where the server sends its Xero calls: the profile's running gateway, as its token agent
+/// names it, else a gateway of this process's own (started on first need, on a free port, with
+/// a key nobody else has).
 pub struct Upstream {
-    pub url: String,
-    pub key: tenantry_core::secret::Secret,
+    engine: Engine,
+    agent: PathBuf,
+    own: tokio::sync::OnceCell<(String, Secret, crate::Serving)>,
+    /// The URL last used, to say in the log when the choice changes.
+    last: std::sync::Mutex<Option<String>>,
+}
+
+impl Upstream {
+    /// For the profile whose data lives in `data_dir`.
+    pub fn new(engine: Engine, data_dir: &std::path::Path) -> Self {
+        Self {
+            engine,
+            agent: crate::agent::socket_path(data_dir),
+            own: tokio::sync::OnceCell::new(),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn note(&self, url: &str, whose: &str) {
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.as_deref() != Some(url) {
+            tracing::info!("calling Xero through {whose} at {url}");
+            *last = Some(url.to_owned());
+        }
+    }
+
+    /// The gateway's base URL and the key to present there, for the next call.
+    pub async fn gateway(&self) -> Result<(String, Secret), String> {
+        let path = self.agent.clone();
+        let asked = tokio::task::spawn_blocking(move || agent_client::ask_gateway(&path)).await;
+        if let Ok(Ok(Some(Answer::Gateway { port, key }))) = asked {
+            let url = format!("http://127.0.0.1:{port}");
+            self.note(&url, "the running gateway");
+            return Ok((url, Secret::new(key)));
+        }
+        let (url, key, _) = self
+            .own
+            .get_or_try_init(|| async {
+                let key = crate::key::generate();
+                let own = crate::serve(
+                    self.engine.clone(),
+                    key.clone(),
+                    0,
+                    crate::limits_for_this_build(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                Ok::<_, String>((own.url(), key, own))
+            })
+            .await?;
+        self.note(url, "a gateway of this process's own");
+        Ok((url.clone(), key.clone()))
+    }
 }
 
 #[derive(Clone)]
 pub struct XeroTools {
     engine: Engine,
-    upstream: Upstream,
+    upstream: Arc<Upstream>,
     http: reqwest::Client,
     tool_router: ToolRouter<Self>,
 }
@@ -75,7 +139,7 @@ impl XeroTools {
         }
         Self {
             engine,
-            upstream,
+            upstream: Arc::new(upstream),
             http: reqwest::Client::new(),
             tool_router,
         }
@@ -195,7 +259,10 @@ impl XeroTools {
         } else {
             format!("/{path}")
         };
-        if !API_PREFIXES.iter().any(|p| path.starts_with(p)) || path.contains("..") {
+        if let Err(why) = crate::path::check(&path) {
+            return failed(format!("`{path}`: {}", why.detail()));
+        }
+        if !API_PREFIXES.iter().any(|p| path.starts_with(p)) {
             return failed(format!(
                 "`{path}` is not one of Xero's API paths; they start with {}",
                 API_PREFIXES.join(", ")
@@ -203,10 +270,14 @@ impl XeroTools {
         }
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a checked method");
         let write = method != reqwest::Method::GET;
+        let (url, key) = match self.upstream.gateway().await {
+            Ok(gateway) => gateway,
+            Err(e) => return failed(format!("no gateway could be started: {e}")),
+        };
         let mut request = self
             .http
-            .request(method.clone(), format!("{}{path}", self.upstream.url))
-            .bearer_auth(self.upstream.key.expose())
+            .request(method.clone(), format!("{url}{path}"))
+            .bearer_auth(key.expose())
             .header("xero-tenant-id", organisation)
             .header("accept", "application/json");
         if let Some(query) = &query {
@@ -229,7 +300,7 @@ impl XeroTools {
         if write {
             let tenant = self
                 .engine
-                .tenant_for(organisation)
+                .tenant_for(organisation, Naming::Exact)
                 .await
                 .unwrap_or_else(|_| organisation.to_owned());
             let name = self

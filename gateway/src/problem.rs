@@ -4,7 +4,8 @@
 
 use crate::budget::Problem;
 use crate::guard::Refused;
-use crate::limiter::Refusal;
+use crate::limiter::{Refusal, Why};
+use crate::path::PathRefusal;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tenantry_core::{EngineError, ErrorCode};
@@ -46,20 +47,30 @@ pub fn refused(why: Refused, port: u16) -> Response {
 /// The organisation's budget for the day is spent, or its queue is full: Xero's 429, as Xero
 /// words it, so SDKs that honour `Retry-After` do here too.
 pub fn limited(refusal: Refusal) -> Response {
-    let detail = if refusal.queue_full {
-        format!(
+    let detail = match refusal.why {
+        Why::QueueFull => format!(
             "{} calls are already waiting for this organisation; slow down and retry",
             crate::limiter::MAX_WAITING
-        )
-    } else {
-        "this organisation's 5,000 calls for the day are spent; Retry-After says when Xero gives more".into()
+        ),
+        Why::ClientBacklog => format!(
+            "this program already has {} calls waiting; wait for their answers before sending more",
+            crate::limiter::MAX_WAITING_PER_CLIENT
+        ),
+        Why::NotNow if refusal.problem == Problem::Day => {
+            "this organisation's calls for the day are spent; Retry-After says when Xero gives more"
+                .into()
+        }
+        Why::NotNow => format!(
+            "Xero asked for no more calls ({} limit) for {} s; Retry-After says when to try again",
+            refusal.problem.header_value(),
+            refusal.retry_after.as_secs()
+        ),
     };
     let mut response = answer(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &detail);
     let h = response.headers_mut();
-    let problem = if refusal.queue_full {
-        Problem::Concurrent
-    } else {
-        refusal.problem
+    let problem = match refusal.why {
+        Why::QueueFull | Why::ClientBacklog => Problem::Concurrent,
+        Why::NotNow => refusal.problem,
     };
     h.insert(
         "x-rate-limit-problem",
@@ -70,6 +81,11 @@ pub fn limited(refusal: Refusal) -> Response {
         HeaderValue::from(refusal.retry_after.as_secs().max(1)),
     );
     response
+}
+
+/// A path no URL parser may rewrite before it reaches Xero ([`crate::path`]).
+pub fn bad_path(why: PathRefusal) -> Response {
+    answer(StatusCode::BAD_REQUEST, "bad_path", why.detail())
 }
 
 /// What the engine could not do, with the fix in the words of a command line.

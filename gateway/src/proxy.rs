@@ -4,26 +4,32 @@
 //! `api_url`, and its answer streamed back. The call holds its place in the organisation's
 //! budget until the answer's body has been passed on, as Xero counts it in progress until then.
 //!
+//! A call's body is read when its turn comes, not while it waits: a waiting call holds its
+//! place in the queue, and its body stays in the client's socket.
+//!
 //! Retries, each at most once: a 401 for a token Tenantry thought valid costs one refresh (the
 //! engine's single flight, so one for any number of callers that saw it); a 429 blocks the
 //! organisation for its `Retry-After`, and a GET or HEAD then waits its turn and goes again.
 //! Other methods are not retried: Xero's PUT and POST both create.
 
-use crate::budget::{Problem, Remaining};
-use crate::{Gateway, guard, problem};
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use crate::budget::{LONGEST_WAIT, Problem, Remaining};
+use crate::client::Lazy;
+use crate::{Gateway, guard, path, problem};
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tenantry_core::AccessGrant;
+use tenantry_core::{AccessGrant, Naming};
 
 /// Request bodies are read whole (a retry must send the same bytes) up to Xero's own largest,
 /// the Files API's 10 MB; the accounting and payroll APIs take 3.5 MB.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
+/// How long a call's body may take to arrive once its turn has come (it holds one of the
+/// organisation's calls in progress meanwhile).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The paths Xero's APIs live under at `api.xero.com`; anything else is not Xero's.
 pub(crate) const API_PREFIXES: &[&str] = &[
@@ -59,14 +65,17 @@ fn passed_on(name: &HeaderName) -> bool {
 
 pub(crate) async fn handle(
     State(gw): State<Arc<Gateway>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Lazy>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Err(why) = guard::check(&parts.method, &parts.headers, gw.port, &gw.key) {
+    if let Err(why) = guard::check(&parts.method, &parts.headers, gw.port, &gw.keys) {
         return problem::refused(why, gw.port);
     }
-    let path = parts.uri.path();
+    let path = match path::check(parts.uri.path()) {
+        Ok(path) => path,
+        Err(why) => return problem::bad_path(why),
+    };
     if path.eq_ignore_ascii_case("/connections") || path.eq_ignore_ascii_case("/connections/") {
         return if parts.method == Method::GET {
             connections(&gw).await
@@ -101,19 +110,14 @@ pub(crate) async fn handle(
             "send `xero-tenant-id` with the organisation's tenant id or name; `tenantry orgs` lists them",
         );
     };
-    let tenant = match gw.engine.tenant_for(selector).await {
+    // A read may name its organisation loosely; a write only by its whole id or exact name.
+    let naming = match parts.method {
+        Method::GET | Method::HEAD => Naming::Loose,
+        _ => Naming::Exact,
+    };
+    let tenant = match gw.engine.tenant_for(selector, naming).await {
         Ok(t) => t,
         Err(e) => return problem::engine(&e),
-    };
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return problem::answer(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the body is larger than Xero takes (10 MB for files, 3.5 MB for accounting and payroll)",
-            );
-        }
     };
     let target = format!(
         "{}{}",
@@ -126,10 +130,11 @@ pub(crate) async fn handle(
         headers: &parts.headers,
         target: &target,
         tenant: &tenant,
-        client,
-        body,
+        // Looked up now that the key was presented, once per connection.
+        client: client.get().await.key,
+        bytes: Bytes::new(),
     };
-    call.run().await
+    call.run(body).await
 }
 
 struct Call<'a> {
@@ -138,13 +143,44 @@ struct Call<'a> {
     headers: &'a HeaderMap,
     target: &'a str,
     tenant: &'a str,
-    /// The connection it came on: the limiter's turns are taken by connection.
-    client: SocketAddr,
-    body: axum::body::Bytes,
+    /// The program it came from: the limiter's turns are taken by program.
+    client: crate::client::ClientKey,
+    /// The body, read when the call's turn first comes (a retry sends the same bytes again).
+    bytes: Bytes,
+}
+
+/// Reads a call's body, which the client has been holding while the call waited its turn.
+async fn read_body(body: Body) -> Result<Bytes, Response> {
+    let too_large = || {
+        problem::answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the body is larger than Xero takes (10 MB for files, 3.5 MB for accounting and payroll)",
+        )
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_too_large(&e) => Err(too_large()),
+        Ok(Err(_)) => Err(problem::answer(
+            StatusCode::BAD_REQUEST,
+            "body_unreadable",
+            "the request's body could not be read (the connection broke, or its length was wrong)",
+        )),
+        Err(_) => Err(problem::answer(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            &format!(
+                "the request's body did not arrive within {} s of the call's turn",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+    }
 }
 
 impl Call<'_> {
-    async fn run(&self) -> Response {
+    async fn run(mut self, body: Body) -> Response {
+        // Not a field: a body is not `Sync`, and the call is borrowed across awaits.
+        let mut body = Some(body);
         let idempotent = matches!(*self.method, Method::GET | Method::HEAD);
         let mut grant: Option<AccessGrant> = None;
         let (mut replaced, mut waited) = (false, false);
@@ -162,6 +198,12 @@ impl Call<'_> {
                 Ok(p) => p,
                 Err(refusal) => return problem::limited(refusal),
             };
+            if let Some(unread) = body.take() {
+                match read_body(unread).await {
+                    Ok(bytes) => self.bytes = bytes,
+                    Err(refused) => return refused,
+                }
+            }
             // A long wait in the queue may have outlived it: the engine's cache answers at once
             // when it has not.
             if g.expires_at - self.gw.engine.now() < chrono::Duration::seconds(30) {
@@ -207,7 +249,7 @@ impl Call<'_> {
                     .get(header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .map(|s| Duration::from_secs(s).min(LONGEST_WAIT));
                 tracing::info!(
                     tenant = self.tenant,
                     problem = problem.header_value(),
@@ -239,11 +281,23 @@ impl Call<'_> {
             .headers(headers)
             .bearer_auth(grant.access_token.expose())
             .header("xero-tenant-id", &*grant.tenant_id);
-        if !self.body.is_empty() {
-            request = request.body(self.body.clone());
+        if !self.bytes.is_empty() {
+            request = request.body(self.bytes.clone());
         }
         request.send().await
     }
+}
+
+/// Whether reading a body failed for its size (axum's limit), rather than the connection.
+fn is_too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Xero's answer, passed on as it streams, the call's budget held until its last byte.

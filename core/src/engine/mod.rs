@@ -26,7 +26,7 @@ mod tokens;
 
 pub use check::{CheckOutcome, LoginCheck, check_summary};
 pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};
-pub use select::{looks_like_tenant_id, select_login, select_organisation};
+pub use select::{MIN_ID_PREFIX, Naming, looks_like_tenant_id, select_login, select_organisation};
 pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
 pub use tokens::AccessGrant;
 

@@ -1,6 +1,11 @@
 //! The selectors people type: a login by email, user id or unique prefix; an organisation by
-//! tenant id or unique name. Pure functions over the stored rows, and the engine's calls that
-//! read the rows for them.
+//! tenant id, unique name, or a unique tenant-id prefix long enough not to be a word. Pure
+//! functions over the stored rows, and the engine's calls that read the rows for them.
+//!
+//! A name never falls back to an id prefix shorter than [`MIN_ID_PREFIX`]: "Cafe" or "Decade",
+//! the name of an organisation since removed, must not quietly select a tenant whose id happens
+//! to start `cafe…`. A write through the gateway or MCP takes no prefix at all
+//! ([`Naming::Exact`]): it reaches the organisation named exactly, or nothing.
 
 use super::Engine;
 use crate::error::EngineError;
@@ -12,19 +17,20 @@ impl Engine {
         select_login(&self.logins().await?, selector)
     }
 
-    /// An organisation's tenant id from its tenant id or its name (case-insensitive, unique).
+    /// An organisation's tenant id from its tenant id, its name (case-insensitive, unique) or a
+    /// unique id prefix of at least [`MIN_ID_PREFIX`] characters.
     pub async fn resolve_organisation(&self, selector: &str) -> Result<String, EngineError> {
-        select_organisation(&self.organisations().await?, selector)
+        select_organisation(&self.organisations().await?, selector, Naming::Loose)
     }
 
     /// The tenant id `org` names: a tenant id as it is (the directory knows it without a read of
-    /// the store), else a name or unique id prefix, looked up. For the hot paths: the gateway and
-    /// the token agent.
-    pub async fn tenant_for(&self, org: &str) -> Result<String, EngineError> {
+    /// the store), else a name (or, when `naming` allows it, a unique id prefix), looked up. For
+    /// the hot paths: the gateway and the token agent.
+    pub async fn tenant_for(&self, org: &str, naming: Naming) -> Result<String, EngineError> {
         if looks_like_tenant_id(org) {
             Ok(org.to_ascii_lowercase())
         } else {
-            self.resolve_organisation(org).await
+            select_organisation(&self.organisations().await?, org, naming)
         }
     }
 
@@ -36,7 +42,7 @@ impl Engine {
         org: &str,
         login: Option<&str>,
     ) -> Result<crate::AccessGrant, EngineError> {
-        let tenant = self.tenant_for(org).await?;
+        let tenant = self.tenant_for(org, Naming::Loose).await?;
         match login {
             Some(selector) => {
                 let login = self.resolve_login(selector).await?;
@@ -58,6 +64,20 @@ impl Engine {
             .find(|l| &l.id == id)
             .map(|l| l.email))
     }
+}
+
+/// The shortest tenant-id prefix that selects an organisation: 8 hex digits, the first group of
+/// a UUID. Shorter ones spell words ("cafe", "decade", "facade") that may be meant as names.
+pub const MIN_ID_PREFIX: usize = 8;
+
+/// How loosely an organisation may be named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// What people type at a prompt or in a read: a tenant id, a name, or a unique id prefix of
+    /// at least [`MIN_ID_PREFIX`] characters.
+    Loose,
+    /// A whole tenant id or an exact name (any case): a write must never land on a guess.
+    Exact,
 }
 
 /// A UUID's shape: 36 characters, hex digits and four dashes where a UUID has them. Xero's
@@ -99,11 +119,13 @@ pub fn select_login(logins: &[Login], selector: &str) -> Result<Login, EngineErr
 }
 
 /// The tenant id `selector` names among `organisations`: a tenant id (any case), else the one
-/// tenant with that name, else the one tenant whose id starts with it (as logins go by a prefix
-/// of their id); otherwise the names it nearly spells, as suggestions.
+/// tenant with that name, else (for [`Naming::Loose`], and a selector of at least
+/// [`MIN_ID_PREFIX`] characters) the one tenant whose id starts with it; otherwise the names it
+/// nearly spells, as suggestions.
 pub fn select_organisation(
     organisations: &[Organisation],
     selector: &str,
+    naming: Naming,
 ) -> Result<String, EngineError> {
     if organisations
         .iter()
@@ -118,7 +140,7 @@ pub fn select_organisation(
             .filter(|o| o.name.eq_ignore_ascii_case(selector))
             .collect(),
     );
-    if tenants.is_empty() && !wanted.is_empty() {
+    if tenants.is_empty() && naming == Naming::Loose && wanted.chars().count() >= MIN_ID_PREFIX {
         tenants = distinct(
             organisations
                 .iter()
@@ -233,23 +255,23 @@ mod tests {
         twin2.name = "twin".into();
         let orgs = [kiwi, kiwi_b, twin, twin2];
         assert_eq!(
-            select_organisation(&orgs, "T-KIWI").unwrap(),
+            select_organisation(&orgs, "T-KIWI", Naming::Loose).unwrap(),
             "t-kiwi",
             "a tenant id in any case"
         );
         assert_eq!(
-            select_organisation(&orgs, "kiwi plumbing").unwrap(),
+            select_organisation(&orgs, "kiwi plumbing", Naming::Exact).unwrap(),
             "t-kiwi",
             "a name two logins reach is still one tenant"
         );
         assert!(
             matches!(
-                select_organisation(&orgs, "twin"),
+                select_organisation(&orgs, "twin", Naming::Loose),
                 Err(EngineError::Ambiguous { .. })
             ),
             "two tenants of the same name must be told apart by id"
         );
-        match select_organisation(&orgs, "plumb") {
+        match select_organisation(&orgs, "plumb", Naming::Loose) {
             Err(EngineError::UnknownOrganisation { suggestions, .. }) => assert_eq!(
                 suggestions,
                 ["Kiwi Plumbing"],
@@ -260,22 +282,47 @@ mod tests {
     }
 
     #[test]
-    fn a_unique_tenant_id_prefix_selects_its_organisation() {
+    fn a_unique_tenant_id_prefix_of_eight_or_more_selects_its_organisation_for_a_read_only() {
         let mut a = org("a", "9f1c2d3e-0000-4000-8000-000000000001");
         a.name = "Acme".into();
         let mut a_b = org("b", "9f1c2d3e-0000-4000-8000-000000000001");
         a_b.name = "Acme".into();
-        let mut b = org("a", "9f2aaaaa-0000-4000-8000-000000000002");
+        let mut b = org("a", "9f1c2d3e-aaaa-4000-8000-000000000002");
         b.name = "Bravo".into();
-        let orgs = [a, a_b, b];
+        let mut c = org("a", "cafe1234-0000-4000-8000-000000000003");
+        c.name = "Southern Farms".into();
+        let orgs = [a, a_b, b, c];
         assert_eq!(
-            select_organisation(&orgs, "9F1C").unwrap(),
+            select_organisation(&orgs, "9F1C2D3E-0", Naming::Loose).unwrap(),
             "9f1c2d3e-0000-4000-8000-000000000001",
             "a prefix of one tenant id, in any case, as a login's id prefix works"
         );
         assert!(
-            matches!(select_organisation(&orgs, "9f"), Err(EngineError::Ambiguous { candidates, .. }) if candidates.len() == 2),
+            matches!(select_organisation(&orgs, "9f1c2d3e", Naming::Loose), Err(EngineError::Ambiguous { candidates, .. }) if candidates.len() == 2),
             "a prefix two tenants share names both, each once"
+        );
+        for short in ["Cafe", "cafe123", "9f1c"] {
+            assert!(
+                matches!(
+                    select_organisation(&orgs, short, Naming::Loose),
+                    Err(EngineError::UnknownOrganisation { .. })
+                ),
+                "`{short}` may be the name of an organisation since removed: it selects no \
+                 tenant whose id merely starts with it"
+            );
+        }
+        assert!(
+            matches!(
+                select_organisation(&orgs, "cafe1234", Naming::Exact),
+                Err(EngineError::UnknownOrganisation { .. })
+            ),
+            "a write takes a whole id or an exact name, never a prefix"
+        );
+        assert_eq!(
+            select_organisation(&orgs, "CAFE1234-0000-4000-8000-000000000003", Naming::Exact)
+                .unwrap(),
+            "cafe1234-0000-4000-8000-000000000003",
+            "a whole id, in any case, is exact"
         );
     }
 
@@ -296,7 +343,7 @@ mod tests {
                 o
             })
             .collect();
-        let suggest = |s: &str| match select_organisation(&orgs, s) {
+        let suggest = |s: &str| match select_organisation(&orgs, s, Naming::Loose) {
             Err(EngineError::UnknownOrganisation { suggestions, .. }) => suggestions,
             other => panic!("`{s}` names no organisation exactly: {other:?}"),
         };

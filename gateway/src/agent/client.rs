@@ -3,7 +3,7 @@
 //! agent costs a process start and a round trip. `None` when no agent answers there, so the
 //! caller reads the keychain.
 
-use super::wire::{Answer, Ask, VERSION};
+use super::wire::{Answer, Ask, VERSION, Want};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 #[cfg(unix)]
@@ -27,14 +27,39 @@ pub enum AskError {
     NotOurs { path: String },
 }
 
-/// Asks the agent at `path`; `Ok(None)` when none listens there.
-#[cfg(unix)]
+/// Asks the agent at `path` for a token for `org`; `Ok(None)` when none listens there.
 pub fn ask(
     path: &Path,
     org: &str,
     login: Option<&str>,
     email: bool,
 ) -> Result<Option<Answer>, AskError> {
+    let ask = Ask {
+        v: VERSION,
+        want: Want::Token,
+        org: org.to_owned(),
+        login: login.map(str::to_owned),
+        email,
+    };
+    ask_for(path, &ask)
+}
+
+/// Asks the agent at `path` where its process's gateway listens: `Ok(Some(Answer::Gateway))`
+/// when one runs there. Only an agent this user owns is asked (the socket's owner on Unix, the
+/// pipe server's process on Windows), so the answer is this user's own gateway.
+pub fn ask_gateway(path: &Path) -> Result<Option<Answer>, AskError> {
+    let ask = Ask {
+        v: VERSION,
+        want: Want::Gateway,
+        org: String::new(),
+        login: None,
+        email: false,
+    };
+    ask_for(path, &ask)
+}
+
+#[cfg(unix)]
+fn ask_for(path: &Path, ask: &Ask) -> Result<Option<Answer>, AskError> {
     use std::os::unix::fs::MetadataExt;
     use std::os::unix::net::UnixStream;
     let shown = path.display().to_string();
@@ -55,17 +80,12 @@ pub fn ask(
             path: shown.clone(),
             source,
         })?;
-    round_trip(&stream, &shown, org, login, email).map(Some)
+    round_trip(&stream, &shown, ask).map(Some)
 }
 
 /// Asks the agent on the named pipe `path`; `Ok(None)` when none listens there.
 #[cfg(windows)]
-pub fn ask(
-    path: &Path,
-    org: &str,
-    login: Option<&str>,
-    email: bool,
-) -> Result<Option<Answer>, AskError> {
+fn ask_for(path: &Path, ask: &Ask) -> Result<Option<Answer>, AskError> {
     use interprocess::local_socket::traits::{Stream as _, StreamCommon as _};
     use interprocess::local_socket::{GenericFilePath, Stream, ToFsName};
     let shown = path.display().to_string();
@@ -86,17 +106,11 @@ pub fn ask(
     if !server.is_some_and(super::windows::is_this_users_process) {
         return Err(AskError::NotOurs { path: shown });
     }
-    round_trip(&stream, &shown, org, login, email).map(Some)
+    round_trip(&stream, &shown, ask).map(Some)
 }
 
 /// One request line out and one answer line back.
-fn round_trip<S>(
-    stream: S,
-    shown: &str,
-    org: &str,
-    login: Option<&str>,
-    email: bool,
-) -> Result<Answer, AskError>
+fn round_trip<S>(stream: S, shown: &str, ask: &Ask) -> Result<Answer, AskError>
 where
     S: Read + Write,
 {
@@ -104,13 +118,7 @@ where
         path: shown.to_owned(),
         source,
     };
-    let mut line = serde_json::to_vec(&Ask {
-        v: VERSION,
-        org: org.to_owned(),
-        login: login.map(str::to_owned),
-        email,
-    })
-    .expect("a request serialises");
+    let mut line = serde_json::to_vec(ask).expect("a request serialises");
     line.push(b'\n');
     let mut stream = BufReader::new(stream);
     stream.get_mut().write_all(&line).map_err(io)?;

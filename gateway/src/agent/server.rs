@@ -1,8 +1,10 @@
 //! The agent's listening side, run by the gateway and the desktop app: a Unix socket, or a named
 //! pipe on Windows, each open to this user only; the answering is the same on both.
 
-use super::wire::{Answer, Ask, MAX_LINE, VERSION};
+use super::wire::{Answer, Ask, MAX_LINE, VERSION, Want};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tenantry_core::secret::Secret;
 use tenantry_core::{Engine, EngineError};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio_util::sync::CancellationToken;
@@ -20,6 +22,25 @@ pub enum AgentError {
     },
 }
 
+/// The gateway running in the agent's process, which the agent names to this user's programs.
+#[derive(Clone)]
+pub struct GatewayAt {
+    pub port: u16,
+    pub run_key: Secret,
+}
+
+/// Connections the agent serves at once; past that a new one waits in the socket's backlog.
+/// Only this user can connect, so this bounds a runaway script, not an attacker.
+const MAX_CONNECTIONS: usize = 64;
+
+/// What every connection's answers come from.
+#[derive(Clone)]
+struct Answering {
+    engine: Engine,
+    gateway: Option<Arc<GatewayAt>>,
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
 /// The agent, listening until dropped (the socket file is removed then).
 pub struct Agent {
     path: PathBuf,
@@ -32,9 +53,13 @@ impl Agent {
     }
 
     /// Listens at `path` (a directory only the user can enter is made for it) and answers from
-    /// `engine` until dropped.
+    /// `engine` (and names `gateway`, when given) until dropped.
     #[cfg(unix)]
-    pub async fn start(engine: Engine, path: PathBuf) -> Result<Self, AgentError> {
+    pub async fn start(
+        engine: Engine,
+        path: PathBuf,
+        gateway: Option<GatewayAt>,
+    ) -> Result<Self, AgentError> {
         use std::os::unix::fs::PermissionsExt;
         use tokio::net::{UnixListener, UnixStream};
         let io = |source| AgentError::Io {
@@ -55,15 +80,29 @@ impl Agent {
         let listener = UnixListener::bind(&path).map_err(io)?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         let owner = rustix::process::getuid().as_raw();
+        let answering = Answering::new(engine, gateway);
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         tokio::spawn(async move {
+            let mut errors = 0u32;
             loop {
+                let Some(turn) = answering.turn(&stopped).await else {
+                    return;
+                };
                 let accepted = tokio::select! {
                     () = stopped.cancelled() => return,
                     accepted = listener.accept() => accepted,
                 };
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => {
+                        errors = 0;
+                        stream
+                    }
+                    Err(e) => {
+                        pause_after(&e, &mut errors).await;
+                        continue;
+                    }
+                };
                 // Only the user the socket belongs to, whatever its mode says.
                 match stream.peer_cred() {
                     Ok(cred) if cred.uid() == owner => {}
@@ -72,7 +111,7 @@ impl Agent {
                         continue;
                     }
                 }
-                tokio::spawn(serve(engine.clone(), stream));
+                tokio::spawn(serve(answering.clone(), stream, turn));
             }
         });
         Ok(Self { path, stop })
@@ -82,7 +121,11 @@ impl Agent {
     /// DACL lets only its owner (this user) open it, remote clients are refused, and each
     /// client's process is checked to be this user's too.
     #[cfg(windows)]
-    pub async fn start(engine: Engine, path: PathBuf) -> Result<Self, AgentError> {
+    pub async fn start(
+        engine: Engine,
+        path: PathBuf,
+        gateway: Option<GatewayAt>,
+    ) -> Result<Self, AgentError> {
         use interprocess::local_socket::traits::{StreamCommon as _, tokio::Listener as _};
         use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
         use interprocess::os::windows::local_socket::ListenerOptionsExt;
@@ -109,21 +152,35 @@ impl Agent {
                 }
                 _ => io(e),
             })?;
+        let answering = Answering::new(engine, gateway);
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         tokio::spawn(async move {
+            let mut errors = 0u32;
             loop {
+                let Some(turn) = answering.turn(&stopped).await else {
+                    return;
+                };
                 let accepted = tokio::select! {
                     () = stopped.cancelled() => return,
                     accepted = listener.accept() => accepted,
                 };
-                let Ok(stream) = accepted else { continue };
+                let stream = match accepted {
+                    Ok(stream) => {
+                        errors = 0;
+                        stream
+                    }
+                    Err(e) => {
+                        pause_after(&e, &mut errors).await;
+                        continue;
+                    }
+                };
                 let theirs = stream.peer_creds().ok().and_then(|c| c.pid());
                 if !theirs.is_some_and(super::windows::is_this_users_process) {
                     tracing::warn!("refused a token request from another user");
                     continue;
                 }
-                tokio::spawn(serve(engine.clone(), stream));
+                tokio::spawn(serve(answering.clone(), stream, turn));
             }
         });
         Ok(Self { path, stop })
@@ -138,8 +195,39 @@ impl Drop for Agent {
     }
 }
 
+impl Answering {
+    fn new(engine: Engine, gateway: Option<GatewayAt>) -> Self {
+        Self {
+            engine,
+            gateway: gateway.map(Arc::new),
+            turns: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+        }
+    }
+
+    /// A connection's turn: waits while [`MAX_CONNECTIONS`] are being served; `None` once
+    /// stopped.
+    async fn turn(&self, stop: &CancellationToken) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::select! {
+            () = stop.cancelled() => None,
+            turn = self.turns.clone().acquire_owned() => turn.ok(),
+        }
+    }
+}
+
+/// An accept error (`EMFILE` when the process is out of descriptors) pauses the loop rather
+/// than spinning on it (the gateway's rule: [`crate::conn::accept_pause`]).
+async fn pause_after(e: &std::io::Error, errors: &mut u32) {
+    if let Some(pause) = crate::conn::accept_pause(e.kind(), *errors) {
+        *errors = errors.saturating_add(1);
+        if *errors == 1 {
+            tracing::warn!(error = %e, "the token agent cannot accept connections");
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
 /// Answers one connection's requests, a line each, until it closes.
-async fn serve<S>(engine: Engine, stream: S)
+async fn serve<S>(answering: Answering, stream: S, _turn: tokio::sync::OwnedSemaphorePermit)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -162,7 +250,7 @@ where
             Ok(_) => {}
         }
         let answer = match serde_json::from_str::<Ask>(&line) {
-            Ok(ask) if ask.v == VERSION => answer(&engine, ask).await,
+            Ok(ask) if ask.v == VERSION => answer(&answering, ask).await,
             Ok(ask) => failed(&format!(
                 "this agent speaks version {VERSION} and was asked in version {}; restart the gateway or the app after upgrading",
                 ask.v
@@ -177,8 +265,17 @@ where
     }
 }
 
-async fn answer(engine: &Engine, ask: Ask) -> Answer {
-    match grant(engine, &ask).await {
+async fn answer(answering: &Answering, ask: Ask) -> Answer {
+    if ask.want == Want::Gateway {
+        return match &answering.gateway {
+            Some(at) => Answer::Gateway {
+                port: at.port,
+                key: at.run_key.expose().to_owned(),
+            },
+            None => failed("no gateway runs in the process that answers here"),
+        };
+    }
+    match grant(&answering.engine, &ask).await {
         Ok(answer) => answer,
         Err(e) => Answer::Failed {
             code: e.code(),

@@ -25,13 +25,27 @@ pub fn script(name: &str) -> String {
     format!("{}/clients/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-async fn session(
+pub(super) async fn session(
     cli: &Tenantry,
     python: &str,
     rounds: &str,
     pause: &str,
     extra: &[&str],
 ) -> serde_json::Value {
+    session_logged(cli, python, (rounds, pause), extra, &[])
+        .await
+        .0
+}
+
+/// One session, with `env` added to tenantry's environment; what the client saw, and what
+/// `tenantry mcp` wrote to stderr.
+pub(super) async fn session_logged(
+    cli: &Tenantry,
+    python: &str,
+    (rounds, pause): (&str, &str),
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (serde_json::Value, String) {
     let mut cmd = tokio::process::Command::new(python);
     cmd.arg(script("mcp_session.py")).arg(tenantry_bin()).args([
         rounds,
@@ -50,6 +64,7 @@ async fn session(
             None => cmd.env_remove(k),
         };
     }
+    cmd.envs(env.iter().copied());
     let out = cmd.output().await.expect("run the MCP client");
     assert!(
         out.status.success(),
@@ -57,7 +72,10 @@ async fn session(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("the client's summary")
+    (
+        serde_json::from_slice(&out.stdout).expect("the client's summary"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test]

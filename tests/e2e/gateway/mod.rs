@@ -2,6 +2,10 @@
 //! process, called over real HTTP on loopback, forwarding to the fake Xero. Contents:
 //! - `forward`: the right login's token for each organisation; writes; `/connections`; every
 //!   refusal (key, Host, browsers, OPTIONS, unknown organisation, not Xero's path, size).
+//! - `hardening`: what whoever can reach the port cannot do: collect the key from `tenantry mcp`,
+//!   reach another path through dot segments, exhaust descriptors with idle sockets, route a
+//!   write by a guessed id prefix, abort the gateway with a huge `Retry-After`, or take more than
+//!   one program's turns and memory.
 //! - `limits`: Xero's limits held for many clients together; 429 and 401 handled once.
 //! - `browser`: headless Chromium: a web page cannot use the gateway, even knowing the key.
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
@@ -14,6 +18,7 @@ use std::time::Duration;
 mod agent;
 mod browser;
 mod forward;
+mod hardening;
 mod limits;
 mod mcp;
 mod sdks;
@@ -22,6 +27,7 @@ mod sdks;
 pub struct Gateway {
     /// Killed when this is dropped (`kill_on_drop`).
     _child: tokio::process::Child,
+    pub pid: u32,
     pub url: String,
     pub port: u16,
     pub key: String,
@@ -62,6 +68,7 @@ impl Gateway {
             .expect("the gateway prints its URL");
         let port = url.rsplit(':').next().unwrap().parse().unwrap();
         Self {
+            pid: child.id().expect("the gateway runs"),
             _child: child,
             url,
             port,

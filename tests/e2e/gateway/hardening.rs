@@ -127,6 +127,7 @@ async fn mcp_never_presents_the_key_to_whoever_holds_the_gateway_s_port() {
         "no gateway key reached the program holding the port: it heard {heard:?}"
     );
     assert!(heard.is_empty(), "nothing at all was sent to it: {heard:?}");
+    let seen = seen.unwrap_or_else(|| panic!("the MCP session ran: {log}"));
     assert_eq!(
         seen["reads"],
         serde_json::json!(["Harbour Cafe Ltd", "Southern Farms"]),
@@ -148,6 +149,7 @@ async fn mcp_never_presents_the_key_to_whoever_holds_the_gateway_s_port() {
         &[("TENANTRY_LOG", "tenantry_gateway=info")],
     )
     .await;
+    let seen = seen.unwrap_or_else(|| panic!("the MCP session ran: {log}"));
     assert_eq!(
         seen["reads"],
         serde_json::json!(["Harbour Cafe Ltd", "Southern Farms"]),
@@ -319,30 +321,42 @@ time.sleep(60)
 #[tokio::test]
 async fn a_name_that_matches_no_organisation_never_routes_by_a_short_id_prefix() {
     let test = "a_name_that_matches_no_organisation_never_routes_by_a_short_id_prefix";
-    let Some((it, cli)) = connected(test, Options::default()).await else {
+    // Ann also reaches an organisation whose tenant id starts with a word: "cafe".
+    const ROASTERY: &str = "cafe1234-0000-4c5d-9e0f-aa0000000099";
+    let mut seed = tenantry_fake_xero::Seed::standard();
+    seed.tenants.push(tenantry_fake_xero::Tenant {
+        id: ROASTERY.into(),
+        name: "Beans Roastery".into(),
+        tenant_type: "ORGANISATION".into(),
+    });
+    let ann = seed.users.iter_mut().find(|u| u.email == ANN).unwrap();
+    ann.tenants.push(ROASTERY.into());
+    let options = Options {
+        seed,
+        ..Options::default()
+    };
+    let Some((it, cli)) = connected(test, options).await else {
         return;
     };
     let gw = Gateway::start(&cli, &[]).await;
     let http = reqwest::Client::new();
-    let harbour = it.tenant("Harbour Cafe Ltd");
-    // A name such as "Cafe" or "Decade" (hex digits) of an organisation since removed: it
-    // matches no organisation, though a tenant id starts with it.
-    let short = &harbour[..6];
+    // "Cafe", the name of an organisation since removed: it names no organisation now, though a
+    // tenant id starts with it.
     let answer = gw
-        .get(&http, "/api.xro/2.0/Organisation", short)
+        .get(&http, "/api.xro/2.0/Organisation", "Cafe")
         .send()
         .await
         .unwrap();
     assert_eq!(
         answer.status(),
         404,
-        "`{short}` names no organisation: {:?}",
+        "`Cafe` names no organisation: {:?}",
         answer.text().await
     );
     let write = http
         .put(format!("{}/api.xro/2.0/Contacts", gw.url))
         .bearer_auth(&gw.key)
-        .header("xero-tenant-id", &harbour[..13])
+        .header("xero-tenant-id", "cafe1234")
         .json(&serde_json::json!({"Contacts": [{"Name": "Guessed Ltd"}]}))
         .send()
         .await
@@ -357,7 +371,7 @@ async fn a_name_that_matches_no_organisation_never_routes_by_a_short_id_prefix()
         "and nothing was written"
     );
     let read = gw
-        .get(&http, "/api.xro/2.0/Organisation", &harbour[..13])
+        .get(&http, "/api.xro/2.0/Organisation", "cafe1234")
         .send()
         .await
         .unwrap();

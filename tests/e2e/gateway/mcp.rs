@@ -32,20 +32,19 @@ pub(super) async fn session(
     pause: &str,
     extra: &[&str],
 ) -> serde_json::Value {
-    session_logged(cli, python, (rounds, pause), extra, &[])
-        .await
-        .0
+    let (seen, said) = session_logged(cli, python, (rounds, pause), extra, &[]).await;
+    seen.unwrap_or_else(|| panic!("the MCP session ran: {said}"))
 }
 
-/// One session, with `env` added to tenantry's environment; what the client saw, and what
-/// `tenantry mcp` wrote to stderr.
+/// One session, with `env` added to tenantry's environment; what the client saw (`None` when
+/// the session failed), and what the client and `tenantry mcp` wrote to stdout and stderr.
 pub(super) async fn session_logged(
     cli: &Tenantry,
     python: &str,
     (rounds, pause): (&str, &str),
     extra: &[&str],
     env: &[(&str, &str)],
-) -> (serde_json::Value, String) {
+) -> (Option<serde_json::Value>, String) {
     let mut cmd = tokio::process::Command::new(python);
     cmd.arg(script("mcp_session.py")).arg(tenantry_bin()).args([
         rounds,
@@ -66,16 +65,16 @@ pub(super) async fn session_logged(
     }
     cmd.envs(env.iter().copied());
     let out = cmd.output().await.expect("run the MCP client");
-    assert!(
-        out.status.success(),
-        "the MCP session ran: {}\n{}",
+    let said = format!(
+        "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    (
-        serde_json::from_slice(&out.stdout).expect("the client's summary"),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let seen = out
+        .status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).expect("the client's summary"));
+    (seen, said)
 }
 
 #[tokio::test]

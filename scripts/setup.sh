@@ -33,9 +33,11 @@ APT_PACKAGES=(
   # scripts/package.sh and its test: rpm reads the .rpm the bundler writes; debootstrap makes the
   # clean Debian root the .deb is installed into (scripts/lib/install-test.sh)
   rpm debootstrap
-  # practice mode's tests: a private cluster of Debian's PostgreSQL server (scripts/lib/with-postgres.sh),
-  # and network namespaces (ip) with a router namespace (sysctl) for a link that dies silently
-  postgresql iproute2 procps
+  # practice mode's tests: a private cluster of Debian's PostgreSQL server (scripts/lib/with-postgres.sh)
+  # serving TLS with a certificate from a CA openssl makes for the run (ca-certificates pulls
+  # openssl in today; named because the script calls it), and network namespaces (ip) with a
+  # router namespace (sysctl) for a link that dies silently
+  postgresql openssl iproute2 procps
 )
 
 missing=()

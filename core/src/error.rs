@@ -306,6 +306,9 @@ fn vault_code(e: &VaultError) -> ErrorCode {
 fn store_code(e: &StoreError) -> ErrorCode {
     match e {
         StoreError::Unreachable { .. } => ErrorCode::DatabaseUnreachable,
+        // database_url's host, sslmode or sslrootcert (or the server's certificate) must change:
+        // no retry will pass, and the data directory is not at fault.
+        StoreError::Tls { .. } => ErrorCode::Config,
         _ => ErrorCode::Storage,
     }
 }
@@ -381,6 +384,14 @@ mod tests {
                 EngineError::NoClientId,
                 ErrorCode::Config,
                 Some(Fix::SetClientId),
+            ),
+            (
+                EngineError::Store(StoreError::Tls {
+                    server: "db.example.com:5432/practice".into(),
+                    reason: "the server's certificate is not valid for db.example.com".into(),
+                }),
+                ErrorCode::Config,
+                None,
             ),
         ];
         for (error, code, fix) in table {

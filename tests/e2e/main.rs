@@ -12,7 +12,8 @@
 //! - `scheduled`: `keepalive --install` with the real crontab, and the systemd units verified.
 //! - `load`: 16 processes and 64 tasks against 2-second tokens: no failure, no token spent twice.
 //! - `practice`: practice mode across machines on a real PostgreSQL server: init, invite, join,
-//!   one refresh between machines, attribution, no secret in `pg_dump`, the database down;
+//!   one refresh between machines, attribution, no secret in `pg_dump`, the database down, a
+//!   database without the TLS asked for;
 //!   `practice_link`: the link to the database dropped mid-refresh; `practice_netns`: a link that
 //!   dies silently (the database in its own network namespace); `practice_load`: four machines
 //!   under load, refreshing the exact minimum; `practice_full`: the same at full size, each

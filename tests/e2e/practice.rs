@@ -346,6 +346,35 @@ async fn an_unreachable_practice_database_is_named_and_costs_no_token_request() 
     );
 }
 
+#[tokio::test]
+async fn a_practice_database_without_the_tls_asked_for_is_refused_with_what_to_change() {
+    let it = instance().await;
+    let plain = std::env::var("TENANTRY_TEST_DATABASE_URL_NOTLS").expect(
+        "TENANTRY_TEST_DATABASE_URL_NOTLS is not set: run the tests through scripts/test.sh",
+    );
+    let server = plain
+        .strip_prefix("postgres://tenantry@")
+        .expect("the suite's URL names its user");
+    let m = machine(&it, &format!("{plain}?sslmode=require"), "DESK-T", "Tess");
+    let ran = m.run(&["token", "harbour cafe ltd"]).await;
+    assert_eq!(
+        ran.status, 6,
+        "a TLS refusal is the configuration's to change, not a retry: {ran:?}"
+    );
+    assert!(
+        ran.stderr.contains(server)
+            && ran
+                .stderr
+                .contains("does not offer TLS, and sslmode=require in database_url requires it"),
+        "the user is told which server, what is wrong and which setting asked for it: {ran:?}"
+    );
+    assert_eq!(
+        it.fake.total_refresh_calls(),
+        0,
+        "nothing is sent in the clear instead"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_machines_own_logins_move_into_the_practice_each_whole_or_not_at_all() {
     if !keyring_available("a_machines_own_logins_move_into_the_practice_each_whole_or_not_at_all") {

@@ -39,6 +39,11 @@ pub enum StoreError {
         "the practice database at {server} refused the connection ({reason}); check the user, the password (database_url, PGPASSWORD or ~/.pgpass) and the database name"
     )]
     Refused { server: String, reason: String },
+    /// TLS to the practice database was refused: its certificate failed the check `sslmode`
+    /// asks for, it offers no TLS where TLS is required, or `sslrootcert` cannot be read. Not a
+    /// retry: `reason` says what to change (the host name, `sslmode`, `sslrootcert`, the server).
+    #[error("cannot connect securely to the practice database at {server}: {reason}")]
+    Tls { server: String, reason: String },
     #[error(
         "database_url is not a PostgreSQL URL: {0}; write it as postgres://USER@HOST:PORT/DATABASE"
     )]

@@ -1,10 +1,12 @@
 //! Reaching the practice database: the URL and its password, the connection, the schema, and what
-//! each failure means to the person who has to fix it.
+//! each failure means to the person who has to fix it. Every connection Tenantry makes to it (the
+//! store's, the change feed's, each lock's) is opened by [`open`], with the TLS the URL asks for
+//! (`tls/`).
 
-use super::password;
+use super::{password, tls};
 use crate::store::StoreError;
+use postgres::Client;
 use postgres::error::SqlState;
-use postgres::{Client, NoTls};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -34,11 +36,22 @@ const UNACKNOWLEDGED: Duration = Duration::from_secs(20);
 /// for `tcp_user_timeout`).
 const SERVER_KEEPALIVES: &str = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=20000";
 
+/// The practice database as a connection needs it: the client's settings, and the TLS the
+/// client cannot hold itself, with its connector built once (it may read the root certificate
+/// file and the system's trusted CAs) and shared by every connection.
+#[derive(Clone)]
+pub(super) struct Target {
+    pub config: postgres::Config,
+    tls: tls::Tls,
+    connector: tls::Connector,
+}
+
 /// Parses `url` and fills in what libpq would: the password from `PGPASSWORD` or the password
-/// file, a connect timeout; and TCP keepalives and timeouts on both ends, so a machine whose link
-/// died is noticed by the server, which then releases its locks, and by the machine itself.
-pub(super) fn config(url: &str) -> Result<postgres::Config, StoreError> {
-    let mut config = parse(url)?;
+/// file, a connect timeout, the TLS settings (from `PGSSLMODE` and `PGSSLROOTCERT` when the URL
+/// has none); and TCP keepalives and timeouts on both ends, so a machine whose link died is
+/// noticed by the server, which then releases its locks, and by the machine itself.
+pub(super) fn config(url: &str) -> Result<Target, StoreError> {
+    let (mut config, tls) = parse(url)?;
     if config.get_password().is_none()
         && let Some(found) = password::find(&config, &password::Sources::from_env())
     {
@@ -57,24 +70,39 @@ pub(super) fn config(url: &str) -> Result<postgres::Config, StoreError> {
     };
     config.options(&options);
     config.application_name("tenantry");
-    Ok(config)
+    config.ssl_mode(tls.client_mode());
+    let connector = tls::Connector::new(&tls).map_err(|reason| StoreError::Tls {
+        server: server_name(&config),
+        reason,
+    })?;
+    Ok(Target {
+        config,
+        tls,
+        connector,
+    })
 }
 
-/// The URL as the client reads it, refused when it is not PostgreSQL's or names no user.
-pub(super) fn parse(url: &str) -> Result<postgres::Config, StoreError> {
+/// The URL as the client reads it, and what it asks of TLS; refused when it is not PostgreSQL's,
+/// names no user, or asks for TLS in a way that cannot be met.
+pub(super) fn parse(url: &str) -> Result<(postgres::Config, tls::Tls), StoreError> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(StoreError::BadUrl(
             "it must start with postgres:// (for example postgres://ann@db.example.com/practice)"
                 .into(),
         ));
     }
-    let config = postgres::Config::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+    let (rest, given) = tls::split(url, &tls::Env::from_env()).map_err(StoreError::BadUrl)?;
+    let config =
+        postgres::Config::from_str(&rest).map_err(|e| StoreError::BadUrl(e.to_string()))?;
     if config.get_user().is_none() {
         return Err(StoreError::BadUrl(
             "it names no user (postgres://USER@host/database)".into(),
         ));
     }
-    Ok(config)
+    let tls = given
+        .decide(tls::reach(&config))
+        .map_err(StoreError::BadUrl)?;
+    Ok((config, tls))
 }
 
 /// `host:port/database`: what a person needs to find the server, and nothing secret.
@@ -93,11 +121,18 @@ pub(super) fn server_name(config: &postgres::Config) -> String {
     format!("{host}:{port}/{db}")
 }
 
-pub(super) fn open(config: &postgres::Config, server: &str) -> Result<Client, StoreError> {
-    config.connect(NoTls).map_err(|e| {
+/// A new connection to `target`, with the TLS its URL asks for; `server` names it in errors.
+pub(super) fn open(target: &Target, server: &str) -> Result<Client, StoreError> {
+    target.connector.connect(&target.config).map_err(|e| {
+        if let Some(refusal) = tls::refusal(&e) {
+            return StoreError::Tls {
+                server: server.to_owned(),
+                reason: target.tls.explain(&refusal),
+            };
+        }
         let mut err = store_error(e, server);
         if let StoreError::Unreachable { reason, .. } = &mut err
-            && config.get_password().is_none()
+            && target.config.get_password().is_none()
         {
             reason.push_str("; no password was given (database_url, PGPASSWORD or ~/.pgpass)");
         }
@@ -187,7 +222,7 @@ mod tests {
             "db.example.com",
             "postgres://db.example.com/practice",
         ] {
-            let err = config(bad).expect_err(bad);
+            let err = parse(bad).expect_err(bad);
             assert!(
                 matches!(err, StoreError::BadUrl(_)),
                 "{bad}: a bad database_url must say what a good one looks like, got {err:?}"
@@ -197,7 +232,7 @@ mod tests {
 
     #[test]
     fn the_server_is_named_without_the_password() {
-        let config = config("postgres://ann:hunter2@db.example.com:6543/practice").unwrap();
+        let (config, _) = parse("postgres://ann:hunter2@db.example.com:6543/practice").unwrap();
         let name = server_name(&config);
         assert_eq!(
             name, "db.example.com:6543/practice",

@@ -44,21 +44,21 @@ impl PostgresStore {
     /// is reached (what changed before is for the caller to read then).
     pub fn listen(&self) -> ChangeFeed {
         let (wake, woken) = mpsc::channel(1);
-        let (mut config, server) = (self.config.clone(), self.server.clone());
+        let (mut target, server) = (self.target.clone(), self.server.clone());
         // Named apart, so a database administrator sees which sessions only listen.
-        config.application_name(APPLICATION);
+        target.config.application_name(APPLICATION);
         std::thread::Builder::new()
             .name("tenantry-listen".into())
-            .spawn(move || listen_until_dropped(&config, &server, &wake))
+            .spawn(move || listen_until_dropped(&target, &server, &wake))
             .expect("start the change listener's thread");
         ChangeFeed { woken }
     }
 }
 
-fn listen_until_dropped(config: &postgres::Config, server: &str, wake: &mpsc::Sender<()>) {
+fn listen_until_dropped(target: &connect::Target, server: &str, wake: &mpsc::Sender<()>) {
     let mut retry = RECONNECT_FIRST;
     while !wake.is_closed() {
-        match connect::open(config, server).and_then(|mut c| {
+        match connect::open(target, server).and_then(|mut c| {
             c.batch_execute(&format!("LISTEN {CHANNEL}"))
                 .map_err(|e| connect::store_error(e, server))?;
             Ok(c)
@@ -149,10 +149,7 @@ mod tests {
             .unwrap();
         let scratch = Scratch::new("listen");
         let other_practice = Scratch::new("listen_other");
-        let mut admin = connect::config(&super::super::scratch::server_url())
-            .unwrap()
-            .connect(postgres::NoTls)
-            .unwrap();
+        let mut admin = super::super::scratch::admin(&super::super::scratch::server_url());
         let listening = |admin: &mut Client| -> i64 {
             admin
                 .query_one(

@@ -54,7 +54,7 @@ impl PostgresStore {
     /// Blocks until this connection holds `login`'s lock, or `wait` passes
     /// ([`StoreError::Busy`]). Call it on a blocking thread.
     pub fn lock_login(&self, login: &LoginId, wait: Duration) -> Result<PracticeLock> {
-        let mut client = connect::open(&self.config, &self.server)?;
+        let mut client = connect::open(&self.target, &self.server)?;
         // lock_timeout bounds the wait for an advisory lock; the setting is this session's only.
         let ms = wait.as_millis().min(i32::MAX as u128);
         client

@@ -1,5 +1,8 @@
 //! The PostgreSQL backend: a practice's shared database (`database_url`), the same tables as the
-//! SQLite file, reached by every machine of the practice. One module per table group.
+//! SQLite file, reached by every machine of the practice. One module per table group; every
+//! connection (the store's, the change feed's, each lock's) is opened by `connect::open`, with
+//! the TLS `sslmode` and `sslrootcert` ask for (`tls/`: verify-full by default for a server on
+//! another machine).
 //!
 //! One connection per store, behind a mutex like SQLite's; a connection the server or the network
 //! dropped is replaced on the next call, so a long-running app survives a database restart. The
@@ -18,6 +21,7 @@ mod practice;
 mod scratch;
 mod sealed;
 mod small;
+mod tls;
 
 pub use listen::ChangeFeed;
 pub use lock::{LockSession, PracticeLock};
@@ -34,7 +38,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 pub struct PostgresStore {
-    config: postgres::Config,
+    /// The database, and the TLS every connection to it uses.
+    target: connect::Target,
     /// `host:port/database`, named in every error about reaching it (never the password).
     server: String,
     /// The connection and when it last answered.
@@ -73,7 +78,7 @@ fn login_id(raw: String) -> Sql<LoginId> {
 /// Whether `url` may be `database_url`: a PostgreSQL URL with a user and no password (a password
 /// in the configuration file would be a secret in a plain file; PGPASSWORD or ~/.pgpass hold it).
 pub fn check_url(url: &str) -> std::result::Result<(), String> {
-    let config = connect::parse(url).map_err(|e| match e {
+    let (config, _) = connect::parse(url).map_err(|e| match e {
         StoreError::BadUrl(reason) => {
             format!("{reason}; write it as postgres://USER@HOST:PORT/DATABASE")
         }
@@ -89,10 +94,10 @@ impl PostgresStore {
     /// Connects to the database `url` names (a `postgres://` URL; the password from it, else
     /// `PGPASSWORD`, else `~/.pgpass` as libpq reads them) and brings its schema up to date.
     pub fn connect(url: &str) -> Result<Self> {
-        let config = connect::config(url)?;
-        let server = connect::server_name(&config);
+        let target = connect::config(url)?;
+        let server = connect::server_name(&target.config);
         let store = Self {
-            config,
+            target,
             server,
             client: Mutex::new(None),
             tap: OnceLock::new(),
@@ -137,7 +142,7 @@ impl PostgresStore {
             *held = None;
         }
         if held.is_none() {
-            let client = connect::open(&self.config, &self.server)?;
+            let client = connect::open(&self.target, &self.server)?;
             *held = Some((client, std::time::Instant::now()));
         }
         let (client, last) = held.as_mut().expect("connected above");
@@ -292,10 +297,7 @@ mod tests {
     #[test]
     fn a_schema_from_a_newer_tenantry_is_refused() {
         let scratch = Scratch::new("newer_schema");
-        let mut admin = connect::config(scratch.url())
-            .unwrap()
-            .connect(postgres::NoTls)
-            .unwrap();
+        let mut admin = scratch::admin(scratch.url());
         admin
             .execute(
                 "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'from_the_future', '2027-01-01T00:00:00Z', '1')",
@@ -355,10 +357,7 @@ mod tests {
         store
             .upsert_login(&crate::store::fixtures::login("a"))
             .unwrap();
-        let mut admin = connect::config(scratch.url())
-            .unwrap()
-            .connect(postgres::NoTls)
-            .unwrap();
+        let mut admin = scratch::admin(scratch.url());
         let pid: i32 = store
             .with_client(|c| Ok(c.query_one("SELECT pg_backend_pid()", &[])?.get(0)))
             .unwrap();

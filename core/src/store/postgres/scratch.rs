@@ -19,13 +19,18 @@ pub(crate) fn server_url() -> String {
     )
 }
 
+/// A connection to `url` for a test's own statements, opened as the product opens its own (with
+/// the TLS the URL asks for: on the suite's loopback server, `prefer`, so TLS).
+pub(crate) fn admin(url: &str) -> postgres::Client {
+    let target = super::connect::config(url).expect("the suite's URL parses");
+    super::connect::open(&target, "the suite's server")
+        .expect("the suite's PostgreSQL server answers")
+}
+
 impl Scratch {
     pub(crate) fn new(test: &str) -> Self {
         let base = server_url();
-        let config = super::connect::config(&base).expect("the suite's URL parses");
-        let mut admin = config
-            .connect(postgres::NoTls)
-            .expect("the suite's PostgreSQL server answers");
+        let mut admin = admin(&base);
         let mut tag = [0u8; 4];
         getrandom::fill(&mut tag).expect("random bytes");
         let short: String = test

@@ -100,6 +100,18 @@ impl LockSession {
     pub fn login(&self) -> &LoginId {
         &self.login
     }
+
+    /// The server process of the lock's session, for a test that looks it up in the server's
+    /// views.
+    #[cfg(test)]
+    pub(crate) fn backend_pid(&self) -> i32 {
+        let mut held = self.client.lock().unwrap();
+        let client = held.as_mut().expect("the lock is held");
+        client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0)
+    }
 }
 
 impl std::fmt::Debug for LockSession {

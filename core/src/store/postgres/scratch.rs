@@ -65,10 +65,7 @@ impl Scratch {
     /// A connection of its own to this schema, for a test that changes rows behind the
     /// store's back (a code made long ago, a row another binary wrote).
     pub(crate) fn behind_the_store(&self) -> postgres::Client {
-        super::connect::config(&self.url)
-            .expect("the scratch URL parses")
-            .connect(postgres::NoTls)
-            .expect("the suite's PostgreSQL server answers")
+        admin(&self.url)
     }
 }
 

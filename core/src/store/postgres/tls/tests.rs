@@ -495,7 +495,7 @@ fn verify_full_with_the_ca_connects_and_the_store_the_feed_and_a_lock_are_all_en
     for (connection, pid) in [
         ("the store's connection", store_session),
         ("the change feed's LISTEN connection", feed_session),
-        ("a refresh's lock connection", lock.session()),
+        ("a refresh's lock connection", lock.session().backend_pid()),
     ] {
         assert_eq!(
             db.session_encrypted(pid),

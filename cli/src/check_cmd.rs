@@ -1,22 +1,12 @@
 //! `tenantry check`: confirm every login (or one) and its organisations at Xero now, say what
 //! changed and what needs a person, and exit 0 only when all of it is healthy.
 
-use crate::orgs_cmd::{OrgJson, org_exit, print_table, statuses};
-use crate::status_cmd::{health_exit, login_fix};
-use crate::{Failure, exit, render};
+use crate::orgs_cmd::{OrgJson, print_table};
+use crate::{Failure, exit, render, verdict};
 use serde::Serialize;
 use tenantry_core::engine::select_login;
-use tenantry_core::health::{LoginHealth, OrgState, login_health};
-use tenantry_core::{CheckOutcome, Engine, LoginCheck};
-
-/// The exit status for a check's own outcomes (what the stored states do not yet show).
-pub fn exit_for_checks(checks: &[LoginCheck]) -> u8 {
-    checks.iter().fold(exit::OK, |worst, c| match c.outcome {
-        CheckOutcome::NeedsReconnect { .. } => exit::NEEDS_HUMAN,
-        CheckOutcome::Failed { .. } if worst != exit::NEEDS_HUMAN => exit::UNREACHABLE,
-        _ => worst,
-    })
-}
+use tenantry_core::health::{LoginHealth, OrgState, login_fix};
+use tenantry_core::{CheckOutcome, Engine, LoginCheck, LoginStatus};
 
 #[derive(Serialize)]
 struct CheckJson<'a> {
@@ -61,18 +51,29 @@ pub async fn run(engine: &Engine, login: Option<&str>, json: bool) -> Result<u8,
     let checks = engine.check(only.as_ref()).await;
     progress.stop();
     let checks = checks?;
-    let (now, notify_days) = (engine.now(), engine.config().notify_days);
-    let mut orgs = statuses(engine).await?;
+    // What the store says now that the check has written what it found.
+    let overview = engine.overview().await?;
+    let now = overview.at;
+    let mut orgs = overview.organisations;
     if let Some(only) = &only {
         orgs.retain(|o| o.logins.iter().any(|r| &r.login_id == only));
     }
+    // A login removed meanwhile (by another process) has nothing left to serve.
     let healths: Vec<LoginHealth> = checks
         .iter()
-        .map(|c| login_health(&c.login, now, notify_days))
+        .map(|c| {
+            overview
+                .logins
+                .iter()
+                .find(|s: &&LoginStatus| s.login.id == c.login.id)
+                .map_or(LoginHealth::NeedsReconnect, |s| s.health)
+        })
         .collect();
-    let status = exit_for_checks(&checks)
-        .max(health_exit(healths.iter().copied()))
-        .max(org_exit(&orgs));
+    let status = verdict::worst_of([
+        verdict::checks(&checks),
+        verdict::logins(healths.iter().copied()),
+        verdict::organisations(&orgs),
+    ]);
     if json {
         let logins = checks
             .iter()
@@ -111,7 +112,7 @@ pub async fn run(engine: &Engine, login: Option<&str>, json: bool) -> Result<u8,
         println!("Every organisation is connected.");
     } else {
         println!("\nOrganisations that need attention:");
-        print_table(&problems, &Default::default());
+        print_table(&problems);
         println!("{}", render::zone_note(now));
     }
     Ok(status)
@@ -137,14 +138,15 @@ fn print_login(c: &LoginCheck, health: LoginHealth) {
             }
             println!("{line}");
             if health != LoginHealth::Connected
-                && let Some(fix) = login_fix(health, email)
+                && let Some(fix) = login_fix(&c.login, health)
             {
                 anstream::println!(
-                    "    {}; fix: {fix}",
+                    "    {}; fix: {}",
                     render::paint(
                         &health.as_str().replace('_', " "),
                         render::login_tone(health)
-                    )
+                    ),
+                    fix.command()
                 );
             }
         }
@@ -204,6 +206,6 @@ fn login_json(c: &LoginCheck, state: LoginHealth) -> LoginCheckJson<'_> {
         added,
         removed,
         calls: c.calls,
-        fix: login_fix(state, &c.login.email),
+        fix: login_fix(&c.login, state).map(|f| f.command()),
     }
 }

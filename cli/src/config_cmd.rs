@@ -1,9 +1,10 @@
 //! `tenantry config show|path|get|set|unset|keys`: the configuration file, read and changed
 //! safely. Every documented key can be set; a bad value is refused with the key named and
-//! nothing is written; an edit keeps the file's comments (tenantry_core::config::set).
+//! nothing is written; an edit keeps the file's comments (tenantry_core::config::edit, which the
+//! window's Settings use too).
 
 use crate::{ConfigAction, Failure, exit};
-use tenantry_core::config::{self, ConfigError, KEYS, Kind};
+use tenantry_core::config::{self, ConfigError, Edit, KEYS, Kind};
 use tenantry_core::profile::Profile;
 
 fn failure(e: ConfigError) -> Failure {
@@ -16,18 +17,16 @@ fn failure(e: ConfigError) -> Failure {
 
 pub fn run(profile: &Profile, action: ConfigAction) -> Result<u8, Failure> {
     let path = &profile.paths.config_file;
-    // The file as it stands: an edit changes one key of it, not the whole file.
-    let current = || match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(source) => Err(failure(ConfigError::Unreadable {
-            path: path.clone(),
-            source,
-        })),
-    };
-    let nothing_written = |e: ConfigError| {
+    // A file that cannot be read or written is said as it is; any other refusal wrote nothing.
+    let edit_failure = |e: ConfigError| {
+        let unwritten = !matches!(
+            e,
+            ConfigError::Unreadable { .. } | ConfigError::Unwritable { .. }
+        );
         let mut f = failure(e);
-        f.message.push_str("; nothing was written");
+        if unwritten {
+            f.message.push_str("; nothing was written");
+        }
         f
     };
     match action {
@@ -56,14 +55,12 @@ pub fn run(profile: &Profile, action: ConfigAction) -> Result<u8, Failure> {
             }
         },
         ConfigAction::Set { key, value } => {
-            let (text, _) = config::set(&current()?, &key, &value).map_err(nothing_written)?;
-            config::write_text(path, &text).map_err(failure)?;
+            config::edit(path, &[Edit::Set(key.clone(), value)]).map_err(edit_failure)?;
             println!("Set {key} in {}.", path.display());
         }
         ConfigAction::Unset { key } => {
-            let (text, _, removed) = config::unset(&current()?, &key).map_err(nothing_written)?;
-            if removed {
-                config::write_text(path, &text).map_err(failure)?;
+            let edited = config::edit(path, &[Edit::Unset(key.clone())]).map_err(edit_failure)?;
+            if edited.changed {
                 println!("Unset {key} in {}; its default applies.", path.display());
             } else {
                 println!("{key} was not set in {}; nothing changed.", path.display());

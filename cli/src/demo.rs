@@ -60,20 +60,6 @@ pub async fn run(
     println!("  tenantry {flag} token \"Kiwi Plumbing\"");
     println!();
     println!("Press Ctrl-C to stop. The demo's tokens stop working when the fake stops.");
-    wait_for_stop().await;
+    crate::stop::requested().await;
     Ok(exit::OK)
-}
-
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

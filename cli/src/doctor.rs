@@ -60,7 +60,7 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
     }
 
     match config.vault {
-        VaultChoice::Keychain => match tenantry_core::vault::probe(&KeychainVault::platform(&config.keychain_service)) {
+        VaultChoice::Keychain => match keychain_answers(&config.keychain_service).await {
             Ok(_) => report.pass("the keychain is reachable and unlocked"),
             Err(e) => report.fail(&format!("the keychain is not usable: {e}"), "unlock your keychain (log in to the desktop session), or start gnome-keyring: `gnome-keyring-daemon --unlock --components=secrets`; on a machine with no keychain, `tenantry config set vault file`"),
         },
@@ -278,4 +278,15 @@ fn scheduled_keepalive(cli: &Cli, last: Option<Event>, report: &mut Report) {
             }
         }
     }
+}
+
+/// Whether the keychain answers: a round trip to its daemon, off the async workers as every
+/// vault call is.
+async fn keychain_answers(service: &str) -> Result<(), tenantry_core::vault::VaultError> {
+    let service = service.to_owned();
+    tokio::task::spawn_blocking(move || {
+        tenantry_core::vault::probe(&KeychainVault::platform(&service)).map(|_| ())
+    })
+    .await
+    .expect("the keychain probe does not panic")
 }

@@ -17,17 +17,14 @@ pub async fn run(
         .vault(crate::passphrase::ask_if_needed(profile)?)
         .await?;
     if print_key || rotate_key {
-        let kept = vault.clone();
-        let key = tokio::task::spawn_blocking(move || {
-            if rotate_key {
-                key::rotate(kept.as_ref())
-            } else {
-                key::load_or_create(kept.as_ref())
-            }
-        })
-        .await
-        .expect("the vault call does not panic")
-        .map_err(tenantry_core::EngineError::from)?;
+        let which = if rotate_key {
+            key::Keep::New
+        } else {
+            key::Keep::Current
+        };
+        let key = key::kept(vault, which)
+            .await
+            .map_err(tenantry_core::EngineError::from)?;
         println!("{}", key.expose());
         if rotate_key {
             eprintln!(
@@ -37,9 +34,9 @@ pub async fn run(
         return Ok(exit::OK);
     }
     let port = port.unwrap_or(profile.config.gateway_port);
-    let engine = profile.open_engine_on(vault.clone()).await?;
+    let engine = profile.open_engine_on(vault).await?;
     engine.enable_background_retries();
-    let hosted = Hosted::start(engine, vault, &profile.paths.data_dir, port)
+    let hosted = Hosted::start(engine, &profile.paths.data_dir, port)
         .await
         .map_err(|e| match e {
             HostError::Key(e) => Failure::from(tenantry_core::EngineError::from(e)),
@@ -61,7 +58,7 @@ pub async fn run(
         ),
     }
     eprintln!("Press Ctrl-C to stop.");
-    stopped().await;
+    crate::stop::requested().await;
     drop(hosted);
     Ok(exit::OK)
 }
@@ -80,19 +77,4 @@ pub async fn mcp(profile: &Profile, allow_writes: bool) -> Result<u8, Failure> {
         .await
         .map_err(|e| Failure::new(exit::FAILURE, e))?;
     Ok(exit::OK)
-}
-
-/// Ctrl-C everywhere; SIGTERM (what service managers send) on Unix.
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -3,12 +3,11 @@
 //! or the JSON documented in docs/CLI.md.
 
 use crate::render::{self, local_time, truncate};
-use crate::{Failure, exit};
+use crate::{Failure, verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
 use tenantry_core::Engine;
-use tenantry_core::health::{OrgFix, OrgRow, OrgState, OrgStatus, organisation_statuses};
+use tenantry_core::health::{OrgRow, OrgState, OrgStatus};
 
 /// One organisation as `orgs --json` prints it.
 #[derive(Debug, Serialize)]
@@ -70,16 +69,10 @@ impl<'a> OrgJson<'a> {
             checked_at: o.checked_at,
             last_seen_at: o.last_seen_at,
             connected_since: o.connected_since,
-            fix: o.fix.as_ref().map(|f| fix_command(f, &o.tenant_id)),
-            calls_left_today: None,
+            fix: o.fix.as_ref().map(|f| f.command()),
+            calls_left_today: o.calls_left_today,
             logins: o.logins.iter().map(OrgLoginJson::new).collect(),
         }
-    }
-
-    /// With its calls left today, when the gateway has heard Xero say them.
-    pub fn with_calls_left(mut self, left: &HashMap<String, u32>) -> Self {
-        self.calls_left_today = left.get(&self.tenant_id.to_lowercase()).copied();
-        self
     }
 }
 
@@ -100,49 +93,14 @@ impl<'a> OrgLoginJson<'a> {
 }
 
 /// The command line's words for an organisation's fix.
-pub fn fix_command(fix: &OrgFix, tenant_id: &str) -> String {
-    match fix {
-        OrgFix::Reconnect { email, .. } => format!("tenantry connect --reconnect {email}"),
-        OrgFix::ReconnectOrRemove { email, .. } => format!(
-            "tenantry connect --reconnect {email} (and tick it at Xero), or remove it from the list: tenantry disconnect {tenant_id} --login {email}"
-        ),
-        OrgFix::Retry { email, .. } => format!("tenantry refresh {email}"),
-    }
-}
-
-/// The exit status for these organisations: a person first, then a failure that may pass.
-pub fn org_exit<'a>(orgs: impl IntoIterator<Item = &'a OrgStatus>) -> u8 {
-    orgs.into_iter().fold(exit::OK, |worst, o| {
-        if o.state.needs_human() {
-            exit::NEEDS_HUMAN
-        } else if o.state == OrgState::Error && worst != exit::NEEDS_HUMAN {
-            exit::UNREACHABLE
-        } else {
-            worst
-        }
-    })
-}
-
-/// Every organisation's status now, from the store.
-pub async fn statuses(engine: &Engine) -> Result<Vec<OrgStatus>, Failure> {
-    let logins = engine.logins().await?;
-    let orgs = engine.organisations().await?;
-    Ok(organisation_statuses(
-        &logins,
-        &orgs,
-        engine.now(),
-        engine.config().notify_days,
-    ))
-}
-
 pub async fn run(
     engine: &Engine,
     filter: Option<&str>,
     problems: bool,
     json: bool,
 ) -> Result<u8, Failure> {
-    let mut list = statuses(engine).await?;
-    let calls_left = engine.calls_left_today().await?;
+    let overview = engine.overview().await?;
+    let mut list = overview.organisations;
     if let Some(f) = filter {
         let f = f.to_lowercase();
         list.retain(|o| o.name.to_lowercase().contains(&f) || o.tenant_id.contains(&f));
@@ -151,10 +109,7 @@ pub async fn run(
         list.retain(|o| o.state != OrgState::Connected);
     }
     if json {
-        let out: Vec<OrgJson> = list
-            .iter()
-            .map(|o| OrgJson::new(o).with_calls_left(&calls_left))
-            .collect();
+        let out: Vec<OrgJson> = list.iter().map(OrgJson::new).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
@@ -171,13 +126,13 @@ pub async fn run(
             }
         );
     } else {
-        print_table(&list, &calls_left);
-        println!("{}", render::zone_note(engine.now()));
+        print_table(&list);
+        println!("{}", render::zone_note(overview.at));
     }
-    Ok(org_exit(&list))
+    Ok(verdict::organisations(&list))
 }
 
-pub fn print_table(list: &[OrgStatus], calls_left: &HashMap<String, u32>) {
+pub fn print_table(list: &[OrgStatus]) {
     println!(
         "{:<30} {:<15} {:<28} {:<17} TENANT ID",
         "ORGANISATION", "STATE", "THROUGH", "LAST CHECKED"
@@ -205,9 +160,9 @@ pub fn print_table(list: &[OrgStatus], calls_left: &HashMap<String, u32>) {
             println!("    {reason}");
         }
         if let Some(fix) = &o.fix {
-            println!("    fix: {}", fix_command(fix, &o.tenant_id));
+            println!("    fix: {}", fix.command());
         }
-        if let Some(left) = calls_left.get(&o.tenant_id.to_lowercase()) {
+        if let Some(left) = o.calls_left_today {
             println!("    {left} of Xero's 5,000 calls left today");
         }
     }

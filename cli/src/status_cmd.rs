@@ -3,39 +3,34 @@
 //! status a cron job branches on.
 
 use crate::render::{self, local_date, local_time, truncate};
-use crate::{Failure, exit};
+use crate::{Failure, exit, verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
-use tenantry_core::Engine;
-use tenantry_core::config::Config;
-use tenantry_core::health::{
-    LoginHealth, at_connection_limit, connections_used, days_left, login_health, login_reason,
-    login_reason_code, missing_scopes,
-};
-use tenantry_core::model::{Login, LoginId, Organisation, ReasonCode};
+use tenantry_core::health::{LoginHealth, at_connection_limit};
+use tenantry_core::model::ReasonCode;
 use tenantry_core::profile::Profile;
+use tenantry_core::{Engine, LoginStatus, Overview};
 
-/// One login's status line, shared by the table and the JSON.
+/// One login's status line, as the table and `status --json` give it (docs/CLI.md).
 #[derive(Debug, Serialize)]
-pub struct LoginStatus {
-    pub id: String,
-    pub name: String,
-    pub email: String,
+pub struct LoginJson<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
     /// `user` (signed in through the browser) or `custom_connection` (client id and secret).
     pub kind: &'static str,
     /// `connected`, `expiring`, `lapsed`, `needs_reconnect` or `error`.
     pub state: LoginHealth,
     /// Why it is not connected, in words.
-    pub reason: Option<String>,
-    pub last_error: Option<String>,
+    pub reason: Option<&'a str>,
+    pub last_error: Option<&'a str>,
     /// The reason as a stable code (docs/CLI.md lists them); scripts branch on this, never on
     /// the words.
     pub reason_code: Option<ReasonCode>,
     /// The scopes Xero granted this login's consent.
-    pub scopes: Vec<String>,
+    pub scopes: &'a [String],
     /// Scopes the configuration asks for that this login was not granted.
-    pub missing_scopes: Vec<String>,
+    pub missing_scopes: &'a [String],
     pub access_expires_at: DateTime<Utc>,
     /// None for a custom connection, which has no refresh token to lapse.
     pub refresh_deadline: Option<DateTime<Utc>>,
@@ -50,62 +45,34 @@ pub struct LoginStatus {
     pub vault: &'static str,
 }
 
-impl LoginStatus {
-    /// `organisations`: how many organisations this login reaches (see [`count_by_login`]).
-    pub fn new(
-        login: &Login,
-        organisations: usize,
-        vault: &'static str,
-        now: DateTime<Utc>,
-        config: &Config,
-    ) -> Self {
-        let notify_days = config.notify_days;
-        let health = login_health(login, now, notify_days);
-        let deadline = login.refresh_deadline();
-        let custom = login.id.is_custom_connection();
+impl<'a> LoginJson<'a> {
+    pub fn new(s: &'a LoginStatus, vault: &'static str) -> Self {
+        let l = &s.login;
         Self {
-            id: login.id.to_string(),
-            name: login.name.clone(),
-            email: login.email.clone(),
-            kind: if custom { "custom_connection" } else { "user" },
-            state: health,
-            reason: login_reason(login, health, now),
-            last_error: login.last_error.clone(),
-            reason_code: login_reason_code(login, health),
-            scopes: login.scopes.clone(),
-            missing_scopes: missing_scopes(login, &config.all_scopes()),
-            access_expires_at: login.access_expires_at,
-            refresh_deadline: (!custom).then_some(deadline),
-            refresh_days_left: (!custom).then(|| days_left(deadline, now)),
-            last_refresh_at: login.last_refresh_at,
-            checked_at: login.checked_at,
-            organisations,
-            fix: login_fix(health, &login.email),
+            id: l.id.as_str(),
+            name: &l.name,
+            email: &l.email,
+            kind: if l.id.is_custom_connection() {
+                "custom_connection"
+            } else {
+                "user"
+            },
+            state: s.health,
+            reason: s.reason.as_deref(),
+            last_error: l.last_error.as_deref(),
+            reason_code: s.reason_code,
+            scopes: &l.scopes,
+            missing_scopes: &s.missing_scopes,
+            access_expires_at: l.access_expires_at,
+            refresh_deadline: s.refresh_deadline,
+            refresh_days_left: s.days_left,
+            last_refresh_at: l.last_refresh_at,
+            checked_at: l.checked_at,
+            organisations: s.organisations,
+            fix: s.fix.as_ref().map(|f| f.command()),
             vault,
         }
     }
-}
-
-/// The command that fixes a login in this health.
-pub fn login_fix(health: LoginHealth, email: &str) -> Option<String> {
-    match health {
-        LoginHealth::Connected => None,
-        LoginHealth::NeedsReconnect | LoginHealth::Lapsed => {
-            Some(format!("tenantry connect --reconnect {email}"))
-        }
-        LoginHealth::Expiring | LoginHealth::Error => Some(format!("tenantry refresh {email}")),
-    }
-}
-
-/// The exit status for these logins' health: a person first, then a failure that may pass.
-pub fn health_exit(states: impl IntoIterator<Item = LoginHealth>) -> u8 {
-    states.into_iter().fold(exit::OK, |worst, h| match h {
-        LoginHealth::NeedsReconnect | LoginHealth::Lapsed | LoginHealth::Expiring => {
-            exit::NEEDS_HUMAN
-        }
-        LoginHealth::Error if worst != exit::NEEDS_HUMAN => exit::UNREACHABLE,
-        _ => worst,
-    })
 }
 
 /// The app's connections as this profile sees them.
@@ -122,44 +89,17 @@ struct StatusJson<'a> {
     connections: Connections,
     /// Which vault this profile keeps its tokens in: `keychain` or `file`.
     vault: &'static str,
-    logins: &'a [LoginStatus],
+    logins: Vec<LoginJson<'a>>,
     /// What Xero last said (through the gateway, in the past day) was left of each
-    /// organisation's 5,000 calls, fewest first.
-    calls_left_today: Vec<CallsLeftJson>,
+    /// organisation's calls, fewest first.
+    calls_left_today: Vec<CallsLeftJson<'a>>,
 }
 
 #[derive(Serialize)]
-struct CallsLeftJson {
-    tenant_id: String,
-    name: String,
+struct CallsLeftJson<'a> {
+    tenant_id: &'a str,
+    name: &'a str,
     calls_left: u32,
-}
-
-/// Each organisation the gateway has heard of today with its calls left, fewest first.
-fn calls_left_list(orgs: &[Organisation], left: &HashMap<String, u32>) -> Vec<CallsLeftJson> {
-    let mut list: Vec<CallsLeftJson> = left
-        .iter()
-        .map(|(tenant, n)| CallsLeftJson {
-            tenant_id: tenant.clone(),
-            name: orgs
-                .iter()
-                .find(|o| o.tenant_id.eq_ignore_ascii_case(tenant))
-                .map_or_else(|| tenant.clone(), |o| o.name.clone()),
-            calls_left: *n,
-        })
-        .collect();
-    list.sort_by(|a, b| a.calls_left.cmp(&b.calls_left).then(a.name.cmp(&b.name)));
-    list
-}
-
-/// How many live organisations each login reaches, in one pass (a lookup per login would make
-/// `status` quadratic: 1,000 logins × 10,000 organisations).
-pub fn count_by_login(orgs: &[Organisation]) -> HashMap<&LoginId, usize> {
-    let mut counts = HashMap::new();
-    for org in orgs.iter().filter(|o| o.disconnected_at.is_none()) {
-        *counts.entry(&org.login_id).or_default() += 1;
-    }
-    counts
 }
 
 pub async fn run(
@@ -173,48 +113,53 @@ pub async fn run(
         let progress = render::Progress::per_login(engine, "Checking with Xero", total);
         let checks = engine.check(None).await;
         progress.stop();
-        crate::check_cmd::exit_for_checks(&checks?)
+        verdict::checks(&checks?)
     } else {
         exit::OK
     };
-    let logins = engine.logins().await?;
-    let orgs = engine.organisations().await?;
-    let calls_left = engine.calls_left_today().await?;
-    let counts = count_by_login(&orgs);
-    let now = engine.now();
-    let config = engine.config();
+    let overview = engine.overview().await?;
     let vault = profile.config.vault.name();
-    let rows: Vec<LoginStatus> = logins
-        .iter()
-        .map(|l| {
-            let orgs = counts.get(&l.id).copied().unwrap_or(0);
-            LoginStatus::new(l, orgs, vault, now, config)
+    let fewest: Vec<CallsLeftJson> = overview
+        .calls_left_fewest_first()
+        .into_iter()
+        .filter_map(|o| {
+            Some(CallsLeftJson {
+                tenant_id: &o.tenant_id,
+                name: &o.name,
+                calls_left: o.calls_left_today?,
+            })
         })
         .collect();
     if json {
         let report = StatusJson {
-            calls_left_today: calls_left_list(&orgs, &calls_left),
-            healthy: rows.iter().all(|r| r.state == LoginHealth::Connected),
+            healthy: overview
+                .logins
+                .iter()
+                .all(|l| l.health == LoginHealth::Connected),
             connections: Connections {
-                used: connections_used(&orgs),
-                limit: config.connection_limit,
+                used: overview.connections.used,
+                limit: overview.connections.limit,
             },
             vault,
-            logins: &rows,
+            logins: overview
+                .logins
+                .iter()
+                .map(|l| LoginJson::new(l, vault))
+                .collect(),
+            calls_left_today: fewest,
         };
         println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("serialisable")
         );
-    } else if rows.is_empty() {
+    } else if overview.logins.is_empty() {
         println!("No logins yet. Run: tenantry connect");
     } else {
-        print_table(&rows, now);
+        print_table(&overview);
         println!(
             "{}",
-            connections_line(connections_used(&orgs), config.connection_limit)
+            connections_line(overview.connections.used, overview.connections.limit)
         );
-        let fewest = calls_left_list(&orgs, &calls_left);
         if !fewest.is_empty() {
             let shown: Vec<String> = fewest
                 .iter()
@@ -233,9 +178,12 @@ pub async fn run(
             );
         }
         println!("Tokens are kept in {}.", profile.vault_description());
-        println!("{}", render::zone_note(now));
+        println!("{}", render::zone_note(overview.at));
     }
-    Ok(health_exit(rows.iter().map(|r| r.state)).max(checked))
+    Ok(verdict::worst_of([
+        verdict::logins(overview.logins.iter().map(|l| l.health)),
+        checked,
+    ]))
 }
 
 /// "23 of 25 connections", with what it means when the cap is near or reached.
@@ -251,36 +199,38 @@ pub fn connections_line(used: usize, limit: Option<u32>) -> String {
     }
 }
 
-fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {
+fn print_table(overview: &Overview) {
+    let now = overview.at;
     println!(
         "{:<28} {:<16} {:<17} {:<24} {:<17} {:>4}",
         "LOGIN", "STATE", "ACCESS TOKEN", "REFRESH DEADLINE", "LAST REFRESH", "ORGS"
     );
-    for r in rows {
+    for r in &overview.logins {
+        let l = &r.login;
         // A login that needs a person has no token to count down, nor a deadline to trust.
-        let (access, deadline) = if r.state.needs_human() {
+        let (access, deadline) = if r.health.needs_human() {
             ("-".to_string(), "-".to_string())
         } else {
-            let access = if r.access_expires_at > now {
-                local_time(r.access_expires_at)
+            let access = if l.access_expires_at > now {
+                local_time(l.access_expires_at)
             } else {
                 "expired".into()
             };
-            let deadline = match (r.refresh_deadline, r.refresh_days_left) {
+            let deadline = match (r.refresh_deadline, r.days_left) {
                 (Some(at), Some(days)) => format!("{} ({days} days)", local_date(at)),
                 _ => "none (custom conn.)".into(),
             };
             (access, deadline)
         };
         // Padded before it is painted: the escape codes take no columns.
-        let state = format!("{:<16}", r.state.as_str().replace('_', " "));
+        let state = format!("{:<16}", r.health.as_str().replace('_', " "));
         anstream::println!(
             "{:<28} {} {:<17} {:<24} {:<17} {:>4}",
-            truncate(&r.email, 28),
-            render::paint(&state, render::login_tone(r.state)),
+            truncate(&l.email, 28),
+            render::paint(&state, render::login_tone(r.health)),
             access,
             deadline,
-            r.last_refresh_at
+            l.last_refresh_at
                 .map(local_time)
                 .unwrap_or_else(|| "never".into()),
             r.organisations
@@ -289,42 +239,14 @@ fn print_table(rows: &[LoginStatus], now: DateTime<Utc>) {
             println!("    {reason}");
         }
         if let Some(fix) = &r.fix {
-            println!("    fix: {fix}");
+            println!("    fix: {}", fix.command());
         }
-        println!("    scopes: {}", r.scopes.join(" "));
+        println!("    scopes: {}", l.scopes.join(" "));
         if !r.missing_scopes.is_empty() {
             println!(
                 "    not granted: {} (the configuration asks for it); fix: tenantry connect --reconnect {} and allow it",
                 r.missing_scopes.join(" "),
-                r.email
-            );
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_exits_for_the_worst_login_a_person_first() {
-        use LoginHealth as H;
-        let table = [
-            (vec![H::Connected, H::Connected], exit::OK),
-            (vec![H::Connected, H::Expiring], exit::NEEDS_HUMAN),
-            (vec![H::Lapsed], exit::NEEDS_HUMAN),
-            (vec![H::Error, H::Connected], exit::UNREACHABLE),
-            (
-                vec![H::Error, H::NeedsReconnect, H::Error],
-                exit::NEEDS_HUMAN,
-            ),
-            (vec![], exit::OK),
-        ];
-        for (states, want) in table {
-            assert_eq!(
-                health_exit(states.clone()),
-                want,
-                "{states:?}: a cron job must not read a lapsing login as healthy"
+                l.email
             );
         }
     }

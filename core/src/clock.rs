@@ -20,12 +20,16 @@ impl Clock for SystemClock {
 
 /// A clock that follows the system clock plus an offset the test moves forward.
 /// Following real time (rather than freezing) keeps timeouts and JWT `iat` values sane
-/// while still letting a test skip ahead by days.
+/// while still letting a test skip ahead by days. Test support: in debug builds (whose
+/// `tenantry` honours `TENANTRY_TEST_CLOCK_OFFSET_SECS` for the end-to-end tests) and with the
+/// `test-support` feature; a release product build has none.
+#[cfg(any(debug_assertions, feature = "test-support"))]
 #[derive(Debug, Clone, Default)]
 pub struct OffsetClock {
     offset: Arc<Mutex<Duration>>,
 }
 
+#[cfg(any(debug_assertions, feature = "test-support"))]
 impl OffsetClock {
     pub fn new() -> Self {
         Self::default()
@@ -40,6 +44,7 @@ impl OffsetClock {
     }
 }
 
+#[cfg(any(debug_assertions, feature = "test-support"))]
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.offset()

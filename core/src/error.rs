@@ -5,6 +5,7 @@
 //! people, name no command of either front end, and may change.
 
 use crate::config::ConfigError;
+pub use crate::fix::Fix;
 use crate::lock::LockError;
 use crate::login::ListenError;
 use crate::model::LoginId;
@@ -61,6 +62,31 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as it is serialised (and documented): what `--json`, the gateway's
+    /// `X-Tenantry-Error` and MCP's errors carry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownOrganisation => "unknown_organisation",
+            Self::UnknownLogin => "unknown_login",
+            Self::Ambiguous => "ambiguous",
+            Self::NeedsReconnect => "needs_reconnect",
+            Self::Config => "config",
+            Self::RateLimited => "rate_limited",
+            Self::ConnectionGone => "connection_gone",
+            Self::Unreachable => "unreachable",
+            Self::XeroRejected => "xero_rejected",
+            Self::Keychain => "keychain",
+            Self::Passphrase => "passphrase",
+            Self::Storage => "storage",
+            Self::DatabaseUnreachable => "database_unreachable",
+            Self::Practice => "practice",
+            Self::Cancelled => "cancelled",
+            Self::LoginFailed => "login_failed",
+            Self::Browser => "browser",
+            Self::Platform => "platform",
+        }
+    }
+
     /// Whether a later retry may succeed without a human.
     pub fn is_transient(self) -> bool {
         matches!(
@@ -70,50 +96,19 @@ impl ErrorCode {
     }
 }
 
-/// The one step that resolves an error, as data: each front end words it for itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fix {
-    /// Look through the organisations to find the right name or tenant id.
-    ListOrganisations,
-    /// Look through the logins to find the right one.
-    ListLogins,
-    /// Sign this login in again.
-    Reconnect {
-        #[cfg_attr(feature = "ts", ts(type = "string"))]
-        login: LoginId,
-        /// Who it is, for the words: people know emails, not Xero's user ids.
-        email: String,
-    },
-    /// The client disconnected the app at Xero: sign the login that reached it in again (and
-    /// tick the organisation on Xero's consent page), or remove the organisation from the list.
-    ReconnectOrRemove {
-        #[cfg_attr(feature = "ts", ts(type = "string"))]
-        login: LoginId,
-        email: String,
-        tenant_id: String,
-    },
-    /// Enter the Xero app's client id.
-    SetClientId,
-}
-
-impl Fix {
-    /// The fix as commands to run: what the CLI, the gateway and the MCP server say (the window
-    /// says it with its own buttons).
-    pub fn command_line(&self) -> String {
-        match self {
-            Fix::ListOrganisations => "Run `tenantry orgs` to list them.".into(),
-            Fix::ListLogins => "Run `tenantry status` to list them.".into(),
-            Fix::Reconnect { email, .. } => format!("Run: tenantry connect --reconnect {email}"),
-            Fix::ReconnectOrRemove {
-                email, tenant_id, ..
-            } => format!(
-                "Run: tenantry connect --reconnect {email} (and tick it), or remove it from the list: tenantry disconnect {tenant_id} --login {email}"
-            ),
-            Fix::SetClientId => {
-                "Run: tenantry config set client_id YOUR_CLIENT_ID (or try `tenantry demo`).".into()
-            }
+/// The stored reason for a refresh that failed with this kind of error (the model knows reasons,
+/// not errors: the conversion lives here, above both).
+impl From<ErrorCode> for crate::model::ReasonCode {
+    fn from(code: ErrorCode) -> Self {
+        use crate::model::ReasonCode as R;
+        use ErrorCode as C;
+        match code {
+            C::RateLimited => R::RateLimited,
+            C::XeroRejected | C::Config => R::XeroRejected,
+            C::Keychain | C::Passphrase => R::Vault,
+            C::Storage => R::Storage,
+            C::NeedsReconnect => R::RefreshTokenRefused,
+            _ => R::Unreachable,
         }
     }
 }
@@ -289,6 +284,7 @@ impl EngineError {
                 tenant_id: tenant_id.clone(),
             }),
             Self::NoClientId => Some(Fix::SetClientId),
+            Self::Practice(e) => e.fix(),
             _ => None,
         }
     }
@@ -331,111 +327,4 @@ impl XeroError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_follow_what_the_caller_does_next() {
-        let login = LoginId::new("u1").unwrap();
-        let table: Vec<(EngineError, ErrorCode, Option<Fix>)> = vec![
-            (
-                EngineError::unknown_organisation("x"),
-                ErrorCode::UnknownOrganisation,
-                Some(Fix::ListOrganisations),
-            ),
-            (
-                EngineError::NeedsReconnect {
-                    login: login.clone(),
-                    email: "ann@example.com".into(),
-                    reason: "revoked".into(),
-                },
-                ErrorCode::NeedsReconnect,
-                Some(Fix::Reconnect {
-                    login: login.clone(),
-                    email: "ann@example.com".into(),
-                }),
-            ),
-            (
-                EngineError::Xero(XeroError::NeedsReconnect),
-                ErrorCode::NeedsReconnect,
-                None,
-            ),
-            (
-                EngineError::Xero(XeroError::Transient("timed out".into())),
-                ErrorCode::Unreachable,
-                None,
-            ),
-            (
-                EngineError::Xero(XeroError::ClientRejected),
-                ErrorCode::Config,
-                None,
-            ),
-            (
-                EngineError::Listen(ListenError::Cancelled),
-                ErrorCode::Cancelled,
-                None,
-            ),
-            (
-                EngineError::LoginGone(login.clone()),
-                ErrorCode::UnknownLogin,
-                None,
-            ),
-            (
-                EngineError::NoClientId,
-                ErrorCode::Config,
-                Some(Fix::SetClientId),
-            ),
-            (
-                EngineError::Store(StoreError::Tls {
-                    server: "db.example.com:5432/practice".into(),
-                    reason: "the server's certificate is not valid for db.example.com".into(),
-                }),
-                ErrorCode::Config,
-                None,
-            ),
-        ];
-        for (error, code, fix) in table {
-            assert_eq!(
-                error.code(),
-                code,
-                "{error}: the code decides the exit status"
-            );
-            assert_eq!(
-                error.fix(),
-                fix,
-                "{error}: the fix is what a person does next"
-            );
-        }
-    }
-
-    #[test]
-    fn messages_name_no_front_end_command() {
-        for error in [
-            EngineError::unknown_organisation("Kiwi"),
-            EngineError::UnknownLogin("ann".into()),
-            EngineError::NoClientId,
-        ] {
-            assert!(
-                !error.to_string().contains("tenantry "),
-                "`{error}` is shown by the window too, which has no command line"
-            );
-        }
-    }
-
-    #[test]
-    fn codes_serialise_as_the_strings_the_window_sees() {
-        assert_eq!(
-            serde_json::to_string(&ErrorCode::NeedsReconnect).unwrap(),
-            "\"needs_reconnect\""
-        );
-        assert_eq!(
-            serde_json::to_value(Fix::Reconnect {
-                login: LoginId::new("u1").unwrap(),
-                email: "ann@example.com".into(),
-            })
-            .unwrap(),
-            serde_json::json!({"kind": "reconnect", "login": "u1", "email": "ann@example.com"}),
-            "a fix is tagged by kind, with its data beside it"
-        );
-    }
-}
+mod tests;

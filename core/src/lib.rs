@@ -4,7 +4,7 @@
 //! - [`engine`]: hands out valid access tokens; the crash-safe, single-flight refresh protocol;
 //!   sign-in; keep-alive; disconnect and remove. One module per duty.
 //! - [`token`]: a login's token set and the pure rules about it.
-//! - [`model`]: logins, organisations, events.
+//! - [`model`]: logins, organisations, events; a practice's members and who acts.
 //! - [`health`]: each login's and organisation's state as people see it, derived with the clock.
 //! - [`vault`]: the token vault port, the OS keychain adapter and an in-memory fake.
 //! - [`store`]: the metadata store (never secrets in clear): one interface, a SQLite file or a
@@ -20,16 +20,18 @@
 //! - [`scheduler`]: the daily keep-alive job for systemd, cron, launchd and Task Scheduler.
 //! - [`when`]: the one time convention (local for people with the zone named, UTC `Z` in JSON).
 //! - [`quote`]: an argument quoted for a shell, a systemd unit, a Windows command line, XML.
-//! - [`practice`]: practice mode's membership (init, invite, join) and its practice key.
+//! - [`practice`]: practice mode's membership (init, invite, join, rotate); its data types are
+//!   the model's, and [`seal`], below it and the sealed vault, is the practice key's pure code.
 //! - [`pause`]: named pause points for the crash harness (inert unless it sets them).
-//! - [`config`], [`clock`], [`secret`], [`error`] (with [`ErrorCode`] and [`Fix`], what callers
-//!   branch on).
+//! - [`config`], [`clock`], [`secret`], [`error`] (with [`ErrorCode`], what callers branch on),
+//!   and [`fix`]: the one vocabulary of the steps that fix a problem, each front end wording it.
 
 pub mod browser;
 pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fix;
 pub mod health;
 pub mod hooks;
 pub mod lock;
@@ -41,6 +43,7 @@ pub mod private_files;
 pub mod profile;
 pub mod quote;
 pub mod scheduler;
+pub mod seal;
 pub mod secret;
 pub mod store;
 pub mod token;
@@ -50,7 +53,8 @@ pub mod when;
 pub mod xero;
 
 pub use engine::{
-    AccessGrant, Change, CheckOutcome, Engine, KeepAliveOutcome, KeepAliveReport, LinkSignIn,
-    LoginCheck, LoginOutcome, LoopbackSignIn, Naming,
+    AccessGrant, Change, CheckOutcome, Connections, Engine, KeepAliveOutcome, KeepAliveReport,
+    LinkSignIn, LoginCheck, LoginOutcome, LoginStatus, LoopbackSignIn, Naming, Overview,
 };
-pub use error::{EngineError, ErrorCode, Fix};
+pub use error::{EngineError, ErrorCode};
+pub use fix::Fix;

@@ -1,6 +1,9 @@
 //! The practice key: 32 random bytes that seal every token set of a practice (XChaCha20-Poly1305,
 //! a fresh random nonce per seal). Each machine keeps it in its own vault; the database holds only
 //! what it sealed, and the key's id. Redacted in `Debug`, never serialisable, zeroised on drop.
+//!
+//! Pure, and below both its users: the practice (membership, join codes, rotation) and the
+//! sealed vault, neither of which may import the other.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;

@@ -44,6 +44,29 @@ pub fn load_or_create(vault: &dyn TokenVault) -> Result<Secret, VaultError> {
     }
 }
 
+/// Which key [`kept`] hands back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The profile's key, made on first use.
+    Current,
+    /// A new key, replacing it.
+    New,
+}
+
+/// The profile's key, or a new one, off the async workers (a vault call blocks: a keychain
+/// round trip, or the file vault's disk).
+pub async fn kept(
+    vault: std::sync::Arc<dyn TokenVault>,
+    which: Keep,
+) -> Result<Secret, VaultError> {
+    tokio::task::spawn_blocking(move || match which {
+        Keep::Current => load_or_create(vault.as_ref()),
+        Keep::New => rotate(vault.as_ref()),
+    })
+    .await
+    .expect("a vault call does not panic")
+}
+
 /// Replaces the key with a new one. Blocking.
 pub fn rotate(vault: &dyn TokenVault) -> Result<Secret, VaultError> {
     let key = generate();

@@ -221,17 +221,14 @@ pub enum HostError {
 }
 
 impl Hosted {
-    /// Starts the gateway on `port` with the profile's key (made on first use) and the agent
-    /// for the profile whose data is in `data_dir`.
+    /// Starts the gateway on `port` with the profile's key (made on first use, in the vault the
+    /// engine was opened with) and the agent for the profile whose data is in `data_dir`.
     pub async fn start(
         engine: Engine,
-        vault: Arc<dyn tenantry_core::vault::TokenVault>,
         data_dir: &std::path::Path,
         port: u16,
     ) -> Result<Self, HostError> {
-        let key = tokio::task::spawn_blocking(move || key::load_or_create(vault.as_ref()))
-            .await
-            .expect("reading the key does not panic")?;
+        let key = key::kept(engine.machine_vault(), key::Keep::Current).await?;
         let serving = serve(engine.clone(), key, port, limits_for_this_build()).await?;
         let announced = agent::server::GatewayAt {
             port: serving.addr().port(),

@@ -22,7 +22,6 @@ use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tenantry_core::health::{login_health, organisation_statuses};
 use tenantry_core::secret::Secret;
 use tenantry_core::{Engine, Naming};
 
@@ -130,6 +129,22 @@ fn failed(t: impl Into<String>) -> Result<CallToolResult, ErrorData> {
     Ok(CallToolResult::error(text(t)))
 }
 
+/// What the engine could not do, with its code and fix kept (as the CLI's `--json` and the
+/// gateway's problems keep them), so an assistant can branch on the code and tell the person the
+/// step.
+fn engine_failed(e: &tenantry_core::EngineError) -> Result<CallToolResult, ErrorData> {
+    failed(
+        serde_json::json!({
+            "error": {
+                "code": e.code(),
+                "message": e.to_string(),
+                "fix": e.fix().map(|f| f.command_line()),
+            }
+        })
+        .to_string(),
+    )
+}
+
 #[tool_router]
 impl XeroTools {
     pub fn new(engine: Engine, upstream: Upstream, allow_writes: bool) -> Self {
@@ -149,26 +164,22 @@ impl XeroTools {
         description = "Every Xero organisation Tenantry reaches, across all its logins: name, tenant id, state (connected, needs_reconnect, disconnected, error), the login it is reached through, and the calls left today of Xero's 5,000 when known."
     )]
     async fn list_organisations(&self) -> Result<CallToolResult, ErrorData> {
-        let (logins, orgs) = match (
-            self.engine.logins().await,
-            self.engine.organisations().await,
-        ) {
-            (Ok(l), Ok(o)) => (l, o),
-            (Err(e), _) | (_, Err(e)) => return failed(e.to_string()),
+        let overview = match self.engine.overview().await {
+            Ok(o) => o,
+            Err(e) => return engine_failed(&e),
         };
-        let now = self.engine.now();
-        let calls_left = self.engine.calls_left_today().await.unwrap_or_default();
-        let list: Vec<serde_json::Value> =
-            organisation_statuses(&logins, &orgs, now, self.engine.config().notify_days)
-                .into_iter()
-                .map(|o| {
-                    let left = calls_left.get(&o.tenant_id.to_lowercase());
-                    serde_json::json!({
-                        "name": o.name, "tenant_id": o.tenant_id, "state": o.state.as_str(),
-                        "reason": o.reason, "login": o.through_email, "calls_left_today": left,
-                    })
+        let list: Vec<serde_json::Value> = overview
+            .organisations
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "name": o.name, "tenant_id": o.tenant_id, "state": o.state.as_str(),
+                    "reason": o.reason, "login": o.through_email,
+                    "calls_left_today": o.calls_left_today,
+                    "fix": o.fix.as_ref().map(|f| f.command()),
                 })
-                .collect();
+            })
+            .collect();
         Ok(CallToolResult::success(text(
             serde_json::Value::Array(list).to_string(),
         )))
@@ -178,28 +189,24 @@ impl XeroTools {
         description = "The state of each Xero login (a person's Xero account): connected, expiring, lapsed, needs_reconnect or error, with how many days are left before Xero's 60-day limit and the organisations it reaches."
     )]
     async fn connection_status(&self) -> Result<CallToolResult, ErrorData> {
-        let (logins, orgs) = match (
-            self.engine.logins().await,
-            self.engine.organisations().await,
-        ) {
-            (Ok(l), Ok(o)) => (l, o),
-            (Err(e), _) | (_, Err(e)) => return failed(e.to_string()),
+        let overview = match self.engine.overview().await {
+            Ok(o) => o,
+            Err(e) => return engine_failed(&e),
         };
-        let now = self.engine.now();
-        let notify_days = self.engine.config().notify_days;
-        let list: Vec<serde_json::Value> = logins
+        let list: Vec<serde_json::Value> = overview
+            .logins
             .iter()
             .map(|l| {
-                let health = login_health(l, now, notify_days);
-                let reaches: Vec<&str> = orgs
+                let reaches: Vec<&str> = overview
+                    .rows
                     .iter()
-                    .filter(|o| o.login_id == l.id && o.disconnected_at.is_none())
+                    .filter(|o| o.login_id == l.login.id && o.disconnected_at.is_none())
                     .map(|o| o.name.as_str())
                     .collect();
                 serde_json::json!({
-                    "email": l.email, "state": health.as_str(),
-                    "reason": tenantry_core::health::login_reason(l, health, now),
-                    "organisations": reaches,
+                    "email": l.login.email, "state": l.health.as_str(), "reason": l.reason,
+                    "days_left": l.days_left, "organisations": reaches,
+                    "fix": l.fix.as_ref().map(|f| f.command()),
                 })
             })
             .collect();

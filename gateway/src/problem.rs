@@ -10,7 +10,57 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tenantry_core::{EngineError, ErrorCode};
 
-pub fn answer(status: StatusCode, code: &str, detail: &str) -> Response {
+/// What `X-Tenantry-Error` (and `Tenantry.code` in the body) names: the gateway's own refusals,
+/// or the engine's [`ErrorCode`], all snake_case as documented in docs/CLI.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    WrongHost,
+    Browser,
+    Preflight,
+    NoKey,
+    WrongKey,
+    /// `/connections` for anything but a read: disconnecting is the CLI's.
+    NotThroughGateway,
+    /// A path outside Xero's APIs.
+    NotXero,
+    /// No `xero-tenant-id`.
+    NoTenant,
+    BadPath,
+    TooLarge,
+    BodyUnreadable,
+    BodyTimeout,
+    /// Xero could not be reached (the engine's word for it, too).
+    Unreachable,
+    /// Xero's limits, the gateway's queue, or a client's backlog.
+    RateLimited,
+    /// What the engine could not do.
+    Engine(ErrorCode),
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WrongHost => "wrong_host",
+            Self::Browser => "browser",
+            Self::Preflight => "preflight",
+            Self::NoKey => "no_key",
+            Self::WrongKey => "wrong_key",
+            Self::NotThroughGateway => "not_through_gateway",
+            Self::NotXero => "not_xero",
+            Self::NoTenant => "no_tenant",
+            Self::BadPath => "bad_path",
+            Self::TooLarge => "too_large",
+            Self::BodyUnreadable => "body_unreadable",
+            Self::BodyTimeout => "body_timeout",
+            Self::Unreachable => "unreachable",
+            Self::RateLimited => "rate_limited",
+            Self::Engine(code) => code.as_str(),
+        }
+    }
+}
+
+pub fn answer(status: StatusCode, code: Code, detail: &str) -> Response {
+    let code = code.as_str();
     let title = status.canonical_reason().unwrap_or("Error");
     let mut response = (
         status,
@@ -28,11 +78,11 @@ pub fn answer(status: StatusCode, code: &str, detail: &str) -> Response {
 
 pub fn refused(why: Refused, port: u16) -> Response {
     let code = match why {
-        Refused::Host => "wrong_host",
-        Refused::Browser => "browser",
-        Refused::Preflight => "preflight",
-        Refused::NoKey => "no_key",
-        Refused::WrongKey => "wrong_key",
+        Refused::Host => Code::WrongHost,
+        Refused::Browser => Code::Browser,
+        Refused::Preflight => Code::Preflight,
+        Refused::NoKey => Code::NoKey,
+        Refused::WrongKey => Code::WrongKey,
     };
     let mut response = answer(why.status(), code, &why.detail(port));
     if why == Refused::Preflight {
@@ -66,7 +116,7 @@ pub fn limited(refusal: Refusal) -> Response {
             refusal.retry_after.as_secs()
         ),
     };
-    let mut response = answer(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &detail);
+    let mut response = answer(StatusCode::TOO_MANY_REQUESTS, Code::RateLimited, &detail);
     let h = response.headers_mut();
     let problem = match refusal.why {
         Why::QueueFull | Why::ClientBacklog => Problem::Concurrent,
@@ -85,7 +135,7 @@ pub fn limited(refusal: Refusal) -> Response {
 
 /// A path no URL parser may rewrite before it reaches Xero ([`crate::path`]).
 pub fn bad_path(why: PathRefusal) -> Response {
-    answer(StatusCode::BAD_REQUEST, "bad_path", why.detail())
+    answer(StatusCode::BAD_REQUEST, Code::BadPath, why.detail())
 }
 
 /// What the engine could not do, with the fix in the words of a command line.
@@ -111,10 +161,5 @@ pub fn engine(e: &EngineError) -> Response {
         | ErrorCode::Cancelled
         | ErrorCode::Platform => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let detail = e.explained();
-    let code = serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    answer(status, &code, &detail)
+    answer(status, Code::Engine(code), &e.explained())
 }

@@ -82,7 +82,7 @@ pub(crate) async fn handle(
         } else {
             problem::answer(
                 StatusCode::FORBIDDEN,
-                "not_through_gateway",
+                problem::Code::NotThroughGateway,
                 "organisations are disconnected with `tenantry disconnect ORG`, not through the gateway",
             )
         };
@@ -90,7 +90,7 @@ pub(crate) async fn handle(
     if !API_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return problem::answer(
             StatusCode::NOT_FOUND,
-            "not_xero",
+            problem::Code::NotXero,
             &format!(
                 "`{path}` is not one of Xero's APIs; the gateway serves /connections and paths under {}",
                 API_PREFIXES.join(", ")
@@ -106,7 +106,7 @@ pub(crate) async fn handle(
     else {
         return problem::answer(
             StatusCode::BAD_REQUEST,
-            "no_tenant",
+            problem::Code::NoTenant,
             "send `xero-tenant-id` with the organisation's tenant id or name; `tenantry orgs` lists them",
         );
     };
@@ -154,7 +154,7 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
     let too_large = || {
         problem::answer(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            problem::Code::TooLarge,
             "the body is larger than Xero takes (10 MB for files, 3.5 MB for accounting and payroll)",
         )
     };
@@ -163,12 +163,12 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
         Ok(Err(e)) if is_too_large(&e) => Err(too_large()),
         Ok(Err(_)) => Err(problem::answer(
             StatusCode::BAD_REQUEST,
-            "body_unreadable",
+            problem::Code::BodyUnreadable,
             "the request's body could not be read (the connection broke, or its length was wrong)",
         )),
         Err(_) => Err(problem::answer(
             StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
+            problem::Code::BodyTimeout,
             &format!(
                 "the request's body did not arrive within {} s of the call's turn",
                 BODY_TIMEOUT.as_secs()
@@ -217,7 +217,7 @@ impl Call<'_> {
                 Err(e) => {
                     return problem::answer(
                         StatusCode::BAD_GATEWAY,
-                        "unreachable",
+                        problem::Code::Unreachable,
                         &format!("Xero could not be reached ({e}); try again shortly"),
                     );
                 }

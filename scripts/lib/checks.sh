@@ -7,14 +7,17 @@ echo "==> the CI workflows pass actionlint (and shellcheck on their scripts)" >&
 scripts/lib/lint-workflows.sh
 echo "==> cargo clippy -D warnings" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# The product links no test code: neither binary's normal dependencies hold tenantry-tests or the
-# fake's test support, and without the default `demo` feature they hold no fake at all. Features
-# are resolved per package here, as for a product build (`cargo build -p …`).
+# The product links no test code: neither binary's normal dependencies hold tenantry-tests, the
+# fake's test support or the engine's (the in-memory vault, the offset clock), and without the
+# default `demo` feature they hold no fake at all. Features are resolved per package here, as for
+# a product build (`cargo build -p …`).
 echo "==> the product links no test code" >&2
 tree() { cargo tree --locked --prefix none -e normal,features "$@"; }
-# The check must be able to fail: the test crate does turn the fake's test support on.
-tree -p tenantry-tests | grep -q '^tenantry-fake-xero feature "test-support"' ||
-  { echo "the dependency check cannot see the fake's test-support feature" >&2; exit 1; }
+# The check must be able to fail: the test crate does turn both test supports on.
+for crate in tenantry-fake-xero tenantry-core; do
+  tree -p tenantry-tests | grep -q "^$crate feature \"test-support\"" ||
+    { echo "the dependency check cannot see $crate's test-support feature" >&2; exit 1; }
+done
 for pkg in tenantry-cli tenantry-desktop; do
   if tree -p "$pkg" | grep -E '^tenantry-tests |feature "test-support"'; then
     echo "$pkg links test code (above)" >&2

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tenantry_core::health::{OrgFix, OrgState, OrgStatus};
+use tenantry_core::Fix;
+use tenantry_core::health::{OrgState, OrgStatus};
 use tenantry_core::{CheckOutcome, LoginCheck};
 use ts_rs::TS;
 
@@ -25,15 +26,15 @@ pub struct ClientView {
     pub checked_at: Option<DateTime<Utc>>,
     #[ts(type = "string")]
     pub last_seen_at: DateTime<Utc>,
-    pub fix: Option<OrgFix>,
+    pub fix: Option<Fix>,
     /// What Xero last said (through the gateway, in the past day) was left of its 5,000 calls.
     pub calls_left_today: Option<u32>,
 }
 
 impl ClientView {
-    pub fn new(o: OrgStatus, calls_left: &std::collections::HashMap<String, u32>) -> Self {
+    pub fn new(o: OrgStatus) -> Self {
         Self {
-            calls_left_today: calls_left.get(&o.tenant_id.to_lowercase()).copied(),
+            calls_left_today: o.calls_left_today,
             tenant_id: o.tenant_id,
             name: o.name,
             tenant_type: o.tenant_type,

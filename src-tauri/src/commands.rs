@@ -10,63 +10,43 @@ use crate::ipc::{
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 use tenantry_core::ErrorCode;
-use tenantry_core::health::organisation_statuses;
 
-/// Logins with their status and organisations. Never includes a token.
+/// Logins with their status and organisations, from the engine's overview. Never includes a
+/// token.
 #[tauri::command]
 pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     // No profile open (first run, or a start that failed): nothing to list.
-    let (logins, organisations, clients, connecting, connections, practice) =
-        match desk.engine().await {
-            Ok(engine) => {
-                let (logins, orgs) = (engine.logins().await?, engine.organisations().await?);
-                let used = tenantry_core::health::connections_used(&orgs);
-                let limit = engine.config().connection_limit;
-                let connections = crate::ipc::ConnectionsView {
-                    used: used as u32,
-                    limit,
-                    at_limit: tenantry_core::health::at_connection_limit(used, limit),
-                };
-                let (now, notify_days) = (engine.now(), engine.config().notify_days);
-                let wanted = engine.config().all_scopes();
-                let calls_left = engine.calls_left_today().await?;
-                let clients = organisation_statuses(&logins, &orgs, now, notify_days)
-                    .into_iter()
-                    .map(|o| ClientView::new(o, &calls_left))
-                    .collect();
-                (
-                    logins
-                        .iter()
-                        .map(|l| {
-                            LoginView::new(
-                                l,
-                                desk.is_refreshing(l.id.as_str()),
-                                now,
-                                notify_days,
-                                &wanted,
-                            )
-                        })
-                        .collect(),
-                    OrgView::list(&orgs),
-                    clients,
-                    desk.connecting_view(),
-                    connections,
-                    engine.practice().map(crate::practice::PracticeView::from),
-                )
-            }
-            Err(_) => (
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                None,
-                crate::ipc::ConnectionsView {
-                    used: 0,
-                    limit: None,
-                    at_limit: false,
-                },
-                None,
-            ),
-        };
+    let seen = match desk.engine().await {
+        Ok(engine) => Some(engine.overview().await?),
+        Err(_) => None,
+    };
+    let (logins, organisations, clients, connections, practice) = match seen {
+        Some(o) => (
+            o.logins
+                .iter()
+                .map(|l| LoginView::new(l, desk.is_refreshing(l.login.id.as_str())))
+                .collect(),
+            OrgView::list(&o.rows),
+            o.organisations.into_iter().map(ClientView::new).collect(),
+            crate::ipc::ConnectionsView {
+                used: o.connections.used as u32,
+                limit: o.connections.limit,
+                at_limit: o.connections.at_limit,
+            },
+            o.practice.as_ref().map(crate::practice::PracticeView::from),
+        ),
+        None => (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            crate::ipc::ConnectionsView {
+                used: 0,
+                limit: None,
+                at_limit: false,
+            },
+            None,
+        ),
+    };
     Ok(Overview {
         mode: desk.mode().await,
         problem: desk.problem(),
@@ -74,7 +54,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         logins,
         organisations,
         clients,
-        connecting,
+        connecting: desk.connecting_view(),
         connections,
         practice,
     })

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter};
 use tenantry_core::config::RedirectMode;
-use tenantry_core::health::{LoginHealth, login_health, login_reason};
+use tenantry_core::health::LoginHealth;
 use tenantry_core::model::{Event, EventKind, Login, LoginState, Organisation};
-use tenantry_core::{EngineError, ErrorCode, Fix};
+use tenantry_core::{EngineError, ErrorCode, Fix, LoginStatus};
 use ts_rs::TS;
 
 /// Errors cross IPC as a code the UI branches on, a sentence for people, and the step that
@@ -116,29 +116,23 @@ pub struct LoginView {
 }
 
 impl LoginView {
-    /// `wanted`: every scope the configuration asks for.
-    pub fn new(
-        login: &Login,
-        refreshing: bool,
-        now: DateTime<Utc>,
-        notify_days: u32,
-        wanted: &[String],
-    ) -> Self {
-        let health = login_health(login, now, notify_days);
+    /// A login's status from the engine's overview; `refreshing` while the window refreshes it.
+    pub fn new(s: &LoginStatus, refreshing: bool) -> Self {
+        let login = &s.login;
         Self {
             id: login.id.to_string(),
             name: login.name.clone(),
             email: login.email.clone(),
             state: login.state,
-            health,
-            reason: login_reason(login, health, now),
+            health: s.health,
+            reason: s.reason.clone(),
             last_error: login.last_error.clone(),
             access_expires_at: login.access_expires_at,
             refresh_deadline: login.refresh_deadline(),
             last_refresh_at: login.last_refresh_at,
             refreshing,
             scopes: login.scopes.clone(),
-            missing_scopes: tenantry_core::health::missing_scopes(login, wanted),
+            missing_scopes: s.missing_scopes.clone(),
             custom: login.id.is_custom_connection(),
         }
     }

@@ -15,7 +15,11 @@ pub fn follow(app: &AppHandle, mut notices: mpsc::UnboundedReceiver<Notice>, on_
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         while let Some(notice) = notices.recv().await {
-            say(&app, &notice, on_click);
+            // `show()` is a D-Bus round trip to the notification daemon, which may be slow or
+            // hung: never on an async worker.
+            let app = app.clone();
+            let _ =
+                tauri::async_runtime::spawn_blocking(move || say(&app, &notice, on_click)).await;
         }
     });
 }

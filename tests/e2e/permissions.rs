@@ -8,20 +8,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-/// The unprivileged account to read as, if the suite made one (it needs root to switch to it).
-fn probe_user(test: &str) -> Option<String> {
-    match std::env::var("TENANTRY_PROBE_USER") {
-        Ok(user) => Some(user),
-        Err(_) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {
-            panic!("{test}: scripts/test.sh must create an unprivileged user (TENANTRY_PROBE_USER)")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED {test}: no unprivileged user to read as; run ./scripts/test.sh");
-            None
-        }
-    }
-}
-
 /// Whether `user` can open `path` for reading (a directory: list it).
 fn readable_by(user: &str, path: &Path) -> bool {
     let test = if path.is_dir() { "-x" } else { "-r" };

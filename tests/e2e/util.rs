@@ -424,3 +424,19 @@ impl std::fmt::Debug for Ran {
         )
     }
 }
+
+/// The suite's unprivileged user (scripts/test.sh makes it, for tests that play another local
+/// user or read as one; switching to it needs root). Outside the suite the test is skipped, said
+/// on stderr; inside it (TENANTRY_REQUIRE_KEYRING set) a missing user fails it.
+pub fn probe_user(test: &str) -> Option<String> {
+    match std::env::var("TENANTRY_PROBE_USER") {
+        Ok(user) => Some(user),
+        Err(_) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {
+            panic!("{test}: scripts/test.sh must create an unprivileged user (TENANTRY_PROBE_USER)")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED {test}: no unprivileged user; run ./scripts/test.sh");
+            None
+        }
+    }
+}

@@ -76,8 +76,20 @@ function fixText(fix: Fix): string {
       return "Check the organisation's name on the Logins tab.";
     case "list_logins":
       return "Check the login on the Logins tab.";
+    case "retry":
+      return `Choose Refresh on ${fix.email}.`;
     case "set_client_id":
       return "Enter your Xero app's Client ID in Settings.";
+    case "set_database_url":
+      return "Set the practice's database_url in the configuration file (tenantry config set database_url …).";
+    case "init_practice":
+      return "Run `tenantry practice init` on the practice's first machine.";
+    case "join_practice":
+      return "On a member machine run `tenantry practice invite`, then `tenantry practice join CODE` on this one.";
+    case "new_join_code":
+      return "Make a new join code with `tenantry practice invite` on a member machine.";
+    case "reconnect_then_rotate":
+      return `Reconnect ${fix.login}, then rotate the practice key again.`;
     default: {
       const unworded: never = fix;
       return unworded;

@@ -192,12 +192,81 @@ pub fn get(config: &Config, name: &str) -> Result<Option<String>, ConfigError> {
     }))
 }
 
+/// One change to a configuration file: a key set to a value (as `config set` takes it), or
+/// unset so its default applies again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Set(String, String),
+    Unset(String),
+}
+
+/// What [`edit`] did.
+#[derive(Debug)]
+pub struct Edited {
+    /// The configuration the file now makes.
+    pub config: Config,
+    /// Whether the file changed (an unset of a key it did not set changes nothing).
+    pub changed: bool,
+}
+
+/// The one way a configuration file is changed, by the CLI and the window alike: `edits`
+/// applied to the file at `path` (through `toml_edit`, so its comments and layout stay), the
+/// whole result validated, then written atomically. Nothing is written when any edit or the
+/// result is invalid.
+pub fn edit(path: &std::path::Path, edits: &[Edit]) -> Result<Edited, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(ConfigError::Unreadable {
+                path: path.into(),
+                source,
+            });
+        }
+    };
+    let (next, _) = apply(&text, edits)?;
+    let changed = next != text;
+    if changed {
+        super::write_text(path, &next)?;
+    }
+    Ok(Edited {
+        config: Config::parse(&next)?,
+        changed,
+    })
+}
+
+/// `text` with `edits` applied, and the configuration it makes (validated as a whole).
+pub fn apply(text: &str, edits: &[Edit]) -> Result<(String, Config), ConfigError> {
+    let mut doc = document(text)?;
+    for edit in edits {
+        match edit {
+            Edit::Set(name, value) => set_in(&mut doc, name, value)?,
+            Edit::Unset(name) => {
+                unset_in(&mut doc, name)?;
+            }
+        }
+    }
+    checked(doc)
+}
+
 /// The file's text with `name` set to `value`, and the configuration it makes (validated as a
 /// whole). `text` is the file as it stands ("" when there is none); the caller writes the result.
 pub fn set(text: &str, name: &str, value: &str) -> Result<(String, Config), ConfigError> {
+    apply(text, &[Edit::Set(name.to_owned(), value.to_owned())])
+}
+
+/// The file's text without `name`, so its default applies again, and the configuration that
+/// makes; `removed` says whether the file had set it.
+pub fn unset(text: &str, name: &str) -> Result<(String, Config, bool), ConfigError> {
+    let mut doc = document(text)?;
+    let removed = unset_in(&mut doc, name)?;
+    let (text, config) = checked(doc)?;
+    Ok((text, config, removed))
+}
+
+fn set_in(doc: &mut DocumentMut, name: &str, value: &str) -> Result<(), ConfigError> {
     let key = find(name)?;
     let parsed = parse_value(key, value)?;
-    let mut doc = document(text)?;
     match name.split_once('.') {
         Some((section, rest)) => {
             let table = doc
@@ -212,24 +281,20 @@ pub fn set(text: &str, name: &str, value: &str) -> Result<(String, Config), Conf
         }
         None => doc[name] = Item::Value(parsed),
     }
-    checked(doc)
+    Ok(())
 }
 
-/// The file's text without `name`, so its default applies again, and the configuration that
-/// makes; `removed` says whether the file had set it.
-pub fn unset(text: &str, name: &str) -> Result<(String, Config, bool), ConfigError> {
+/// Whether the file had set `name`.
+fn unset_in(doc: &mut DocumentMut, name: &str) -> Result<bool, ConfigError> {
     find(name)?;
-    let mut doc = document(text)?;
-    let removed = match name.split_once('.') {
+    Ok(match name.split_once('.') {
         Some((section, rest)) => doc
             .get_mut(section)
             .and_then(Item::as_table_like_mut)
             .and_then(|t| t.remove(rest))
             .is_some(),
         None => doc.remove(name).is_some(),
-    };
-    let (text, config) = checked(doc)?;
-    Ok((text, config, removed))
+    })
 }
 
 fn document(text: &str) -> Result<DocumentMut, ConfigError> {
@@ -302,165 +367,4 @@ fn parse_value(key: &Key, value: &str) -> Result<Value, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_can_be_set_and_read_back() {
-        let values = [
-            ("client_id", "ABC123", "ABC123"),
-            ("redirect_ports", "53690, 53691", "53690,53691"),
-            (
-                "scopes",
-                "accounting.contacts accounting.settings.read",
-                "accounting.contacts,accounting.settings.read",
-            ),
-            ("keepalive_days", "30", "30"),
-            ("keychain_service", "tenantry-work", "tenantry-work"),
-            ("vault", "file", "file"),
-            (
-                "bounce_url",
-                "https://example.com/bounce.html",
-                "https://example.com/bounce.html",
-            ),
-            ("timeout_secs", "60", "60"),
-            ("notify_days", "10", "10"),
-            ("close_to_tray", "no", "false"),
-            ("connection_limit", "25", "25"),
-            ("gateway_port", "53800", "53800"),
-            ("serve_gateway", "yes", "true"),
-            (
-                "database_url",
-                "postgres://ann@db.example.com:5432/practice",
-                "postgres://ann@db.example.com:5432/practice",
-            ),
-            ("person_name", "Ann", "Ann"),
-            ("machine_name", "LAPTOP-2", "LAPTOP-2"),
-            (
-                "on_event",
-                "logger -t tenantry \"$TENANTRY_EVENT\"",
-                "logger -t tenantry \"$TENANTRY_EVENT\"",
-            ),
-            (
-                "xero.issuer",
-                "http://127.0.0.1:5000",
-                "http://127.0.0.1:5000",
-            ),
-            (
-                "xero.authorize_url",
-                "http://127.0.0.1:5000/a",
-                "http://127.0.0.1:5000/a",
-            ),
-            (
-                "xero.token_url",
-                "http://127.0.0.1:5000/t",
-                "http://127.0.0.1:5000/t",
-            ),
-            (
-                "xero.revocation_url",
-                "http://127.0.0.1:5000/r",
-                "http://127.0.0.1:5000/r",
-            ),
-            (
-                "xero.jwks_url",
-                "http://127.0.0.1:5000/j",
-                "http://127.0.0.1:5000/j",
-            ),
-            (
-                "xero.api_url",
-                "http://127.0.0.1:5000/",
-                "http://127.0.0.1:5000/",
-            ),
-        ];
-        let mut text = String::new();
-        for (name, value, shown) in values {
-            let (next, config) = set(&text, name, value).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(
-                get(&config, name).unwrap().as_deref(),
-                Some(shown),
-                "`config get {name}` shows what `config set` wrote"
-            );
-            text = next;
-        }
-        // deep_link needs bounce_url, which is set above: the order of a session of edits.
-        let (text, config) = set(&text, "redirect_mode", "deep_link").unwrap();
-        assert_eq!(
-            get(&config, "redirect_mode").unwrap().as_deref(),
-            Some("deep_link")
-        );
-        assert_eq!(
-            KEYS.len(),
-            values.len() + 1,
-            "the table above covers every key"
-        );
-        assert_eq!(
-            Config::parse(&text).unwrap(),
-            config,
-            "the text written is the configuration returned"
-        );
-    }
-
-    #[test]
-    fn edits_keep_the_file_s_comments_and_other_keys() {
-        let text = "# our app\nclient_id = \"ABC\" # from developer.xero.com\n\n[xero]\n# the fake\napi_url = \"http://127.0.0.1:5000/\"\n";
-        let (text, _) = set(text, "notify_days", "14").unwrap();
-        let (text, _) = set(
-            &text,
-            "xero.token_url",
-            "http://127.0.0.1:5000/connect/token",
-        )
-        .unwrap();
-        for kept in [
-            "# our app",
-            "# from developer.xero.com",
-            "# the fake",
-            "client_id = \"ABC\"",
-        ] {
-            assert!(text.contains(kept), "`{kept}` survives an edit:\n{text}");
-        }
-        let (text, config, removed) = unset(&text, "xero.api_url").unwrap();
-        assert!(removed, "the file had set it");
-        assert_eq!(
-            config.xero.api_url,
-            crate::config::XeroEndpoints::default().api_url,
-            "the default applies again once unset"
-        );
-        let (_, _, again) = unset(&text, "xero.api_url").unwrap();
-        assert!(!again, "unsetting twice is harmless and says so");
-    }
-
-    #[test]
-    fn bad_keys_and_values_are_refused_with_the_fix() {
-        let err = set("", "api_url", "http://127.0.0.1:1/")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("xero.api_url"),
-            "a section's key is named in full: {err}"
-        );
-        let err = set("", "clientid", "X").unwrap_err().to_string();
-        assert!(
-            err.contains("client_id"),
-            "a near spelling is suggested: {err}"
-        );
-        for (name, value, said) in [
-            ("redirect_mode", "carrier_pigeon", "loopback, deep_link"),
-            ("redirect_mode", "deep_link", "bounce_url"),
-            ("keepalive_days", "60", "keepalive_days"),
-            ("redirect_ports", "80", "privileged"),
-            ("close_to_tray", "maybe", "true or false"),
-            ("xero.token_url", "http://evil.example/t", "https"),
-        ] {
-            let err = set("", name, value).unwrap_err().to_string();
-            assert!(
-                err.contains(said),
-                "`{name} {value}`: `{err}` must say `{said}`"
-            );
-        }
-        assert_eq!(
-            get(&Config::default(), "bounce_url").unwrap(),
-            None,
-            "an optional key with no default has no value"
-        );
-    }
-}
+mod tests;

@@ -9,7 +9,7 @@ mod paths;
 mod validate;
 mod xero;
 
-pub use keys::{KEYS, Key, Kind, get, set, unset};
+pub use keys::{Edit, Edited, KEYS, Key, Kind, apply, edit, get, set, unset};
 pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths, config_named, known_profiles};
 pub use xero::XeroEndpoints;
 
@@ -228,8 +228,12 @@ impl Config {
         }
         scopes
     }
+}
 
-    /// Writes the file atomically (temporary file + rename), so a crash never leaves half a file.
+impl Config {
+    /// Writes this whole configuration as a new file, atomically: for a file Tenantry owns (the
+    /// demo's profile, a test's). A person's file is changed with [`edit`], which keeps what
+    /// they wrote in it.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
         write_text(
@@ -239,8 +243,8 @@ impl Config {
     }
 }
 
-/// Writes configuration text atomically (temporary file + rename): what [`set`] and [`unset`]
-/// return, which keeps the file's comments, or a whole configuration from [`Config::save`].
+/// Writes configuration text atomically (temporary file + rename), so a crash never leaves half
+/// a file: what [`edit`] writes, and what a caller of [`set`] or [`unset`] writes.
 pub fn write_text(path: &Path, text: &str) -> Result<(), ConfigError> {
     let unwritable = |source| ConfigError::Unwritable {
         path: path.into(),
@@ -289,124 +293,4 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_documented_example_parses() {
-        let text = r#"
-client_id = "ABC123"
-redirect_ports = [53682, 53683, 53684]
-scopes = ["accounting.settings.read"]
-keepalive_days = 45
-keychain_service = "tenantry"
-timeout_secs = 30
-[xero]
-issuer = "https://identity.xero.com"
-authorize_url = "https://login.xero.com/identity/connect/authorize"
-token_url = "https://identity.xero.com/connect/token"
-revocation_url = "https://identity.xero.com/connect/revocation"
-jwks_url = "https://identity.xero.com/.well-known/openid-configuration/jwks"
-api_url = "https://api.xero.com"
-"#;
-        let config = Config::parse(text).expect("the README's example must be valid");
-        assert_eq!(config.client_id, "ABC123");
-        assert_eq!(
-            config.xero,
-            XeroEndpoints::default(),
-            "the example spells out the defaults"
-        );
-    }
-
-    #[test]
-    fn bad_values_name_their_key() {
-        let table = [
-            ("client_id = \"ab c\"", "client_id"),
-            ("redirect_ports = []", "redirect_ports"),
-            ("redirect_ports = [80]", "redirect_ports"),
-            ("redirect_ports = [5000, 5000]", "redirect_ports"),
-            ("redirect_ports = [70000]", "redirect_ports"),
-            ("scopes = [\"a b\"]", "scopes"),
-            ("keepalive_days = 60", "keepalive_days"),
-            ("keepalive_days = \"x\"", "keepalive_days"),
-            ("timeout_secs = 0", "timeout_secs"),
-            ("timeout_secs = 3600", "timeout_secs"),
-            ("keychain_service = \"\"", "keychain_service"),
-            ("colour = \"blue\"", "colour"),
-            (
-                "[xero]\ntoken_url = \"http://evil.example/token\"",
-                "xero.token_url",
-            ),
-            ("[xero]\nmystery = 1", "mystery"),
-            ("redirect_mode = \"deep_link\"", "bounce_url"),
-            ("redirect_mode = \"carrier_pigeon\"", "redirect_mode"),
-            ("bounce_url = \"http://example.com/b.html\"", "bounce_url"),
-            ("client_id = ", "client_id"),
-        ];
-        for (text, key) in table {
-            let err = Config::parse(text).expect_err(text).to_string();
-            assert!(
-                err.contains(key),
-                "`{text}` -> `{err}`: the message must name `{key}` so the user can fix it"
-            );
-        }
-    }
-
-    #[test]
-    fn a_key_in_the_wrong_section_is_told_where_it_belongs() {
-        let err = Config::parse("[xero]\nclient_id = \"ABC\"")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("top-level") && err.contains("above `[xero]`"),
-            "a top-level key under [xero] names the move that fixes it: {err}"
-        );
-        let err = Config::parse("api_url = \"http://127.0.0.1:1/\"")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("[xero] section"),
-            "a [xero] key at the top names its section: {err}"
-        );
-    }
-
-    #[test]
-    fn required_scopes_are_always_requested_once() {
-        let config = Config {
-            scopes: vec!["openid".into(), "accounting.contacts".into()],
-            ..Config::default()
-        };
-        assert_eq!(
-            config.all_scopes(),
-            [
-                "offline_access",
-                "openid",
-                "profile",
-                "email",
-                "accounting.contacts"
-            ],
-            "offline_access gives the refresh token and openid the user id; duplicates are dropped"
-        );
-    }
-
-    #[test]
-    fn save_then_load_round_trips_and_a_missing_file_is_the_default() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/default.toml");
-        assert_eq!(
-            Config::load(&path).unwrap(),
-            Config::default(),
-            "first run: no file yet"
-        );
-        let config = Config {
-            client_id: "XYZ".into(),
-            ..Config::default()
-        };
-        config.save(&path).unwrap();
-        assert_eq!(
-            Config::load(&path).unwrap(),
-            config,
-            "what is saved is what loads"
-        );
-    }
-}
+mod tests;

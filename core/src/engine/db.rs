@@ -4,10 +4,9 @@
 //! stall an async worker and with it every other login's requests.
 
 use crate::model::LoginId;
-use crate::store::postgres::LockSession;
 use crate::store::{Store, StoreError};
 use crate::token::TokenSet;
-use crate::vault::{SealedVault, TokenVault, VaultError};
+use crate::vault::{TokenVault, VaultError};
 use std::sync::Arc;
 
 /// Runs a blocking call off the async worker threads.
@@ -20,8 +19,6 @@ pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 pub(super) struct Db {
     store: Arc<dyn Store>,
     vault: Arc<dyn TokenVault>,
-    /// Practice mode: the vault is the store's own database, so a refresh's end commits as one.
-    sealed: Option<Arc<SealedVault>>,
 }
 
 impl Db {
@@ -34,34 +31,8 @@ impl Db {
         crate::hooks::Hooks::start(command, self.store.clone(), clock)
     }
 
-    pub(super) fn new(
-        store: Arc<dyn Store>,
-        vault: Arc<dyn TokenVault>,
-        sealed: Option<Arc<SealedVault>>,
-    ) -> Self {
-        Self {
-            store,
-            vault,
-            sealed,
-        }
-    }
-
-    /// Practice mode: ends a refresh in one transaction (the new token set, the login's refresh
-    /// times, the event, the journal). None in local mode, where the keychain and SQLite are two
-    /// systems and the protocol orders the writes instead.
-    pub(super) async fn keep_refreshed_at_once(
-        &self,
-        lock_session: Option<&LockSession>,
-        tokens: &TokenSet,
-        at: chrono::DateTime<chrono::Utc>,
-        detail: &str,
-    ) -> Option<Result<(), VaultError>> {
-        let sealed = self.sealed.clone()?;
-        let session = lock_session
-            .expect("a practice refresh holds a practice lock")
-            .clone();
-        let (tokens, detail) = (tokens.clone(), detail.to_owned());
-        Some(blocking(move || sealed.keep_refreshed(&session, &tokens, at, &detail)).await)
+    pub(super) fn new(store: Arc<dyn Store>, vault: Arc<dyn TokenVault>) -> Self {
+        Self { store, vault }
     }
 
     /// Runs `f` against the store on a blocking thread. Several statements that belong together

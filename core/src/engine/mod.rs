@@ -7,6 +7,7 @@
 //! - [`fleet`]: runs over every login (keep-alive, refresh-all, refreshing logins in use).
 //! - [`signin`]: connecting a login through the browser (loopback or deep link).
 //! - [`organisations`]: listing, testing and disconnecting organisations; removing a login.
+//! - [`overview`]: the profile as every front end shows it, from one read of the store.
 //! - [`db`]: the store and the vault, called off the async workers.
 //!
 //! The protocol itself is drawn in docs/ARCHITECTURE.md.
@@ -16,8 +17,9 @@ mod custom;
 mod db;
 mod directory;
 mod fleet;
-mod locks;
+mod mode;
 mod organisations;
+mod overview;
 mod refresh;
 mod select;
 mod signin;
@@ -26,6 +28,7 @@ mod tokens;
 
 pub use check::{CheckOutcome, LoginCheck, check_summary};
 pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};
+pub use overview::{Connections, LoginStatus, Overview};
 pub use select::{MIN_ID_PREFIX, Naming, looks_like_tenant_id, select_login, select_organisation};
 pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
 pub use tokens::AccessGrant;
@@ -58,6 +61,16 @@ pub enum Change {
     Organisations,
 }
 
+/// Wakes when another machine of the practice commits a change (see [`Engine::change_feed`]).
+pub struct Changes(crate::store::postgres::ChangeFeed);
+
+impl Changes {
+    /// Returns once something changed since the last call (at once the first time).
+    pub async fn changed(&mut self) {
+        self.0.changed().await;
+    }
+}
+
 /// What a front end is told as each login's part of a run over many ends.
 pub type LoginDone = Arc<dyn Fn(&Login) + Send + Sync>;
 
@@ -67,15 +80,7 @@ async fn open_practice(
     config: &Config,
     machine_vault: Arc<dyn TokenVault>,
     clock: &Arc<dyn Clock>,
-) -> Result<
-    (
-        Arc<dyn crate::store::Store>,
-        Arc<crate::vault::SealedVault>,
-        locks::Locks,
-        PracticeSeat,
-    ),
-    EngineError,
-> {
+) -> Result<mode::Practice, EngineError> {
     let (kept, now) = (config.clone(), clock.now());
     let member =
         db::blocking(move || crate::practice::open(&kept, machine_vault.as_ref(), now)).await?;
@@ -89,12 +94,7 @@ async fn open_practice(
         member.store.clone(),
         member.key,
     ));
-    let store: Arc<dyn crate::store::Store> = member.store.clone();
-    let locks = locks::Locks::Practice {
-        store: member.store,
-        connections: Arc::new(tokio::sync::Semaphore::new(locks::LOCK_CONNECTIONS)),
-    };
-    Ok((store, sealed, locks, seat))
+    Ok(mode::Practice::new(member.store, sealed, seat))
 }
 
 /// A machine's place in a practice, for status lines and Settings.
@@ -102,7 +102,7 @@ async fn open_practice(
 pub struct PracticeSeat {
     /// `host:port/database`.
     pub server: String,
-    pub identity: crate::practice::Identity,
+    pub identity: crate::model::practice::Identity,
     /// The practice key this machine holds (a member that joined with another needs to rejoin).
     pub key_id: String,
 }
@@ -114,9 +114,11 @@ pub struct Engine {
 
 struct Inner {
     config: Config,
-    locks: locks::Locks,
-    /// Practice mode: the database's server and who this machine acts as.
-    practice: Option<PracticeSeat>,
+    /// The vault the engine was opened with: the profile's keychain or file vault. In a practice
+    /// it holds the practice key and Tenantry's own secrets (the gateway key), the token sets
+    /// being the database's.
+    machine_vault: Arc<dyn TokenVault>,
+    mode: mode::Mode,
     db: db::Db,
     /// The `on_event` hooks' queue, when a command is configured.
     hooks: Option<crate::hooks::Hooks>,
@@ -141,33 +143,38 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, EngineError> {
         config.validate()?;
-        let (store, vault, sealed, locks, practice) = match config.database_url {
-            None => {
-                let dir = data_dir.to_owned();
-                let store = db::blocking(move || crate::store::open(None, &dir)).await?;
-                let locks = locks::Locks::Files(data_dir.join("locks"));
-                (store, vault, None, locks, None)
-            }
-            Some(_) => {
-                let (store, sealed, locks, seat) = open_practice(&config, vault, &clock).await?;
-                let as_vault: Arc<dyn TokenVault> = sealed.clone();
-                (store, as_vault, Some(sealed), locks, Some(seat))
-            }
-        };
+        let machine_vault = vault.clone();
+        let (store, vault, mode): (Arc<dyn crate::store::Store>, Arc<dyn TokenVault>, _) =
+            match config.database_url {
+                None => {
+                    let dir = data_dir.to_owned();
+                    let store = db::blocking(move || crate::store::open(None, &dir)).await?;
+                    let lock_dir = data_dir.join("locks");
+                    (store, vault, mode::Mode::Local { lock_dir })
+                }
+                Some(_) => {
+                    let practice = open_practice(&config, vault, &clock).await?;
+                    (
+                        practice.store.clone(),
+                        practice.sealed.clone(),
+                        mode::Mode::Practice(Box::new(practice)),
+                    )
+                }
+            };
         let xero = XeroClient::with_timeout(
             config.xero.clone(),
             config.client_id.clone(),
             std::time::Duration::from_secs(config.timeout_secs),
         );
-        let db = db::Db::new(store, vault, sealed);
+        let db = db::Db::new(store, vault);
         let hooks = config
             .on_event
             .clone()
             .map(|command| db.hooks(command, clock.clone()));
         let inner = Inner {
             config,
-            locks,
-            practice,
+            machine_vault,
+            mode,
             db,
             hooks,
             progress: std::sync::RwLock::new(None),
@@ -187,9 +194,16 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The vault this engine was opened with (the keychain, or the file vault already unlocked):
+    /// where Tenantry's own secrets such as the gateway key live, so a host reuses it rather than
+    /// opening the vault (and with a file vault, deriving its key) a second time.
+    pub fn machine_vault(&self) -> Arc<dyn TokenVault> {
+        self.inner.machine_vault.clone()
+    }
+
     /// Practice mode's database and who this machine acts as; None for a local profile.
     pub fn practice(&self) -> Option<&PracticeSeat> {
-        self.inner.practice.as_ref()
+        self.inner.mode.seat()
     }
 
     /// Calls `done` as each login's part of a run over many logins ends (for a progress bar);
@@ -222,24 +236,15 @@ impl Engine {
     /// profile.
     pub async fn practice_members(
         &self,
-    ) -> Result<Vec<crate::store::postgres::Member>, EngineError> {
-        match &self.inner.locks {
-            locks::Locks::Practice { store, .. } => {
-                let store = store.clone();
-                Ok(db::blocking(move || store.members()).await?)
-            }
-            locks::Locks::Files(_) => Ok(Vec::new()),
-        }
+    ) -> Result<Vec<crate::model::practice::Member>, EngineError> {
+        self.inner.mode.members().await
     }
 
     /// In a practice, wakes as any machine's (or process's) writes commit: the database's own
     /// notifications, so a window shows them at once. None for a local profile, whose SQLite file
     /// says so only when asked ([`Engine::external_changes`]).
-    pub fn change_feed(&self) -> Option<crate::store::postgres::ChangeFeed> {
-        match &self.inner.locks {
-            locks::Locks::Practice { store, .. } => Some(store.listen()),
-            locks::Locks::Files(_) => None,
-        }
+    pub fn change_feed(&self) -> Option<Changes> {
+        self.inner.mode.change_feed().map(Changes)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {

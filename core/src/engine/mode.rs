@@ -1,25 +1,58 @@
+//! The engine's mode: a profile of one machine, or a member of a practice. Everything that
+//! differs between them is here, and each mode holds only what it has, so an impossible pair (a
+//! practice refresh without a practice lock, a local profile with a change feed) cannot be made.
+//!
 //! Where a login's single-flight lock lives beyond this process: an OS file lock in the data
 //! directory (one machine), or a PostgreSQL advisory lock on a connection of its own (a
 //! practice: every machine of it). Both are released by their owner's death (the kernel, or the
 //! server closing the session), so neither can be left stale. Inside a process the per-login
-//! flight mutex still queues callers first.
+//! flight mutex still queues callers first. A practice's held lock also carries how to end the
+//! refresh under it: in one transaction on the lock's own connection.
 
+use super::PracticeSeat;
 use super::db::blocking;
 use crate::error::EngineError;
 use crate::lock::{LOCK_WAIT, LockError, LoginLock};
 use crate::model::LoginId;
+use crate::model::practice::Member;
 use crate::store::StoreError;
-use crate::store::postgres::{LockSession, PostgresStore, PracticeLock};
+use crate::store::postgres::{ChangeFeed, PostgresStore, PracticeLock};
+use crate::token::TokenSet;
+use crate::vault::{SealedVault, VaultError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub(super) enum Locks {
-    Files(PathBuf),
-    Practice {
-        store: Arc<PostgresStore>,
-        /// One permit per lock connection this process may hold at once.
-        connections: Arc<tokio::sync::Semaphore>,
+pub(super) enum Mode {
+    /// One machine: the store is a SQLite file, the vault the keychain or the file vault.
+    Local {
+        /// Where the per-login lock files are.
+        lock_dir: PathBuf,
     },
+    /// A member of a practice: store, token sets and locks all in its PostgreSQL database.
+    Practice(Box<Practice>),
+}
+
+pub(super) struct Practice {
+    pub(super) store: Arc<PostgresStore>,
+    pub(super) sealed: Arc<SealedVault>,
+    pub(super) seat: PracticeSeat,
+    /// One permit per lock connection this process may hold at once.
+    connections: Arc<tokio::sync::Semaphore>,
+}
+
+impl Practice {
+    pub(super) fn new(
+        store: Arc<PostgresStore>,
+        sealed: Arc<SealedVault>,
+        seat: PracticeSeat,
+    ) -> Self {
+        Self {
+            store,
+            sealed,
+            seat,
+            connections: Arc::new(tokio::sync::Semaphore::new(LOCK_CONNECTIONS)),
+        }
+    }
 }
 
 /// How many practice locks (each a server connection) one process holds at once; more refreshes
@@ -30,43 +63,88 @@ pub(super) enum Locks {
 pub(super) const LOCK_CONNECTIONS: usize = super::KEEPALIVE_CONCURRENCY;
 
 /// A held lock; dropping it lets the next holder in.
-#[derive(Debug)]
 pub(super) enum Held {
     File(#[allow(dead_code)] LoginLock),
-    Practice(
-        Box<PracticeLock>,
-        #[allow(dead_code)] tokio::sync::OwnedSemaphorePermit,
-    ),
+    Practice {
+        lock: Box<PracticeLock>,
+        sealed: Arc<SealedVault>,
+        _turn: tokio::sync::OwnedSemaphorePermit,
+    },
 }
 
 impl Held {
-    /// The session holding a practice lock, on which a commit under it is made.
-    pub(super) fn practice_session(&self) -> Option<LockSession> {
-        match self {
-            Self::File(_) => None,
-            Self::Practice(lock, _) => Some(lock.session()),
-        }
+    /// Whether the refresh's end is one transaction in the practice's database.
+    pub(super) fn in_practice(&self) -> bool {
+        matches!(self, Self::Practice { .. })
+    }
+
+    /// In a practice, ends a refresh in one transaction on the lock's own connection (the new
+    /// token set, the login's refresh times, the event, the journal). None locally, where the
+    /// keychain and SQLite are two systems and the protocol orders the writes instead.
+    pub(super) async fn keep_at_once(
+        &self,
+        tokens: &TokenSet,
+        at: chrono::DateTime<chrono::Utc>,
+        detail: &str,
+    ) -> Option<Result<(), VaultError>> {
+        let Self::Practice { lock, sealed, .. } = self else {
+            return None;
+        };
+        let (session, sealed) = (lock.session(), sealed.clone());
+        let (tokens, detail) = (tokens.clone(), detail.to_owned());
+        Some(blocking(move || sealed.keep_refreshed(&session, &tokens, at, &detail)).await)
     }
 }
 
-impl Locks {
+impl Mode {
+    /// Practice mode's database and who this machine acts as; None for a local profile.
+    pub(super) fn seat(&self) -> Option<&PracticeSeat> {
+        match self {
+            Self::Local { .. } => None,
+            Self::Practice(p) => Some(&p.seat),
+        }
+    }
+
+    /// Everyone who has joined the practice; empty for a local profile.
+    pub(super) async fn members(&self) -> Result<Vec<Member>, EngineError> {
+        match self {
+            Self::Local { .. } => Ok(Vec::new()),
+            Self::Practice(p) => {
+                let store = p.store.clone();
+                Ok(blocking(move || store.members()).await?)
+            }
+        }
+    }
+
+    /// The practice database's notifications of every machine's commits; None locally.
+    pub(super) fn change_feed(&self) -> Option<ChangeFeed> {
+        match self {
+            Self::Local { .. } => None,
+            Self::Practice(p) => Some(p.store.listen()),
+        }
+    }
+
     /// Waits (off the async workers) until this process holds `login`'s lock, for at most
     /// [`LOCK_WAIT`]. In a practice an unreachable database is an error: no token request is
     /// sent without the lock.
     pub(super) async fn acquire(&self, login: &LoginId) -> Result<Held, EngineError> {
         match self {
-            Self::Files(dir) => Ok(Held::File(LoginLock::acquire(dir, login).await?)),
-            Self::Practice { store, connections } => {
+            Self::Local { lock_dir } => Ok(Held::File(LoginLock::acquire(lock_dir, login).await?)),
+            Self::Practice(p) => {
                 let timed_out = || LockError::TimedOut(LOCK_WAIT.as_secs()).into();
                 let started = std::time::Instant::now();
-                let turn = tokio::time::timeout(LOCK_WAIT, connections.clone().acquire_owned());
-                let Ok(Ok(permit)) = turn.await else {
+                let turn = tokio::time::timeout(LOCK_WAIT, p.connections.clone().acquire_owned());
+                let Ok(Ok(turn)) = turn.await else {
                     return Err(timed_out());
                 };
-                let (store, login) = (store.clone(), login.clone());
+                let (store, login) = (p.store.clone(), login.clone());
                 let wait = LOCK_WAIT.saturating_sub(started.elapsed());
                 match blocking(move || store.lock_login(&login, wait)).await {
-                    Ok(lock) => Ok(Held::Practice(Box::new(lock), permit)),
+                    Ok(lock) => Ok(Held::Practice {
+                        lock: Box::new(lock),
+                        sealed: p.sealed.clone(),
+                        _turn: turn,
+                    }),
                     Err(StoreError::Busy) => Err(timed_out()),
                     Err(e) => Err(e.into()),
                 }
@@ -85,10 +163,17 @@ mod tests {
         // The sync PostgreSQL client runs its own runtime: set up outside the test's.
         let scratch = Scratch::new("lock_connections");
         let store = Arc::new(PostgresStore::connect(scratch.url()).unwrap());
-        let locks = Locks::Practice {
-            store,
-            connections: Arc::new(tokio::sync::Semaphore::new(LOCK_CONNECTIONS)),
+        let key = crate::seal::PracticeKey::generate();
+        let seat = PracticeSeat {
+            server: store.server().to_owned(),
+            identity: crate::model::practice::Identity {
+                person: "p".into(),
+                machine: "m".into(),
+            },
+            key_id: key.id(),
         };
+        let sealed = Arc::new(SealedVault::new(store.clone(), key));
+        let locks = Mode::Practice(Box::new(Practice::new(store, sealed, seat)));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -97,7 +182,7 @@ mod tests {
         runtime.block_on(take_one_more_than_the_share(&locks));
     }
 
-    async fn take_one_more_than_the_share(locks: &Locks) {
+    async fn take_one_more_than_the_share(locks: &Mode) {
         let login = |i: usize| LoginId::new(format!("login-{i}")).unwrap();
         let mut held = Vec::new();
         for i in 0..LOCK_CONNECTIONS {

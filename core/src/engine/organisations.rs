@@ -106,7 +106,7 @@ impl Engine {
         let inner = &self.inner;
         let slot = inner.slot(login);
         let _flight = slot.flight.lock().await;
-        let _lock = inner.locks.acquire(login).await?;
+        let _lock = inner.mode.acquire(login).await?;
         // A Custom Connection's credentials are the app's: nothing to revoke from here (the
         // connection is removed in Xero's developer portal).
         if let Some(tokens) = inner.db.load(login).await?

@@ -244,7 +244,7 @@ impl Inner {
     ) -> Result<Login, EngineError> {
         let slot = self.slot(&who.id);
         let _flight = slot.flight.lock().await;
-        let _lock = self.locks.acquire(&who.id).await?;
+        let _lock = self.mode.acquire(&who.id).await?;
         self.db.keep(&who.id, tokens).await?;
         let now = self.clock.now();
         let (id, name, email) = (who.id.clone(), who.name.clone(), who.email.clone());

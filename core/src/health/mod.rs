@@ -13,7 +13,7 @@ use serde::Serialize;
 
 mod organisations;
 
-pub use organisations::{OrgFix, OrgRow, OrgState, OrgStatus, organisation_statuses};
+pub use organisations::{OrgRow, OrgState, OrgStatus, organisation_statuses};
 
 /// A login's health: its stored state read against the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +50,20 @@ impl LoginHealth {
     /// Its access token can be handed out (and counted down).
     pub fn usable(self) -> bool {
         matches!(self, Self::Connected | Self::Expiring | Self::Error)
+    }
+}
+
+/// The step that fixes a login in this health: signing in again when only a person can help,
+/// a refresh when it is failing or its deadline is near.
+pub fn login_fix(login: &Login, health: LoginHealth) -> Option<crate::fix::Fix> {
+    use crate::fix::Fix;
+    let (id, email) = (login.id.clone(), login.email.clone());
+    match health {
+        LoginHealth::Connected => None,
+        LoginHealth::NeedsReconnect | LoginHealth::Lapsed => {
+            Some(Fix::Reconnect { login: id, email })
+        }
+        LoginHealth::Expiring | LoginHealth::Error => Some(Fix::Retry { login: id, email }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! wins, and a tenant Xero no longer lists for any login is `disconnected`, kept with its fix.
 
 use super::{LoginHealth, login_health, login_reason};
+use crate::fix::Fix;
 use crate::model::{Login, LoginId, Organisation};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -37,32 +38,6 @@ impl OrgState {
     }
 }
 
-/// The one step that fixes an organisation, as data: each front end words it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OrgFix {
-    /// Sign this login in again.
-    Reconnect {
-        #[cfg_attr(feature = "ts", ts(type = "string"))]
-        login: LoginId,
-        email: String,
-    },
-    /// The client disconnected the app: reconnect the login that reached it (and tick the
-    /// organisation at Xero's consent screen), or remove it from the list.
-    ReconnectOrRemove {
-        #[cfg_attr(feature = "ts", ts(type = "string"))]
-        login: LoginId,
-        email: String,
-    },
-    /// Try the login again (refresh it); the failure may have passed.
-    Retry {
-        #[cfg_attr(feature = "ts", ts(type = "string"))]
-        login: LoginId,
-        email: String,
-    },
-}
-
 /// One login's row of an organisation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgRow {
@@ -96,7 +71,10 @@ pub struct OrgStatus {
     pub last_seen_at: DateTime<Utc>,
     /// The earliest date any login connected it.
     pub connected_since: DateTime<Utc>,
-    pub fix: Option<OrgFix>,
+    pub fix: Option<Fix>,
+    /// What Xero last said (through the gateway, in the past day) was left of its day's calls;
+    /// filled in by the engine's overview, which reads what the gateway noted.
+    pub calls_left_today: Option<u32>,
     pub logins: Vec<OrgRow>,
 }
 
@@ -186,9 +164,13 @@ pub fn organisation_statuses(
             let (login, email) = (chosen.login_id.clone(), chosen.email.clone());
             let fix = match state {
                 OrgState::Connected => None,
-                OrgState::NeedsReconnect => Some(OrgFix::Reconnect { login, email }),
-                OrgState::Disconnected => Some(OrgFix::ReconnectOrRemove { login, email }),
-                OrgState::Error => Some(OrgFix::Retry { login, email }),
+                OrgState::NeedsReconnect => Some(Fix::Reconnect { login, email }),
+                OrgState::Disconnected => Some(Fix::ReconnectOrRemove {
+                    login,
+                    email,
+                    tenant_id: org.tenant_id.clone(),
+                }),
+                OrgState::Error => Some(Fix::Retry { login, email }),
             };
             OrgStatus {
                 tenant_id: org.tenant_id.clone(),
@@ -202,6 +184,7 @@ pub fn organisation_statuses(
                 last_seen_at: rows.iter().map(|r| r.last_seen_at).max().expect("a row"),
                 connected_since: rows.iter().map(|r| r.connected_since).min().expect("a row"),
                 fix,
+                calls_left_today: None,
                 logins: rows,
             }
         })
@@ -278,9 +261,10 @@ mod tests {
         let gone = statuses.iter().find(|s| s.tenant_id == "gone").unwrap();
         assert_eq!(
             gone.fix,
-            Some(OrgFix::ReconnectOrRemove {
+            Some(Fix::ReconnectOrRemove {
                 login: LoginId::new("ok").unwrap(),
-                email: "ok@example.com".into()
+                email: "ok@example.com".into(),
+                tenant_id: "gone".into(),
             }),
             "a disconnected organisation is kept with its fix"
         );

@@ -3,6 +3,7 @@
 //! A login is keyed by Xero's `xero_userid`: tokens are per user per app, so two logins are two
 //! token sets even when they reach the same organisation, and the two are never merged.
 
+pub mod practice;
 mod reason;
 pub use reason::ReasonCode;
 

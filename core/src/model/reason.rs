@@ -71,17 +71,4 @@ impl ReasonCode {
         .into_iter()
         .find(|c| c.as_str() == raw)
     }
-
-    /// The stored code for a refresh that failed with this kind of error.
-    pub fn of_failure(code: crate::error::ErrorCode) -> Self {
-        use crate::error::ErrorCode as C;
-        match code {
-            C::RateLimited => Self::RateLimited,
-            C::XeroRejected | C::Config => Self::XeroRejected,
-            C::Keychain | C::Passphrase => Self::Vault,
-            C::Storage => Self::Storage,
-            C::NeedsReconnect => Self::RefreshTokenRefused,
-            _ => Self::Unreachable,
-        }
-    }
 }

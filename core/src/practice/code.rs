@@ -2,7 +2,7 @@
 //! stores a hash of the code (to find its row) and the practice key sealed under a key derived
 //! from the code, so only someone holding the code can unwrap the key.
 
-use super::key::PracticeKey;
+use crate::seal::PracticeKey;
 use crate::secret::Secret;
 use sha2::{Digest, Sha256};
 

@@ -6,17 +6,17 @@
 //! Every function here blocks (database and vault calls): run them off async workers.
 
 mod code;
-mod key;
 mod migrate;
 
+pub use crate::seal::{DoesNotOpen, PracticeKey};
 pub use code::JoinCode;
-pub use key::{DoesNotOpen, PracticeKey};
 pub use migrate::{Moved, migrate};
 
 use crate::config::Config;
+pub use crate::model::practice::{CodeTaken, Identity, Member, PracticeRow};
 use crate::secret::Secret;
 use crate::store::StoreError;
-use crate::store::postgres::{CodeTaken, Member, PostgresStore, PracticeRow};
+use crate::store::postgres::PostgresStore;
 use crate::vault::named::{self, SecretEntry};
 use crate::vault::{TokenVault, VaultError};
 use chrono::{DateTime, Duration, Utc};
@@ -28,13 +28,6 @@ pub const JOIN_CODE_LIFETIME: Duration = Duration::hours(24);
 /// A known value sealed under the practice key, bound to the practice id: a machine's key is the
 /// practice's exactly when it opens this.
 const KEY_CHECK: &[u8] = b"tenantry practice key check";
-
-/// Who is acting, for the members list and every event: a person on a machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub person: String,
-    pub machine: String,
-}
 
 impl Identity {
     /// `person_name` and `machine_name` from the configuration, else the OS user and host names.
@@ -50,12 +43,6 @@ impl Identity {
             person: nonempty(person, "someone"),
             machine: nonempty(machine, "this computer"),
         }
-    }
-}
-
-impl std::fmt::Display for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} on {}", self.person, self.machine)
     }
 }
 
@@ -75,27 +62,20 @@ fn nonempty(value: String, otherwise: &str) -> String {
     }
 }
 
-/// Shaped by what the person does next.
+/// Shaped by what the person does next; the step itself is [`PracticeError::fix`], worded by
+/// each front end.
 #[derive(Debug, thiserror::Error)]
 pub enum PracticeError {
-    #[error(
-        "this profile has no practice database; set it first: tenantry config set database_url postgres://USER@HOST:PORT/DATABASE"
-    )]
+    #[error("this profile has no practice database; set it first")]
     NoDatabase,
-    #[error(
-        "the practice database at {server} has no practice yet; run `tenantry practice init` on the first machine, then `tenantry practice invite` there for each other machine"
-    )]
+    #[error("the practice database at {server} has no practice yet")]
     NotInitialised { server: String },
-    #[error(
-        "the practice database at {server} already holds a practice; join it instead: run `tenantry practice invite` on a member machine, then `tenantry practice join CODE` here"
-    )]
+    #[error("the practice database at {server} already holds a practice; join it instead")]
     AlreadyInitialised { server: String },
-    #[error(
-        "this machine has not joined the practice at {server}; on a member machine run `tenantry practice invite`, then here `tenantry practice join CODE`"
-    )]
+    #[error("this machine has not joined the practice at {server}")]
     NotJoined { server: String },
     #[error(
-        "this machine's practice key does not open the practice at {server} (the key was rotated, or it is another practice's); nothing was changed. Join again: `tenantry practice invite` on a member machine, then `tenantry practice join CODE` here"
+        "this machine's practice key does not open the practice at {server} (the key was rotated, or it is another practice's); nothing was changed. Join again"
     )]
     WrongKey { server: String },
     #[error(
@@ -103,29 +83,45 @@ pub enum PracticeError {
     )]
     CodeMistyped,
     #[error(
-        "the practice at {server} has no such join code (mistyped, or made for another practice); check it, or make a new one with `tenantry practice invite`"
+        "the practice at {server} has no such join code (mistyped, or made for another practice); check it"
     )]
     CodeUnknown { server: String },
-    #[error(
-        "that join code was already used (by {by}); each code joins one machine: make a new one with `tenantry practice invite`"
-    )]
+    #[error("that join code was already used (by {by}); each code joins one machine")]
     CodeUsed { by: String },
-    #[error(
-        "that join code has expired (codes work for 24 hours); make a new one with `tenantry practice invite`"
-    )]
+    #[error("that join code has expired (codes work for 24 hours)")]
     CodeExpired,
-    #[error(
-        "that join code was made before the practice key was rotated; make a new one with `tenantry practice invite`"
-    )]
+    #[error("that join code was made before the practice key was rotated")]
     CodeStale,
     #[error(
-        "the token set of login {login} does not open under the practice key, so the key was not rotated (nothing was changed); reconnect that login (tenantry connect --reconnect), then rotate again"
+        "the token set of login {login} does not open under the practice key, so the key was not rotated (nothing was changed)"
     )]
     Unsealable { login: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Vault(#[from] VaultError),
+}
+
+impl PracticeError {
+    /// The step that resolves it, when a person can take one.
+    pub fn fix(&self) -> Option<crate::fix::Fix> {
+        use crate::fix::Fix;
+        match self {
+            Self::NoDatabase => Some(Fix::SetDatabaseUrl),
+            Self::NotInitialised { .. } => Some(Fix::InitPractice),
+            Self::AlreadyInitialised { .. } | Self::NotJoined { .. } | Self::WrongKey { .. } => {
+                Some(Fix::JoinPractice)
+            }
+            Self::CodeUnknown { .. }
+            | Self::CodeUsed { .. }
+            | Self::CodeExpired
+            | Self::CodeStale => Some(Fix::NewJoinCode),
+            Self::Unsealable { login } => Some(Fix::ReconnectThenRotate {
+                login: login.clone(),
+            }),
+            Self::CodeMistyped | Self::Store(_) | Self::Vault(_) => None,
+        }
+    }
 }
 
 /// A machine's open membership: the practice database and the key that opens its token sets.

@@ -2,13 +2,15 @@
 //!
 //! Adapters: [`KeychainVault`] (the OS keychain; the real thing), [`FileVault`] (opt-in, a
 //! passphrase-encrypted folder), [`SealedVault`] (practice mode: sealed rows in the practice
-//! database) and [`MemoryVault`] (an in-memory fake for unit tests, with fault injection).
+//! database) and `MemoryVault` (an in-memory fake for tests, with fault injection: only with
+//! the `test-support` feature, which no product build turns on).
 //! Adapters MUST return `Ok(None)` for a missing entry, treat `delete` of a missing entry as
 //! success, and map "keychain locked or unreachable" to [`VaultError::Unavailable`] so the caller
 //! can tell the user to unlock it.
 
 mod file;
 mod keychain;
+#[cfg(any(test, feature = "test-support"))]
 mod memory;
 pub mod named;
 mod record;
@@ -16,6 +18,7 @@ mod sealed;
 
 pub use file::{ENV_PASSPHRASE, FileVault, passphrase_from_env};
 pub use keychain::{KeychainVault, platform_store};
+#[cfg(any(test, feature = "test-support"))]
 pub use memory::MemoryVault;
 pub use sealed::SealedVault;
 

@@ -5,7 +5,7 @@
 
 use super::{TokenVault, VaultError, record};
 use crate::model::LoginId;
-use crate::practice::PracticeKey;
+use crate::seal::PracticeKey;
 use crate::store::StoreError;
 use crate::store::postgres::{Finish, LockSession, PostgresStore};
 use crate::token::TokenSet;

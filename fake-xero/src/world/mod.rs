@@ -2,6 +2,7 @@
 //! connections, the faults a test queued, and the counters tests read. The rules live beside it:
 //! `identity` (codes, tokens, rotation and revocation) and `limits` (per-tenant rate limits).
 
+mod custom;
 mod identity;
 mod limits;
 

@@ -128,19 +128,13 @@ impl Desk {
         if !config.serve_gateway {
             return None;
         }
-        let vault = match profile.vault(self.passphrase()).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "not serving the Xero API: the vault cannot be opened");
-                return None;
-            }
-        };
         // The gateway of the profile open before lets go of the port a moment after it is dropped.
         let mut tries = 0;
         loop {
+            // The key is kept in the vault the engine already opened: with a file vault, opening
+            // it again would derive its key (a fifth of a second of scrypt) a second time.
             let started = tenantry_gateway::Hosted::start(
                 engine.clone(),
-                vault.clone(),
                 &profile.paths.data_dir,
                 config.gateway_port,
             )

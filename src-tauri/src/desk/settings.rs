@@ -5,7 +5,7 @@ use super::Desk;
 use crate::ipc::{AppMode, IpcError, Settings, SettingsView};
 use tauri::AppHandle;
 use tenantry_core::ErrorCode;
-use tenantry_core::config::Config;
+use tenantry_core::config::{self, Edit, RedirectMode};
 use tenantry_core::login::redirect_uri;
 use tenantry_core::profile::Profile;
 
@@ -38,42 +38,46 @@ pub fn settings_view(profile: &Profile, mode: AppMode) -> SettingsView {
     }
 }
 
-/// `config` with the form's values, validated as the configuration file is: each error names
-/// its key. Keys the form does not show (the Xero endpoints, the keychain service) are kept.
-pub fn apply(config: &Config, form: Settings) -> Result<Config, IpcError> {
-    let invalid = |message: String| IpcError::new(ErrorCode::Config, message);
-    let bounce_url = match form
+/// The form's values as edits of the configuration file, through the same `config::edit` as
+/// `tenantry config set` (so the file keeps its comments, and a bad value is refused naming its
+/// key, nothing written). Keys the form does not show (the Xero endpoints, the keychain service)
+/// are not touched.
+pub fn edits(form: Settings) -> Result<Vec<Edit>, IpcError> {
+    let client_id = form.client_id.trim();
+    if client_id.is_empty() {
+        return Err(IpcError::new(
+            ErrorCode::Config,
+            "configuration key `client_id`: paste the Client ID of your Xero app",
+        ));
+    }
+    let set = |key: &str, value: String| Edit::Set(key.to_owned(), value);
+    let join = |words: Vec<String>| words.join(" ");
+    let mode = match form.redirect_mode {
+        RedirectMode::Loopback => "loopback",
+        RedirectMode::DeepLink => "deep_link",
+    };
+    let bounce = form
         .bounce_url
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(raw) => Some(raw.parse().map_err(|_| {
-            invalid(format!(
-                "configuration key `bounce_url`: `{raw}` is not an https address"
-            ))
-        })?),
-        None => None,
-    };
-    let next = Config {
-        client_id: form.client_id.trim().to_owned(),
-        redirect_ports: form.redirect_ports,
-        scopes: form.scopes,
-        keepalive_days: form.keepalive_days,
-        notify_days: form.notify_days,
-        close_to_tray: form.close_to_tray,
-        serve_gateway: form.serve_gateway,
-        redirect_mode: form.redirect_mode,
-        bounce_url,
-        ..config.clone()
-    };
-    if next.client_id.is_empty() {
-        return Err(invalid(
-            "configuration key `client_id`: paste the Client ID of your Xero app".into(),
-        ));
-    }
-    next.validate().map_err(|e| invalid(e.to_string()))?;
-    Ok(next)
+        .filter(|s| !s.is_empty());
+    Ok(vec![
+        set("client_id", client_id.to_owned()),
+        set(
+            "redirect_ports",
+            join(form.redirect_ports.iter().map(u16::to_string).collect()),
+        ),
+        set("scopes", join(form.scopes)),
+        set("keepalive_days", form.keepalive_days.to_string()),
+        set("notify_days", form.notify_days.to_string()),
+        set("close_to_tray", form.close_to_tray.to_string()),
+        set("serve_gateway", form.serve_gateway.to_string()),
+        set("redirect_mode", mode.to_owned()),
+        match bounce {
+            Some(url) => set("bounce_url", url.to_owned()),
+            None => Edit::Unset("bounce_url".to_owned()),
+        },
+    ])
 }
 
 impl Desk {
@@ -84,11 +88,16 @@ impl Desk {
         form: Settings,
     ) -> Result<SettingsView, IpcError> {
         let profile = self.load_profile()?;
-        let config = apply(&profile.config, form)?;
-        config
-            .save(&profile.paths.config_file)
+        let edits = edits(form)?;
+        let path = profile.paths.config_file.clone();
+        let edited = tokio::task::spawn_blocking(move || config::edit(&path, &edits))
+            .await
+            .expect("editing the configuration does not panic")
             .map_err(|e| IpcError::new(ErrorCode::Config, e.to_string()))?;
-        let profile = Profile { config, ..profile };
+        let profile = Profile {
+            config: edited.config,
+            ..profile
+        };
         let engine = profile.open_engine_with(self.passphrase()).await?;
         let view = settings_view(&profile, AppMode::Xero);
         self.install(app, AppMode::Xero, profile, engine, None)
@@ -100,7 +109,6 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tenantry_core::config::RedirectMode;
 
     fn form() -> Settings {
         Settings {
@@ -117,17 +125,20 @@ mod tests {
     }
 
     #[test]
-    fn the_form_replaces_what_it_shows_and_keeps_the_rest() {
-        let before = Config {
-            keychain_service: "tenantry-work".into(),
-            ..Config::default()
-        };
-        let after = apply(&before, form()).unwrap();
+    fn the_form_replaces_what_it_shows_and_keeps_the_rest_and_the_comments() {
+        let before = "# work profile\nkeychain_service = \"tenantry-work\" # kept apart\nbounce_url = \"https://bounce.example.com/\"\n";
+        let (text, after) = config::apply(before, &edits(form()).unwrap()).unwrap();
         assert_eq!(after.client_id, "ABC123", "a pasted id is trimmed");
         assert_eq!(after.bounce_url, None, "a blank bounce page is none");
+        assert_eq!(after.redirect_ports, [53682]);
+        assert_eq!(after.scopes, ["accounting.settings.read"]);
         assert_eq!(
             after.keychain_service, "tenantry-work",
             "what the form does not show is kept"
+        );
+        assert!(
+            text.contains("# work profile") && text.contains("# kept apart"),
+            "and the file's comments: {text}"
         );
     }
 
@@ -164,12 +175,16 @@ mod tests {
             ),
         ];
         for (form, key) in table {
-            let err = apply(&Config::default(), form).expect_err(key);
-            assert_eq!(err.code, ErrorCode::Config);
+            let message = match edits(form) {
+                Err(e) => {
+                    assert_eq!(e.code, ErrorCode::Config);
+                    e.message
+                }
+                Ok(edits) => config::apply("", &edits).expect_err(key).to_string(),
+            };
             assert!(
-                err.message.contains(key),
-                "{}: the message must name `{key}` so the field can be fixed",
-                err.message
+                message.contains(key),
+                "{message}: the message must name `{key}` so the field can be fixed"
             );
         }
     }

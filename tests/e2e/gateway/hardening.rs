@@ -6,20 +6,6 @@ use super::*;
 use std::io::{Read, Write};
 use tenantry_fake_xero::{ApiFault, Options};
 
-/// The suite's unprivileged user (scripts/test.sh makes it); `None` (skip) outside the suite.
-fn probe_user(test: &str) -> Option<String> {
-    match std::env::var("TENANTRY_PROBE_USER") {
-        Ok(user) => Some(user),
-        Err(_) if std::env::var_os("TENANTRY_REQUIRE_KEYRING").is_some() => {
-            panic!("{test}: scripts/test.sh must create an unprivileged user (TENANTRY_PROBE_USER)")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED {test}: no unprivileged user to play another local user");
-            None
-        }
-    }
-}
-
 /// `python3 -c PROGRAM` to run as `user` (the suite runs as root): the child is Python itself,
 /// so killing it ends the program.
 fn python_as(user: &str, program: &str) -> std::process::Command {

@@ -4,13 +4,13 @@
 
 use super::Gate;
 use super::record::note_event;
+use crate::engine::mode::Held;
 use crate::engine::slot::Slot;
 use crate::engine::{Change, Inner};
 use crate::error::EngineError;
 use crate::model::{EventKind, LoginId, ReasonCode};
 use crate::pause;
 use crate::store::RefreshIntent;
-use crate::store::postgres::LockSession;
 use crate::token::TokenSet;
 use crate::xero::{TokenAnswer, XeroError, access_claims};
 use chrono::{DateTime, Utc};
@@ -70,7 +70,7 @@ impl Inner {
         slot: &Slot,
         current: &Arc<TokenSet>,
         answer: TokenAnswer,
-        (after_lost_answer, lock_session): (bool, Option<&LockSession>),
+        (after_lost_answer, held): (bool, &Held),
     ) -> Result<Arc<TokenSet>, EngineError> {
         let now = self.clock.now();
         let next = TokenSet::from_answer(answer, now, Some(current), &self.config.all_scopes())?;
@@ -91,11 +91,7 @@ impl Inner {
         );
         // A practice commits the new set, the metadata and the journal's end as one; locally the
         // keychain takes the set first and SQLite the rest after.
-        let kept = match self
-            .db
-            .keep_refreshed_at_once(lock_session, &next, now, &detail)
-            .await
-        {
+        let kept = match held.keep_at_once(&next, now, &detail).await {
             Some(kept) => kept.map(|()| true),
             None => self.db.keep(login, &next).await.map(|()| false),
         };
@@ -105,7 +101,7 @@ impl Inner {
                 // Xero has rotated, but the new set could not be kept. The old refresh token
                 // stays and the intent in the journal, so the next attempt within Xero's grace
                 // spends the old token again and recovers.
-                if lock_session.is_some() {
+                if held.in_practice() {
                     self.note_unkept(login, e.to_string()).await;
                 } else {
                     self.record_failure(login, e.to_string(), ReasonCode::Vault)

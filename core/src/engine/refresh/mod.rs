@@ -23,12 +23,12 @@ mod decide;
 mod exchange;
 mod record;
 
+use super::mode::Held;
 use super::slot::Slot;
 use super::{Engine, Inner};
 use crate::error::EngineError;
 use crate::model::{Login, LoginId, LoginState, ReasonCode};
 use crate::store::RefreshIntent;
-use crate::store::postgres::LockSession;
 use crate::token::TokenSet;
 use crate::xero::XeroError;
 use chrono::Duration;
@@ -168,10 +168,8 @@ impl Inner {
             Early::Fail(last) => return Err(last.into()),
             Early::Proceed => {}
         }
-        let lock = self.locks.acquire(login).await?;
-        let result = self
-            .refresh_locked(login, &mode, &slot, gate, lock.practice_session().as_ref())
-            .await;
+        let lock = self.mode.acquire(login).await?;
+        let result = self.refresh_locked(login, &mode, &slot, gate, &lock).await;
         drop(lock);
         match &result {
             Ok(_) => *backoff = Default::default(),
@@ -197,7 +195,7 @@ impl Inner {
         mode: &Mode,
         slot: &Slot,
         gate: Gate,
-        lock_session: Option<&LockSession>,
+        held: &Held,
     ) -> Result<Arc<TokenSet>, EngineError> {
         let intent = self.refuse_known_reconnect(login).await?;
         let current = Arc::new(self.vault_tokens(login, slot).await?);
@@ -220,7 +218,7 @@ impl Inner {
         match self.ask_xero(login, &current, gate).await {
             Ok(answer) => {
                 let lost_before = intent.is_some();
-                self.keep_answer(login, slot, &current, answer, (lost_before, lock_session))
+                self.keep_answer(login, slot, &current, answer, (lost_before, held))
                     .await
             }
             // A Custom Connection's secret refused: only a person with the app's new secret helps.
@@ -245,7 +243,7 @@ impl Inner {
             Err(e) => {
                 // The intent stays: the request may have reached Xero and rotated the token, and
                 // the next attempt (by any process) must retry within the 30-minute grace.
-                let code = ReasonCode::of_failure(e.code());
+                let code = ReasonCode::from(e.code());
                 self.record_failure(login, e.to_string(), code).await?;
                 Err(e.into())
             }

@@ -9,23 +9,25 @@
 //! schema is migrated by refinery under an advisory lock (two machines starting at once must not
 //! both create it), and a schema with steps this binary does not know is refused.
 
+mod budgets;
 mod connect;
 mod events;
+mod journal;
 mod listen;
 mod lock;
 mod logins;
+mod notices;
 mod organisations;
 mod password;
 mod practice;
 #[cfg(test)]
 mod scratch;
 mod sealed;
-mod small;
 mod tls;
 
+pub use crate::model::practice::{CodeTaken, Member, PracticeRow};
 pub use listen::ChangeFeed;
 pub use lock::{LockSession, PracticeLock};
-pub use practice::{CodeTaken, Member, PracticeRow};
 #[cfg(test)]
 pub(crate) use scratch::Scratch;
 pub use sealed::Finish;
@@ -109,7 +111,7 @@ impl PostgresStore {
 
     /// From now on every event and refresh this store writes names `who` (set once, when the
     /// practice is opened; later calls change nothing).
-    pub fn act_as(&self, who: &crate::practice::Identity) {
+    pub fn act_as(&self, who: &crate::model::practice::Identity) {
         let _ = self.actor.set(Actor {
             person: who.person.clone(),
             machine: who.machine.clone(),
@@ -161,6 +163,12 @@ impl PostgresStore {
             Fault::Data(detail) => StoreError::Other(format!("{}: {detail}", self.server)),
         }
     }
+}
+
+/// The change counter: moved by every committed change on any machine (the schema's triggers).
+fn data_version(c: &mut Client) -> Sql<i64> {
+    Ok(c.query_one("SELECT last_value FROM changes", &[])?
+        .try_get(0)?)
 }
 
 /// How long a connection may sit unused before it is checked, and how long the check may take.
@@ -239,16 +247,16 @@ impl Store for PostgresStore {
     }
     fn begin_refresh(&self, intent: &RefreshIntent) -> Result<()> {
         let machine = self.actor.get().map(|a| a.machine.as_str());
-        self.with_client(|c| small::begin_refresh(c, intent, machine))
+        self.with_client(|c| journal::begin_refresh(c, intent, machine))
     }
     fn refresh_intent(&self, login: &LoginId) -> Result<Option<RefreshIntent>> {
-        self.with_client(|c| small::refresh_intent(c, login))
+        self.with_client(|c| journal::refresh_intent(c, login))
     }
     fn refresh_intents(&self) -> Result<Vec<RefreshIntent>> {
-        self.with_client(small::refresh_intents)
+        self.with_client(journal::refresh_intents)
     }
     fn end_refresh(&self, login: &LoginId) -> Result<()> {
-        self.with_client(|c| small::end_refresh(c, login))
+        self.with_client(|c| journal::end_refresh(c, login))
     }
     fn write_event(
         &self,
@@ -271,19 +279,19 @@ impl Store for PostgresStore {
         self.with_client(|c| Ok(events::newest(c, None, Some(kind), 1)?.into_iter().next()))
     }
     fn record_calls_left(&self, tenant_id: &str, day_left: u32, at: DateTime<Utc>) -> Result<()> {
-        self.with_client(|c| small::record_calls_left(c, tenant_id, day_left, at))
+        self.with_client(|c| budgets::record_calls_left(c, tenant_id, day_left, at))
     }
     fn calls_left(&self) -> Result<HashMap<String, (u32, DateTime<Utc>)>> {
-        self.with_client(small::calls_left)
+        self.with_client(budgets::calls_left)
     }
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
-        self.with_client(small::notices_said)
+        self.with_client(notices::notices_said)
     }
     fn record_notice(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        self.with_client(|c| small::record_notice(c, key, at))
+        self.with_client(|c| notices::record_notice(c, key, at))
     }
     fn data_version(&self) -> Result<i64> {
-        self.with_client(small::data_version)
+        self.with_client(data_version)
     }
     fn event_taps(&self) -> &OnceLock<EventTap> {
         &self.tap

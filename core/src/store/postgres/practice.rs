@@ -4,56 +4,9 @@
 
 use super::{Fault, PostgresStore, Sql};
 use crate::model::LoginId;
+use crate::model::practice::{CodeTaken, Member, PracticeRow};
 use crate::store::{Result, from_ms, ms};
 use chrono::{DateTime, Utc};
-
-/// The practice as the database records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PracticeRow {
-    pub id: String,
-    /// Which practice key seals its token sets.
-    pub key_id: String,
-    /// A known value sealed under that key: a machine's key is the practice's if it opens this.
-    pub key_check: Vec<u8>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub machine: String,
-    pub person: String,
-    pub joined_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    /// The key it joined with: an old one after a rotation, until it joins again.
-    pub key_id: String,
-}
-
-impl Member {
-    /// Whether this member is `who` (a person on a machine).
-    pub fn is(&self, who: &crate::practice::Identity) -> bool {
-        self.machine == who.machine && self.person == who.person
-    }
-
-    /// Whether it joined under a key that is no longer the practice's `current_key_id`: it reads
-    /// nothing until it joins again.
-    pub fn must_rejoin(&self, current_key_id: &str) -> bool {
-        self.key_id != current_key_id
-    }
-}
-
-/// What taking a join code found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeTaken {
-    /// Valid: the practice key wrapped under the code, now marked used.
-    Wrapped {
-        wrapped: Vec<u8>,
-        key_id: String,
-    },
-    Unknown,
-    Used {
-        by: String,
-    },
-    Expired,
-}
 
 /// Opens a login's sealed token set under the old key and seals it under the new one; None when
 /// it does not open.

@@ -105,7 +105,7 @@ impl PostgresStore {
                 detail,
                 by,
             )?;
-            super::small::end_refresh(&mut tx, login)?;
+            super::journal::end_refresh(&mut tx, login)?;
             tx.commit()?;
             Ok(Ok(event))
         })();
@@ -139,24 +139,24 @@ impl PostgresStore {
         let by = self.acting_as();
         self.with_client(|c| {
             let mut tx = c.transaction()?;
-            let current = tx
-                .query_opt("SELECT key_id FROM practice FOR SHARE", &[])?
-                .map(|r| r.try_get::<_, String>(0))
-                .transpose()?;
             let known = tx
                 .query_opt(
                     "SELECT 1 FROM logins WHERE id = $1 FOR UPDATE",
                     &[&login.id.as_str()],
                 )?
                 .is_some();
-            if known || current.as_deref() != Some(key_id) {
+            if known {
                 return Ok(false);
             }
             super::logins::upsert(&mut tx, login)?;
             for org in organisations {
                 super::organisations::insert_as_it_was(&mut tx, &login.id, org)?;
             }
-            put(&mut tx, &login.id, key_id, sealed, now)?;
+            // Under a key that is no longer the practice's, nothing: returning drops the
+            // transaction, which rolls back the rows above.
+            if !put(&mut tx, &login.id, key_id, sealed, now)? {
+                return Ok(false);
+            }
             super::events::write(
                 &mut tx,
                 now,

@@ -19,11 +19,12 @@ impl Connector {
     pub(super) fn new(plan: &Plan) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier: Arc<dyn ServerCertVerifier> = match plan {
-            Plan::Off | Plan::IfOffered | Plan::Required(Check::Nothing) => {
-                Arc::new(AnyCertificate(provider.clone()))
-            }
-            Plan::Required(Check::Chain(path)) => Arc::new(ChainOnly {
-                roots: Arc::new(roots(path)?),
+            Plan::Off | Plan::IfOffered | Plan::Required(Check::Nothing) => Arc::new(Verifier {
+                check: AnyCertificate,
+                provider: provider.clone(),
+            }),
+            Plan::Required(Check::Chain(path)) => Arc::new(Verifier {
+                check: ChainOnly(roots(path)?),
                 provider: provider.clone(),
             }),
             Plan::Required(Check::ChainAndName(RootCert::File(path))) => {
@@ -120,55 +121,34 @@ fn name_in(presented: &str) -> Option<String> {
     Some(inner.trim_matches('"').to_owned())
 }
 
+/// What is checked of the certificate a server shows, before the handshake's signatures (which
+/// [`Verifier`] always checks).
+trait CertCheck: std::fmt::Debug + Send + Sync {
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        provider: &CryptoProvider,
+    ) -> Result<(), rustls::Error>;
+}
+
 /// `prefer`, and `require` without a root certificate: any certificate is taken, as libpq
 /// takes it. That keeps out someone who only listens, not someone in the middle. The
 /// handshake's signatures are still checked against the certificate shown, so the session's
 /// keys belong to whoever holds that certificate's key (what channel binding relies on).
 #[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
+struct AnyCertificate;
 
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
+impl CertCheck for AnyCertificate {
+    fn check(
         &self,
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
         _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        _provider: &CryptoProvider,
+    ) -> Result<(), rustls::Error> {
+        Ok(())
     }
 }
 
@@ -178,12 +158,37 @@ impl ServerCertVerifier for AnyCertificate {
 /// `WebPkiServerVerifier` does (chain, then name), called directly rather than accepting its
 /// name error, so nothing here depends on the order it checks in.
 #[derive(Debug)]
-struct ChainOnly {
-    roots: Arc<RootCertStore>,
+struct ChainOnly(RootCertStore);
+
+impl CertCheck for ChainOnly {
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        provider: &CryptoProvider,
+    ) -> Result<(), rustls::Error> {
+        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &self.0,
+            intermediates,
+            now,
+            provider.signature_verification_algorithms.all,
+        )?;
+        Ok(())
+    }
+}
+
+/// A verifier of ours: its certificate check, then the handshake's signatures with the
+/// provider's algorithms (the same for every check, so written once).
+#[derive(Debug)]
+struct Verifier<C> {
+    check: C,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for ChainOnly {
+impl<C: CertCheck> ServerCertVerifier for Verifier<C> {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -192,14 +197,8 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.provider.signature_verification_algorithms.all,
-        )?;
+        self.check
+            .check(end_entity, intermediates, now, &self.provider)?;
         Ok(ServerCertVerified::assertion())
     }
 
@@ -209,12 +208,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -223,12 +218,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {

@@ -214,10 +214,21 @@ async fn run_for(
     .await;
 }
 
+/// The event as a file the hook reads as its stdin: a file, not a pipe, so a hook that never
+/// reads it cannot make this process's write fail, nor (the CLI keeps SIGPIPE's default, for
+/// `tenantry orgs | head`) end it. Unnamed, and gone once both sides close it.
+fn event_file(input: &str) -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, Write};
+    let mut file = tempfile::tempfile()?;
+    file.write_all(input.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.rewind()?;
+    Ok(file)
+}
+
 /// Runs `command` through the platform's shell with `vars` and `input` on its stdin, within
 /// [`HOOK_TIMEOUT`]. What it returns never repeats the command (see the module's header).
 async fn run(command: &str, vars: &[(&'static str, String)], input: &str) -> Result<(), String> {
-    use tokio::io::AsyncWriteExt;
     #[cfg(unix)]
     let mut cmd = {
         let mut c = tokio::process::Command::new("sh");
@@ -236,19 +247,14 @@ async fn run(command: &str, vars: &[(&'static str, String)], input: &str) -> Res
         }
     }
     cmd.envs(vars.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::piped())
+        .stdin(event_file(input).map_err(|e| format!("the hook's input could not be made ({e})"))?)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         // Dropped at the timeout below: the hook is killed, not left running.
         .kill_on_drop(true);
-    let mut child = cmd
+    let child = cmd
         .spawn()
         .map_err(|e| format!("the hook could not be started ({e})"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A hook that does not read its input has closed it: that is its business.
-        let _ = stdin.write_all(input.as_bytes()).await;
-        let _ = stdin.write_all(b"\n").await;
-    }
     match tokio::time::timeout(HOOK_TIMEOUT, child.wait_with_output()).await {
         Err(_) => Err(format!(
             "the hook ran for more than {} s and was stopped",

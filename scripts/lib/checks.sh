@@ -41,6 +41,11 @@ for target in x86_64-apple-darwin x86_64-pc-windows-msvc; do
 done
 echo "==> cargo test" >&2
 cargo test --workspace --locked "$@"
+# Windows, run for real under Wine: the engine's and the gateway's unit tests and the portable
+# end-to-end tests, built for x86_64-pc-windows-gnu (a full run only: it builds a second target).
+if [ $# -eq 0 ]; then
+  scripts/lib/windows.sh
+fi
 # Benchmarks are not timed tests: CI only checks that each still runs and that the report builds.
 echo "==> benchmarks, smoke mode" >&2
 SMOKE="$(mktemp -d -t tenantry-bench-smoke.XXXXXX)"

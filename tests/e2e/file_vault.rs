@@ -4,6 +4,7 @@
 //! Its crash trials are in crash.rs; its own unit tests in core's vault/file.
 
 use crate::util::*;
+#[cfg(unix)]
 use std::path::Path;
 use tenantry_core::secret::Secret;
 use tenantry_core::xero::XeroClient;

@@ -8,7 +8,7 @@ use tenantry_core::secret::Secret;
 use tenantry_core::token::TokenSet;
 use tenantry_core::vault::{KeychainVault, TokenVault};
 
-fn tokens(seed: &str) -> TokenSet {
+pub(crate) fn tokens(seed: &str) -> TokenSet {
     let now = Utc::now();
     TokenSet {
         access_token: Secret::new(format!("eyJ.access.{seed}.{}", "x".repeat(1400))),

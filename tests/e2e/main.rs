@@ -30,6 +30,7 @@
 //! - `gateway`: the local Xero API gateway (`tenantry gateway`) and its token agent, over real
 //!   HTTP and a real Unix socket: forwarding, refusals, Xero's limits for many clients together.
 //! - `desktop`: the desktop app driven through WebDriver in a real WebKit window (Xvfb).
+//! - `windows`: what only Windows does, on Windows (under Wine in every suite run).
 //!
 //! On macOS and Windows the modules below that need Linux (D-Bus, WebKitGTK, crontab and
 //! systemd, Unix users) are not compiled; the rest run there against the real Keychain or
@@ -55,6 +56,10 @@ mod organisations;
 mod refresh;
 mod scripting;
 mod secrets;
+// What only Windows does (the Credential Manager's chunks, the agent's named pipe, cmd, schtasks):
+// run under Wine by scripts/lib/windows.sh.
+#[cfg(windows)]
+mod windows;
 
 // The desktop tests drive WebKitGTK through tauri-driver under Xvfb, and play the panel's and the
 // notification daemon's parts over D-Bus; `scheduled` uses crontab and systemd-analyze;

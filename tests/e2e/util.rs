@@ -319,12 +319,18 @@ pub fn tenantry_bin() -> PathBuf {
 
 /// The `$BROWSER` the CLI's sign-ins use: curl following the fake's redirect to the callback, as
 /// a person's browser would after they approve. Windows' own curl.exe cannot open `/dev/null`
-/// (its null device is `NUL`), and would fail once the callback had answered.
-pub const BROWSER: &str = if cfg!(windows) {
-    "curl -fsSL --max-time 20 -o NUL"
-} else {
-    "curl -fsSL --max-time 20 -o /dev/null"
-};
+/// (its null device is `NUL`), and would fail once the callback had answered. Under Wine, which
+/// has no curl.exe but starts Linux programs, scripts/lib/windows.sh names Linux's curl in
+/// `TENANTRY_TEST_BROWSER`.
+pub fn browser() -> String {
+    std::env::var("TENANTRY_TEST_BROWSER").unwrap_or_else(|_| {
+        if cfg!(windows) {
+            "curl -fsSL --max-time 20 -o NUL".into()
+        } else {
+            "curl -fsSL --max-time 20 -o /dev/null".into()
+        }
+    })
+}
 
 /// Runs `tenantry` against an instance: its configuration, data directory and keychain, with
 /// `$BROWSER` set to a command that follows the fake's redirect like a browser would.
@@ -357,7 +363,7 @@ impl Tenantry {
         cmd.args(args)
             .env("TENANTRY_CONFIG", &self.config)
             .env("TENANTRY_DATA_DIR", &self.data)
-            .env("BROWSER", BROWSER)
+            .env("BROWSER", browser())
             .env_remove("TENANTRY_PROFILE")
             .env_remove("TENANTRY_PASSPHRASE")
             .stdin(std::process::Stdio::null());
@@ -428,6 +434,7 @@ impl std::fmt::Debug for Ran {
 /// The suite's unprivileged user (scripts/test.sh makes it, for tests that play another local
 /// user or read as one; switching to it needs root). Outside the suite the test is skipped, said
 /// on stderr; inside it (TENANTRY_REQUIRE_KEYRING set) a missing user fails it.
+#[cfg(unix)]
 pub fn probe_user(test: &str) -> Option<String> {
     match std::env::var("TENANTRY_PROBE_USER") {
         Ok(user) => Some(user),

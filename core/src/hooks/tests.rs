@@ -59,9 +59,15 @@ fn summaries_and_the_hook_s_own_failures_run_no_hook() {
 
 #[tokio::test]
 async fn a_failing_hook_is_said_with_its_own_words_never_its_command() {
-    let failed = run("echo nope >&2; exit 3", &[], "{}").await.unwrap_err();
+    // In the platform's shell: `sh -c`, or `cmd /C` (whose status reads "exit code").
+    let (command, status) = if cfg!(windows) {
+        ("echo nope 1>&2 & exit 3", "exit code: 3")
+    } else {
+        ("echo nope >&2; exit 3", "exit status: 3")
+    };
+    let failed = run(command, &[], "{}").await.unwrap_err();
     assert!(
-        failed.contains("exit status: 3") && failed.contains("nope"),
+        failed.contains(status) && failed.contains("nope"),
         "the status and the hook's first words: {failed}"
     );
     assert!(

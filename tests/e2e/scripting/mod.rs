@@ -6,14 +6,23 @@
 
 use crate::util::*;
 
+// Each of these is read back by a Unix tool (sh, fish, bash, jq, curl, a Unix shell's hooks);
+// on Windows only `config` runs, and tests/e2e/windows.rs reads the cmd forms back with cmd.exe.
+#[cfg(unix)]
 mod caps;
+#[cfg(unix)]
 mod completion;
 mod config;
+#[cfg(unix)]
 mod custom;
+#[cfg(unix)]
 mod formats;
+#[cfg(unix)]
 mod help;
+#[cfg(unix)]
 mod hooks;
 
+#[cfg(unix)]
 /// Runs `script` in `shell` with `input` as `$1` (sh) or `$argv[1]` (fish); its stdout.
 pub(super) async fn shell(shell: &str, script: &str, input: &str) -> String {
     // sh takes the word after the script as $0; fish's $argv starts with it.
@@ -33,6 +42,7 @@ pub(super) async fn shell(shell: &str, script: &str, input: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+#[cfg(unix)]
 pub(super) async fn jq(filter: &str, json: &str) -> String {
     let mut child = tokio::process::Command::new("jq")
         .args(["-r", filter])
@@ -49,6 +59,7 @@ pub(super) async fn jq(filter: &str, json: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+#[cfg(unix)]
 /// The HTTP status the fake Xero's Organisation call answers `header` (an `Authorization: …`
 /// line, as `token --format header` prints it) with, for `tenant`, sent by curl.
 pub(super) async fn organisation_status(it: &Instance, header: &str, tenant: &str) -> String {

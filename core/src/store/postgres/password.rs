@@ -98,7 +98,6 @@ fn private_enough(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
 
     #[test]
     fn the_first_matching_line_wins_and_wildcards_and_escapes_work() {
@@ -127,6 +126,7 @@ mod tests {
     #[test]
     fn pgpassword_comes_first_and_a_readable_file_is_ignored() {
         use std::os::unix::fs::PermissionsExt;
+        use std::str::FromStr;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pgpass");
         std::fs::write(&file, "*:*:*:ann:from-file\n").unwrap();

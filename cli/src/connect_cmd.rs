@@ -35,11 +35,11 @@ pub async fn run(
     // Before the browser opens: at the cap, Xero sends the browser to its connectionLimit page
     // and never back here, which looks like a sign-in that hangs.
     let used = connections_used(&engine.organisations().await?);
-    let limit = engine.config().connection_limit;
+    let limit = engine.config().connection_cap();
     let capped = at_connection_limit(used, limit);
     if capped {
         eprintln!(
-            "Warning: {used} of {} connections: the app's cap is reached. Xero will not connect another organisation; it shows its \"connection limit\" page instead of coming back here. Disconnect one first (tenantry disconnect ORG), or move the app to a higher tier and raise connection_limit. Reconnecting organisations already connected still works.\n",
+            "Warning: {used} of {} connections: the app's cap is reached. Xero will not connect another organisation; it shows its \"connection limit\" page instead of coming back here. Disconnect one first (tenantry disconnect ORG), or move the app to a higher tier at Xero and set it here (tenantry config set tier …). Reconnecting organisations already connected still works.\n",
             limit.unwrap_or_default()
         );
     }

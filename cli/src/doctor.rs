@@ -119,6 +119,7 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
 
     let logged = practice_and_log(&config, &paths, &mut report).await;
     scheduled_keepalive(cli, logged.scheduled_run, &mut report);
+    tier(&config, logged.connections.unwrap_or(0), &mut report);
     if let Some(command) = &config.on_event {
         on_event_hook(command, logged.hook_failed, &mut report);
     }
@@ -174,6 +175,8 @@ pub async fn run(cli: &Cli) -> Result<u8, Failure> {
 struct Logged {
     scheduled_run: Option<Event>,
     hook_failed: Option<Event>,
+    /// The organisations connected now (None: no data yet).
+    connections: Option<usize>,
 }
 
 /// In practice mode, whether the practice database answers; then what the log says (read off the
@@ -182,9 +185,15 @@ async fn practice_and_log(config: &Config, paths: &ProfilePaths, report: &mut Re
     let (url, dir) = (config.database_url.clone(), paths.data_dir.clone());
     let opened = tokio::task::spawn_blocking(move || {
         let store = store::open_existing(url.as_deref(), &dir)?;
-        Ok::<_, store::StoreError>(store.map(|s| Logged {
-            scheduled_run: s.last_event(EventKind::ScheduledRun).ok().flatten(),
-            hook_failed: s.last_event(EventKind::HookFailed).ok().flatten(),
+        Ok::<_, store::StoreError>(store.map(|s| {
+            Logged {
+                scheduled_run: s.last_event(EventKind::ScheduledRun).ok().flatten(),
+                hook_failed: s.last_event(EventKind::HookFailed).ok().flatten(),
+                connections: s
+                    .organisations()
+                    .ok()
+                    .map(|orgs| tenantry_core::health::connections_used(&orgs)),
+            }
         }))
     })
     .await
@@ -203,6 +212,18 @@ async fn practice_and_log(config: &Config, paths: &ProfilePaths, report: &mut Re
             Logged::default()
         }
         (None, Err(_)) => Logged::default(),
+    }
+}
+
+/// The app's tier and the connections in use: more than its cap fails (Xero refuses new
+/// connections past it); no tier set is said, not failed, as Tenantry then keeps to what Xero
+/// documents for every app.
+fn tier(config: &Config, connections: usize, report: &mut Report) {
+    use tenantry_core::config::TierFit;
+    match tenantry_core::config::tier_fit(config, connections) {
+        TierFit::Fits(line) => report.pass(&line),
+        said @ TierFit::NoTier => println!("- {said}; {}", said.fix().unwrap_or_default()),
+        said => report.fail(&said.to_string(), said.fix().unwrap_or_default()),
     }
 }
 

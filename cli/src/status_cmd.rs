@@ -190,7 +190,7 @@ pub async fn run(
 pub fn connections_line(used: usize, limit: Option<u32>) -> String {
     match limit {
         None => format!(
-            "{used} connections (set connection_limit to the app's tier cap to be warned before it)."
+            "{used} connections (set the app's tier, tenantry config set tier …, to be warned before its cap)."
         ),
         Some(limit) if at_connection_limit(used, Some(limit)) => format!(
             "{used} of {limit} connections: the app's cap is reached; Xero will connect no other organisation until one is disconnected or the app moves to a higher tier."

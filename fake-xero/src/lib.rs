@@ -15,7 +15,8 @@ mod world;
 
 pub use seed::{SHARED_TENANT, Seed, Tenant, User};
 pub use world::{
-    ApiFault, Connection, CustomConnection, Fault, LimitStats, Limits, Options, Recorded, World,
+    ApiFault, ApiVerdict, Connection, CustomConnection, Fault, LimitStats, Limits, Options,
+    Recorded, World,
 };
 
 use std::net::SocketAddr;

@@ -185,10 +185,15 @@ pub async fn serve(
     })
 }
 
-/// Xero's limits; debug builds only: `TENANTRY_TEST_RATE_MINUTE_MS` shortens the minute, so the
-/// end-to-end tests can run minutes of traffic in seconds against a fake Xero shortened the same
-/// way. Release builds ignore the variable.
-pub fn limits_for_this_build() -> Limits {
+/// Xero's limits for the profile's app: each organisation's day as its tier or `daily_limit`
+/// says (1,000 calls on Starter, else 5,000). Debug builds only: `TENANTRY_TEST_RATE_MINUTE_MS`
+/// shortens the minute, so the end-to-end tests can run minutes of traffic in seconds against a
+/// fake Xero shortened the same way. Release builds ignore the variable.
+pub fn limits_for(config: &tenantry_core::config::Config) -> Limits {
+    let limits = Limits {
+        per_day: config.daily_call_limit(),
+        ..Limits::default()
+    };
     #[cfg(debug_assertions)]
     if let Some(ms) = std::env::var("TENANTRY_TEST_RATE_MINUTE_MS")
         .ok()
@@ -196,10 +201,10 @@ pub fn limits_for_this_build() -> Limits {
     {
         return Limits {
             minute: std::time::Duration::from_millis(ms.max(100)),
-            ..Limits::default()
+            ..limits
         };
     }
-    Limits::default()
+    limits
 }
 
 /// What a long-running host (`tenantry gateway`, the desktop app) runs: the gateway and the
@@ -229,7 +234,8 @@ impl Hosted {
         port: u16,
     ) -> Result<Self, HostError> {
         let key = key::kept(engine.machine_vault(), key::Keep::Current).await?;
-        let serving = serve(engine.clone(), key, port, limits_for_this_build()).await?;
+        let limits = limits_for(engine.config());
+        let serving = serve(engine.clone(), key, port, limits).await?;
         let announced = agent::server::GatewayAt {
             port: serving.addr().port(),
             run_key: serving.run_key().clone(),
@@ -248,5 +254,30 @@ impl Hosted {
     /// Where the agent listens, when it does.
     pub fn agent_path(&self) -> Option<&std::path::Path> {
         self.agent.as_ref().map(|a| a.path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tenantry_core::config::{Config, Tier};
+
+    #[test]
+    fn the_day_budget_follows_the_tier_or_daily_limit() {
+        let mut config = Config::default();
+        assert_eq!(
+            super::limits_for(&config).per_day,
+            5000,
+            "Xero's for every app"
+        );
+        config.tier = Some(Tier::Starter);
+        assert_eq!(super::limits_for(&config).per_day, 1000, "Starter's");
+        config.tier = Some(Tier::Plus);
+        assert_eq!(super::limits_for(&config).per_day, 5000);
+        config.daily_limit = Some(300);
+        assert_eq!(
+            super::limits_for(&config).per_day,
+            300,
+            "set alone, it wins"
+        );
     }
 }

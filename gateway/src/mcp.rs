@@ -75,7 +75,7 @@ impl Upstream {
                     self.engine.clone(),
                     key.clone(),
                     0,
-                    crate::limits_for_this_build(),
+                    crate::limits_for(self.engine.config()),
                 )
                 .await
                 .map_err(|e| e.to_string())?;

@@ -196,7 +196,8 @@ pub struct Overview {
     /// Every organisation once, with its own state: the Clients view.
     pub clients: Vec<crate::clients::ClientView>,
     pub connecting: Option<ConnectView>,
-    /// The app's connections this profile holds, and the cap `connection_limit` sets, if any.
+    /// The app's connections this profile holds, and the cap in force (`connection_limit`, else the
+    /// tier's), if any.
     pub connections: ConnectionsView,
     /// Practice mode: the shared database and who this machine acts as; None for a local profile.
     pub practice: Option<crate::practice::PracticeView>,

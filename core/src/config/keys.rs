@@ -2,7 +2,7 @@
 //! takes and what it does. Edits go through `toml_edit`, so a hand-written file keeps its
 //! comments and layout, and the whole result is validated before the caller writes it.
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, Tier};
 use toml_edit::{Array, DocumentMut, Item, Value};
 
 /// What a key's value looks like on the command line.
@@ -90,9 +90,29 @@ pub const KEYS: &[Key] = &[
         "a command run for each event (TENANTRY_EVENT, TENANTRY_LOGIN, TENANTRY_ORG, TENANTRY_DETAIL)",
     ),
     key(
+        "tier",
+        Kind::Choice(&Tier::NAMES),
+        "the Xero app's tier (its developer portal shows it): connections / calls a day per organisation / egress a month: starter 5 / 1000 / unlimited, core 50 / 5000 / 10 GB, plus 1000 / 5000 / 50 GB, advanced 10000 / 5000 / 250 GB, enterprise no cap / 5000 / agreed",
+    ),
+    key(
+        "exempt",
+        Kind::Bool,
+        "the app is a practice's own integration, which Xero exempts from its fees (not from its limits)",
+    ),
+    key(
         "connection_limit",
         Kind::Number,
-        "the Xero app's connection cap by tier: Starter 5, Core 50, Plus 1000, Advanced 10000 (older uncertified apps 25)",
+        "the Xero app's connection cap, when not its tier's (older uncertified apps 25)",
+    ),
+    key(
+        "daily_limit",
+        Kind::Number,
+        "calls a day per organisation the gateway keeps to, when not the tier's (1-5000: Starter 1000, the others 5000)",
+    ),
+    key(
+        "egress_allowance_gb",
+        Kind::Number,
+        "gigabytes a month the app may download before Xero bills overage, when not the tier's",
     ),
     key(
         "gateway_port",

@@ -6,11 +6,13 @@
 
 mod keys;
 mod paths;
+mod tier;
 mod validate;
 mod xero;
 
 pub use keys::{Edit, Edited, KEYS, Key, Kind, apply, edit, get, set, unset};
 pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths, config_named, known_profiles};
+pub use tier::{DAILY_LIMIT, Tier, TierFit, tier_fit};
 pub use xero::XeroEndpoints;
 
 use serde::{Deserialize, Serialize};
@@ -52,9 +54,19 @@ pub struct Config {
     /// login or an organisation, with TENANTRY_EVENT, TENANTRY_LOGIN, TENANTRY_ORG and
     /// TENANTRY_DETAIL set; never given a token (docs/CLI.md, "Event hooks").
     pub on_event: Option<String>,
-    /// The Xero app's connection cap, as its tier sets it (Starter 5, Core 50, Plus 1,000,
-    /// Advanced 10,000; 25 for an older uncertified app); Xero does not say it, so it is set here.
+    /// The Xero app's tier since 2 March 2026 (its developer portal shows it): the defaults of
+    /// the connection cap, the daily call limit and the egress allowance ([`Tier`]).
+    pub tier: Option<Tier>,
+    /// The app is a practice's own integration, which Xero exempts from its fees (not from its
+    /// limits).
+    pub exempt: bool,
+    /// The Xero app's connection cap, when not the tier's (25 for an older uncertified app);
+    /// Xero does not say it, so it is set here. [`Config::connection_cap`] is the one in force.
     pub connection_limit: Option<u32>,
+    /// Calls a day per organisation, when not the tier's (1,000 on Starter, else 5,000).
+    pub daily_limit: Option<u32>,
+    /// Gigabytes a month the app may download before Xero bills overage, when not the tier's.
+    pub egress_allowance_gb: Option<u32>,
     /// The loopback port `tenantry gateway` (and the desktop app, when `serve_gateway` is on)
     /// serves the Xero API to local programs on.
     pub gateway_port: u16,
@@ -119,7 +131,11 @@ impl Default for Config {
             notify_days: 7,
             close_to_tray: true,
             on_event: None,
+            tier: None,
+            exempt: false,
             connection_limit: None,
+            daily_limit: None,
+            egress_allowance_gb: None,
             gateway_port: DEFAULT_GATEWAY_PORT,
             serve_gateway: false,
             database_url: None,

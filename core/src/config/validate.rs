@@ -89,6 +89,24 @@ impl Config {
                 "must be at least 1 (Starter is 5); remove the key if the app has no cap",
             );
         }
+        if self
+            .daily_limit
+            .is_some_and(|d| !(1..=super::DAILY_LIMIT).contains(&d))
+        {
+            return invalid(
+                "daily_limit",
+                "must be 1 to 5000 calls a day per organisation: Xero allows 5,000 (1,000 on Starter) and never more",
+            );
+        }
+        if self
+            .egress_allowance_gb
+            .is_some_and(|g| !(1..=1_000_000).contains(&g))
+        {
+            return invalid(
+                "egress_allowance_gb",
+                "must be 1 to 1000000 gigabytes a month; remove the key for the tier's own",
+            );
+        }
         if self.gateway_port < 1024 {
             return invalid(
                 "gateway_port",

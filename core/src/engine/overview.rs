@@ -99,7 +99,7 @@ impl Engine {
             (
                 config.notify_days,
                 &config.all_scopes(),
-                config.connection_limit,
+                config.connection_cap(),
             ),
             self.practice().cloned(),
         ))

@@ -30,6 +30,10 @@ struct Args {
     /// Milliseconds added to every token-endpoint call.
     #[arg(long, default_value_t = 0)]
     token_latency_ms: u64,
+    /// Enforce the limits of an app on this tier (starter, core, plus, advanced, enterprise):
+    /// its connection cap and each organisation's calls a day.
+    #[arg(long)]
+    tier: Option<String>,
 }
 
 #[tokio::main]
@@ -52,6 +56,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         token_latency: std::time::Duration::from_millis(args.token_latency_ms),
         seed,
         ..Options::default()
+    };
+    let options = match &args.tier {
+        Some(tier) => options.on_tier(tier).ok_or_else(|| {
+            format!(
+                "--tier {tier}: not a Xero tier; use starter, core, plus, advanced or enterprise"
+            )
+        })?,
+        None => options,
     };
     let fake = FakeXero::start_on(SocketAddr::from(([127, 0, 0, 1], args.port)), options).await?;
     // One line on stdout, so scripts can read the address.

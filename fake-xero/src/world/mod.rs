@@ -63,6 +63,32 @@ impl CustomConnection {
     }
 }
 
+impl Options {
+    /// Xero's limits for an app on `tier` (`starter`, `core`, `plus`, `advanced`, `enterprise`),
+    /// as its 2026 pricing sets them (FACTS.md §6–7): the connection cap (5, 50, 1,000, 10,000,
+    /// none) and each organisation's calls a day (1,000 on Starter, 5,000 on the others; Starter's
+    /// figure is reported by third parties, Xero's own table row is unconfirmed). Egress
+    /// allowances are billing, not refusals, so the fake applies none. `None` for another word.
+    pub fn on_tier(self, tier: &str) -> Option<Self> {
+        let (cap, per_day) = match tier {
+            "starter" => (Some(5), 1000),
+            "core" => (Some(50), 5000),
+            "plus" => (Some(1000), 5000),
+            "advanced" => (Some(10_000), 5000),
+            "enterprise" => (None, 5000),
+            _ => return None,
+        };
+        Some(Self {
+            connection_limit: cap,
+            limits: Limits {
+                per_day,
+                ..self.limits
+            },
+            ..self
+        })
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {

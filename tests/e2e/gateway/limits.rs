@@ -155,3 +155,68 @@ async fn a_429_is_waited_out_and_a_401_costs_one_refresh() {
         "one refresh for the 401"
     );
 }
+
+/// Starter's day (Xero's 2026 tiers): a fake Xero on Starter gives each organisation 1,000 calls
+/// a day. Another program has spent 990 of Kiwi Plumbing's today; through a gateway whose profile
+/// says `tier = "starter"`, 20 calls: the first answer's `X-DayLimit-Remaining` tells the gateway
+/// what is left, exactly 10 more reach Xero, and the gateway refuses the other 10 itself with the
+/// day problem, so Xero refuses none. (That the gateway's own day starts at the tier's 1,000 is
+/// `gateway::tests::the_day_budget_follows_the_tier_or_daily_limit`.)
+#[tokio::test]
+async fn on_starter_an_organisation_s_1000_calls_a_day_are_kept_to() {
+    let test = "on_starter_an_organisation_s_1000_calls_a_day_are_kept_to";
+    if !keyring_available(test) {
+        return;
+    }
+    // The minute's budget out of the way: this is about the day.
+    let options = Options {
+        limits: Limits {
+            per_minute: 100_000,
+            ..Limits::default()
+        },
+        ..Options::default()
+    }
+    .on_tier("starter")
+    .expect("a Xero tier");
+    let it = instance_with(options, VaultKind::Keychain).await;
+    // Ann's three organisations fit Starter's five connections.
+    let cli = Tenantry::connected(&it, &[ANN]).await;
+    let set = cli.run(&["config", "set", "tier", "starter"]).await;
+    assert_eq!(set.status, 0, "{set:?}");
+    let tenant = it.tenant("Kiwi Plumbing");
+    it.fake.with(|w| {
+        for _ in 0..990 {
+            assert!(matches!(
+                w.admit(&tenant),
+                tenantry_fake_xero::ApiVerdict::Go
+            ));
+            w.release(&tenant);
+        }
+    });
+    let gw = Gateway::start(&cli, &[]).await;
+    let http = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let answer = gw
+            .get(&http, "/api.xro/2.0/Organisation", "Kiwi Plumbing")
+            .send()
+            .await
+            .unwrap();
+        let problem = answer
+            .headers()
+            .get("x-rate-limit-problem")
+            .map(|v| v.to_str().unwrap().to_owned());
+        answers.push((answer.status().as_u16(), problem));
+    }
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(ok, 10, "the day's last 10 calls answered: {answers:?}");
+    assert!(
+        answers[10..]
+            .iter()
+            .all(|(s, p)| *s == 429 && p.as_deref() == Some("day")),
+        "the rest refused by the gateway with the day problem: {answers:?}"
+    );
+    let stats = it.fake.with(|w| w.limit_stats(&tenant));
+    assert_eq!(stats.accepted, 1000, "exactly Starter's 1,000 reached Xero");
+    assert!(stats.refused.is_empty(), "and Xero refused none: {stats:?}");
+}

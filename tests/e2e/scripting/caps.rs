@@ -159,3 +159,57 @@ async fn a_reconnect_adds_a_scope_and_a_mistyped_one_is_refused_before_the_brows
         .await;
     assert_eq!(wrong.status, 3, "a reconnect as another person: {wrong:?}");
 }
+
+/// The app's tier: its cap in `status`, and `doctor` saying when none is set and failing when
+/// more organisations are connected than the tier allows.
+#[tokio::test]
+async fn the_tier_sets_the_cap_and_doctor_says_when_the_connections_do_not_fit() {
+    let Some(it) =
+        keychain_instance("the_tier_sets_the_cap_and_doctor_says_when_the_connections_do_not_fit")
+            .await
+    else {
+        return;
+    };
+    let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
+    let doctor = cli.run(&["doctor"]).await;
+    assert!(
+        doctor.stdout.contains("- no tier set") && doctor.stdout.contains("config set tier"),
+        "no tier is said, with how to set it: {doctor:?}"
+    );
+    assert_eq!(doctor.status, 0, "and is not a failure: {doctor:?}");
+
+    assert_eq!(cli.run(&["config", "set", "tier", "core"]).await.status, 0);
+    let status = cli.run(&["status"]).await;
+    assert!(
+        status.stdout.contains("6 of 50 connections."),
+        "Core's cap, with Ann's three and Ben's three: {status:?}"
+    );
+    let doctor = cli.run(&["doctor"]).await;
+    assert!(
+        doctor
+            .stdout
+            .contains("✓ tier core: 6 of 50 connections, 5000 calls a day per organisation"),
+        "{doctor:?}"
+    );
+
+    assert_eq!(
+        cli.run(&["config", "set", "tier", "starter"]).await.status,
+        0
+    );
+    let doctor = cli.run(&["doctor"]).await;
+    assert_eq!(doctor.status, 1, "{doctor:?}");
+    assert!(
+        doctor
+            .stdout
+            .contains("✗ 6 organisations connected, more than the 5 the app's starter tier allows")
+            && doctor.stdout.contains("tenantry disconnect ORG"),
+        "over Starter's cap, with the fixes: {doctor:?}"
+    );
+
+    let bad = cli.run(&["config", "set", "tier", "gold"]).await;
+    assert_eq!(bad.status, 6, "{bad:?}");
+    assert!(
+        bad.stderr.contains("starter") && bad.stderr.contains("enterprise"),
+        "an unknown tier names the five: {bad:?}"
+    );
+}

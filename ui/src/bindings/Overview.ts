@@ -23,7 +23,8 @@ new_vault: boolean, logins: Array<LoginView>, organisations: Array<OrgView>,
  */
 clients: Array<ClientView>, connecting: ConnectView | null, 
 /**
- * The app's connections this profile holds, and the cap `connection_limit` sets, if any.
+ * The app's connections this profile holds, and the cap in force (`connection_limit`, else the
+ * tier's), if any.
  */
 connections: ConnectionsView, 
 /**

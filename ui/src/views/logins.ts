@@ -73,7 +73,7 @@ export class LoginsView {
           ? `${c.used} of ${c.limit} connections: cap reached`
           : `${c.used} of ${c.limit} connections`;
     connections.title = c.at_limit
-      ? "The Xero app's connection cap (connection_limit) is reached: Xero will connect no other organisation until one is disconnected or the app moves to a higher tier."
+      ? "The Xero app's connection cap (its tier's, or connection_limit) is reached: Xero will connect no other organisation until one is disconnected or the app moves to a higher tier."
       : "";
     connections.classList.toggle("error", c.at_limit);
     const byLogin = new Map<string, OrgView[]>();

@@ -23,7 +23,11 @@ fn every_key_can_be_set_and_read_back() {
         ("timeout_secs", "60", "60"),
         ("notify_days", "10", "10"),
         ("close_to_tray", "no", "false"),
+        ("tier", "core", "core"),
+        ("exempt", "true", "true"),
         ("connection_limit", "25", "25"),
+        ("daily_limit", "1000", "1000"),
+        ("egress_allowance_gb", "20", "20"),
         ("gateway_port", "53800", "53800"),
         ("serve_gateway", "yes", "true"),
         (
@@ -158,5 +162,28 @@ fn bad_keys_and_values_are_refused_with_the_fix() {
         get(&Config::default(), "bounce_url").unwrap(),
         None,
         "an optional key with no default has no value"
+    );
+}
+
+#[test]
+fn a_tier_or_limit_out_of_range_is_refused_naming_the_key_and_the_values() {
+    let refused = |key: &str, value: &str| match set("", key, value) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("{key} = {value} was accepted"),
+    };
+    let tier = refused("tier", "gold");
+    assert!(
+        tier.contains("tier") && tier.contains("starter") && tier.contains("enterprise"),
+        "{tier}"
+    );
+    let day = refused("daily_limit", "6000");
+    assert!(day.contains("daily_limit") && day.contains("5000"), "{day}");
+    assert!(refused("daily_limit", "0").contains("daily_limit"));
+    assert!(refused("daily_limit", "-5").contains("daily_limit"));
+    assert!(refused("egress_allowance_gb", "0").contains("egress_allowance_gb"));
+    let file = Config::parse("tier = \"gold\"\n").unwrap_err().to_string();
+    assert!(
+        file.contains("gold") && file.contains("starter"),
+        "a file naming no tier: {file}"
     );
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The Windows runs, under Wine: builds the engine, the gateway, the CLI, the fake and the
-# end-to-end tests for x86_64-pc-windows-gnu (MinGW), then runs there the core's and the
+# The Windows runs, under Wine: builds the engine, the gateway, the CLI, the desktop app, the fake
+# and the end-to-end tests for x86_64-pc-windows-gnu (MinGW), then runs there the core's and the
 # gateway's unit tests and every end-to-end test that is not Linux-only (the set the Windows CI
-# job names), with TENANTRY_REQUIRE_KEYRING=1 so the Credential Manager tests cannot skip. Wine
-# is not Windows: docs/PLATFORMS.md says what each run proves and what only a real Windows can.
+# job names), with TENANTRY_REQUIRE_KEYRING=1 so the Credential Manager tests cannot skip, and
+# installs and removes the NSIS installer (packaging/windows/tenantry.nsi) silently. Wine is not
+# Windows: docs/PLATFORMS.md says what each run proves and what only a real Windows can.
 # Prints `windows (wine): N passed, M failed` and fails when any failed.
 # Run by scripts/lib/checks.sh (inside scripts/test.sh, which gives it a private HOME and TMPDIR,
 # and the suite's PostgreSQL). Usage: windows.sh [extra arguments for the e2e test binary]
@@ -50,6 +51,8 @@ cargo clippy --locked --target "$TARGET" -p tenantry-core -p tenantry-gateway -p
   -p tenantry-tests --all-targets -- -D warnings
 echo "==> windows: build for $TARGET" >&2
 cargo build --locked --target "$TARGET" -p tenantry-cli -p tenantry-tests --bins
+# The desktop app, for the installer (its window needs WebView2, which Wine lacks).
+cargo build --locked --target "$TARGET" -p tenantry-desktop
 cargo test --locked --target "$TARGET" --no-run -p tenantry-core -p tenantry-gateway --lib
 cargo test --locked --target "$TARGET" --no-run -p tenantry-tests --test e2e
 
@@ -94,6 +97,47 @@ cargo test --locked --target "$TARGET" -p tenantry-tests --test e2e -- "${E2E[@]
   </dev/null >"$RUN/e2e.log" 2>&1 || true
 cat "$RUN/e2e.log" >&2
 tally "$RUN/e2e.log"
+
+echo "==> windows: the NSIS installer, installed and removed silently under Wine" >&2
+# packaging/windows/tenantry.nsi with Debian's makensis; Wine has no WebView2, so the window is
+# not opened: the desktop app answers --version.
+check() { # WHAT COMMAND...
+  local what="$1"
+  shift
+  if "$@" >/dev/null 2>&1; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "windows installer: FAILED: $what" >&2
+  fi
+}
+version="$(cargo metadata --locked --no-deps --format-version 1 |
+  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tenantry-cli"))')"
+built="$PWD/target/$TARGET/debug"
+makensis -V2 -DVERSION="$version" -DSOURCE="$built" -DOUTFILE="$RUN/Tenantry_${version}_x64-setup.exe" \
+  packaging/windows/tenantry.nsi >&2
+USER_NAME="$(id -un)"
+installed="$WINEPREFIX/drive_c/users/$USER_NAME/AppData/Local/Programs/Tenantry"
+wine "$RUN/Tenantry_${version}_x64-setup.exe" /S </dev/null >/dev/null 2>&1 || true
+in_wine() { wine "$@" </dev/null 2>/dev/null | tr -d '\r'; }
+check "both programs and the uninstaller are installed" \
+  test -f "$installed/tenantry-desktop.exe" -a -f "$installed/tenantry.exe" -a -f "$installed/uninstall.exe"
+check "the installed tenantry answers --version" \
+  grep -qx "tenantry $version" <(in_wine "$installed/tenantry.exe" --version)
+check "the installed tenantry-desktop answers --version" \
+  grep -qx "tenantry-desktop $version" <(in_wine "$installed/tenantry-desktop.exe" --version)
+check "tenantry:// opens the installed desktop app" \
+  grep -qF 'tenantry-desktop.exe" "%1"' <(in_wine reg query 'HKCU\Software\Classes\tenantry\shell\open\command')
+check "the install folder is on the user's PATH" \
+  grep -qF 'AppData\Local\Programs\Tenantry' <(in_wine reg query 'HKCU\Environment' /v Path)
+check "a Start-menu entry" test -f "$WINEPREFIX/drive_c/users/$USER_NAME/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tenantry.lnk"
+in_wine "$installed/uninstall.exe" /S >/dev/null
+# The uninstaller runs on from a copy of itself: give it a moment to finish.
+for _ in $(seq 60); do [ -e "$installed/tenantry.exe" ] || break; sleep 0.5; done
+check "the uninstaller removes both programs" test ! -e "$installed/tenantry.exe" -a ! -e "$installed/tenantry-desktop.exe"
+check "and the tenantry:// handler" bash -c "! wine reg query 'HKCU\\Software\\Classes\\tenantry' </dev/null >/dev/null 2>&1"
+check "and the Start-menu entry" test ! -e "$WINEPREFIX/drive_c/users/$USER_NAME/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tenantry.lnk"
+check "and its folder from PATH" bash -c "! wine reg query 'HKCU\\Environment' /v Path </dev/null 2>/dev/null | grep -qF 'Programs\\Tenantry'"
 
 echo "windows (wine): $passed passed, $failed failed" >&2
 echo "windows (wine): $SECONDS s in all (clippy, build and runs)" >&2

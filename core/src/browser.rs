@@ -1,7 +1,8 @@
 //! Opening the sign-in page in the system browser (shared by the CLI and the desktop app):
 //! `$BROWSER` first (the Unix convention: a colon-separated list of commands, `%s` standing for the
-//! URL; on Windows, where `C:\` holds a colon, separated by `;` as `PATH` is), else the platform's opener through the `open` crate. The sign-in URL carries `&`s, so it
-//! must never pass through a shell: on Windows `cmd /C start` would cut it at the first `&` and run
+//! URL; on Windows, where `C:\` holds a colon, separated by `;` as `PATH` is), else the
+//! platform's opener through the `open` crate. The sign-in URL carries `&`s, so it must never pass
+//! through a shell: on Windows `cmd /C start` would cut it at the first `&` and run
 //! the rest as commands; `open` starts the default browser without `cmd`.
 
 use std::process::{Command, Stdio};

@@ -29,7 +29,7 @@ impl Default for Limits {
         Self {
             concurrent: 5,
             per_minute: 60,
-            per_day: 5000,
+            per_day: tenantry_core::config::DAILY_LIMIT,
             app_per_minute: 10_000,
             minute: Duration::from_secs(60),
         }

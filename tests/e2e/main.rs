@@ -54,6 +54,7 @@ mod load;
 mod login;
 mod organisations;
 mod refresh;
+mod running_gateway;
 mod scripting;
 mod secrets;
 // What only Windows does (the Credential Manager's chunks, the agent's named pipe, cmd, schtasks):

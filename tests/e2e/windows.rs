@@ -6,6 +6,7 @@
 //! user first tries it. docs/PLATFORMS.md says what Wine proves of each and what only a real
 //! Windows can.
 
+use crate::running_gateway::Gateway;
 use crate::util::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,23 +121,18 @@ async fn the_token_agent_answers_over_its_named_pipe_and_without_it_the_keychain
         cmd.env("TENANTRY_AGENT", agent);
         run(cmd)
     };
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let mut gateway = cli
-        .command(&["gateway", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(log.reopen().unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start tenantry.exe gateway");
-    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
-        gateway.stdout.take().unwrap(),
-    ));
-    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+    let gateway = Gateway::start(&cli, &[]).await;
+    // The gateway itself serves the API under Wine: a keyed call reaches the fake Xero.
+    let organisation = gateway
+        .get(
+            &reqwest::Client::new(),
+            "/api.xro/2.0/Organisation",
+            "Kiwi Plumbing",
+        )
+        .send()
         .await
-        .expect("the gateway starts within 30 s")
-        .unwrap()
-        .unwrap_or_default();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        .unwrap();
+    assert_eq!(organisation.status(), 200, "{organisation:?}");
 
     // The agent's pipe opens beside the gateway's listener: give it a moment.
     let mut answered = token("on").await;
@@ -147,10 +143,9 @@ async fn the_token_agent_answers_over_its_named_pipe_and_without_it_the_keychain
         tokio::time::sleep(Duration::from_millis(200)).await;
         answered = token("on").await;
     }
-    let said = std::fs::read_to_string(log.path()).unwrap_or_default();
     assert_eq!(
         answered.status, 0,
-        "tenantry.exe token is answered by the running gateway's agent: {answered:?}\n{said}"
+        "tenantry.exe token is answered by the running gateway's agent: {answered:?}"
     );
     let json: serde_json::Value = serde_json::from_str(&answered.stdout).unwrap();
     assert_eq!(json["tenant_id"], it.tenant("Kiwi Plumbing"));
@@ -170,8 +165,7 @@ async fn the_token_agent_answers_over_its_named_pipe_and_without_it_the_keychain
     assert_eq!(exec.status, 0, "{exec:?}");
     assert_eq!(exec.stdout.trim(), it.tenant("Kiwi Plumbing"));
 
-    gateway.start_kill().unwrap();
-    let _ = gateway.wait().await;
+    gateway.stop().await;
     // With the gateway gone nothing answers on the pipe, and the CLI reads the keychain itself.
     let mut fallback = cli.command(&["token", "Kiwi Plumbing"]);
     fallback.env("TENANTRY_AGENT", "on");

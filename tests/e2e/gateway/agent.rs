@@ -79,5 +79,5 @@ async fn tokens_come_from_the_running_gateway_and_only_for_its_user() {
         panic!("{test}: scripts/test.sh must create an unprivileged user (TENANTRY_PROBE_USER)");
     }
 
-    drop(gw);
+    gw.stop().await;
 }

@@ -3,7 +3,6 @@
 
 use super::*;
 
-#[cfg(unix)]
 #[tokio::test]
 async fn the_connection_cap_is_shown_warned_of_and_named_when_xero_refuses() {
     let test = "the_connection_cap_is_shown_warned_of_and_named_when_xero_refuses";
@@ -96,7 +95,6 @@ async fn until_fake(it: &Instance, what: &str, done: impl Fn(&tenantry_fake_xero
     }
 }
 
-#[cfg(unix)]
 #[tokio::test]
 async fn a_reconnect_adds_a_scope_and_a_mistyped_one_is_refused_before_the_browser() {
     let Some(it) = keychain_instance(

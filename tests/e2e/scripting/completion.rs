@@ -18,7 +18,6 @@ async fn fish_completes(cli: &Tenantry, registration: &str, line: &str) -> Vec<S
         .collect()
 }
 
-#[cfg(unix)]
 #[tokio::test]
 async fn completion_offers_this_profile_s_organisations_and_logins_by_name() {
     let Some(it) =

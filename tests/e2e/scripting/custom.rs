@@ -22,7 +22,6 @@ fn client_credentials_calls(it: &Instance) -> usize {
         .count()
 }
 
-#[cfg(unix)]
 #[tokio::test]
 async fn a_custom_connection_connects_with_its_secret_and_needs_no_browser_nor_deadline() {
     let test = "a_custom_connection_connects_with_its_secret_and_needs_no_browser_nor_deadline";

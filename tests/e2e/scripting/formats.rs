@@ -5,7 +5,6 @@ use super::*;
 
 use tenantry_fake_xero::SHARED_TENANT;
 
-#[cfg(unix)]
 #[tokio::test]
 async fn every_token_format_is_read_back_by_the_tool_it_targets() {
     let Some(it) =

@@ -4,7 +4,6 @@
 
 use super::*;
 
-#[cfg(unix)]
 #[tokio::test]
 async fn the_cli_helps_and_its_papercuts_are_gone() {
     let Some(it) = keychain_instance("the_cli_helps_and_its_papercuts_are_gone").await else {

@@ -3,7 +3,6 @@
 
 use super::*;
 
-#[cfg(unix)]
 #[tokio::test]
 async fn an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refresh() {
     let Some(it) = keychain_instance(
@@ -128,7 +127,6 @@ async fn an_on_event_hook_hears_each_event_and_a_bad_one_never_holds_up_a_refres
     );
 }
 
-#[cfg(unix)]
 #[tokio::test]
 async fn a_hook_reads_the_event_exactly_on_stdin_inherits_no_secret_and_its_command_is_never_logged()
  {

@@ -22,8 +22,8 @@ mod help;
 #[cfg(unix)]
 mod hooks;
 
-#[cfg(unix)]
 /// Runs `script` in `shell` with `input` as `$1` (sh) or `$argv[1]` (fish); its stdout.
+#[cfg(unix)]
 pub(super) async fn shell(shell: &str, script: &str, input: &str) -> String {
     // sh takes the word after the script as $0; fish's $argv starts with it.
     let zeroth = (shell == "sh").then_some(shell);
@@ -59,9 +59,9 @@ pub(super) async fn jq(filter: &str, json: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-#[cfg(unix)]
 /// The HTTP status the fake Xero's Organisation call answers `header` (an `Authorization: …`
 /// line, as `token --format header` prints it) with, for `tenant`, sent by curl.
+#[cfg(unix)]
 pub(super) async fn organisation_status(it: &Instance, header: &str, tenant: &str) -> String {
     let api = it
         .config

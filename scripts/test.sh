@@ -10,6 +10,12 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/setup-sdks.sh
 source scripts/lib/setup-sdks.sh
 
+# The suite builds once per run (CI starts from a clean checkout): incremental compilation would
+# only add its caches, some 6 GiB for the Linux and Windows targets together, on a CI disk that
+# has run short before.
+export CARGO_INCREMENTAL=0
+echo "test.sh: $(df -Pm . | awk 'NR == 2 {print $4}') MiB free where the build goes" >&2
+
 # A throwaway HOME keeps the test keyring, WebKit data and any config out of the user's own.
 # rustup and cargo find themselves through these, not through HOME.
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"

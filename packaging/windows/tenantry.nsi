@@ -6,7 +6,7 @@
 ; console), tenantry:// opening the desktop app, a Start-menu entry, and an uninstaller that takes
 ; all of that away and leaves the user's configuration and data.
 ;
-; makensis -DVERSION=0.1.0 -DSOURCE=DIR -DOUTFILE=FILE packaging/windows/tenantry.nsi
+; makensis -DVERSION=0.1.0 -DSOURCE=DIR -DOUTFILE=FILE [-DCOMPRESSOR=zlib] packaging/windows/tenantry.nsi
 ; DIR (absolute; / as the separator, which makensis takes on Linux and Windows) holds
 ; tenantry-desktop.exe, tenantry.exe and WebView2Loader.dll.
 
@@ -23,7 +23,12 @@ Name "Tenantry ${VERSION}"
 OutFile "${OUTFILE}"
 RequestExecutionLevel user
 InstallDir "$LOCALAPPDATA\Programs\Tenantry"
-SetCompressor /SOLID lzma
+; Solid LZMA for a release; the suite passes -DCOMPRESSOR=zlib, four times quicker on its debug
+; builds (half a minute against two on one core).
+!ifndef COMPRESSOR
+  !define COMPRESSOR "/SOLID lzma"
+!endif
+SetCompressor ${COMPRESSOR}
 Page directory
 Page instfiles
 UninstPage uninstConfirm

@@ -67,8 +67,9 @@ passed=0 failed=0
 tally() {
   local log="$1"
   local p f
-  p="$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')"
-  f="$(grep -Eo '; [0-9]+ failed' "$log" | awk '{s += $2} END {print s + 0}')"
+  # `|| true`: a log without a result line must count as a failure below, not end the script.
+  p="$({ grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" || true; } | awk '{s += $4} END {print s + 0}')"
+  f="$({ grep -Eo '; [0-9]+ failed' "$log" || true; } | awk '{s += $2} END {print s + 0}')"
   passed=$((passed + p)) failed=$((failed + f))
   # A run that printed no result (it crashed before any) fails too.
   grep -q '^test result:' "$log" || failed=$((failed + 1))
@@ -114,11 +115,35 @@ check() { # WHAT COMMAND...
 version="$(cargo metadata --locked --no-deps --format-version 1 |
   python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tenantry-cli"))')"
 built="$PWD/target/$TARGET/debug"
-makensis -V2 -DVERSION="$version" -DSOURCE="$built" -DOUTFILE="$RUN/Tenantry_${version}_x64-setup.exe" \
+setup="$RUN/Tenantry_${version}_x64-setup.exe"
+makensis -V2 -DVERSION="$version" -DSOURCE="$built" -DOUTFILE="$setup" -DCOMPRESSOR=zlib \
   packaging/windows/tenantry.nsi >&2
-USER_NAME="$(id -un)"
-installed="$WINEPREFIX/drive_c/users/$USER_NAME/AppData/Local/Programs/Tenantry"
-wine "$RUN/Tenantry_${version}_x64-setup.exe" /S </dev/null >/dev/null 2>&1 || true
+# makensis may have outlasted the wineserver kept up above: up again, services started off any pipe.
+wineserver -p 60 </dev/null >/dev/null 2>&1 || true
+wine cmd /c exit </dev/null >/dev/null 2>&1 || true
+# Wine names the profile folder after $USER (which need not be `id -un`): ask it where it is.
+local_appdata="$(wine cmd /c 'echo %LOCALAPPDATA%' </dev/null 2>/dev/null | tr -d '\r')"
+local_appdata="$(winepath -u "$local_appdata" 2>/dev/null)"
+roaming="$(wine cmd /c 'echo %APPDATA%' </dev/null 2>/dev/null | tr -d '\r')"
+start_menu="$(winepath -u "$roaming" 2>/dev/null)/Microsoft/Windows/Start Menu/Programs/Tenantry.lnk"
+installed="${local_appdata%/}/Programs/Tenantry"
+# The install unpacks the debug builds (some 300 MiB) into the prefix: too little room there
+# aborts it half way, which would read as a broken installer.
+free_mib="$(df -Pm "$WINEPREFIX" | awk 'NR == 2 {print $4}')"
+if [ "$free_mib" -lt 600 ]; then
+  echo "windows installer: only $free_mib MiB free in $WINEPREFIX; the install needs about 600. Free some space and run it again." >&2
+fi
+installer_rc=0
+wine "$setup" /S </dev/null >"$RUN/installer.log" 2>&1 || installer_rc=$?
+if [ ! -f "$installed/tenantry.exe" ]; then
+  # What a failed install leaves to go on: NSIS's exit code (0 done, 1 cancelled, 2 aborted),
+  # what Wine printed, where it was meant to go and the room left there.
+  echo "windows installer: $setup exited $installer_rc; nothing at $installed" >&2
+  ls -la "$setup" "$(dirname "$installed")" >&2 || true
+  df -h "$RUN" "$WINEPREFIX" >&2 || true
+  tail -20 "$RUN/installer.log" >&2 || true
+fi
+check "the installer exits 0" test "$installer_rc" -eq 0
 in_wine() { wine "$@" </dev/null 2>/dev/null | tr -d '\r'; }
 check "both programs and the uninstaller are installed" \
   test -f "$installed/tenantry-desktop.exe" -a -f "$installed/tenantry.exe" -a -f "$installed/uninstall.exe"
@@ -130,13 +155,13 @@ check "tenantry:// opens the installed desktop app" \
   grep -qF 'tenantry-desktop.exe" "%1"' <(in_wine reg query 'HKCU\Software\Classes\tenantry\shell\open\command')
 check "the install folder is on the user's PATH" \
   grep -qF 'AppData\Local\Programs\Tenantry' <(in_wine reg query 'HKCU\Environment' /v Path)
-check "a Start-menu entry" test -f "$WINEPREFIX/drive_c/users/$USER_NAME/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tenantry.lnk"
-in_wine "$installed/uninstall.exe" /S >/dev/null
+check "a Start-menu entry" test -f "$start_menu"
+in_wine "$installed/uninstall.exe" /S >/dev/null || true
 # The uninstaller runs on from a copy of itself: give it a moment to finish.
 for _ in $(seq 60); do [ -e "$installed/tenantry.exe" ] || break; sleep 0.5; done
 check "the uninstaller removes both programs" test ! -e "$installed/tenantry.exe" -a ! -e "$installed/tenantry-desktop.exe"
 check "and the tenantry:// handler" bash -c "! wine reg query 'HKCU\\Software\\Classes\\tenantry' </dev/null >/dev/null 2>&1"
-check "and the Start-menu entry" test ! -e "$WINEPREFIX/drive_c/users/$USER_NAME/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tenantry.lnk"
+check "and the Start-menu entry" test ! -e "$start_menu"
 check "and its folder from PATH" bash -c "! wine reg query 'HKCU\\Environment' /v Path </dev/null 2>/dev/null | grep -qF 'Programs\\Tenantry'"
 
 echo "windows (wine): $passed passed, $failed failed" >&2

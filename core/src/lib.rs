@@ -18,6 +18,8 @@
 //! - [`watch`]: the keeper a long-running host runs (keep-alive on a schedule, logins in use,
 //!   other processes' writes, due notices) and its pure rules.
 //! - [`scheduler`]: the daily keep-alive job for systemd, cron, launchd and Task Scheduler.
+//! - [`usage`]: egress, what Xero's APIs sent back, counted per day, organisation, program and
+//!   path, and a month's report against the tier's allowance.
 //! - [`when`]: the one time convention (local for people with the zone named, UTC `Z` in JSON).
 //! - [`quote`]: an argument quoted for a shell, a systemd unit, a Windows command line, XML.
 //! - [`practice`]: practice mode's membership (init, invite, join, rotate); its data types are
@@ -47,6 +49,7 @@ pub mod seal;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod usage;
 pub mod vault;
 pub mod watch;
 pub mod when;

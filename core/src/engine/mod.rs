@@ -25,6 +25,7 @@ mod select;
 mod signin;
 mod slot;
 mod tokens;
+mod usage;
 
 pub use check::{CheckOutcome, LoginCheck, check_summary};
 pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};

@@ -1,5 +1,6 @@
 //! One picture of the profile, read from the store at once: every login's status with its fix,
-//! every organisation's (with what Xero last said was left of its day), the app's connections and
+//! every organisation's (with what Xero last said was left of its day and what its answers
+//! weighed this month), the app's connections and
 //! the practice seat. `tenantry status`, `orgs` and `check`, the window and MCP each map it to
 //! their own shape; none derives a state of its own. Reading is one trip to the store; the rest is
 //! [`overview`], pure.
@@ -13,6 +14,7 @@ use crate::health::{
     organisation_statuses,
 };
 use crate::model::{Login, LoginId, Organisation, ReasonCode};
+use crate::usage::EgressCount;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -76,17 +78,46 @@ impl Overview {
         });
         heard
     }
+
+    /// The organisations that downloaded anything this month, largest first.
+    pub fn egress_largest_first(&self) -> Vec<&OrgStatus> {
+        let mut some: Vec<&OrgStatus> = self
+            .organisations
+            .iter()
+            .filter(|o| o.egress_this_month.calls > 0)
+            .collect();
+        some.sort_by(|a, b| {
+            b.egress_this_month
+                .wire
+                .cmp(&a.egress_this_month.wire)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        some
+    }
 }
 
 impl Engine {
     /// The profile as it stands: one read of the store.
     pub async fn overview(&self) -> Result<Overview, EngineError> {
-        let (logins, rows, calls) = self
+        let now = self.now();
+        let month = crate::usage::Month::of(now);
+        let (from, until) = (month.first_day(), month.next_first_day());
+        let (logins, rows, calls, egress) = self
             .inner
             .db
-            .run(|s| Ok((s.logins()?, s.organisations()?, s.calls_left()?)))
+            .run(move |s| {
+                Ok((
+                    s.logins()?,
+                    s.organisations()?,
+                    s.calls_left()?,
+                    s.egress(from, until)?,
+                ))
+            })
             .await?;
-        let now = self.now();
+        let mut by_tenant: HashMap<String, EgressCount> = HashMap::new();
+        for (key, count) in egress {
+            by_tenant.entry(key.tenant_id).or_default().add(count);
+        }
         let config = self.config();
         let heard = calls_left_today(calls, now);
         Ok(overview(
@@ -94,6 +125,7 @@ impl Engine {
                 logins,
                 rows,
                 calls_left: heard,
+                egress: by_tenant,
             },
             now,
             (
@@ -112,6 +144,8 @@ pub struct Read {
     pub rows: Vec<Organisation>,
     /// Each organisation's calls left today (tenant id, lower case), heard in the past day.
     pub calls_left: HashMap<String, u32>,
+    /// Each organisation's egress this month (tenant id, lower case).
+    pub egress: HashMap<String, EgressCount>,
 }
 
 /// The overview of what was read, judged at `now` with the configuration's `notify_days`,
@@ -147,7 +181,9 @@ pub fn overview(
     let organisations = organisation_statuses(&plain, &read.rows, now, notify_days)
         .into_iter()
         .map(|mut o| {
-            o.calls_left_today = read.calls_left.get(&o.tenant_id.to_lowercase()).copied();
+            let tenant = o.tenant_id.to_lowercase();
+            o.calls_left_today = read.calls_left.get(&tenant).copied();
+            o.egress_this_month = read.egress.get(&tenant).copied().unwrap_or_default();
             o
         })
         .collect();
@@ -192,6 +228,14 @@ mod tests {
             logins: vec![login("a"), failing],
             rows: vec![org("a", "t-1"), org("a", "T-2"), gone, org("b", "t-1")],
             calls_left: HashMap::from([("t-2".to_owned(), 12)]),
+            egress: HashMap::from([(
+                "t-2".to_owned(),
+                EgressCount {
+                    calls: 2,
+                    wire: 30,
+                    decoded: 90,
+                },
+            )]),
         };
         let o = overview(read, now, (5, &[], Some(3)), None);
         let a = &o.logins[0];
@@ -213,6 +257,15 @@ mod tests {
             "matched whatever the case of the id"
         );
         assert_eq!(o.calls_left_fewest_first().len(), 1);
+        assert_eq!(
+            t2.egress_this_month.decoded, 90,
+            "egress too, whatever the case"
+        );
+        assert_eq!(
+            o.egress_largest_first().len(),
+            1,
+            "only those that downloaded"
+        );
         assert_eq!(
             o.connections,
             Connections {

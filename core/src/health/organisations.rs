@@ -75,6 +75,9 @@ pub struct OrgStatus {
     /// What Xero last said (through the gateway, in the past day) was left of its day's calls;
     /// filled in by the engine's overview, which reads what the gateway noted.
     pub calls_left_today: Option<u32>,
+    /// What Xero's APIs sent back for it this month (UTC) through the gateway; filled in by the
+    /// engine's overview.
+    pub egress_this_month: crate::usage::EgressCount,
     pub logins: Vec<OrgRow>,
 }
 
@@ -185,6 +188,7 @@ pub fn organisation_statuses(
                 connected_since: rows.iter().map(|r| r.connected_since).min().expect("a row"),
                 fix,
                 calls_left_today: None,
+                egress_this_month: Default::default(),
                 logins: rows,
             }
         })

@@ -22,7 +22,8 @@ pub use error::StoreError;
 pub use sqlite::SqliteStore;
 
 use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, ReasonCode};
-use chrono::{DateTime, Utc};
+use crate::usage::{EgressCount, EgressKey};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -140,6 +141,13 @@ pub trait Store: Send + Sync {
     fn record_calls_left(&self, tenant_id: &str, day_left: u32, at: DateTime<Utc>) -> Result<()>;
     /// Each tenant's calls left and when Xero said so.
     fn calls_left(&self) -> Result<HashMap<String, (u32, DateTime<Utc>)>>;
+    // --- egress: what Xero's APIs sent back (`crate::usage`) ---
+
+    /// Adds each count to what is kept under its key, in one transaction.
+    fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()>;
+    /// Every count kept for the days `from..until`.
+    fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>>;
+
     /// When each notice was last said.
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>>;
     fn record_notice(&self, key: &str, at: DateTime<Utc>) -> Result<()>;

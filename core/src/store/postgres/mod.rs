@@ -11,6 +11,7 @@
 
 mod budgets;
 mod connect;
+mod egress;
 mod events;
 mod journal;
 mod listen;
@@ -34,7 +35,8 @@ pub use sealed::Finish;
 
 use super::{EventTap, OrganisationChanges, RefreshIntent, Result, Store, StoreError};
 use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, ReasonCode};
-use chrono::{DateTime, Utc};
+use crate::usage::{EgressCount, EgressKey};
+use chrono::{DateTime, NaiveDate, Utc};
 use postgres::Client;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -283,6 +285,12 @@ impl Store for PostgresStore {
     }
     fn calls_left(&self) -> Result<HashMap<String, (u32, DateTime<Utc>)>> {
         self.with_client(budgets::calls_left)
+    }
+    fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()> {
+        self.with_client(|c| egress::add_egress(c, counts))
+    }
+    fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>> {
+        self.with_client(|c| egress::egress(c, from, until))
     }
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
         self.with_client(notices::notices_said)

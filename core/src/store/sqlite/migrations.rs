@@ -78,6 +78,18 @@ const STEPS: &[&str] = &[
         day_left INTEGER NOT NULL,
         seen_at INTEGER NOT NULL
     );",
+    // 6: what Xero's APIs sent back, per UTC day (YYYY-MM-DD), organisation (lower case), program
+    // and API path (ids taken out), for `tenantry usage`.
+    "CREATE TABLE egress (
+        day TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        program TEXT NOT NULL,
+        path TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        wire INTEGER NOT NULL,
+        decoded INTEGER NOT NULL,
+        PRIMARY KEY (day, tenant_id, program, path)
+    );",
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@
 //! permissions.
 
 mod budgets;
+mod egress;
 mod events;
 mod journal;
 mod logins;
@@ -15,7 +16,8 @@ mod organisations;
 
 use super::{EventTap, OrganisationChanges, RefreshIntent, Result, Store, StoreError, from_ms, ms};
 use crate::model::{Event, EventKind, Login, LoginId, LoginState, Organisation, ReasonCode};
-use chrono::{DateTime, Utc};
+use crate::usage::{EgressCount, EgressKey};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -202,6 +204,12 @@ impl Store for SqliteStore {
     }
     fn calls_left(&self) -> Result<HashMap<String, (u32, DateTime<Utc>)>> {
         self.calls_left()
+    }
+    fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()> {
+        self.add_egress(counts)
+    }
+    fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>> {
+        self.egress(from, until)
     }
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
         self.notices_said()

@@ -283,6 +283,23 @@ pub enum Command {
         #[arg(long, short)]
         yes: bool,
     },
+    /// What Xero's APIs sent back through the gateway this month (or --month), by organisation and
+    /// by program, against your tier's egress allowance, with the month's projection.
+    #[command(after_help = "Examples:\n  \
+            tenantry usage\n  \
+            tenantry usage --top\n  \
+            tenantry usage --month 2026-11 --json")]
+    Usage {
+        /// A past month, as YYYY-MM (UTC months; the current one when left out).
+        #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+        month: Option<tenantry_core::usage::Month>,
+        /// Also name the programs and API paths that downloaded most.
+        #[arg(long)]
+        top: bool,
+        /// Print JSON (fields in docs/CLI.md) instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// The event log: connections, refreshes, failures, organisations added and removed.
     #[command(after_help = "Examples:\n  \
             tenantry log --limit 20\n  \
@@ -333,4 +350,8 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+fn parse_month(s: &str) -> Result<tenantry_core::usage::Month, tenantry_core::usage::BadMonth> {
+    s.parse()
 }

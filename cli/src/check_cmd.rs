@@ -112,7 +112,7 @@ pub async fn run(engine: &Engine, login: Option<&str>, json: bool) -> Result<u8,
         println!("Every organisation is connected.");
     } else {
         println!("\nOrganisations that need attention:");
-        print_table(&problems);
+        print_table(&problems, engine.config().daily_call_limit());
         println!("{}", render::zone_note(now));
     }
     Ok(status)

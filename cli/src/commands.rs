@@ -130,6 +130,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             crate::disconnect_cmd::disconnect(&engine, &org, login.as_deref(), yes).await
         }
         Command::Remove { login, yes } => crate::disconnect_cmd::remove(&engine, &login, yes).await,
+        Command::Usage { month, top, json } => {
+            crate::usage_cmd::run(&engine, month, top, json).await
+        }
         Command::Log { login, json, limit } => {
             log(&engine, login.as_deref(), json, limit as usize).await
         }

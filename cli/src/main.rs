@@ -23,6 +23,7 @@ mod schedule_cmd;
 mod status_cmd;
 mod stop;
 mod token_cmd;
+mod usage_cmd;
 mod verdict;
 
 pub use args::{Cli, Command, ConfigAction, PracticeAction, TokenFormat};

@@ -3,11 +3,13 @@
 //! or the JSON documented in docs/CLI.md.
 
 use crate::render::{self, local_time, truncate};
+use crate::usage_cmd::bytes_text;
 use crate::{Failure, verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tenantry_core::Engine;
 use tenantry_core::health::{OrgRow, OrgState, OrgStatus};
+use tenantry_core::usage::EgressCount;
 
 /// One organisation as `orgs --json` prints it.
 #[derive(Debug, Serialize)]
@@ -28,8 +30,11 @@ pub struct OrgJson<'a> {
     pub connected_since: DateTime<Utc>,
     /// The command that fixes it, if it needs one.
     pub fix: Option<String>,
-    /// What Xero last said (through the gateway, in the past day) was left of its 5,000 calls.
+    /// What Xero last said (through the gateway, in the past day) was left of its day's calls.
     pub calls_left_today: Option<u32>,
+    /// What Xero's APIs sent back for it this month (UTC) through the gateway: calls, and bytes
+    /// on the wire and decoded.
+    pub egress_this_month: EgressCount,
     pub logins: Vec<OrgLoginJson<'a>>,
 }
 
@@ -71,6 +76,7 @@ impl<'a> OrgJson<'a> {
             connected_since: o.connected_since,
             fix: o.fix.as_ref().map(|f| f.command()),
             calls_left_today: o.calls_left_today,
+            egress_this_month: o.egress_this_month,
             logins: o.logins.iter().map(OrgLoginJson::new).collect(),
         }
     }
@@ -126,13 +132,14 @@ pub async fn run(
             }
         );
     } else {
-        print_table(&list);
+        print_table(&list, engine.config().daily_call_limit());
         println!("{}", render::zone_note(overview.at));
     }
     Ok(verdict::organisations(&list))
 }
 
-pub fn print_table(list: &[OrgStatus]) {
+/// The table, with each organisation's calls left out of `per_day` (the tier's day).
+pub fn print_table(list: &[OrgStatus], per_day: u32) {
     println!(
         "{:<30} {:<15} {:<28} {:<17} TENANT ID",
         "ORGANISATION", "STATE", "THROUGH", "LAST CHECKED"
@@ -163,7 +170,19 @@ pub fn print_table(list: &[OrgStatus]) {
             println!("    fix: {}", fix.command());
         }
         if let Some(left) = o.calls_left_today {
-            println!("    {left} of Xero's 5,000 calls left today");
+            println!(
+                "    {left} of Xero's {} calls left today",
+                render::grouped(u64::from(per_day))
+            );
+        }
+        let egress = o.egress_this_month;
+        if egress.calls > 0 {
+            println!(
+                "    {} downloaded this month in {} calls ({} decoded)",
+                bytes_text(egress.wire),
+                render::grouped(egress.calls),
+                bytes_text(egress.decoded)
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 //! status a cron job branches on.
 
 use crate::render::{self, local_date, local_time, truncate};
+use crate::usage_cmd::bytes_text;
 use crate::{Failure, exit, verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -93,6 +94,17 @@ struct StatusJson<'a> {
     /// What Xero last said (through the gateway, in the past day) was left of each
     /// organisation's calls, fewest first.
     calls_left_today: Vec<CallsLeftJson<'a>>,
+    /// What Xero's APIs sent back for each organisation this month (UTC) through the gateway,
+    /// largest first (`tenantry usage` has the rest).
+    egress_this_month: Vec<EgressJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct EgressJson<'a> {
+    tenant_id: &'a str,
+    name: &'a str,
+    #[serde(flatten)]
+    egress: tenantry_core::usage::EgressCount,
 }
 
 #[derive(Serialize)]
@@ -130,6 +142,7 @@ pub async fn run(
             })
         })
         .collect();
+    let egress = overview.egress_largest_first();
     if json {
         let report = StatusJson {
             healthy: overview
@@ -147,6 +160,14 @@ pub async fn run(
                 .map(|l| LoginJson::new(l, vault))
                 .collect(),
             calls_left_today: fewest,
+            egress_this_month: egress
+                .iter()
+                .map(|o| EgressJson {
+                    tenant_id: &o.tenant_id,
+                    name: &o.name,
+                    egress: o.egress_this_month,
+                })
+                .collect(),
         };
         println!(
             "{}",
@@ -169,6 +190,25 @@ pub async fn run(
             let more = fewest.len().saturating_sub(3);
             println!(
                 "Xero calls left today (as the gateway last heard), fewest first: {}{}.",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if !egress.is_empty() {
+            let total: u64 = egress.iter().map(|o| o.egress_this_month.wire).sum();
+            let shown: Vec<String> = egress
+                .iter()
+                .take(3)
+                .map(|o| format!("{} {}", o.name, bytes_text(o.egress_this_month.wire)))
+                .collect();
+            let more = egress.len().saturating_sub(3);
+            println!(
+                "Downloaded from Xero this month: {} ({}{}); `tenantry usage` for more.",
+                bytes_text(total),
                 shown.join(", "),
                 if more > 0 {
                     format!(" and {more} more")

@@ -10,7 +10,8 @@
 //!   request path, refused where a URL parser would rewrite it, pure.
 //! - [`key`]: the gateway key, kept in the vault, and each run's own key.
 //! - [`budget`]: Xero's limits as one ledger, pure; [`limiter`]: the fair queue in front of it.
-//! - [`proxy`]: the HTTP side; [`problem`]: its own answers, in Xero's problem shape.
+//! - [`proxy`]: the HTTP side; [`problem`]: its own answers, in Xero's problem shape;
+//!   [`meter`]: the bytes of Xero's answers, counted for `tenantry usage`.
 //! - [`agent`]: the token agent on a local socket, and the CLI's client for it.
 //! - [`mcp`]: `tenantry mcp`, the MCP server for AI assistants, calling through a gateway.
 
@@ -22,6 +23,7 @@ pub mod guard;
 pub mod key;
 pub mod limiter;
 pub mod mcp;
+mod meter;
 pub mod path;
 mod problem;
 mod proxy;
@@ -44,6 +46,7 @@ struct Gateway {
     /// `api_url` without its trailing slash; request paths are appended to it.
     api_base: String,
     calls_left: CallsLeft,
+    meter: Arc<meter::Meter>,
 }
 
 /// What Xero says is left of each organisation's day, written to the store for `orgs`, `status`
@@ -163,6 +166,8 @@ pub async fn serve(
     let calls_left = CallsLeft::default();
     let stop = CancellationToken::new();
     calls_left.keep_writing(engine.clone(), stop.clone());
+    let meter = Arc::new(meter::Meter::default());
+    meter.keep_writing(engine.clone(), stop.clone());
     let run_key = key::generate();
     let gateway = Arc::new(Gateway {
         engine,
@@ -172,6 +177,7 @@ pub async fn serve(
         http,
         api_base,
         calls_left,
+        meter,
     });
     let app = axum::Router::new()
         .fallback(proxy::handle)

@@ -14,6 +14,7 @@
 
 use crate::budget::{LONGEST_WAIT, Problem, Remaining};
 use crate::client::Lazy;
+use crate::meter::Tally;
 use crate::{Gateway, guard, path, problem};
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Request, State};
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
+use tenantry_core::usage::{EgressKey, UNKNOWN_PROGRAM, api_path};
 use tenantry_core::{AccessGrant, Naming};
 
 /// Request bodies are read whole (a retry must send the same bytes) up to Xero's own largest,
@@ -124,14 +126,17 @@ pub(crate) async fn handle(
         gw.api_base,
         parts.uri.path_and_query().map_or(path, |p| p.as_str())
     );
+    // Looked up now that the key was presented, once per connection.
+    let who = client.get().await;
     let call = Call {
         gw: &gw,
         method: &parts.method,
         headers: &parts.headers,
         target: &target,
         tenant: &tenant,
-        // Looked up now that the key was presented, once per connection.
-        client: client.get().await.key,
+        client: who.key,
+        program: who.name.as_deref().unwrap_or(UNKNOWN_PROGRAM),
+        path,
         bytes: Bytes::new(),
     };
     call.run(body).await
@@ -145,6 +150,10 @@ struct Call<'a> {
     tenant: &'a str,
     /// The program it came from: the limiter's turns are taken by program.
     client: crate::client::ClientKey,
+    /// Its name, for the egress meter.
+    program: &'a str,
+    /// The checked request path, for the egress meter.
+    path: &'a str,
     /// The body, read when the call's turn first comes (a retry sends the same bytes again).
     bytes: Bytes,
 }
@@ -263,14 +272,26 @@ impl Call<'_> {
                     continue;
                 }
             }
-            return stream_back(answer, permit);
+            let key = EgressKey {
+                day: self.gw.engine.now().date_naive(),
+                tenant_id: self.tenant.to_lowercase(),
+                program: self.program.to_owned(),
+                path: api_path(self.path),
+            };
+            let tally = Tally::new(self.gw.meter.clone(), key, answer.headers());
+            return stream_back(answer, permit, tally);
         }
     }
 
     async fn send(&self, grant: &AccessGrant) -> Result<reqwest::Response, reqwest::Error> {
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in self.headers {
-            if passed_on(name) {
+            if *name == header::ACCEPT_ENCODING {
+                // Only codings the egress meter can decode.
+                if let Some(value) = crate::meter::measurable(value) {
+                    headers.append(name.clone(), value);
+                }
+            } else if passed_on(name) {
                 headers.append(name.clone(), value.clone());
             }
         }
@@ -300,8 +321,13 @@ fn is_too_large(e: &axum::Error) -> bool {
     false
 }
 
-/// Xero's answer, passed on as it streams, the call's budget held until its last byte.
-fn stream_back(answer: reqwest::Response, permit: crate::limiter::Permit) -> Response {
+/// Xero's answer, passed on as it streams, the call's budget held until its last byte and its
+/// bytes counted by the meter as they pass.
+fn stream_back(
+    answer: reqwest::Response,
+    permit: crate::limiter::Permit,
+    mut tally: Tally,
+) -> Response {
     let status = answer.status();
     let mut headers = HeaderMap::new();
     for (name, value) in answer.headers() {
@@ -311,6 +337,9 @@ fn stream_back(answer: reqwest::Response, permit: crate::limiter::Permit) -> Res
     }
     let body = answer.bytes_stream().map(move |chunk| {
         let _held = &permit;
+        if let Ok(bytes) = &chunk {
+            tally.pass(bytes);
+        }
         chunk
     });
     let mut response = Body::from_stream(body).into_response();

@@ -231,11 +231,49 @@ pub(super) async fn call(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let mut w = lock(&world);
-    w.release(&tenant);
-    let mut response = answer(&mut w, &method, &path, &tenant, &body);
-    remaining_headers(&w, &tenant, response.headers_mut());
+    let (mut response, gzip) = {
+        let mut w = lock(&world);
+        w.release(&tenant);
+        let mut response = answer(&mut w, &method, &path, &tenant, &body);
+        remaining_headers(&w, &tenant, response.headers_mut());
+        (response, w.options.gzip && accepts_gzip(&headers))
+    };
+    if gzip {
+        response = compressed(response).await;
+    }
     response
+}
+
+/// Whether `Accept-Encoding` takes gzip (not at `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| p.replace(' ', "") == "q=0");
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+/// The answer with its body gzip-compressed.
+async fn compressed(response: Response) -> Response {
+    use std::io::Write;
+    let (mut parts, body) = response.into_parts();
+    let plain = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).expect("writing to memory");
+    let packed = gz.finish().expect("writing to memory");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Response::from_parts(parts, axum::body::Body::from(packed))
 }
 
 fn remaining_headers(w: &World, tenant: &str, h: &mut HeaderMap) {

@@ -44,6 +44,10 @@ pub struct Options {
     pub custom_connections: Vec<CustomConnection>,
     /// The API's rate limits (Xero's by default).
     pub limits: Limits,
+    /// Compress API answers with gzip for a client whose `Accept-Encoding` allows it. Off by
+    /// default: whether Xero's APIs compress is not in the facts the project holds
+    /// (unconfirmed); tests of the gateway's egress meter turn it on to exercise decoding.
+    pub gzip: bool,
     pub seed: Seed,
 }
 
@@ -103,6 +107,7 @@ impl Default for Options {
             plain_oidc: false,
             connection_limit: None,
             custom_connections: Vec::new(),
+            gzip: false,
             limits: Limits::default(),
             seed: Seed::standard(),
         }

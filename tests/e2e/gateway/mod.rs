@@ -11,6 +11,7 @@
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
 //! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries.
 //! - `sdks`: Xero's xero-python and xero-node, unmodified, through the gateway.
+//! - `usage`: the egress meter, exact on the wire and decoded, and `tenantry usage`.
 
 use crate::util::*;
 use std::time::Duration;
@@ -22,6 +23,7 @@ mod hardening;
 mod limits;
 mod mcp;
 mod sdks;
+mod usage;
 
 pub use crate::running_gateway::Gateway;
 

@@ -1,0 +1,268 @@
+//! The egress meter: the bytes of every answer the gateway passes on from Xero's APIs, on the
+//! wire and decoded, per organisation, program and API path, written to the store as they end.
+//!
+//! A call's count is noted when its answer's body ends (or the client leaves mid-way: what was
+//! passed on counts), and a writer task adds what has been noted to the store in one transaction,
+//! straight away when idle and in batches under load, so a kill loses at most the answers noted
+//! and not yet committed: a few milliseconds' worth, not a period's.
+//!
+//! Decoding costs a gzip inflate of each compressed answer into a counter, so the gateway asks
+//! Xero only for encodings it can measure ([`measurable`]).
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, header};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tenantry_core::Engine;
+use tenantry_core::usage::{EgressCount, EgressKey};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Counts noted and not yet in the store.
+#[derive(Default)]
+pub(crate) struct Meter {
+    pending: Mutex<HashMap<EgressKey, EgressCount>>,
+    wake: Notify,
+}
+
+impl Meter {
+    pub(crate) fn note(&self, key: EgressKey, count: EgressCount) {
+        self.pending
+            .lock()
+            .expect("meter lock")
+            .entry(key)
+            .or_default()
+            .add(count);
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> Vec<(EgressKey, EgressCount)> {
+        std::mem::take(&mut *self.pending.lock().expect("meter lock"))
+            .into_iter()
+            .collect()
+    }
+
+    /// Writes what is noted until `stop`, then what is left.
+    pub(crate) fn keep_writing(self: &Arc<Self>, engine: Engine, stop: CancellationToken) {
+        let meter = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let stopping = tokio::select! {
+                    () = stop.cancelled() => true,
+                    () = meter.wake.notified() => false,
+                };
+                let noted = meter.take();
+                if !noted.is_empty()
+                    && let Err(e) = engine.record_egress(noted.clone()).await
+                {
+                    // Kept for the next write: a busy or unreachable store loses no count.
+                    tracing::warn!(error = %e, "could not write the egress counts; trying again");
+                    for (key, count) in noted {
+                        meter.note(key, count);
+                    }
+                    if !stopping {
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+                if stopping {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// An answer's count as its body passes: noted when dropped (the body ended or was abandoned).
+pub(crate) struct Tally {
+    meter: Arc<Meter>,
+    key: Option<EgressKey>,
+    wire: u64,
+    decoded: Decoded,
+}
+
+enum Decoded {
+    /// Not compressed: decoded is the wire.
+    Same,
+    Gzip(flate2::write::GzDecoder<Counter>),
+    Deflate(flate2::write::ZlibDecoder<Counter>),
+    /// Not what it said it was: counted as it came, as if not compressed.
+    Broken,
+}
+
+/// Counts what is written to it, keeping nothing.
+#[derive(Default)]
+pub(crate) struct Counter(u64);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Tally {
+    pub(crate) fn new(meter: Arc<Meter>, key: EgressKey, headers: &HeaderMap) -> Self {
+        let encoding = headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase());
+        let decoded = match encoding.as_deref() {
+            Some("gzip" | "x-gzip") => {
+                Decoded::Gzip(flate2::write::GzDecoder::new(Counter::default()))
+            }
+            Some("deflate") => {
+                Decoded::Deflate(flate2::write::ZlibDecoder::new(Counter::default()))
+            }
+            _ => Decoded::Same,
+        };
+        Self {
+            meter,
+            key: Some(key),
+            wire: 0,
+            decoded,
+        }
+    }
+
+    pub(crate) fn pass(&mut self, chunk: &Bytes) {
+        self.wire += chunk.len() as u64;
+        let fed = match &mut self.decoded {
+            Decoded::Gzip(d) => d.write_all(chunk),
+            Decoded::Deflate(d) => d.write_all(chunk),
+            Decoded::Same | Decoded::Broken => Ok(()),
+        };
+        if fed.is_err() {
+            self.decoded = Decoded::Broken;
+        }
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let decoded = match std::mem::replace(&mut self.decoded, Decoded::Same) {
+            Decoded::Gzip(d) => d.finish().map_or(self.wire, |c| c.0),
+            Decoded::Deflate(d) => d.finish().map_or(self.wire, |c| c.0),
+            Decoded::Same | Decoded::Broken => self.wire,
+        };
+        self.meter.note(
+            key,
+            EgressCount {
+                calls: 1,
+                wire: self.wire,
+                decoded,
+            },
+        );
+    }
+}
+
+/// The client's `Accept-Encoding` with only the codings the meter decodes (gzip, deflate,
+/// identity; `*` becomes gzip); `None` when none is left, and Xero then sends the body as it is.
+pub(crate) fn measurable(accept: &HeaderValue) -> Option<HeaderValue> {
+    let kept: Vec<String> = accept
+        .to_str()
+        .ok()?
+        .split(',')
+        .filter_map(|item| {
+            let item = item.trim();
+            let coding = item.split(';').next()?.trim().to_ascii_lowercase();
+            match coding.as_str() {
+                "gzip" | "x-gzip" | "deflate" | "identity" => Some(item.to_owned()),
+                "*" => Some(item.replacen('*', "gzip", 1)),
+                _ => None,
+            }
+        })
+        .collect();
+    if kept.is_empty() {
+        None
+    } else {
+        HeaderValue::from_str(&kept.join(", ")).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+
+    fn key() -> EgressKey {
+        EgressKey {
+            day: "2026-12-07".parse().unwrap(),
+            tenant_id: "t".into(),
+            program: "python3".into(),
+            path: "/api.xro/2.0/Invoices".into(),
+        }
+    }
+
+    fn pass_in_chunks(meter: &Arc<Meter>, headers: &HeaderMap, body: &[u8]) {
+        let mut tally = Tally::new(meter.clone(), key(), headers);
+        for chunk in body.chunks(7) {
+            tally.pass(&Bytes::copy_from_slice(chunk));
+        }
+    }
+
+    #[test]
+    fn wire_and_decoded_bytes_are_counted_for_each_encoding() {
+        let plain: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut zl = flate2::write::ZlibEncoder::new(Vec::new(), Compression::default());
+        zl.write_all(&plain).unwrap();
+        let zl = zl.finish().unwrap();
+
+        let meter = Arc::new(Meter::default());
+        pass_in_chunks(&meter, &HeaderMap::new(), &plain);
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        pass_in_chunks(&meter, &h, &gz);
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("deflate"),
+        );
+        pass_in_chunks(&meter, &h, &zl);
+        // Said to be gzip, and is not: what came counts as it came.
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        pass_in_chunks(&meter, &h, b"not gzip at all");
+
+        let noted = meter.take();
+        assert_eq!(noted.len(), 1, "one key");
+        let plain_len = plain.len() as u64;
+        assert_eq!(
+            noted[0].1,
+            EgressCount {
+                calls: 4,
+                wire: plain_len + gz.len() as u64 + zl.len() as u64 + 15,
+                decoded: 3 * plain_len + 15,
+            }
+        );
+    }
+
+    #[test]
+    fn an_answer_left_half_way_counts_what_was_passed_on() {
+        let meter = Arc::new(Meter::default());
+        let mut tally = Tally::new(meter.clone(), key(), &HeaderMap::new());
+        tally.pass(&Bytes::from_static(b"12345"));
+        drop(tally);
+        assert_eq!(meter.take()[0].1.wire, 5);
+    }
+
+    #[test]
+    fn only_codings_the_meter_can_decode_are_asked_for() {
+        let m = |v: &'static str| {
+            measurable(&HeaderValue::from_static(v)).map(|h| h.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            m("gzip, deflate, br, zstd").as_deref(),
+            Some("gzip, deflate")
+        );
+        assert_eq!(m("br;q=1.0, gzip;q=0.8").as_deref(), Some("gzip;q=0.8"));
+        assert_eq!(m("*").as_deref(), Some("gzip"));
+        assert_eq!(m("br"), None);
+    }
+}

@@ -58,6 +58,8 @@ if [ "$QUICK" = 1 ]; then GATEWAY_BUDGETS=(--seconds 10 --clients 4 --orgs 3); e
 private "$BIN/tenantry-bench" gateway-budgets "${GATEWAY_BUDGETS[@]}" >"$OUT/gateway-budgets.json"
 if [ "$QUICK" = 1 ]; then GATEWAY_MCP=(--seconds 20 --lifetime 4); else GATEWAY_MCP=(--seconds 180 --lifetime 6); fi
 private "$BIN/tenantry-bench" gateway-mcp "${GATEWAY_MCP[@]}" >"$OUT/gateway-mcp.json"
+if [ "$QUICK" = 1 ]; then EGRESS=(--calls 1000); else EGRESS=(--calls 10000); fi
+private "$BIN/tenantry-bench" gateway-egress "${EGRESS[@]}" --kill-after-ms 3000 >"$OUT/gateway-egress.json"
 echo "==> criterion" >&2
 rm -rf target/criterion/valid_token
 TENANTRY_BENCH_ALLOCS="$OUT/allocs.json" private \

@@ -241,8 +241,8 @@ if desk:
 
 # 7. The gateway.
 agent, over, budgets = load("gateway-agent.json"), load("gateway-overhead.json"), load("gateway-budgets.json")
-mcp = load("gateway-mcp.json")
-if agent or over or budgets or mcp:
+mcp, egress = load("gateway-mcp.json"), load("gateway-egress.json")
+if agent or over or budgets or mcp or egress:
     say("### 7. The gateway and its token agent")
     say("")
 if agent:
@@ -293,6 +293,20 @@ if mcp:
         f"**{mcp['calls_failed']}** of {mcp['calls_answered'] + mcp['calls_failed']} calls failed "
         f"(target 0: {verdict(mcp['calls_failed'] == 0)}); refreshes per login {mcp['refreshes_per_login']}, "
         f"at most **{most:.2f}** per lifetime (target one per login per lifetime: {verdict(most <= 1.0)}).")
+    say("")
+if egress:
+    kill = egress["kill"]
+    say(f"The egress meter: {egress['calls']} calls of known sizes through one gateway from {egress['clients']} "
+        f"concurrent clients over {egress['organisations']} organisations (half asking for gzip, which the fake then "
+        f"sends) in {egress['seconds']:.1f} s. The store's count against what the clients received: "
+        f"{egress['metered']['calls']} calls, {egress['metered']['wire']} bytes on the wire and "
+        f"{egress['metered']['decoded']} decoded, against {egress['received']['calls']}, {egress['received']['wire']} "
+        f"and {egress['received']['decoded']} (target exact: {verdict(egress['exact'])}). Then clients calling "
+        f"without pause, the gateway killed with SIGKILL after {kill['after_ms'] / 1000:.0f} s: "
+        f"{kill['answered_before_kill']['calls']} calls answered in full before the kill, "
+        f"**{kill['answered_not_kept']}** of them missing from the store, {kill['kept_beyond_answered']} kept "
+        f"that no client finished reading, {kill['in_flight_at_kill']} in flight at the kill (not answered, "
+        f"so not counted by either side).")
     say("")
 
 print("\n".join(out))

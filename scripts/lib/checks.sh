@@ -62,11 +62,13 @@ bench gateway-overhead --requests 20 >"$SMOKE/gateway-overhead.json"
 bench gateway-budgets --seconds 4 --clients 4 --orgs 3 --minute-ms 2000 >"$SMOKE/gateway-budgets.json"
 # Three lifetimes of 2-second tokens, a call a second to each of two logins.
 bench gateway-mcp --seconds 6 --lifetime 2 >"$SMOKE/gateway-mcp.json"
+bench gateway-egress --calls 200 --kill-after-ms 1000 >"$SMOKE/gateway-egress.json"
 TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenantry-tests --bench access_token
 TENANTRY_BENCH_DESKTOP="$SMOKE/desktop.json" TENANTRY_BENCH_LAUNCHES=1 TENANTRY_BENCH_IDLE_MINUTES=0 \
   cargo test --quiet --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark
 scripts/lib/bench-report.py "$SMOKE" target/criterion >"$SMOKE/table.md"
-grep -q "Single flight" "$SMOKE/table.md" && grep -q "stalls no other" "$SMOKE/table.md" && grep -q "Desktop" "$SMOKE/table.md"
+grep -q "Single flight" "$SMOKE/table.md" && grep -q "stalls no other" "$SMOKE/table.md" && grep -q "Desktop" "$SMOKE/table.md" &&
+  grep -q "egress meter" "$SMOKE/table.md"
 rm -rf "$SMOKE"
 # ts-rs rewrote ui/src/bindings during the tests; the checked-in bindings must match the Rust types.
 echo "==> IPC bindings are current" >&2

@@ -3,5 +3,6 @@
 //! browser the demo's (`tenantry_demo::browser`). Nothing in the product depends on this crate.
 
 pub mod bench;
+pub mod egress_bench;
 pub mod gateway_bench;
 pub mod practice_bench;

@@ -89,6 +89,15 @@ enum Scenario {
         #[arg(long, default_value_t = 1000)]
         requests: usize,
     },
+    /// CALLS calls of known sizes through a gateway (half gzip-compressed): the egress meter
+    /// must equal what the clients received; then a SIGKILL mid-run, and what the store lacks.
+    GatewayEgress {
+        #[arg(long, default_value_t = 10_000)]
+        calls: usize,
+        /// How long clients call before the gateway is killed.
+        #[arg(long, default_value_t = 3000)]
+        kill_after_ms: u64,
+    },
     /// CLIENTS processes calling ORGS organisations through one gateway for SECONDS: no 429
     /// from Xero, at most 5 in progress, each organisation's budget used.
     GatewayBudgets {
@@ -176,6 +185,17 @@ async fn main() -> anyhow::Result<()> {
         Scenario::GatewayAgent { runs } => gateway_bench::agent(&tenantry, runs).await?,
         Scenario::GatewayOverhead { requests } => {
             gateway_bench::overhead(&tenantry, requests).await?
+        }
+        Scenario::GatewayEgress {
+            calls,
+            kill_after_ms,
+        } => {
+            tenantry_tests::egress_bench::egress(
+                &tenantry,
+                calls,
+                Duration::from_millis(kill_after_ms),
+            )
+            .await?
         }
         Scenario::GatewayBudgets {
             seconds,

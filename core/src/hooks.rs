@@ -38,7 +38,8 @@ pub struct Hooks {
 }
 
 /// Whether an event of this kind runs the hook: what happened to a login or an organisation.
-/// Runs and checks only sum those up, and a hook's own failure must not run the hook again.
+/// Runs and checks only sum those up, and a hook's own failure must not run the hook again. An
+/// egress mark runs it: a script may want to know before the bill does.
 pub fn hooked(kind: EventKind) -> bool {
     use EventKind as K;
     match kind {
@@ -51,7 +52,8 @@ pub fn hooked(kind: EventKind) -> bool {
         | K::OrganisationAdded
         | K::OrganisationRemoved
         | K::Disconnected
-        | K::Removed => true,
+        | K::Removed
+        | K::Egress => true,
         K::KeepAliveRun | K::ScheduledRun | K::CheckRun | K::CheckFailed | K::HookFailed => false,
     }
 }

@@ -166,7 +166,9 @@ pub async fn serve(
     let calls_left = CallsLeft::default();
     let stop = CancellationToken::new();
     calls_left.keep_writing(engine.clone(), stop.clone());
-    let meter = Arc::new(meter::Meter::default());
+    let meter = Arc::new(meter::Meter::new(
+        tenantry_core::usage::budget::Budgets::of(engine.config()),
+    ));
     meter.keep_writing(engine.clone(), stop.clone());
     let run_key = key::generate();
     let gateway = Arc::new(Gateway {

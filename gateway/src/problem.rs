@@ -8,6 +8,8 @@ use crate::limiter::{Refusal, Why};
 use crate::path::PathRefusal;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tenantry_core::usage::GB;
+use tenantry_core::usage::budget::{Scope, Spent};
 use tenantry_core::{EngineError, ErrorCode};
 
 /// What `X-Tenantry-Error` (and `Tenantry.code` in the body) names: the gateway's own refusals,
@@ -33,6 +35,8 @@ pub enum Code {
     Unreachable,
     /// Xero's limits, the gateway's queue, or a client's backlog.
     RateLimited,
+    /// The month's egress budget (the app's or the organisation's) is used up.
+    EgressBudget,
     /// What the engine could not do.
     Engine(ErrorCode),
 }
@@ -54,6 +58,7 @@ impl Code {
             Self::BodyTimeout => "body_timeout",
             Self::Unreachable => "unreachable",
             Self::RateLimited => "rate_limited",
+            Self::EgressBudget => "egress_budget",
             Self::Engine(code) => code.as_str(),
         }
     }
@@ -129,6 +134,36 @@ pub fn limited(refusal: Refusal) -> Response {
     h.insert(
         "retry-after",
         HeaderValue::from(refusal.retry_after.as_secs().max(1)),
+    );
+    response
+}
+
+/// The month's egress budget is used up: Xero's 429 shape, with `X-Rate-Limit-Problem:
+/// egress-budget` and `Retry-After` until the month ends, so an SDK that honours it stops, and
+/// a runaway script runs up no bill.
+pub fn egress_budget(spent: Spent, until_month_end: std::time::Duration) -> Response {
+    let gb = |bytes: u64| bytes as f64 / GB as f64;
+    let whose = match spent.scope {
+        Scope::App => "the app's",
+        Scope::Organisation => "this organisation's",
+    };
+    let detail = format!(
+        "{whose} egress budget of {:.0} GB for the month is used ({:.2} GB downloaded); calls are \
+         refused until the month ends (Retry-After), or raise it with `tenantry config set {} GB` \
+         and restart the gateway; `tenantry usage --top` names what downloaded most",
+        gb(spent.budget),
+        gb(spent.used),
+        spent.scope.key()
+    );
+    let mut response = answer(StatusCode::TOO_MANY_REQUESTS, Code::EgressBudget, &detail);
+    let h = response.headers_mut();
+    h.insert(
+        "x-rate-limit-problem",
+        HeaderValue::from_static("egress-budget"),
+    );
+    h.insert(
+        "retry-after",
+        HeaderValue::from(until_month_end.as_secs().max(1)),
     );
     response
 }

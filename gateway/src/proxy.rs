@@ -121,6 +121,12 @@ pub(crate) async fn handle(
         Ok(t) => t,
         Err(e) => return problem::engine(&e),
     };
+    let now = gw.engine.now();
+    if let Some(spent) = gw.meter.spent(&tenant.to_lowercase(), now) {
+        let (_, month_end) = tenantry_core::usage::Month::of(now).bounds();
+        let left = (month_end - now).to_std().unwrap_or_default();
+        return problem::egress_budget(spent, left);
+    }
     let target = format!(
         "{}{}",
         gw.api_base,

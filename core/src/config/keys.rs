@@ -115,6 +115,16 @@ pub const KEYS: &[Key] = &[
         "gigabytes a month the app may download before Xero bills overage, when not the tier's",
     ),
     key(
+        "egress_budget_gb",
+        Kind::Number,
+        "gigabytes a month the whole app may download through the gateway; past it calls are refused until the month ends (1-1000000)",
+    ),
+    key(
+        "egress_org_budget_gb",
+        Kind::Number,
+        "the same for each organisation on its own (1-1000000)",
+    ),
+    key(
         "gateway_port",
         Kind::Number,
         "the loopback port the Xero API gateway serves local programs on (default 53710)",

@@ -67,6 +67,11 @@ pub struct Config {
     pub daily_limit: Option<u32>,
     /// Gigabytes a month the app may download before Xero bills overage, when not the tier's.
     pub egress_allowance_gb: Option<u32>,
+    /// Gigabytes a month the whole app may download through the gateway; past it the gateway
+    /// refuses calls until the month ends, so a runaway script cannot run up a bill.
+    pub egress_budget_gb: Option<u32>,
+    /// The same for each organisation on its own.
+    pub egress_org_budget_gb: Option<u32>,
     /// The loopback port `tenantry gateway` (and the desktop app, when `serve_gateway` is on)
     /// serves the Xero API to local programs on.
     pub gateway_port: u16,
@@ -136,6 +141,8 @@ impl Default for Config {
             connection_limit: None,
             daily_limit: None,
             egress_allowance_gb: None,
+            egress_budget_gb: None,
+            egress_org_budget_gb: None,
             gateway_port: DEFAULT_GATEWAY_PORT,
             serve_gateway: false,
             database_url: None,

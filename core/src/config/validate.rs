@@ -107,6 +107,17 @@ impl Config {
                 "must be 1 to 1000000 gigabytes a month; remove the key for the tier's own",
             );
         }
+        for (key, value) in [
+            ("egress_budget_gb", self.egress_budget_gb),
+            ("egress_org_budget_gb", self.egress_org_budget_gb),
+        ] {
+            if value.is_some_and(|g| !(1..=1_000_000).contains(&g)) {
+                return invalid(
+                    key,
+                    "must be 1 to 1000000 gigabytes a month; remove the key for no budget",
+                );
+            }
+        }
         if self.gateway_port < 1024 {
             return invalid(
                 "gateway_port",

@@ -3,6 +3,8 @@
 
 use super::Engine;
 use crate::error::EngineError;
+use crate::model::EventKind;
+use crate::usage::budget::Mark;
 use crate::usage::{EgressCount, EgressKey, Month, UsageReport};
 use std::collections::HashMap;
 
@@ -47,5 +49,58 @@ impl Engine {
             by_tenant.entry(key.tenant_id).or_default().add(count);
         }
         Ok(by_tenant)
+    }
+}
+
+/// The month's downloads on the wire: the whole app, and each organisation (lower case).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EgressTotals {
+    pub app: u64,
+    pub by_tenant: HashMap<String, u64>,
+}
+
+impl Engine {
+    /// `month`'s wire totals, as the store holds them (in a practice, every machine's).
+    pub async fn egress_totals(&self, month: Month) -> Result<EgressTotals, EngineError> {
+        let (from, until) = (month.first_day(), month.next_first_day());
+        let counts = self.inner.db.run(move |s| s.egress(from, until)).await?;
+        let mut totals = EgressTotals::default();
+        for (key, count) in counts {
+            totals.app += count.wire;
+            *totals.by_tenant.entry(key.tenant_id).or_default() += count.wire;
+        }
+        Ok(totals)
+    }
+
+    /// Says a mark passed in `month`, once: a notice noted in the store (so another process or
+    /// machine, or a restart, does not say it again) and an `egress` event, which runs the
+    /// `on_event` hook. `true` when it was said now.
+    pub async fn say_egress_mark(&self, month: Month, mark: Mark) -> Result<bool, EngineError> {
+        let now = self.now();
+        let said = self
+            .inner
+            .db
+            .run(move |s| {
+                let key = mark.notice_key(month);
+                if s.notices_said()?.contains_key(&key) {
+                    return Ok(false);
+                }
+                s.record_notice(&key, now)?;
+                let tenant = mark.tenant_id.as_deref();
+                let name = match tenant {
+                    Some(t) => s.organisation_name(t)?,
+                    None => None,
+                };
+                s.write_event(
+                    now,
+                    None,
+                    EventKind::Egress,
+                    tenant,
+                    &mark.words(name.as_deref()),
+                )?;
+                Ok(true)
+            })
+            .await?;
+        Ok(said)
     }
 }

@@ -192,10 +192,13 @@ pub enum EventKind {
     CheckFailed,
     /// The configured `on_event` command failed or ran too long (the detail says which).
     HookFailed,
+    /// The month's egress reached 80 % or 100 % of a budget or of the tier's allowance (no
+    /// login; the organisation when it is its own budget); said once each a month.
+    Egress,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         Self::Connected,
         Self::Refreshed,
         Self::RefreshFailed,
@@ -211,6 +214,7 @@ impl EventKind {
         Self::CheckRun,
         Self::CheckFailed,
         Self::HookFailed,
+        Self::Egress,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,6 +234,7 @@ impl EventKind {
             Self::CheckRun => "check_run",
             Self::CheckFailed => "check_failed",
             Self::HookFailed => "hook_failed",
+            Self::Egress => "egress",
         }
     }
 

@@ -6,6 +6,7 @@
 //! gigabytes of 10⁹ bytes, the larger reading of "GB" being the kinder to the user's budget only
 //! if we are wrong the other way. The docs say so (docs/CLI.md, `usage`).
 
+pub mod budget;
 mod month;
 mod report;
 

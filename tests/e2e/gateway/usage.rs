@@ -212,3 +212,106 @@ async fn a_month_in_the_wrong_form_is_refused_naming_the_form() {
         assert!(ran.stderr.contains("YYYY-MM"), "{bad}: {}", ran.stderr);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_its_egress_budget_an_organisation_s_calls_are_refused_until_the_month_ends() {
+    let test = "past_its_egress_budget_an_organisation_s_calls_are_refused_until_the_month_ends";
+    let Some((it, cli)) = connected(test, Options::default()).await else {
+        return;
+    };
+    assert_eq!(
+        cli.run(&["config", "set", "egress_org_budget_gb", "1"])
+            .await
+            .status,
+        0
+    );
+    // The month so far: Harbour Cafe a few hundred bytes short of its 1 GB (one answer's worth).
+    let cafe = it.tenant("Harbour Cafe Ltd").to_lowercase();
+    let now = chrono::Utc::now();
+    it.engine
+        .record_egress(vec![(
+            tenantry_core::usage::EgressKey {
+                day: now.date_naive(),
+                tenant_id: cafe.clone(),
+                program: "python3".into(),
+                path: "/api.xro/2.0/Invoices".into(),
+            },
+            tenantry_core::usage::EgressCount {
+                calls: 40_000,
+                wire: 1_000_000_000 - 100,
+                decoded: 1_000_000_000 - 100,
+            },
+        )])
+        .await
+        .unwrap();
+    let gw = Gateway::start(&cli, &[]).await;
+    let http = reqwest::Client::new();
+    let call = |org: &'static str| gw.get(&http, "/api.xro/2.0/Organisation", org).send();
+
+    // The answer that passes the budget is passed on; the next call is refused.
+    let before = it.fake.api_calls("/api.xro/2.0/Organisation");
+    assert_eq!(call("Harbour Cafe Ltd").await.unwrap().status(), 200);
+    let refused = call("Harbour Cafe Ltd").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let h = refused.headers().clone();
+    assert_eq!(h["x-rate-limit-problem"], "egress-budget");
+    assert_eq!(h["x-tenantry-error"], "egress_budget");
+    let (_, month_end) = tenantry_core::usage::Month::of(now).bounds();
+    let retry: i64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    let until_end = (month_end - chrono::Utc::now()).num_seconds();
+    assert!(
+        (retry - until_end).abs() <= 60,
+        "Retry-After {retry} s, the month ends in {until_end} s"
+    );
+    let body: Value = refused.json().await.unwrap();
+    let detail = body["Detail"].as_str().unwrap();
+    assert!(
+        detail.contains("egress_org_budget_gb") && detail.contains("1 GB"),
+        "{detail}"
+    );
+    assert_eq!(
+        it.fake.api_calls("/api.xro/2.0/Organisation"),
+        before + 1,
+        "the refused call never reached Xero"
+    );
+    // Another organisation has its own budget.
+    assert_eq!(call("Kiwi Plumbing").await.unwrap().status(), 200);
+
+    // Said once, as an event (which runs the on_event hook).
+    let mut said = Vec::new();
+    for _ in 0..50 {
+        let log: Value = serde_json::from_str(&cli.run(&["log", "--json"]).await.stdout).unwrap();
+        said = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "egress")
+            .cloned()
+            .collect();
+        if !said.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(
+        said[0]["tenant_id"].as_str().map(str::to_lowercase),
+        Some(cafe)
+    );
+    let words = said[0]["detail"].as_str().unwrap();
+    assert!(
+        words.contains("100%") && words.contains("Harbour Cafe Ltd"),
+        "{words}"
+    );
+
+    // A restart reads the month back from the store: still refused.
+    gw.stop().await;
+    let gw = Gateway::start(&cli, &[]).await;
+    let again = gw
+        .get(&http, "/api.xro/2.0/Organisation", "Harbour Cafe Ltd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 429);
+    gw.stop().await;
+}

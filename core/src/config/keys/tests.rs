@@ -28,6 +28,8 @@ fn every_key_can_be_set_and_read_back() {
         ("connection_limit", "25", "25"),
         ("daily_limit", "1000", "1000"),
         ("egress_allowance_gb", "20", "20"),
+        ("egress_budget_gb", "8", "8"),
+        ("egress_org_budget_gb", "2", "2"),
         ("gateway_port", "53800", "53800"),
         ("serve_gateway", "yes", "true"),
         (
@@ -181,6 +183,11 @@ fn a_tier_or_limit_out_of_range_is_refused_naming_the_key_and_the_values() {
     assert!(refused("daily_limit", "0").contains("daily_limit"));
     assert!(refused("daily_limit", "-5").contains("daily_limit"));
     assert!(refused("egress_allowance_gb", "0").contains("egress_allowance_gb"));
+    for key in ["egress_budget_gb", "egress_org_budget_gb"] {
+        for bad in ["0", "-1", "2000000", "lots"] {
+            assert!(refused(key, bad).contains(key), "{key} = {bad}");
+        }
+    }
     let file = Config::parse("tier = \"gold\"\n").unwrap_err().to_string();
     assert!(
         file.contains("gold") && file.contains("starter"),

@@ -1,77 +1,11 @@
-//! The egress meter: the bytes of every answer the gateway passes on from Xero's APIs, on the
-//! wire and decoded, per organisation, program and API path, written to the store as they end.
-//!
-//! A call's count is noted when its answer's body ends (or the client leaves mid-way: what was
-//! passed on counts), and a writer task adds what has been noted to the store in one transaction,
-//! straight away when idle and in batches under load, so a kill loses at most the answers noted
-//! and not yet committed: a few milliseconds' worth, not a period's.
-//!
-//! Decoding costs a gzip inflate of each compressed answer into a counter, so the gateway asks
-//! Xero only for encodings it can measure ([`measurable`]).
+//! One answer's count as its body passes ([`Tally`]), and the encodings the meter can decode.
 
+use super::Meter;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, header};
-use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
-use tenantry_core::Engine;
+use std::sync::Arc;
 use tenantry_core::usage::{EgressCount, EgressKey};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
-
-/// Counts noted and not yet in the store.
-#[derive(Default)]
-pub(crate) struct Meter {
-    pending: Mutex<HashMap<EgressKey, EgressCount>>,
-    wake: Notify,
-}
-
-impl Meter {
-    pub(crate) fn note(&self, key: EgressKey, count: EgressCount) {
-        self.pending
-            .lock()
-            .expect("meter lock")
-            .entry(key)
-            .or_default()
-            .add(count);
-        self.wake.notify_one();
-    }
-
-    fn take(&self) -> Vec<(EgressKey, EgressCount)> {
-        std::mem::take(&mut *self.pending.lock().expect("meter lock"))
-            .into_iter()
-            .collect()
-    }
-
-    /// Writes what is noted until `stop`, then what is left.
-    pub(crate) fn keep_writing(self: &Arc<Self>, engine: Engine, stop: CancellationToken) {
-        let meter = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let stopping = tokio::select! {
-                    () = stop.cancelled() => true,
-                    () = meter.wake.notified() => false,
-                };
-                let noted = meter.take();
-                if !noted.is_empty()
-                    && let Err(e) = engine.record_egress(noted.clone()).await
-                {
-                    // Kept for the next write: a busy or unreachable store loses no count.
-                    tracing::warn!(error = %e, "could not write the egress counts; trying again");
-                    for (key, count) in noted {
-                        meter.note(key, count);
-                    }
-                    if !stopping {
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    }
-                }
-                if stopping {
-                    return;
-                }
-            }
-        });
-    }
-}
 
 /// An answer's count as its body passes: noted when dropped (the body ended or was abandoned).
 pub(crate) struct Tally {
@@ -216,7 +150,7 @@ mod tests {
         zl.write_all(&plain).unwrap();
         let zl = zl.finish().unwrap();
 
-        let meter = Arc::new(Meter::default());
+        let meter = Arc::new(Meter::new(Default::default()));
         pass_in_chunks(&meter, &HeaderMap::new(), &plain);
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -245,7 +179,7 @@ mod tests {
 
     #[test]
     fn an_answer_left_half_way_counts_what_was_passed_on() {
-        let meter = Arc::new(Meter::default());
+        let meter = Arc::new(Meter::new(Default::default()));
         let mut tally = Tally::new(meter.clone(), key(), &HeaderMap::new());
         tally.pass(&Bytes::from_static(b"12345"));
         drop(tally);

@@ -260,3 +260,12 @@ pub async fn set_autostart(
     }
     autostart(app, desk).await
 }
+
+/// The Usage view: this month's egress through the gateway, against the tier's allowance.
+#[tauri::command]
+pub async fn usage(desk: State<'_, Desk>) -> Result<crate::usage::UsageView, IpcError> {
+    let engine = desk.engine().await?;
+    let month = tenantry_core::usage::Month::of(engine.now());
+    let report = engine.usage(month).await?;
+    Ok(crate::usage::UsageView::new(&report, engine.config().tier))
+}

@@ -12,6 +12,7 @@ mod ipc;
 mod notices;
 mod practice;
 mod tray;
+mod usage;
 mod window;
 
 use desk::{Desk, Launch};
@@ -228,6 +229,7 @@ fn main() {
             commands::autostart,
             commands::set_autostart,
             commands::practice_members,
+            commands::usage,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri application runs");

@@ -15,6 +15,7 @@ mod clients;
 mod gateway;
 mod memory;
 mod practice;
+mod usage;
 
 /// The app is single-instance, so its tests take turns.
 pub(crate) static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -799,9 +800,11 @@ async fn screenshots() {
 
     // With a real Xero app (here the fake in real mode): the start-at-login offer, and a login
     // opened from its link as a notification's click opens it.
-    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    let mut it = instance_with(Options::default(), VaultKind::Keychain).await;
     it.connect(ANN).await;
     it.connect(BEN).await;
+    // On Core, whose 10 GB allowance the Usage view's chart draws.
+    it.config.tier = Some(tenantry_core::config::Tier::Core);
     let config = it.write_config();
     let c = open_window(&url, &config, it.dir.path()).await;
     until_text(&c, "#autostart-offer", "Start Tenantry when you log in?").await;
@@ -819,6 +822,18 @@ async fn screenshots() {
     .await;
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     screenshot(&c, &format!("opened-login-{theme}.png")).await;
+    usage::seed_egress(
+        &it,
+        &["Harbour Cafe Ltd", "Kiwi Plumbing", "Southern Farms"],
+    )
+    .await;
+    click(&c, ".tab[data-view=usage]").await;
+    until("the usage chart", || async {
+        (count(&c, "#usage-days rect.bar").await > 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    screenshot(&c, &format!("usage-{theme}.png")).await;
     c.close().await.unwrap();
 }
 

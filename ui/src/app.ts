@@ -11,9 +11,10 @@ import type { ClientsView } from "./views/clients";
 import type { LoginsView } from "./views/logins";
 import type { ProblemView } from "./views/problem";
 import type { SettingsView } from "./views/settings";
+import type { UsageView } from "./views/usage";
 
-export type ViewName = "logins" | "clients" | "activity" | "settings";
-const VIEW_NAMES: readonly ViewName[] = ["logins", "clients", "activity", "settings"];
+export type ViewName = "logins" | "clients" | "usage" | "activity" | "settings";
+const VIEW_NAMES: readonly ViewName[] = ["logins", "clients", "usage", "activity", "settings"];
 
 export interface Views {
   logins: LoginsView;
@@ -21,6 +22,7 @@ export interface Views {
   activity: ActivityView;
   settings: SettingsView;
   problem: ProblemView;
+  usage: UsageView;
 }
 
 export class App {
@@ -90,6 +92,7 @@ export class App {
     else if (firstRun) void this.views.settings.loadFirstRun();
     else if (this.current === "logins") this.views.logins.render(overview);
     else if (this.current === "clients") this.views.clients.render(overview);
+    else if (this.current === "usage") void this.views.usage.load();
     else if (this.current === "activity") void this.views.activity.load();
     else if (this.current === "settings") void this.views.settings.showPractice(overview.practice);
   }

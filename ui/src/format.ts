@@ -59,6 +59,14 @@ export const CLIENT_STATE: Record<OrgState, string> = {
 /** The Clients view's order by state: what needs the user comes first. */
 export const CLIENT_RANK: Record<OrgState, number> = { needs_reconnect: 0, disconnected: 0, error: 1, connected: 2 };
 
+/** Bytes in decimal units, as Xero's allowances are written (a GB is 10⁹ bytes). */
+export function fmtBytes(n: number): string {
+  for (const [size, unit] of [[1e9, "GB"], [1e6, "MB"], [1e3, "kB"]] as const) {
+    if (n >= size) return `${(n / size).toFixed(2)} ${unit}`;
+  }
+  return `${n} B`;
+}
+
 /** Names the zone the window's times are in, once per view. */
 export function zoneNote(): string {
   return `Times are local: ${Intl.DateTimeFormat().resolvedOptions().timeZone}.`;

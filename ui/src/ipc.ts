@@ -13,6 +13,7 @@ import type { Overview } from "./bindings/Overview";
 import type { Settings } from "./bindings/Settings";
 import type { SettingsView } from "./bindings/SettingsView";
 import type { UiEvent } from "./bindings/UiEvent";
+import type { UsageView } from "./bindings/UsageView";
 
 interface TauriGlobal {
   core: { invoke(cmd: string, args?: object): Promise<unknown> };
@@ -46,6 +47,7 @@ export interface Commands {
   autostart: { args: undefined; result: AutostartView };
   set_autostart: { args: { enabled: boolean }; result: AutostartView };
   practice_members: { args: undefined; result: MemberView[] };
+  usage: { args: undefined; result: UsageView };
 }
 export type Command = keyof Commands;
 type ArgsOf<K extends Command> = Commands[K]["args"] extends undefined ? [] : [args: Commands[K]["args"]];

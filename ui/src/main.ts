@@ -12,6 +12,7 @@ import { ConnectDialog } from "./views/connect";
 import { LoginsView } from "./views/logins";
 import { ProblemView } from "./views/problem";
 import { SettingsView } from "./views/settings";
+import { UsageView } from "./views/usage";
 
 const connect = new ConnectDialog();
 // The views reach the app only through these callbacks, which run after `app` exists.
@@ -25,7 +26,8 @@ const clients = new ClientsView({ load: () => app.load() });
 const activity = new ActivityView(() => app.logins);
 const settings = new SettingsView({ load: () => app.load(), connect: () => connect.start(null) });
 const problem = new ProblemView(() => app.load());
-const app: App = new App({ logins, clients, activity, settings, problem });
+const usage = new UsageView();
+const app: App = new App({ logins, clients, activity, settings, problem, usage });
 
 /** Keeps the access tokens' countdowns current without re-rendering the cards. */
 function tick() {

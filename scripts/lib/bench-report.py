@@ -241,7 +241,7 @@ if desk:
 
 # 7. The gateway.
 agent, over, budgets = load("gateway-agent.json"), load("gateway-overhead.json"), load("gateway-budgets.json")
-mcp, egress = load("gateway-mcp.json"), load("gateway-egress.json")
+mcp, egress, starter = load("gateway-mcp.json"), load("gateway-egress.json"), load("gateway-starter.json")
 if agent or over or budgets or mcp or egress:
     say("### 7. The gateway and its token agent")
     say("")
@@ -307,6 +307,13 @@ if egress:
         f"**{kill['answered_not_kept']}** of them missing from the store, {kill['kept_beyond_answered']} kept "
         f"that no client finished reading, {kill['in_flight_at_kill']} in flight at the kill (not answered, "
         f"so not counted by either side).")
+    say("")
+if starter:
+    exact = starter["reached_xero"] == 1000 and starter["refused_by_xero"] == 0
+    say(f"Starter's day (`tier = \"starter\"`, the debug gateway with a {starter['minute_ms']} ms minute): "
+        f"{starter['calls']} calls to one organisation from 5 clients in {starter['seconds']:.1f} s; "
+        f"**{starter['reached_xero']}** reached the fake, which refused {starter['refused_by_xero']} "
+        f"(target exactly 1,000 and none refused: {verdict(exact)}); the clients saw {starter['client_statuses']}.")
     say("")
 
 print("\n".join(out))

@@ -63,6 +63,7 @@ bench gateway-budgets --seconds 4 --clients 4 --orgs 3 --minute-ms 2000 >"$SMOKE
 # Three lifetimes of 2-second tokens, a call a second to each of two logins.
 bench gateway-mcp --seconds 6 --lifetime 2 >"$SMOKE/gateway-mcp.json"
 bench gateway-egress --calls 200 --kill-after-ms 1000 >"$SMOKE/gateway-egress.json"
+bench gateway-starter --calls 1010 --minute-ms 200 >"$SMOKE/gateway-starter.json"
 TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenantry-tests --bench access_token
 TENANTRY_BENCH_DESKTOP="$SMOKE/desktop.json" TENANTRY_BENCH_LAUNCHES=1 TENANTRY_BENCH_IDLE_MINUTES=0 \
   cargo test --quiet --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark

@@ -3,7 +3,8 @@
 //! (half compressed), after which the meter must equal, call for call and byte for byte, what the
 //! clients received on the wire and decoded; then clients calling without pause while the
 //! gateway is killed with SIGKILL, and how many answered calls the store lacks afterwards.
-//! A count that differs in the first part fails the run; the second is reported.
+//! A count that differs in the first part fails the run; the second is reported. Also Starter's
+//! 1,000 calls a day, held by the gateway ([`starter`]).
 
 use crate::bench::{Fixture, Vault, ms};
 use crate::gateway_bench::RunningGateway;
@@ -203,5 +204,89 @@ pub async fn egress(tenantry: &Path, calls: usize, kill_after: Duration) -> anyh
             "kept_beyond_answered": kept.calls.saturating_sub(answered.calls),
             "reader_wait_ms": ms(killed_at.elapsed()),
         },
+    }))
+}
+
+/// Starter's day (`tenantry-bench gateway-starter`): `tier = "starter"`, CALLS calls to one
+/// organisation from 5 concurrent clients, with the minute shortened to MINUTE_MS for the fake
+/// and the gateway (debug builds only honour it: bench.sh runs this one on the debug binary, as
+/// 1,200 calls at Xero's 60 a minute would take 20 minutes). Exactly 1,000 must reach the fake,
+/// and every other call be answered by the gateway with the day's problem.
+pub async fn starter(tenantry: &Path, calls: usize, minute_ms: u64) -> anyhow::Result<Value> {
+    let options = Options {
+        limits: tenantry_fake_xero::Limits {
+            minute: Duration::from_millis(minute_ms),
+            ..Default::default()
+        },
+        ..Options::default()
+    }
+    .on_tier("starter")
+    .expect("a tier the fake knows");
+    let mut fx = Fixture::with_options(1, 1, Vault::Keychain, options).await?;
+    fx.config.tier = Some(tenantry_core::config::Tier::Starter);
+    fx.config.save(&fx.config_file)?;
+    let tenant = fx.tenants[0][0].clone();
+    let running = {
+        let mut cli = fx.cli(tenantry);
+        cli.env("TENANTRY_TEST_RATE_MINUTE_MS", minute_ms.to_string());
+        RunningGateway::start_with(&fx, tenantry, cli)?
+    };
+    let gw = Target::of(&running);
+    let http = reqwest::Client::new();
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let (gw, http, tenant, next) = (gw.clone(), http.clone(), tenant.clone(), next.clone());
+        clients.push(tokio::spawn(async move {
+            let mut seen: std::collections::BTreeMap<String, u64> = Default::default();
+            while (next.fetch_add(1, Ordering::SeqCst) as usize) < calls {
+                let answer = http
+                    .get(format!("{}/api.xro/2.0/Organisation", gw.url))
+                    .bearer_auth(&gw.key)
+                    .header("xero-tenant-id", &tenant)
+                    .send()
+                    .await?;
+                let problem = answer
+                    .headers()
+                    .get("x-rate-limit-problem")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|p| format!(" {p}"))
+                    .unwrap_or_default();
+                *seen
+                    .entry(format!("{}{problem}", answer.status().as_u16()))
+                    .or_default() += 1;
+                answer.bytes().await?;
+            }
+            anyhow::Ok(seen)
+        }));
+    }
+    let mut statuses: std::collections::BTreeMap<String, u64> = Default::default();
+    for c in clients {
+        for (k, n) in c.await?? {
+            *statuses.entry(k).or_default() += n;
+        }
+    }
+    let took = started.elapsed();
+    drop(running);
+    let stats = fx.fake.with(|w| w.limit_stats(&tenant));
+    let refused_by_xero: u64 = stats.refused.values().sum();
+    fx.forget();
+    let answered = statuses.get("200").copied().unwrap_or(0);
+    let day = statuses.get("429 day").copied().unwrap_or(0);
+    if stats.accepted != 1000
+        || refused_by_xero > 0
+        || answered != 1000
+        || day != calls as u64 - 1000
+    {
+        bail!(
+            "Starter's 1,000 a day was not kept: the fake accepted {} and refused {refused_by_xero}; the clients saw {statuses:?}",
+            stats.accepted
+        );
+    }
+    Ok(json!({
+        "scenario": "gateway_starter", "calls": calls, "minute_ms": minute_ms,
+        "seconds": took.as_secs_f64(), "reached_xero": stats.accepted,
+        "refused_by_xero": refused_by_xero, "client_statuses": statuses,
     }))
 }

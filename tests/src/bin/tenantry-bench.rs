@@ -98,6 +98,14 @@ enum Scenario {
         #[arg(long, default_value_t = 3000)]
         kill_after_ms: u64,
     },
+    /// `tier = "starter"`: CALLS calls to one organisation, the minute shortened to MINUTE_MS
+    /// (debug builds only): exactly 1,000 reach Xero, the rest get the day's problem.
+    GatewayStarter {
+        #[arg(long, default_value_t = 1200)]
+        calls: usize,
+        #[arg(long, default_value_t = 500)]
+        minute_ms: u64,
+    },
     /// CLIENTS processes calling ORGS organisations through one gateway for SECONDS: no 429
     /// from Xero, at most 5 in progress, each organisation's budget used.
     GatewayBudgets {
@@ -196,6 +204,9 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_millis(kill_after_ms),
             )
             .await?
+        }
+        Scenario::GatewayStarter { calls, minute_ms } => {
+            tenantry_tests::egress_bench::starter(&tenantry, calls, minute_ms).await?
         }
         Scenario::GatewayBudgets {
             seconds,

@@ -13,6 +13,7 @@ mod demo;
 mod disconnect_cmd;
 mod doctor;
 mod failure;
+mod fast;
 mod gateway_cmd;
 mod notify;
 mod orgs_cmd;
@@ -43,6 +44,11 @@ fn quiet_broken_pipe() {
 fn main() -> ExitCode {
     quiet_broken_pipe();
     complete::answer_if_asked();
+    let ask_agent = match fast::token() {
+        fast::Fast::Answered(outcome) => return finish(outcome),
+        fast::Fast::NoAgent => false,
+        fast::Fast::NotTried => true,
+    };
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -62,7 +68,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Some(outcome) = token_cmd::from_agent_before_start(&cli) {
+    if ask_agent && let Some(outcome) = token_cmd::from_agent_before_start(&cli) {
         return finish(outcome);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -16,9 +16,12 @@ use tenantry_core::ErrorCode;
 #[tauri::command]
 pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
     // No profile open (first run, or a start that failed): nothing to list.
-    let seen = match desk.engine().await {
-        Ok(engine) => Some(engine.overview().await?),
-        Err(_) => None,
+    let (seen, calls_per_day) = match desk.engine().await {
+        Ok(engine) => (
+            Some(engine.overview().await?),
+            engine.config().daily_call_limit(),
+        ),
+        Err(_) => (None, tenantry_core::config::DAILY_LIMIT),
     };
     let (logins, organisations, clients, connections, practice) = match seen {
         Some(o) => (
@@ -57,6 +60,7 @@ pub async fn overview(desk: State<'_, Desk>) -> Result<Overview, IpcError> {
         connecting: desk.connecting_view(),
         connections,
         practice,
+        calls_per_day,
     })
 }
 

@@ -201,6 +201,8 @@ pub struct Overview {
     pub connections: ConnectionsView,
     /// Practice mode: the shared database and who this machine acts as; None for a local profile.
     pub practice: Option<crate::practice::PracticeView>,
+    /// Each organisation's calls a day, as the app's tier (or `daily_limit`) sets them.
+    pub calls_per_day: u32,
 }
 
 /// "23 of 25 connections" in the window's header.

@@ -59,6 +59,12 @@ export const CLIENT_STATE: Record<OrgState, string> = {
 /** The Clients view's order by state: what needs the user comes first. */
 export const CLIENT_RANK: Record<OrgState, number> = { needs_reconnect: 0, disconnected: 0, error: 1, connected: 2 };
 
+/** A count with its thousands grouped, as the window's English writes them: `5,000`. (No
+ * formatter per call: see above.) */
+export function fmtCount(n: number): string {
+  return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
 /** Bytes in decimal units, as Xero's allowances are written (a GB is 10⁹ bytes). */
 export function fmtBytes(n: number): string {
   for (const [size, unit] of [[1e9, "GB"], [1e6, "MB"], [1e3, "kB"]] as const) {

@@ -14,9 +14,12 @@ async fn the_window_serves_the_xero_api_to_local_programs_when_settings_say_so()
         return;
     }
     let _turn = ONE_WINDOW.lock().await;
-    let mut it = instance_with(Options::default(), VaultKind::Keychain).await;
+    // A Starter app: the Clients view counts the day's calls out of Starter's 1,000.
+    let starter = Options::default().on_tier("starter").unwrap();
+    let mut it = instance_with(starter, VaultKind::Keychain).await;
     let port = free_ports()[0];
     it.config.gateway_port = port;
+    it.config.tier = Some(tenantry_core::config::Tier::Starter);
     let cli = Tenantry::connected(&it, &[ANN]).await;
     let config = it.write_config();
     let key = cli.run(&["gateway", "--print-key"]).await;
@@ -71,7 +74,11 @@ async fn the_window_serves_the_xero_api_to_local_programs_when_settings_say_so()
     );
     // What Xero said is left of the day shows beside the client (written every 2 s).
     click(&c, ".tab[data-view=clients]").await;
-    until_text(&c, "#clients", "4999 of 5,000 calls left today").await;
+    let shown = until_text(&c, "#clients", "999 of 1,000 calls left today").await;
+    assert!(
+        !shown.contains("4999"),
+        "Starter's day, as the fake counts it: {shown}"
+    );
     screenshot(&c, "gateway-clients.png").await;
     click(&c, ".tab[data-view=settings]").await;
 

@@ -30,4 +30,8 @@ connections: ConnectionsView,
 /**
  * Practice mode: the shared database and who this machine acts as; None for a local profile.
  */
-practice: PracticeView | null, };
+practice: PracticeView | null, 
+/**
+ * Each organisation's calls a day, as the app's tier (or `daily_limit`) sets them.
+ */
+calls_per_day: number, };

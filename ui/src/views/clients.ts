@@ -9,7 +9,7 @@
 import type { ClientView } from "../bindings/ClientView";
 import type { Overview } from "../bindings/Overview";
 import { $, confirmAction, esc, toast, toastError } from "../dom";
-import { byText, CLIENT_RANK, CLIENT_STATE, fmtDate, zoneNote } from "../format";
+import { byText, CLIENT_RANK, CLIENT_STATE, fmtCount, fmtDate, zoneNote } from "../format";
 import { invoke } from "../ipc";
 import { VirtualList } from "../virtual-list";
 
@@ -44,13 +44,13 @@ function action(c: ClientView): string {
   }
 }
 
-function row(c: ClientView, index: number): string {
+function row(c: ClientView, index: number, perDay: number): string {
   const more = c.logins > 1 ? ` <span class="muted">+${c.logins - 1}</span>` : "";
   return `<tr data-index="${index}" data-tenant="${esc(c.tenant_id)}" data-state="${c.state}">
     <th scope="row">${esc(c.name)}</th>
     <td><span class="badge s-${c.state}">${CLIENT_STATE[c.state]}</span>${c.reason ? `<div class="muted reason">${esc(c.reason)}</div>` : ""}</td>
     <td>${esc(c.through_email)}${more}</td>
-    <td>${esc(fmtDate(c.checked_at))}${c.calls_left_today === null ? "" : `<div class="muted reason">${c.calls_left_today} of 5,000 calls left today</div>`}</td>
+    <td>${esc(fmtDate(c.checked_at))}${c.calls_left_today === null ? "" : `<div class="muted reason">${c.calls_left_today} of ${fmtCount(perDay)} calls left today</div>`}</td>
     <td class="row-actions">${action(c)}</td></tr>`;
 }
 
@@ -58,6 +58,8 @@ export class ClientsView {
   private clients: ClientView[] = [];
   private sort: { key: SortKey; dir: 1 | -1 } = { key: "state", dir: 1 };
   private sorted: ClientView[] = [];
+  /** Each organisation's calls a day, as the app's tier (or `daily_limit`) sets them. */
+  private perDay = 5000;
   private keys: string[] = [];
   private readonly body = $<HTMLTableSectionElement>("clients");
   private readonly search = $<HTMLInputElement>("clients-search");
@@ -71,7 +73,7 @@ export class ClientsView {
       {
         key: (c) => (c.reason ? `${c.state}:reason` : c.state),
         estimate: (c) => (c.reason ? ROW_WITH_REASON : ROW_HEIGHT),
-        html: (c, i) => row(c, i),
+        html: (c, i) => row(c, i, this.perDay),
       },
       "tr[data-index]",
       0,
@@ -86,6 +88,7 @@ export class ClientsView {
 
   render(overview: Overview) {
     this.clients = overview.clients;
+    this.perDay = overview.calls_per_day;
     this.draw();
   }
 

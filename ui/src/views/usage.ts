@@ -5,7 +5,7 @@
 
 import type { UsageView as Usage } from "../bindings/UsageView";
 import { $, esc, toastError } from "../dom";
-import { fmtBytes } from "../format";
+import { fmtBytes, fmtCount } from "../format";
 import { invoke } from "../ipc";
 
 const WIDTH = 640;
@@ -26,7 +26,7 @@ function summary(u: Usage): string {
   }
   const overage =
     u.projected_overage_aud > 0 ? `, <span class="error">about A$${u.projected_overage_aud.toFixed(2)} past the allowance</span>` : "";
-  return `<strong>${fmtBytes(u.wire)}</strong> downloaded in ${u.month} (${fmtBytes(u.decoded)} decoded) in ${u.calls.toLocaleString()} calls. ${allowance}
+  return `<strong>${fmtBytes(u.wire)}</strong> downloaded in ${u.month} (${fmtBytes(u.decoded)} decoded) in ${fmtCount(u.calls)} calls. ${allowance}
     At this month's rate so far, ${fmtBytes(u.projected_wire)} by its end${overage}.`;
 }
 
@@ -74,7 +74,7 @@ function bars(u: Usage): string {
       (o) => `<div class="usage-row" data-tenant="${esc(o.tenant_id)}">
         <span class="usage-name">${esc(o.name ?? o.tenant_id)}</span>
         <span class="usage-track"><span class="usage-fill" style="width:${((100 * o.wire) / most).toFixed(1)}%"></span></span>
-        <span class="usage-figure">${fmtBytes(o.wire)} <span class="muted">· ${o.calls.toLocaleString()} calls</span></span></div>`,
+        <span class="usage-figure">${fmtBytes(o.wire)} <span class="muted">· ${fmtCount(o.calls)} calls</span></span></div>`,
     )
     .join("");
 }

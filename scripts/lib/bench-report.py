@@ -253,6 +253,9 @@ if agent:
     say(f"| `agent-floor`: a fresh process doing one round trip on the agent's socket (the floor) | {spread(agent['socket_round_trip_floor_ms'], digits=2)} |")
     say(f"| `secret-tool lookup` of the same login's entry | {spread(agent['secret_tool_lookup_ms'], digits=2)} |")
     say(f"| `tenantry token ORG` reading the keychain itself (`TENANTRY_AGENT=off`) | {spread(agent['token_from_keychain_ms'], digits=2)} |")
+    if "version_ms" in agent:
+        say(f"| `tenantry --version`: the binary's own start | {spread(agent['version_ms'], digits=2)} |")
+        say(f"| `true`: the smallest program's start | {spread(agent['true_ms'], digits=2)} |")
     say("")
     med = agent["token_via_agent_ms"]["median"]
     say(f"{agent['runs']} runs of each, alternating. With the agent: median **{med:.2f} ms** (target ≤ 3 ms: "

@@ -110,27 +110,41 @@ pub async fn agent(tenantry: &Path, runs: usize) -> anyhow::Result<Value> {
     lookup
         .args(["lookup", "service", &fx.config.keychain_service])
         .args(["username", fx.logins[0].as_str()]);
-    let commands = [&mut via_agent, &mut floor, &mut lookup, &mut keychain];
+    // The binary's own start, beside the smallest program's: what no fast path can take off.
+    let mut version = quiet(std::process::Command::new(tenantry));
+    version.arg("--version");
+    let mut true_ = quiet(std::process::Command::new("true"));
+    let commands = [
+        &mut via_agent,
+        &mut floor,
+        &mut lookup,
+        &mut keychain,
+        &mut version,
+        &mut true_,
+    ];
     for c in commands {
         for _ in 0..3 {
             timed(c)?;
         }
     }
-    let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    let mut samples = [(); 6].map(|()| Vec::new());
     for _ in 0..runs {
-        // Alternating, so all four see the same machine state.
+        // Alternating, so all six see the same machine state.
         samples[0].push(timed(&mut via_agent)?);
         samples[1].push(timed(&mut floor)?);
         samples[2].push(timed(&mut lookup)?);
         samples[3].push(timed(&mut keychain)?);
+        samples[4].push(timed(&mut version)?);
+        samples[5].push(timed(&mut true_)?);
     }
     drop(gw);
     fx.forget();
-    let [a, f, l, k] = samples.map(Spread::of);
+    let [a, f, l, k, v, t] = samples.map(Spread::of);
     Ok(json!({
         "scenario": "gateway_agent", "runs": runs,
         "token_via_agent_ms": a, "socket_round_trip_floor_ms": f,
         "secret_tool_lookup_ms": l, "token_from_keychain_ms": k,
+        "version_ms": v, "true_ms": t,
         "agent_ratio_to_floor": a.median / f.median,
         "keychain_ratio_to_agent": k.median / a.median,
     }))

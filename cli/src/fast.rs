@@ -96,8 +96,8 @@ pub fn token() -> Fast {
     let Some(line) = token_line(&args) else {
         return Fast::NotTried;
     };
-    let profile = match line.profile {
-        Some(p) => p,
+    let profile = match &line.profile {
+        Some(p) => p.clone(),
         // As clap reads it: the variable when it is set and not empty, else the default.
         None => match std::env::var("TENANTRY_PROFILE") {
             Ok(p) if !p.is_empty() => p,
@@ -106,8 +106,14 @@ pub fn token() -> Fast {
             Err(std::env::VarError::NotUnicode(_)) => return Fast::NotTried,
         },
     };
+    ask(&line, &profile)
+}
+
+/// Asks the token agent for `line`'s token, for `profile`: the one path from a command line to
+/// the agent, for the hand reader above and, for the lines it leaves, clap's.
+pub fn ask(line: &TokenLine, profile: &str) -> Fast {
     let Ok(paths) = tenantry_core::config::ProfilePaths::resolve_with(
-        &profile,
+        profile,
         line.config.as_deref(),
         line.data_dir.as_deref(),
     ) else {
@@ -122,6 +128,33 @@ pub fn token() -> Fast {
     ) {
         Some(handed) => Fast::Answered(handed.and_then(|h| crate::token_cmd::print(format, &h))),
         None => Fast::NoAgent,
+    }
+}
+
+impl TokenLine {
+    /// A `token` line as clap read it (`None` for another command). Its profile is clap's, the
+    /// default included.
+    pub fn from_cli(cli: &crate::Cli) -> Option<Self> {
+        let crate::Command::Token {
+            org,
+            format,
+            json,
+            env,
+            login,
+        } = &cli.command
+        else {
+            return None;
+        };
+        Some(Self {
+            profile: Some(cli.profile.clone()),
+            config: cli.config.clone(),
+            data_dir: cli.data_dir.clone(),
+            org: org.clone(),
+            format: *format,
+            json: *json,
+            env: *env,
+            login: login.clone(),
+        })
     }
 }
 
@@ -140,26 +173,11 @@ mod tests {
         let cli =
             crate::Cli::try_parse_from(std::iter::once("tenantry").chain(args.split_whitespace()))
                 .ok()?;
-        let crate::Command::Token {
-            org,
-            format,
-            json,
-            env,
-            login,
-        } = cli.command
-        else {
-            return None;
-        };
+        let line = TokenLine::from_cli(&cli)?;
+        // The fast path leaves the default to the environment, as clap does.
         Some(TokenLine {
-            // The fast path leaves the default to the environment, as clap does.
-            profile: (cli.profile != "default").then_some(cli.profile),
-            config: cli.config,
-            data_dir: cli.data_dir,
-            org,
-            format,
-            json,
-            env,
-            login,
+            profile: line.profile.filter(|p| p != "default"),
+            ..line
         })
     }
 

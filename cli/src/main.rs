@@ -68,7 +68,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    if ask_agent && let Some(outcome) = token_cmd::from_agent_before_start(&cli) {
+    // A `token` line the hand reader left: clap's reading of it, to the same agent.
+    if ask_agent
+        && let Some(line) = fast::TokenLine::from_cli(&cli)
+        && let fast::Fast::Answered(outcome) = fast::ask(&line, &cli.profile)
+    {
         return finish(outcome);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

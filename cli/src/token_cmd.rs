@@ -241,30 +241,6 @@ pub async fn exec_with(handed: &Handed, command: &[String]) -> Result<u8, Failur
         .map_or(exit::FAILURE, |c| c.clamp(0, 255) as u8))
 }
 
-/// `tenantry token` answered by the token agent of a running gateway or desktop app, before a
-/// runtime, the store or the keychain is opened: the hot path for scripts that call it often.
-pub fn from_agent_before_start(cli: &crate::Cli) -> Option<Result<u8, Failure>> {
-    let crate::Command::Token {
-        org,
-        format,
-        json,
-        env,
-        login,
-    } = &cli.command
-    else {
-        return None;
-    };
-    let paths = tenantry_core::config::ProfilePaths::resolve_with(
-        &cli.profile,
-        cli.config.as_deref(),
-        cli.data_dir.as_deref(),
-    )
-    .ok()?;
-    let format = TokenFormat::chosen(*format, *json, *env);
-    let handed = from_agent(&paths, org, login.as_deref(), format == TokenFormat::Json)?;
-    Some(handed.and_then(|h| print(format, &h)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

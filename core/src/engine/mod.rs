@@ -33,7 +33,6 @@ pub use overview::{Connections, LoginStatus, Overview};
 pub use select::{MIN_ID_PREFIX, Naming, looks_like_tenant_id, select_login, select_organisation};
 pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
 pub use tokens::AccessGrant;
-pub use usage::EgressTotals;
 
 use crate::clock::Clock;
 use crate::config::Config;

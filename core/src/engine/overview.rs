@@ -110,14 +110,10 @@ impl Engine {
                     s.logins()?,
                     s.organisations()?,
                     s.calls_left()?,
-                    s.egress(from, until)?,
+                    s.egress_by_tenant(from, until)?,
                 ))
             })
             .await?;
-        let mut by_tenant: HashMap<String, EgressCount> = HashMap::new();
-        for (key, count) in egress {
-            by_tenant.entry(key.tenant_id).or_default().add(count);
-        }
         let config = self.config();
         let heard = calls_left_today(calls, now);
         Ok(overview(
@@ -125,7 +121,7 @@ impl Engine {
                 logins,
                 rows,
                 calls_left: heard,
-                egress: by_tenant,
+                egress,
             },
             now,
             (

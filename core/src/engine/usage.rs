@@ -39,37 +39,18 @@ impl Engine {
         ))
     }
 
-    /// Each organisation's egress this month (tenant id, lower case), for `status` and `orgs`.
-    pub async fn egress_this_month(&self) -> Result<HashMap<String, EgressCount>, EngineError> {
-        let month = Month::of(self.now());
+    /// `month`'s counts per organisation (tenant id, lower case), as the store holds them (in a
+    /// practice, every machine's).
+    pub async fn egress_by_tenant(
+        &self,
+        month: Month,
+    ) -> Result<HashMap<String, EgressCount>, EngineError> {
         let (from, until) = (month.first_day(), month.next_first_day());
-        let counts = self.inner.db.run(move |s| s.egress(from, until)).await?;
-        let mut by_tenant: HashMap<String, EgressCount> = HashMap::new();
-        for (key, count) in counts {
-            by_tenant.entry(key.tenant_id).or_default().add(count);
-        }
-        Ok(by_tenant)
-    }
-}
-
-/// The month's downloads on the wire: the whole app, and each organisation (lower case).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EgressTotals {
-    pub app: u64,
-    pub by_tenant: HashMap<String, u64>,
-}
-
-impl Engine {
-    /// `month`'s wire totals, as the store holds them (in a practice, every machine's).
-    pub async fn egress_totals(&self, month: Month) -> Result<EgressTotals, EngineError> {
-        let (from, until) = (month.first_day(), month.next_first_day());
-        let counts = self.inner.db.run(move |s| s.egress(from, until)).await?;
-        let mut totals = EgressTotals::default();
-        for (key, count) in counts {
-            totals.app += count.wire;
-            *totals.by_tenant.entry(key.tenant_id).or_default() += count.wire;
-        }
-        Ok(totals)
+        Ok(self
+            .inner
+            .db
+            .run(move |s| s.egress_by_tenant(from, until))
+            .await?)
     }
 
     /// Says a mark passed in `month`, once: a notice noted in the store (so another process or

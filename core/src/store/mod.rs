@@ -147,6 +147,12 @@ pub trait Store: Send + Sync {
     fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()>;
     /// Every count kept for the days `from..until`.
     fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>>;
+    /// The same days' counts summed per organisation (tenant id, lower case), by the database.
+    fn egress_by_tenant(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<HashMap<String, EgressCount>>;
 
     /// When each notice was last said.
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>>;

@@ -144,7 +144,7 @@ pub fn passed(
                 return;
             };
             for percent in [80u8, 100] {
-                let at = limit / 100 * u64::from(percent) + limit % 100 * u64::from(percent) / 100;
+                let at = limit * u64::from(percent) / 100;
                 if before < at && after >= at {
                     marks.push(Mark {
                         of,

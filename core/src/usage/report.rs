@@ -128,13 +128,14 @@ pub fn report(
         by_organisation: lines(orgs, |t| names.get(t).cloned()),
         by_program: lines(programs, |_| None),
         by_day,
-        top: largest(paths.into_iter().map(|((program, path), count)| PathLine {
-            program,
-            path,
-            count,
-        }))
-        .take(TOP)
-        .collect(),
+        top: largest(paths)
+            .take(TOP)
+            .map(|((program, path), count)| PathLine {
+                program,
+                path,
+                count,
+            })
+            .collect(),
     }
 }
 
@@ -143,33 +144,20 @@ fn add<K: Ord>(map: &mut BTreeMap<K, EgressCount>, key: K, count: EgressCount) {
 }
 
 fn lines(map: BTreeMap<String, EgressCount>, name: impl Fn(&str) -> Option<String>) -> Vec<Line> {
-    largest(map.into_iter().map(|(key, count)| Line {
-        name: name(&key),
-        key,
-        count,
-    }))
-    .collect()
+    largest(map)
+        .map(|(key, count)| Line {
+            name: name(&key),
+            key,
+            count,
+        })
+        .collect()
 }
 
-/// Largest wire first; ties keep the key order they came in.
-fn largest<T: Counted>(items: impl Iterator<Item = T>) -> std::vec::IntoIter<T> {
-    let mut v: Vec<T> = items.collect();
-    v.sort_by_key(|x| std::cmp::Reverse(x.count().wire));
+/// A map's entries, largest wire first; ties keep the key order.
+fn largest<K>(map: BTreeMap<K, EgressCount>) -> std::vec::IntoIter<(K, EgressCount)> {
+    let mut v: Vec<(K, EgressCount)> = map.into_iter().collect();
+    v.sort_by_key(|(_, count)| std::cmp::Reverse(count.wire));
     v.into_iter()
-}
-
-trait Counted {
-    fn count(&self) -> EgressCount;
-}
-impl Counted for Line {
-    fn count(&self) -> EgressCount {
-        self.count
-    }
-}
-impl Counted for PathLine {
-    fn count(&self) -> EgressCount {
-        self.count
-    }
 }
 
 fn round_cents(aud: f64) -> f64 {

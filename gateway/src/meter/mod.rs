@@ -130,7 +130,7 @@ impl Meter {
     /// The totals made again from the store's, plus what is noted and not yet written.
     async fn sync(&self, engine: &Engine) {
         let month = Month::of(engine.now());
-        let stored = match engine.egress_totals(month).await {
+        let stored = match engine.egress_by_tenant(month).await {
             Ok(t) => t,
             Err(e) => {
                 tracing::debug!(error = %e, "could not read the month's egress");
@@ -143,8 +143,8 @@ impl Meter {
         let mut totals = self.totals.lock().expect("meter lock");
         *totals = Totals {
             month: Some(month),
-            app: stored.app,
-            by_tenant: stored.by_tenant,
+            app: stored.values().map(|c| c.wire).sum(),
+            by_tenant: stored.into_iter().map(|(t, c)| (t, c.wire)).collect(),
         };
         for (key, count) in pending.iter() {
             if Month::of_day(key.day) == month {

@@ -5,6 +5,7 @@ use super::{Fault, Sql};
 use crate::usage::{EgressCount, EgressKey};
 use chrono::NaiveDate;
 use postgres::Client;
+use std::collections::HashMap;
 
 pub(super) fn add_egress(c: &mut Client, counts: &[(EgressKey, EgressCount)]) -> Sql<()> {
     let mut tx = c.transaction()?;
@@ -59,6 +60,30 @@ pub(super) fn egress(
                 calls: row.try_get::<_, i64>(4)? as u64,
                 wire: row.try_get::<_, i64>(5)? as u64,
                 decoded: row.try_get::<_, i64>(6)? as u64,
+            },
+        ))
+    })
+    .collect()
+}
+
+pub(super) fn egress_by_tenant(
+    c: &mut Client,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Sql<HashMap<String, EgressCount>> {
+    c.query(
+        "SELECT tenant_id, SUM(calls)::BIGINT, SUM(wire)::BIGINT, SUM(decoded)::BIGINT FROM egress
+         WHERE day >= $1 AND day < $2 GROUP BY tenant_id",
+        &[&from.to_string(), &until.to_string()],
+    )?
+    .iter()
+    .map(|row| {
+        Ok((
+            row.try_get(0)?,
+            EgressCount {
+                calls: row.try_get::<_, i64>(1)? as u64,
+                wire: row.try_get::<_, i64>(2)? as u64,
+                decoded: row.try_get::<_, i64>(3)? as u64,
             },
         ))
     })

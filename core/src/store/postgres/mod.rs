@@ -292,6 +292,13 @@ impl Store for PostgresStore {
     fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>> {
         self.with_client(|c| egress::egress(c, from, until))
     }
+    fn egress_by_tenant(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<HashMap<String, EgressCount>> {
+        self.with_client(|c| egress::egress_by_tenant(c, from, until))
+    }
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
         self.with_client(notices::notices_said)
     }

@@ -5,6 +5,7 @@ use super::{Result, SqliteStore};
 use crate::usage::{EgressCount, EgressKey};
 use chrono::NaiveDate;
 use rusqlite::params;
+use std::collections::HashMap;
 
 impl SqliteStore {
     pub(super) fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()> {
@@ -64,6 +65,30 @@ impl SqliteStore {
                         calls: row.get::<_, i64>(4)? as u64,
                         wire: row.get::<_, i64>(5)? as u64,
                         decoded: row.get::<_, i64>(6)? as u64,
+                    },
+                ))
+            })?
+            .collect()
+        })
+    }
+
+    pub(super) fn egress_by_tenant(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<HashMap<String, EgressCount>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT tenant_id, SUM(calls), SUM(wire), SUM(decoded) FROM egress
+                 WHERE day >= ?1 AND day < ?2 GROUP BY tenant_id",
+            )?;
+            stmt.query_map(params![from.to_string(), until.to_string()], |row| {
+                Ok((
+                    row.get(0)?,
+                    EgressCount {
+                        calls: row.get::<_, i64>(1)? as u64,
+                        wire: row.get::<_, i64>(2)? as u64,
+                        decoded: row.get::<_, i64>(3)? as u64,
                     },
                 ))
             })?

@@ -211,6 +211,13 @@ impl Store for SqliteStore {
     fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>> {
         self.egress(from, until)
     }
+    fn egress_by_tenant(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<HashMap<String, EgressCount>> {
+        self.egress_by_tenant(from, until)
+    }
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>> {
         self.notices_said()
     }

@@ -6,6 +6,9 @@ use super::fixtures::{at, login, org};
 use super::{RefreshIntent, Store};
 use crate::model::{EventKind, LoginId, Organisation};
 
+mod egress;
+use egress::*;
+
 /// One `#[test]` per backend for each behaviour.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -370,56 +373,4 @@ fn postgres_another_connection_sees_each_commit() {
     let scratch = crate::store::postgres::Scratch::new("another_connection");
     let other = crate::store::postgres::PostgresStore::connect(scratch.url()).unwrap();
     another_connection_sees_each_commit(scratch.store(), &other);
-}
-
-pub(super) fn egress_counts_add_up_per_key_and_read_back_by_day(store: &dyn Store) {
-    use crate::usage::{EgressCount, EgressKey};
-    let key = |day: &str, tenant: &str, path: &str| EgressKey {
-        day: day.parse().unwrap(),
-        tenant_id: tenant.into(),
-        program: "python3".into(),
-        path: path.into(),
-    };
-    let n = |calls, wire, decoded| EgressCount {
-        calls,
-        wire,
-        decoded,
-    };
-    store
-        .add_egress(&[
-            (key("2026-11-30", "t1", "/a"), n(1, 10, 30)),
-            (key("2026-12-01", "T1", "/a"), n(1, 100, 300)),
-        ])
-        .unwrap();
-    // A second machine or a later batch adds to the same rows.
-    store
-        .add_egress(&[
-            (
-                key("2026-12-01", "t1", "/a"),
-                n(2, 5_000_000_000, 6_000_000_000),
-            ),
-            (key("2026-12-02", "t2", "/b"), n(1, 7, 7)),
-        ])
-        .unwrap();
-    let december = store
-        .egress("2026-12-01".parse().unwrap(), "2027-01-01".parse().unwrap())
-        .unwrap();
-    assert_eq!(
-        december,
-        vec![
-            (
-                key("2026-12-01", "t1", "/a"),
-                n(3, 5_000_000_100, 6_000_000_300)
-            ),
-            (key("2026-12-02", "t2", "/b"), n(1, 7, 7)),
-        ],
-        "one row per day, organisation (any case), program and path; past 4 GiB too"
-    );
-    assert_eq!(
-        store
-            .egress("2026-11-01".parse().unwrap(), "2026-12-01".parse().unwrap())
-            .unwrap()
-            .len(),
-        1
-    );
 }

@@ -228,15 +228,24 @@ pub(super) async fn call(
         }
         w.options.api_latency
     };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let (mut response, gzip) = {
+    // Xero goes on with a call whose client went away, and counts it in progress until it ends:
+    // the rest runs on a task of its own, which a dropped connection does not cancel.
+    let finish = tokio::spawn(async move {
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let mut w = lock(&world);
         w.release(&tenant);
         let mut response = answer(&mut w, &method, &path, &tenant, &body);
         remaining_headers(&w, &tenant, response.headers_mut());
         (response, w.options.gzip && accepts_gzip(&headers))
+    });
+    let Ok((mut response, gzip)) = finish.await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the fake's call panicked",
+        )
+            .into_response();
     };
     if gzip {
         response = compressed(response).await;

@@ -44,6 +44,7 @@ pub mod practice;
 pub mod private_files;
 pub mod profile;
 pub mod quote;
+pub mod rates;
 pub mod scheduler;
 pub mod seal;
 pub mod secret;

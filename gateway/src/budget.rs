@@ -79,6 +79,29 @@ impl Problem {
     }
 }
 
+impl From<tenantry_core::rates::Limit> for Problem {
+    fn from(limit: tenantry_core::rates::Limit) -> Self {
+        use tenantry_core::rates::Limit;
+        match limit {
+            Limit::Concurrent => Self::Concurrent,
+            Limit::Minute => Self::Minute,
+            Limit::Day => Self::Day,
+            Limit::AppMinute => Self::AppMinute,
+        }
+    }
+}
+
+impl From<Problem> for tenantry_core::rates::Limit {
+    fn from(problem: Problem) -> Self {
+        match problem {
+            Problem::Concurrent => Self::Concurrent,
+            Problem::Minute => Self::Minute,
+            Problem::Day => Self::Day,
+            Problem::AppMinute => Self::AppMinute,
+        }
+    }
+}
+
 /// What the ledger says of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -265,14 +288,14 @@ impl Ledger {
 
     /// Xero answered 429 all the same (another program, or its window ran ahead of the
     /// ledger's): nothing more goes to that tenant (or, for the app's limit, anywhere) until
-    /// `Retry-After` has passed.
+    /// `Retry-After` has passed. Returns how long that is.
     pub fn throttled(
         &mut self,
         tenant: &str,
         problem: Problem,
         retry_after: Option<Duration>,
         now: Instant,
-    ) {
+    ) -> Duration {
         let limits = self.limits;
         // A 429 for calls in progress says nothing of when; a moment lets one finish.
         let wait = retry_after
@@ -284,7 +307,7 @@ impl Ledger {
         let until = now.checked_add(wait).unwrap_or(now);
         if problem == Problem::AppMinute {
             self.app_blocked_until = Some(self.app_blocked_until.map_or(until, |u| u.max(until)));
-            return;
+            return wait;
         }
         let t = self.tenants.entry(tenant.to_owned()).or_default();
         if t.blocked_until.is_none_or(|(u, _)| u < until) {
@@ -314,6 +337,7 @@ impl Ledger {
             }
             Problem::Concurrent | Problem::AppMinute => {}
         }
+        wait
     }
 
     /// What Xero last said was left of the organisation's day, if it has answered a call.

@@ -9,7 +9,8 @@
 //! - [`guard`]: who may use it (loopback `Host`, no browsers, the key), pure; [`path`]: the
 //!   request path, refused where a URL parser would rewrite it, pure.
 //! - [`key`]: the gateway key, kept in the vault, and each run's own key.
-//! - [`budget`]: Xero's limits as one ledger, pure; [`limiter`]: the fair queue in front of it.
+//! - [`budget`]: Xero's limits as one ledger, pure; [`limiter`]: the fair queue in front of it
+//!   (in a practice, also taking each call's place in the practice's shared budget).
 //! - [`proxy`]: the HTTP side; [`problem`]: its own answers, in Xero's problem shape;
 //!   [`meter`]: the bytes of Xero's answers, counted for `tenantry usage`.
 //! - [`agent`]: the token agent on a local socket, and the CLI's client for it.
@@ -162,9 +163,14 @@ pub async fn serve(
         .as_str()
         .trim_end_matches('/')
         .to_owned();
-    let limiter = limiter::Limiter::new(limits);
-    let calls_left = CallsLeft::default();
     let stop = CancellationToken::new();
+    let shared = engine.shared_rates();
+    if let Some(rates) = &shared {
+        let stopping = stop.clone();
+        rates.keep_leases(async move { stopping.cancelled().await });
+    }
+    let limiter = limiter::Limiter::shared(limits, shared);
+    let calls_left = CallsLeft::default();
     calls_left.keep_writing(engine.clone(), stop.clone());
     let meter = Arc::new(meter::Meter::new(
         tenantry_core::usage::budget::Budgets::of(engine.config()),

@@ -7,6 +7,10 @@
 //! its whole backlog. Waiting calls are counted per organisation and per client, so one program
 //! cannot fill every queue. A caller that gives up (its client hung up) leaves.
 //!
+//! In a practice, a call let through here also takes its place in the practice's shared budget
+//! ([`tenantry_core::rates`]) before it goes, holding its local place meanwhile: every member
+//! machine's gateway counts against the same windows and the same five calls in progress.
+//!
 //! Nothing here panics while the state's mutex is held, and a poisoned mutex is used as it is:
 //! a permit is released while a response unwinds, and a panic there would abort the process.
 
@@ -14,6 +18,7 @@ use crate::budget::{Ledger, Limits, Problem, Remaining, Verdict};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tenantry_core::rates::{Observed, RateLimits, SharedRates, Slot, Taken};
 use tokio::sync::Notify;
 
 /// Calls one organisation may have waiting; past that the queue answers 429 at once, so
@@ -107,6 +112,14 @@ struct State {
 #[derive(Clone)]
 pub struct Limiter {
     state: Arc<Mutex<State>>,
+    /// In a practice, the budget every member machine shares.
+    shared: Option<Shared>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    rates: SharedRates,
+    limits: RateLimits,
 }
 
 /// One call's place in its organisation's budget, held while it is in progress.
@@ -114,10 +127,22 @@ pub struct Permit {
     limiter: Limiter,
     tenant: String,
     window: u64,
+    /// Its place in the practice's budget, and what its answer said is left, for the release.
+    slot: Option<(Slot, Mutex<Observed>)>,
 }
+
+/// How often a call held back by the practice's calls in progress asks again, at first and at
+/// most: a slot is freed by another machine, which cannot wake this one.
+const SHARED_POLL_FIRST: Duration = Duration::from_millis(2);
+const SHARED_POLL_MOST: Duration = Duration::from_millis(25);
 
 impl Limiter {
     pub fn new(limits: Limits) -> Self {
+        Self::shared(limits, None)
+    }
+
+    /// A limiter whose calls also take their place in `rates`, a practice's shared budget.
+    pub fn shared(limits: Limits, rates: Option<SharedRates>) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
                 ledger: Ledger::new(limits),
@@ -125,6 +150,10 @@ impl Limiter {
                 waiting: HashMap::new(),
                 next_ticket: 0,
             })),
+            shared: rates.map(|rates| Shared {
+                rates,
+                limits: rate_limits(limits),
+            }),
         }
     }
 
@@ -186,11 +215,18 @@ impl Limiter {
                 Verdict::Go { window } => {
                     place.went = true;
                     drop(place);
-                    return Ok(Permit {
+                    let mut permit = Permit {
                         limiter: self.clone(),
                         tenant: tenant.to_owned(),
                         window,
-                    });
+                        slot: None,
+                    };
+                    if let Some(shared) = &self.shared {
+                        // Dropping the permit on a refusal gives its local place back.
+                        let slot = shared.turn(tenant).await?;
+                        permit.slot = slot.map(|s| (s, Mutex::new(Observed::default())));
+                    }
+                    return Ok(permit);
                 }
                 Verdict::Refuse {
                     problem,
@@ -221,6 +257,65 @@ impl Limiter {
     fn wake(s: &State, tenant: &str) {
         if let Some(q) = s.queues.get(tenant) {
             q.changed.notify_waiters();
+        }
+    }
+}
+
+/// The practice's budget in the terms of the gateway's ledger: its windows with the ledger's
+/// margin.
+fn rate_limits(limits: Limits) -> RateLimits {
+    RateLimits {
+        concurrent: limits.concurrent,
+        per_minute: limits.per_minute,
+        per_day: limits.per_day,
+        app_per_minute: limits.app_per_minute,
+        minute: limits.minute + limits.margin(),
+        day: Duration::from_secs(24 * 3600) + limits.margin(),
+    }
+}
+
+impl Shared {
+    /// Waits for the call's place in the practice's budget, as the ledger's own turn is waited
+    /// for: a window's end or a short block waited out, a longer one or a spent day refused.
+    /// `None` when the database cannot be reached: the call goes on this gateway's ledger alone.
+    async fn turn(&self, tenant: &str) -> Result<Option<Slot>, Refusal> {
+        let patience = self.limits.minute;
+        let mut poll = SHARED_POLL_FIRST;
+        loop {
+            match self.rates.take(tenant, self.limits).await {
+                Ok(Taken::Go(slot)) => return Ok(Some(slot)),
+                Ok(Taken::Refuse { limit, retry_after }) => {
+                    return Err(Refusal {
+                        problem: limit.into(),
+                        retry_after,
+                        why: Why::NotNow,
+                    });
+                }
+                Ok(Taken::Wait {
+                    limit,
+                    wait: Some(wait),
+                }) => {
+                    if wait > patience {
+                        return Err(Refusal {
+                            problem: limit.into(),
+                            retry_after: wait,
+                            why: Why::NotNow,
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(Taken::Wait { wait: None, .. }) => {
+                    tokio::time::sleep(poll).await;
+                    poll = (poll * 2).min(SHARED_POLL_MOST);
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        error = %e,
+                        "the practice's shared budget cannot be reached; this call counts on this machine's alone"
+                    );
+                    return Ok(None);
+                }
+            }
         }
     }
 }
@@ -261,13 +356,37 @@ impl Permit {
     pub fn observe(&self, remaining: Remaining) {
         let mut s = self.limiter.lock();
         s.ledger.observe(&self.tenant, self.window, remaining);
+        drop(s);
+        if let Some((_, observed)) = &self.slot {
+            *observed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Observed {
+                minute_left: remaining.minute,
+                day_left: remaining.day,
+                app_left: remaining.app_minute,
+            };
+        }
     }
 
-    /// Xero answered 429 all the same.
+    /// Xero answered 429 all the same: this gateway holds back, and so does the practice.
     pub fn throttled(&self, problem: Problem, retry_after: Option<Duration>) {
         let mut s = self.limiter.lock();
-        s.ledger
+        let wait = s
+            .ledger
             .throttled(&self.tenant, problem, retry_after, Instant::now());
+        drop(s);
+        if let (Some(shared), Some(_)) = (&self.limiter.shared, &self.slot) {
+            let (shared, tenant) = (shared.clone(), self.tenant.clone());
+            tokio::spawn(async move {
+                let blocked = shared
+                    .rates
+                    .block(&tenant, problem.into(), wait, shared.limits)
+                    .await;
+                if let Err(e) = blocked {
+                    tracing::warn!(error = %e, "a 429 could not be shared with the practice");
+                }
+            });
+        }
     }
 }
 
@@ -276,6 +395,22 @@ impl Drop for Permit {
         let mut s = self.limiter.lock();
         s.ledger.release(&self.tenant);
         Limiter::wake(&s, &self.tenant);
+        drop(s);
+        // The practice's slot is freed off this thread (a statement to the database); if no
+        // runtime is left to do it, its lease ends it within seconds.
+        if let (Some(shared), Some((slot, observed))) = (&self.limiter.shared, self.slot.take())
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let observed = observed
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let shared = shared.clone();
+            runtime.spawn(async move {
+                if let Err(e) = shared.rates.release(slot, observed, shared.limits).await {
+                    tracing::warn!(error = %e, "a call's place in the practice's budget is left to its lease");
+                }
+            });
+        }
     }
 }
 

@@ -17,7 +17,8 @@
 //!   `practice_link`: the link to the database dropped mid-refresh; `practice_netns`: a link that
 //!   dies silently (the database in its own network namespace); `practice_load`: four machines
 //!   under load, refreshing the exact minimum; `practice_full`: the same at full size, each
-//!   machine its own D-Bus session and keyring.
+//!   machine its own D-Bus session and keyring; `practice_budgets`: Xero's limits shared by
+//!   every member machine's gateway, and a killed machine's calls freed by their leases.
 //! - `organisations`: disconnect, remove, test connection, the shared organisation.
 //! - `keychain`: the OS keychain adapter against a real Secret Service.
 //! - `secrets`: no token reaches SQLite or the logs.
@@ -74,6 +75,8 @@ mod permissions;
 // The suite's PostgreSQL server is started by scripts/lib/with-postgres.sh, on Linux.
 #[cfg(target_os = "linux")]
 mod practice;
+#[cfg(target_os = "linux")]
+mod practice_budgets;
 #[cfg(target_os = "linux")]
 mod practice_full;
 #[cfg(target_os = "linux")]

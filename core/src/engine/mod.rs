@@ -207,6 +207,12 @@ impl Engine {
         self.inner.mode.seat()
     }
 
+    /// In a practice, the budget of Xero's limits every member machine's gateway shares; None
+    /// for a local profile.
+    pub fn shared_rates(&self) -> Option<crate::rates::SharedRates> {
+        self.inner.mode.shared_rates()
+    }
+
     /// Calls `done` as each login's part of a run over many logins ends (for a progress bar);
     /// None stops it.
     pub fn on_login_done(&self, done: Option<LoginDone>) {

@@ -116,6 +116,23 @@ impl Mode {
         }
     }
 
+    /// The practice's shared call budget, on a connection of its own, holding slots as this
+    /// process; None locally, where one gateway holds every budget of the profile.
+    pub(super) fn shared_rates(&self) -> Option<crate::rates::SharedRates> {
+        let Self::Practice(p) = self else {
+            return None;
+        };
+        let mut tag = [0u8; 4];
+        getrandom::fill(&mut tag).expect("random bytes");
+        let holder = format!(
+            "{}/{}/{:08x}",
+            p.seat.identity.machine,
+            std::process::id(),
+            u32::from_le_bytes(tag)
+        );
+        Some(crate::rates::SharedRates::new(p.store.rate_book(holder)))
+    }
+
     /// The practice database's notifications of every machine's commits; None locally.
     pub(super) fn change_feed(&self) -> Option<ChangeFeed> {
         match self {

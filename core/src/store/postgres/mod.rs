@@ -21,6 +21,7 @@ mod notices;
 mod organisations;
 mod password;
 mod practice;
+mod rates;
 #[cfg(test)]
 mod scratch;
 mod sealed;
@@ -29,6 +30,7 @@ mod tls;
 pub use crate::model::practice::{CodeTaken, Member, PracticeRow};
 pub use listen::ChangeFeed;
 pub use lock::{LockSession, PracticeLock};
+pub use rates::RateBook;
 #[cfg(test)]
 pub(crate) use scratch::Scratch;
 pub use sealed::Finish;

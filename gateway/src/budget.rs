@@ -9,7 +9,10 @@
 //! it keeps each window open a little longer ([`Limits::margin`]) to stay inside Xero's. Each
 //! answer's `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` correct
 //! the counts upwards (calls some other program made), and a 429 blocks the tenant for its
-//! `Retry-After`.
+//! `Retry-After`. When the app's minute is what binds, its calls go to the organisations in turn
+//! ([`turns`]).
+
+mod turns;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -112,6 +115,9 @@ pub enum Verdict {
     AwaitRelease,
     /// Nothing can go before this time (a window ends, or a 429's `Retry-After` runs out).
     WaitUntil(Instant),
+    /// The app's minute binds, and another organisation that has had fewer of its calls goes
+    /// first: wait until a turn passes ([`Ledger::turns_moved`] moves).
+    AwaitTurn,
     /// The organisation's day is spent: answer 429 now, saying when to come back.
     Refuse {
         problem: Problem,
@@ -183,6 +189,7 @@ pub struct Ledger {
     tenants: HashMap<String, Tenant>,
     app: Window,
     app_blocked_until: Option<Instant>,
+    turns: turns::AppTurns,
 }
 
 /// Waits out a block that ends within a window (a call waits its turn), refuses one that ends
@@ -206,6 +213,7 @@ impl Ledger {
             tenants: HashMap::new(),
             app: Window::default(),
             app_blocked_until: None,
+            turns: turns::AppTurns::default(),
         }
     }
 
@@ -222,13 +230,16 @@ impl Ledger {
         let t = self.tenants.entry(tenant.to_owned()).or_default();
         t.minute.roll(now, minute);
         t.day.roll(now, day);
+        // Held by its own limits, the organisation does not wait for the app's turn.
         if let Some((until, problem)) = t.blocked_until.filter(|(u, _)| *u > now) {
+            self.turns.leave(tenant);
             return wait_or_refuse(until, now, minute, problem);
         }
         if let Some(until) = self.app_blocked_until.filter(|u| *u > now) {
             return wait_or_refuse(until, now, minute, Problem::AppMinute);
         }
         if t.day.count >= limits.per_day {
+            self.turns.leave(tenant);
             let end = t.day.end(day).unwrap_or(now);
             return Verdict::Refuse {
                 problem: Problem::Day,
@@ -236,14 +247,21 @@ impl Ledger {
             };
         }
         if t.in_flight >= limits.concurrent {
+            self.turns.leave(tenant);
             return Verdict::AwaitRelease;
         }
         if t.minute.count >= limits.per_minute {
+            self.turns.leave(tenant);
             return Verdict::WaitUntil(t.minute.end(minute).unwrap_or(now));
         }
         if self.app.count >= limits.app_per_minute {
+            self.turns.wait(tenant, self.app.id);
             return Verdict::WaitUntil(self.app.end(minute).unwrap_or(now));
         }
+        if !self.turns.may_go(tenant, self.app.id) {
+            return Verdict::AwaitTurn;
+        }
+        self.turns.went(tenant, self.app.id);
         t.minute.count += 1;
         t.day.count += 1;
         t.in_flight += 1;
@@ -251,6 +269,22 @@ impl Ledger {
         Verdict::Go {
             window: t.minute.id,
         }
+    }
+
+    /// `tenant` has more calls waiting after one went: still in line for the app's turns.
+    pub fn more_waiting(&mut self, tenant: &str) {
+        self.turns.more(tenant, self.app.id);
+    }
+
+    /// Nothing of `tenant` waits any more: it waits for no turn.
+    pub fn forget(&mut self, tenant: &str) {
+        self.turns.leave(tenant);
+    }
+
+    /// Moves each time a turn at the app's minute may have passed: calls told
+    /// [`Verdict::AwaitTurn`] look again.
+    pub fn turns_moved(&self) -> u64 {
+        self.turns.moved()
     }
 
     /// A call counted by [`Ledger::take`] has finished.

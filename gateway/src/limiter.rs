@@ -7,6 +7,9 @@
 //! its whole backlog. Waiting calls are counted per organisation and per client, so one program
 //! cannot fill every queue. A caller that gives up (its client hung up) leaves.
 //!
+//! When the app's minute is what binds, the organisations take turns at it (the ledger says whose
+//! turn it is; a call told to wait for one waits until a turn has passed).
+//!
 //! In a practice, a call let through here also takes its place in the practice's shared budget
 //! ([`tenantry_core::rates`]) before it goes, holding its local place meanwhile: every member
 //! machine's gateway counts against the same windows and the same five calls in progress.
@@ -107,6 +110,31 @@ struct State {
     /// Calls waiting per client, across organisations; a client with none has no entry.
     waiting: HashMap<Client, usize>,
     next_ticket: u64,
+    /// Told when a turn at the app's minute may have passed ([`Verdict::AwaitTurn`]).
+    app_turn: Arc<Notify>,
+}
+
+impl State {
+    /// The ledger's verdict for `tenant`, telling those waiting for a turn at the app's minute
+    /// when it may have passed.
+    fn take(&mut self, tenant: &str) -> Verdict {
+        let before = self.ledger.turns_moved();
+        let verdict = self.ledger.take(tenant, Instant::now());
+        // The call that went is still in its queue: more than it means more wait.
+        if matches!(verdict, Verdict::Go { .. })
+            && self.queues.get(tenant).is_some_and(|q| q.len() > 1)
+        {
+            self.ledger.more_waiting(tenant);
+        }
+        self.told_turns(before);
+        verdict
+    }
+
+    fn told_turns(&self, before: u64) {
+        if self.ledger.turns_moved() != before {
+            self.app_turn.notify_waiters();
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -149,6 +177,7 @@ impl Limiter {
                 queues: HashMap::new(),
                 waiting: HashMap::new(),
                 next_ticket: 0,
+                app_turn: Arc::new(Notify::new()),
             })),
             shared: rates.map(|rates| Shared {
                 rates,
@@ -167,7 +196,7 @@ impl Limiter {
     /// Waits for `client`'s turn and the organisation's budget; refused only when its day is
     /// spent, its queue is full, or the client already has its most calls waiting.
     pub async fn acquire(&self, tenant: &str, client: Client) -> Result<Permit, Refusal> {
-        let (ticket, changed) = {
+        let (ticket, changed, app_turn) = {
             let mut s = self.lock();
             s.next_ticket += 1;
             let ticket = s.next_ticket;
@@ -188,7 +217,7 @@ impl Limiter {
             q.join(client, ticket);
             let changed = q.changed.clone();
             *s.waiting.entry(client).or_default() += 1;
-            (ticket, changed)
+            (ticket, changed, s.app_turn.clone())
         };
         // Leaves the queue however this ends: granted, refused, or dropped while waiting.
         let mut place = Place {
@@ -202,11 +231,14 @@ impl Limiter {
             let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let turn = app_turn.notified();
+            tokio::pin!(turn);
+            turn.as_mut().enable();
             let verdict = {
                 let mut s = self.lock();
                 let first = s.queues.get(tenant).and_then(Queue::next) == Some(ticket);
                 if first {
-                    s.ledger.take(tenant, Instant::now())
+                    s.take(tenant)
                 } else {
                     Verdict::AwaitRelease
                 }
@@ -239,6 +271,12 @@ impl Limiter {
                     });
                 }
                 Verdict::AwaitRelease => notified.await,
+                Verdict::AwaitTurn => {
+                    tokio::select! {
+                        () = notified => {}
+                        () = turn => {}
+                    }
+                }
                 Verdict::WaitUntil(until) => {
                     tokio::select! {
                         () = notified => {}
@@ -341,8 +379,12 @@ impl Drop for Place<'_> {
         if let Some(q) = s.queues.get_mut(self.tenant) {
             q.leave(self.ticket, self.went);
             if q.lanes.is_empty() {
-                // Nobody waits: the map holds only organisations in use.
+                // Nobody waits: the map holds only organisations in use, and this one waits
+                // for no turn at the app's minute.
                 s.queues.remove(self.tenant);
+                let before = s.ledger.turns_moved();
+                s.ledger.forget(self.tenant);
+                s.told_turns(before);
             } else {
                 // The next in line may go now (or, if this one gave up, move up).
                 q.changed.notify_waiters();

@@ -187,3 +187,49 @@ fn problem_names_read_as_xero_writes_them() {
         assert_eq!(Problem::from_header(text), problem, "{text}");
     }
 }
+
+/// 30 organisations each wanting their whole minute (10 here) of an app minute of 60: asked in
+/// the same order every window, each asking again at once after a call goes (as a queue's next
+/// call does). The first window goes to whoever asked first; after it, every organisation has
+/// asked and waits, and the app's calls go round them: each has 2 of the next window's 60,
+/// rather than the first six organisations taking it all again.
+#[test]
+fn when_the_app_s_minute_binds_the_organisations_take_turns_at_it() {
+    let limits = Limits {
+        concurrent: 100,
+        per_minute: 10,
+        per_day: 5000,
+        app_per_minute: 60,
+        minute: Duration::from_secs(10),
+    };
+    let mut l = Ledger::new(limits);
+    let tenants: Vec<String> = (0..30).map(|i| format!("org-{i:02}")).collect();
+    let window = |l: &mut Ledger, at: Instant| {
+        let mut had = vec![0u32; tenants.len()];
+        // Round after round, each organisation asks until it is told to wait.
+        loop {
+            let mut any = false;
+            for (i, t) in tenants.iter().enumerate() {
+                while let Verdict::Go { .. } = l.take(t, at) {
+                    l.more_waiting(t);
+                    l.release(t);
+                    had[i] += 1;
+                    any = true;
+                }
+            }
+            if !any {
+                return had;
+            }
+        }
+    };
+    let t0 = Instant::now();
+    let first = window(&mut l, t0);
+    assert_eq!(first.iter().sum::<u32>(), 60);
+    assert_eq!(
+        first.iter().filter(|n| **n > 0).count(),
+        6,
+        "the first window's calls go to those who asked before it was spent: {first:?}"
+    );
+    let next = window(&mut l, t0 + limits.minute + limits.margin());
+    assert_eq!(next, vec![2; 30], "each organisation 2 of the window's 60");
+}

@@ -140,3 +140,58 @@ async fn one_client_cannot_fill_the_queues_for_every_other() {
         w.abort();
     }
 }
+
+/// Six organisations, each with four calls always waiting, share an app minute of 12 calls (a
+/// 300 ms minute): after the first window, which goes to those who asked first, the app's calls
+/// go round the organisations, 2 each a window, the calls told to wait for their turn woken as
+/// turns pass (none is left waiting: every worker ends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organisations_take_turns_at_the_app_s_minute() {
+    let limits = Limits {
+        concurrent: 5,
+        per_minute: 100,
+        per_day: 5000,
+        app_per_minute: 12,
+        minute: Duration::from_millis(300),
+    };
+    let window = limits.minute + limits.margin();
+    let limiter = Limiter::new(limits);
+    let started = Instant::now();
+    let run_for = window * 3 + window / 2;
+    let granted = Arc::new(Mutex::new(Vec::new()));
+    let mut workers = Vec::new();
+    for org in 0..6u16 {
+        for w in 0..4u16 {
+            let (limiter, granted) = (limiter.clone(), granted.clone());
+            workers.push(tokio::spawn(async move {
+                let tenant = format!("org-{org}");
+                while started.elapsed() < run_for {
+                    let acquired = tokio::time::timeout(
+                        run_for.saturating_sub(started.elapsed()),
+                        limiter.acquire(&tenant, client(org * 10 + w)),
+                    )
+                    .await;
+                    let Ok(permit) = acquired else { break };
+                    granted.lock().unwrap().push((org, started.elapsed()));
+                    drop(permit.unwrap());
+                }
+            }));
+        }
+    }
+    for w in workers {
+        tokio::time::timeout(run_for + Duration::from_secs(2), w)
+            .await
+            .expect("no call is left waiting for a turn that never comes")
+            .unwrap();
+    }
+    let granted = granted.lock().unwrap().clone();
+    // The second and third windows.
+    let mut had = [0u32; 6];
+    for (org, at) in granted {
+        if at >= window && at < window * 3 {
+            had[usize::from(org)] += 1;
+        }
+    }
+    assert_eq!(had.iter().sum::<u32>(), 24, "two windows of 12: {had:?}");
+    assert_eq!(had, [4; 6], "2 a window each: {had:?}");
+}

@@ -56,6 +56,9 @@ private "$BIN/tenantry-bench" gateway-agent --runs "$RUNS" >"$OUT/gateway-agent.
 private "$BIN/tenantry-bench" gateway-overhead --requests 1000 >"$OUT/gateway-overhead.json"
 if [ "$QUICK" = 1 ]; then GATEWAY_BUDGETS=(--seconds 10 --clients 4 --orgs 3); else GATEWAY_BUDGETS=(--seconds 60 --clients 16 --orgs 10); fi
 private "$BIN/tenantry-bench" gateway-budgets "${GATEWAY_BUDGETS[@]}" >"$OUT/gateway-budgets.json"
+# Practice-wide budgets: 4 members' gateways, 4 client processes each, the same 10 organisations.
+if [ "$QUICK" = 1 ]; then GATEWAY_PRACTICE=(--seconds 10 --orgs 3); else GATEWAY_PRACTICE=(--seconds 60 --orgs 10); fi
+private "$BIN/tenantry-bench" gateway-practice --machines 4 --clients 4 "${GATEWAY_PRACTICE[@]}" >"$OUT/gateway-practice.json"
 if [ "$QUICK" = 1 ]; then GATEWAY_MCP=(--seconds 20 --lifetime 4); else GATEWAY_MCP=(--seconds 180 --lifetime 6); fi
 private "$BIN/tenantry-bench" gateway-mcp "${GATEWAY_MCP[@]}" >"$OUT/gateway-mcp.json"
 if [ "$QUICK" = 1 ]; then EGRESS=(--calls 1000); else EGRESS=(--calls 10000); fi

@@ -242,7 +242,7 @@ if desk:
 # 7. The gateway.
 agent, over, budgets = load("gateway-agent.json"), load("gateway-overhead.json"), load("gateway-budgets.json")
 mcp, egress, starter = load("gateway-mcp.json"), load("gateway-egress.json"), load("gateway-starter.json")
-if agent or over or budgets or mcp or egress:
+if agent or over or budgets or mcp or egress or load("gateway-practice.json"):
     say("### 7. The gateway and its token agent")
     say("")
 if agent:
@@ -310,6 +310,29 @@ if egress:
         f"**{kill['answered_not_kept']}** of them missing from the store, {kill['kept_beyond_answered']} kept "
         f"that no client finished reading, {kill['in_flight_at_kill']} in flight at the kill (not answered, "
         f"so not counted by either side).")
+    say("")
+practice_gw = load("gateway-practice.json")
+if practice_gw:
+    g, cost = practice_gw, practice_gw["shared_budget_cost"]
+    share = g["share_of_budget_min"]
+    say(f"Practice-wide budgets: {g['machines']} member machines (each its own configuration, data directory "
+        f"and keychain service, joined with invitation codes) on one practice database, each running "
+        f"`tenantry gateway` with {g['clients_each']} client processes calling the same {g['orgs']} organisations "
+        f"for {g['seconds']} s (the fake answering each call in 100 ms, with Xero's limits; {g['windows']} "
+        f"minute window(s) opened): **{g['xero_429s']}** 429s from Xero (target 0: {verdict(g['xero_429s'] == 0)}), "
+        f"at most **{g['max_in_flight']}** calls in progress for one organisation across the practice "
+        f"(target ≤ 5: {verdict(g['max_in_flight'] <= 5)}), accepted per organisation "
+        f"{spread(g['accepted_per_org'], unit='', digits=0)}: the least served had **{share:.0%}** of its budget "
+        f"(target ≥ 90 %: {verdict(share >= 0.9)}). Answers the clients saw: {g['client_statuses']}.")
+    say("")
+    say("| what a call in a practice adds, measured every 50 ms during the run | p50 | p99 |")
+    say("|---|---|---|")
+    say(f"| taking its place in the shared budget (`rate_take`, on the call's path) | "
+        f"{cost['take_ms']['median']:.2f} ms | {cost['take_p99_ms']:.2f} ms |")
+    say(f"| taking it and freeing it (`rate_release`, after the answer) | "
+        f"{cost['take_and_release_ms']['median']:.2f} ms | {cost['take_and_release_p99_ms']:.2f} ms |")
+    say(f"| floor: one read of the practice database through the engine's store | "
+        f"{cost['floor_read_ms']['median']:.2f} ms | {cost['floor_read_p99_ms']:.2f} ms |")
     say("")
 if starter:
     exact = starter["reached_xero"] == 1000 and starter["refused_by_xero"] == 0

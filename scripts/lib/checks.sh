@@ -62,6 +62,8 @@ bench gateway-overhead --requests 20 >"$SMOKE/gateway-overhead.json"
 bench gateway-budgets --seconds 4 --clients 4 --orgs 3 --minute-ms 2000 >"$SMOKE/gateway-budgets.json"
 # Three lifetimes of 2-second tokens, a call a second to each of two logins.
 bench gateway-mcp --seconds 6 --lifetime 2 >"$SMOKE/gateway-mcp.json"
+# Three practice members' gateways, six clients each on two organisations, two 2-second windows.
+bench gateway-practice --machines 3 --clients 6 --orgs 2 --seconds 4 --minute-ms 2000 >"$SMOKE/gateway-practice.json"
 bench gateway-egress --calls 200 --kill-after-ms 1000 >"$SMOKE/gateway-egress.json"
 bench gateway-starter --calls 1010 --minute-ms 200 >"$SMOKE/gateway-starter.json"
 TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenantry-tests --bench access_token

@@ -29,15 +29,28 @@ impl RunningGateway {
     pub fn start_with(
         fx: &Fixture,
         tenantry: &Path,
-        mut command: std::process::Command,
+        command: std::process::Command,
     ) -> anyhow::Result<Self> {
-        let key = fx
-            .cli(tenantry)
+        Self::launch(fx.cli(tenantry), command, fx.data_dir())
+    }
+
+    /// Starts `serve` (a `tenantry` command on some profile) as `tenantry gateway`, after `key`
+    /// (the same profile's command) has made and printed its key; the profile's data is in
+    /// `data_dir`.
+    pub fn launch(
+        mut key: std::process::Command,
+        mut command: std::process::Command,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let key = key
             .args(["gateway", "--print-key"])
             .env_remove("XDG_RUNTIME_DIR")
             .output()?;
         if !key.status.success() {
-            bail!("gateway --print-key failed");
+            bail!(
+                "gateway --print-key failed: {}",
+                String::from_utf8_lossy(&key.stderr)
+            );
         }
         let mut child = command
             .args(["gateway", "--port", "0"])
@@ -47,7 +60,7 @@ impl RunningGateway {
             .spawn()?;
         let mut url = String::new();
         std::io::BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut url)?;
-        let socket = fx.data_dir().join("agent.sock");
+        let socket = data_dir.join("agent.sock");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !socket.exists() {
             if Instant::now() > deadline {
@@ -305,12 +318,17 @@ pub async fn client(
     let mut seen: std::collections::BTreeMap<String, u64> = Default::default();
     let mut i = 0;
     while Instant::now() < until {
-        let answer = http
+        // A call still waiting its turn when the run ends is given up (the gateway takes it out
+        // of its queue): the run's calls are those sent within it.
+        let sent = http
             .get(format!("{url}/api.xro/2.0/Organisation"))
             .bearer_auth(key)
             .header("xero-tenant-id", &tenants[i % tenants.len()])
-            .send()
-            .await?;
+            .send();
+        let Ok(answer) = tokio::time::timeout_at(until.into(), sent).await else {
+            break;
+        };
+        let answer = answer?;
         *seen
             .entry(answer.status().as_u16().to_string())
             .or_default() += 1;

@@ -6,3 +6,4 @@ pub mod bench;
 pub mod egress_bench;
 pub mod gateway_bench;
 pub mod practice_bench;
+pub mod practice_gateway_bench;

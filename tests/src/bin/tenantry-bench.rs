@@ -119,6 +119,22 @@ enum Scenario {
         #[arg(long, default_value_t = 60_000)]
         minute_ms: u64,
     },
+    /// MACHINES practice members, each a gateway with CLIENTS client processes, calling ORGS
+    /// organisations for SECONDS: no 429 from Xero and at most 5 in progress across the
+    /// practice, each organisation's budget used, and the shared budget's cost per call.
+    GatewayPractice {
+        #[arg(long, default_value_t = 4)]
+        machines: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        orgs: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// The length of Xero's minute (shorter only in debug builds: the smoke run).
+        #[arg(long, default_value_t = 60_000)]
+        minute_ms: u64,
+    },
     /// A long `tenantry mcp` session (the official MCP Python SDK client, PYTHON) reading two
     /// logins' organisations every second for SECONDS with LIFETIME-second access tokens: no
     /// failed call, one refresh per login per lifetime.
@@ -214,6 +230,22 @@ async fn main() -> anyhow::Result<()> {
             orgs,
             minute_ms,
         } => gateway_bench::budgets(&tenantry, seconds, clients, orgs, minute_ms).await?,
+        Scenario::GatewayPractice {
+            machines,
+            clients,
+            orgs,
+            seconds,
+            minute_ms,
+        } => {
+            let run = tenantry_tests::practice_gateway_bench::Run {
+                machines,
+                clients,
+                orgs,
+                seconds,
+                minute_ms,
+            };
+            tenantry_tests::practice_gateway_bench::gateway_practice(&tenantry, &run).await?
+        }
         Scenario::GatewayMcp {
             seconds,
             lifetime,

@@ -113,6 +113,34 @@ async fn testing_an_organisation_reports_and_records_a_vanished_connection() {
         .await
         .expect("a live connection answers");
     assert_eq!(info.name, "Kiwi Plumbing");
+    // Tenantry's own call is egress too: counted under its own name, the answer's bytes exactly
+    // (as a plain GET of the same answer has them).
+    let grant = it.engine.access_token_for(&kiwi).await.unwrap();
+    let body = reqwest::Client::new()
+        .get(format!(
+            "{}api.xro/2.0/Organisation",
+            it.config.xero.api_url.as_str()
+        ))
+        .bearer_auth(grant.access_token.expose())
+        .header("xero-tenant-id", &kiwi)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let month = tenantry_core::usage::Month::of(it.engine.now());
+    let usage = it.engine.usage(month).await.unwrap();
+    let ours = usage
+        .by_program
+        .iter()
+        .find(|line| line.key == tenantry_core::usage::TENANTRY_PROGRAM)
+        .expect("Test connection's call is in the month's egress");
+    assert_eq!(
+        (ours.count.calls, ours.count.wire, ours.count.decoded),
+        (1, body.len() as u64, body.len() as u64)
+    );
     // The user removes the app from Kiwi Plumbing inside Xero.
     let conn = it.fake.with(|w| {
         w.connections_of(ann.id.as_str())

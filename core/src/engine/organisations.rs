@@ -27,14 +27,39 @@ impl Engine {
     ) -> Result<OrganisationInfo, EngineError> {
         let grant = self.access_token_for(tenant_id).await?;
         let xero = &self.inner.xero;
-        let mut result = xero.organisation(&grant.access_token, tenant_id).await;
+        let mut result = xero
+            .organisation_counted(&grant.access_token, tenant_id)
+            .await;
         if let Err(XeroError::Unauthorized(_)) = result {
             let tokens = self
                 .inner
                 .replace_rejected_access(&grant.login_id, &grant.access_token)
                 .await?;
-            result = xero.organisation(&tokens.access_token, tenant_id).await;
+            result = xero
+                .organisation_counted(&tokens.access_token, tenant_id)
+                .await;
         }
+        // Tenantry's own call is egress too, counted as the gateway counts a program's.
+        let result = match result {
+            Ok((info, bytes)) => {
+                let key = crate::usage::EgressKey {
+                    day: self.now().date_naive(),
+                    tenant_id: tenant_id.to_lowercase(),
+                    program: crate::usage::TENANTRY_PROGRAM.into(),
+                    path: "/api.xro/2.0/Organisation".into(),
+                };
+                let count = crate::usage::EgressCount {
+                    calls: 1,
+                    wire: bytes,
+                    decoded: bytes,
+                };
+                if let Err(e) = self.record_egress(vec![(key, count)]).await {
+                    tracing::warn!(error = %e, "the Organisation call's egress was not recorded");
+                }
+                Ok(info)
+            }
+            Err(e) => Err(e),
+        };
         match result {
             Err(XeroError::ConnectionGone) => {
                 // The connection is gone at Xero: bring the list up to date so the UI shows it.

@@ -52,6 +52,18 @@ impl XeroClient {
         access_token: &Secret,
         tenant_id: &str,
     ) -> Result<OrganisationInfo, XeroError> {
+        self.organisation_counted(access_token, tenant_id)
+            .await
+            .map(|(info, _)| info)
+    }
+
+    /// As [`XeroClient::organisation`], with the bytes of the answer's body, for the egress
+    /// meter (the client asks for no compression: on the wire and decoded are the same).
+    pub async fn organisation_counted(
+        &self,
+        access_token: &Secret,
+        tenant_id: &str,
+    ) -> Result<(OrganisationInfo, u64), XeroError> {
         let response = self
             .http()
             .get(self.api("api.xro/2.0/Organisation"))
@@ -74,21 +86,27 @@ impl XeroClient {
             country_code: Option<String>,
             organisation_type: Option<String>,
         }
-        let body: Body =
-            api_result(response).await?.json().await.map_err(|e| {
-                XeroError::Transient(format!("unreadable Organisation answer: {e}"))
-            })?;
+        let unreadable = |e: &dyn std::fmt::Display| {
+            XeroError::Transient(format!("unreadable Organisation answer: {e}"))
+        };
+        let bytes = api_result(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| unreadable(&e))?;
+        let body: Body = serde_json::from_slice(&bytes).map_err(|e| unreadable(&e))?;
         let org = body
             .organisations
             .into_iter()
             .next()
             .ok_or_else(|| XeroError::Transient("empty Organisation answer".into()))?;
-        Ok(OrganisationInfo {
+        let info = OrganisationInfo {
             name: org.name,
             legal_name: org.legal_name,
             country_code: org.country_code,
             organisation_type: org.organisation_type,
-        })
+        };
+        Ok((info, bytes.len() as u64))
     }
 }
 

@@ -36,8 +36,6 @@ pub(super) struct Practice {
     pub(super) store: Arc<PostgresStore>,
     pub(super) sealed: Arc<SealedVault>,
     pub(super) seat: PracticeSeat,
-    /// One permit per lock connection this process may hold at once.
-    connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl Practice {
@@ -50,17 +48,9 @@ impl Practice {
             store,
             sealed,
             seat,
-            connections: Arc::new(tokio::sync::Semaphore::new(LOCK_CONNECTIONS)),
         }
     }
 }
-
-/// How many practice locks (each a server connection) one process holds at once; more refreshes
-/// wait here for a turn. Every waiting caller would otherwise hold a connection of its own while
-/// it waits, and a practice of several machines, each with processes refreshing many logins at
-/// the same instant, runs the server out of connections ("too many clients"). Keep-alive asks for
-/// this many refreshes at a time, so it never waits here.
-pub(super) const LOCK_CONNECTIONS: usize = super::KEEPALIVE_CONCURRENCY;
 
 /// A held lock; dropping it lets the next holder in.
 pub(super) enum Held {
@@ -68,7 +58,6 @@ pub(super) enum Held {
     Practice {
         lock: Box<PracticeLock>,
         sealed: Arc<SealedVault>,
-        _turn: tokio::sync::OwnedSemaphorePermit,
     },
 }
 
@@ -148,21 +137,13 @@ impl Mode {
         match self {
             Self::Local { lock_dir } => Ok(Held::File(LoginLock::acquire(lock_dir, login).await?)),
             Self::Practice(p) => {
-                let timed_out = || LockError::TimedOut(LOCK_WAIT.as_secs()).into();
-                let started = std::time::Instant::now();
-                let turn = tokio::time::timeout(LOCK_WAIT, p.connections.clone().acquire_owned());
-                let Ok(Ok(turn)) = turn.await else {
-                    return Err(timed_out());
-                };
                 let (store, login) = (p.store.clone(), login.clone());
-                let wait = LOCK_WAIT.saturating_sub(started.elapsed());
-                match blocking(move || store.lock_login(&login, wait)).await {
+                match blocking(move || store.lock_login(&login, LOCK_WAIT)).await {
                     Ok(lock) => Ok(Held::Practice {
                         lock: Box::new(lock),
                         sealed: p.sealed.clone(),
-                        _turn: turn,
                     }),
-                    Err(StoreError::Busy) => Err(timed_out()),
+                    Err(StoreError::Busy) => Err(LockError::TimedOut(LOCK_WAIT.as_secs()).into()),
                     Err(e) => Err(e.into()),
                 }
             }
@@ -176,7 +157,7 @@ mod tests {
     use crate::store::postgres::Scratch;
 
     #[test]
-    fn a_process_holds_at_most_its_share_of_lock_connections() {
+    fn a_process_holds_all_its_logins_locks_on_one_connection() {
         // The sync PostgreSQL client runs its own runtime: set up outside the test's.
         let scratch = Scratch::new("lock_connections");
         let store = Arc::new(PostgresStore::connect(scratch.url()).unwrap());
@@ -191,34 +172,47 @@ mod tests {
         };
         let sealed = Arc::new(SealedVault::new(store.clone(), key));
         let locks = Mode::Practice(Box::new(Practice::new(store, sealed, seat)));
+        let other = PostgresStore::connect(scratch.url()).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(take_one_more_than_the_share(&locks));
-    }
-
-    async fn take_one_more_than_the_share(locks: &Mode) {
         let login = |i: usize| LoginId::new(format!("login-{i}")).unwrap();
-        let mut held = Vec::new();
-        for i in 0..LOCK_CONNECTIONS {
-            held.push(locks.acquire(&login(i)).await.unwrap());
-        }
-        let last = login(LOCK_CONNECTIONS);
-        let one_more = locks.acquire(&last);
-        tokio::pin!(one_more);
-        assert!(
-            tokio::time::timeout(std::time::Duration::from_millis(500), &mut one_more)
-                .await
-                .is_err(),
-            "another login's refresh waits for a turn, rather than opening one more connection"
+        let held: Vec<Held> = runtime.block_on(async {
+            let mut held = Vec::new();
+            for i in 0..20 {
+                held.push(locks.acquire(&login(i)).await.unwrap());
+            }
+            held
+        });
+        let pids: std::collections::HashSet<i32> = held
+            .iter()
+            .map(|h| match h {
+                Held::Practice { lock, .. } => lock.session().backend_pid(),
+                Held::File(_) => unreachable!("a practice"),
+            })
+            .collect();
+        assert_eq!(
+            pids.len(),
+            1,
+            "twenty logins' locks on one server connection, not twenty (a practice of busy machines would run the server out of connections)"
         );
-        drop(held.pop());
-        let taken = tokio::time::timeout(std::time::Duration::from_secs(10), one_more).await;
         assert!(
-            matches!(taken, Ok(Ok(_))),
-            "and takes its lock as soon as a connection is given back"
+            matches!(
+                other.lock_login(&login(3), std::time::Duration::from_millis(100)),
+                Err(StoreError::Busy)
+            ),
+            "and each is held against every other process"
         );
+        drop(held);
+        assert!(
+            other
+                .lock_login(&login(3), std::time::Duration::from_secs(5))
+                .is_ok(),
+            "until given up"
+        );
+        drop(locks);
+        drop(runtime);
     }
 }

@@ -1,6 +1,6 @@
 //! Reaching the practice database: the URL and its password, the connection, the schema, and what
 //! each failure means to the person who has to fix it. Every connection Tenantry makes to it (the
-//! store's, the change feed's, each lock's) is opened by [`open`], with the TLS the URL asks for
+//! store's, the change feed's, the locks' one) is opened by [`open`], with the TLS the URL asks for
 //! (`tls/`).
 
 use super::{password, tls};
@@ -18,7 +18,7 @@ mod embedded {
 /// Held while migrating, so two machines starting at once do not both create the schema. The
 /// number is Tenantry's own (`tenantry-schema` hashed); another application's lock would have to
 /// pick the same 64 bits.
-const SCHEMA_LOCK: i64 = 0x7465_6e61_6e74_7279;
+pub(super) const SCHEMA_LOCK: i64 = 0x7465_6e61_6e74_7279;
 
 /// How long a connection attempt may take before the command says the server did not answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -143,9 +143,6 @@ pub(super) fn open(target: &Target, server: &str) -> Result<Client, StoreError> 
 /// Brings the schema up to date, or refuses one with steps this binary does not know.
 pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let pg = |e: postgres::Error| StoreError::Other(format!("while migrating the schema: {e}"));
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])
-        .map_err(pg)?;
     let runner = embedded::migrations::runner().set_abort_missing(true);
     let known = runner
         .get_migrations()
@@ -153,6 +150,14 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
         .map(|m| i64::from(m.version()))
         .max()
         .unwrap_or(0);
+    // Nearly always the schema is already this binary's: one query says so, where the lock and
+    // the runner's own reads cost every starting process several round trips.
+    if schema_version(client) == Some(known) {
+        return Ok(());
+    }
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])
+        .map_err(pg)?;
     let outcome = runner.run(client);
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])
@@ -167,6 +172,14 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
             _ => StoreError::Other(format!("while migrating the schema: {e}")),
         }),
     }
+}
+
+/// The newest step the schema has taken (refinery's history), if it has one.
+fn schema_version(client: &mut Client) -> Option<i64> {
+    let row = client
+        .query_one("SELECT max(version) FROM refinery_schema_history", &[])
+        .ok()?;
+    row.try_get::<_, Option<i32>>(0).ok()?.map(i64::from)
 }
 
 /// Puts a PostgreSQL failure in the terms of what the user does next.

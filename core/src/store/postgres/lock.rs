@@ -1,30 +1,55 @@
-//! Single flight across machines: a per-login PostgreSQL advisory lock, session-level, on a
-//! connection of its own held for the whole refresh. The server releases it when that connection
-//! or its machine dies, so a crash can never leave a stale lock; a machine that lost its link is
-//! dropped by the server's TCP keepalive and its lock released.
+//! Single flight across machines: a per-login PostgreSQL advisory lock, session-level, held on
+//! this process's one lock connection ([`Locks`]) for the whole refresh, however many logins it
+//! is refreshing at once. The server releases a session's locks when that connection or its
+//! machine dies, so a crash can never leave a stale lock; a machine that lost its link is dropped
+//! by the server's TCP keepalive and its locks released.
+//!
+//! A lock is taken with `pg_try_advisory_lock`, asked again after 2 ms, doubling to 50 ms, until
+//! the wait runs out: a blocking `pg_advisory_lock` would hold the shared connection while it
+//! waits. Opening a connection (TCP, TLS, authentication) per refresh cost more than the
+//! refresh's other round trips together; one per process costs it once.
 //!
 //! The refresh's end commits on that same connection ([`LockSession`], used by
 //! `finish_refresh_sealed`), after checking in the same transaction that the session holds this
-//! login's lock: while the session lives the lock cannot be lost, so the commit happens under it
-//! or not at all.
+//! login's lock and that the lock was not given up: while the session lives the lock cannot be
+//! lost, so the commit happens under it or not at all. If the connection breaks, every lock on
+//! it is gone with it; the next lock opens a new one, on which no commit of an older lock passes
+//! that check.
 
 use super::{PostgresStore, connect};
 use crate::model::LoginId;
-use crate::store::Result;
+use crate::store::{Result, StoreError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Holds one login's lock until dropped. Dropping closes its connection, which releases it.
+/// This process's connection for its logins' locks, and which of them it holds.
+pub(super) struct Locks {
+    target: connect::Target,
+    server: String,
+    /// Shared with every [`LockSession`], for the commits under the locks.
+    client: Arc<Mutex<Option<postgres::Client>>>,
+    /// The logins locked on the current connection, each with its lock's number.
+    held: Mutex<HashMap<LoginId, u64>>,
+    next: AtomicU64,
+}
+
+/// Holds one login's lock until dropped, which gives it up.
 pub struct PracticeLock {
     session: LockSession,
+    locks: Arc<Locks>,
+    number: u64,
 }
 
 /// The connection holding a login's lock, for the commit that must happen under it.
 #[derive(Clone)]
 pub struct LockSession {
-    /// `None` once the lock was dropped (the connection is being closed).
+    /// `None` while no connection is open (it broke, and no lock has been taken since).
     pub(super) client: Arc<Mutex<Option<postgres::Client>>>,
     pub(super) login: LoginId,
+    /// Set when the lock is given up: nothing more commits under it.
+    pub(super) released: Arc<AtomicBool>,
 }
 
 /// The lock's 64-bit key, made by the server from the schema and the login id ($1): advisory
@@ -36,7 +61,8 @@ macro_rules! login_key {
     };
 }
 
-const LOCK: &str = concat!("SELECT pg_advisory_lock(", login_key!(), ")::text");
+const TRY_LOCK: &str = concat!("SELECT pg_try_advisory_lock(", login_key!(), ")");
+const UNLOCK: &str = concat!("SELECT pg_advisory_unlock(", login_key!(), ")");
 
 /// Whether this session holds the lock of login $1: `pg_locks` shows a bigint advisory key as
 /// its high and low 32 bits (`classid`, `objid`) with `objsubid` 1.
@@ -50,25 +76,122 @@ pub(super) const HOLDS_LOCK: &str = concat!(
 /// transaction-level and session-level advisory locks on one key exclude each other.
 pub(super) const LOCK_ALL_IN_TRANSACTION: &str = "SELECT count(pg_advisory_xact_lock(('x' || left(md5('tenantry login lock/' || current_schema() || '/' || login_id), 16))::bit(64)::bigint)) FROM (SELECT login_id FROM sealed_tokens ORDER BY login_id) AS held";
 
-impl PostgresStore {
-    /// Blocks until this connection holds `login`'s lock, or `wait` passes
-    /// ([`StoreError::Busy`]). Call it on a blocking thread.
-    pub fn lock_login(&self, login: &LoginId, wait: Duration) -> Result<PracticeLock> {
-        let mut client = connect::open(&self.target, &self.server)?;
-        // lock_timeout bounds the wait for an advisory lock; the setting is this session's only.
-        let ms = wait.as_millis().min(i32::MAX as u128);
-        client
-            .batch_execute(&format!("SET lock_timeout = {ms}"))
-            .map_err(|e| connect::store_error(e, &self.server))?;
-        client
-            .execute(LOCK, &[&login.as_str()])
-            .map_err(|e| connect::store_error(e, &self.server))?;
-        Ok(PracticeLock {
+/// How soon a lock another holder has is asked for again, at first and at most.
+const ASK_AGAIN_FIRST: Duration = Duration::from_millis(2);
+const ASK_AGAIN_MOST: Duration = Duration::from_millis(50);
+
+impl Locks {
+    pub(super) fn new(target: connect::Target, server: String) -> Self {
+        Self {
+            target,
+            server,
+            client: Arc::new(Mutex::new(None)),
+            held: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<LoginId, u64>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `login`'s lock if it is free now; `None` if another holder (another machine, process, or
+    /// a refresh of this process) has it.
+    fn try_lock(self: &Arc<Self>, login: &LoginId) -> Result<Option<PracticeLock>> {
+        let mut client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if client.as_ref().is_none_or(postgres::Client::is_closed) {
+            // Whatever was locked on a broken connection is gone with it.
+            *client = Some(connect::open(&self.target, &self.server)?);
+            self.held().clear();
+        }
+        if self.held().contains_key(login) {
+            return Ok(None);
+        }
+        let c = client.as_mut().expect("connected above");
+        let taken = c
+            .query_one(TRY_LOCK, &[&login.as_str()])
+            .and_then(|row| row.try_get::<_, bool>(0));
+        let taken = match taken {
+            Ok(taken) => taken,
+            Err(e) => {
+                if c.is_closed() {
+                    *client = None;
+                }
+                return Err(connect::store_error(e, &self.server));
+            }
+        };
+        if !taken {
+            return Ok(None);
+        }
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        self.held().insert(login.clone(), number);
+        Ok(Some(PracticeLock {
             session: LockSession {
-                client: Arc::new(Mutex::new(Some(client))),
+                client: self.client.clone(),
                 login: login.clone(),
+                released: Arc::new(AtomicBool::new(false)),
             },
-        })
+            locks: self.clone(),
+            number,
+        }))
+    }
+
+    /// Gives up lock `number` of `login`, if the connection it was taken on is still the one
+    /// open (otherwise the server already has).
+    fn unlock(&self, login: &LoginId, number: u64) {
+        let mut client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.held().get(login) != Some(&number) {
+            return;
+        }
+        self.held().remove(login);
+        if let Some(c) = client.as_mut() {
+            let unlocked = c.query_one(UNLOCK, &[&login.as_str()]);
+            if unlocked.is_err() && c.is_closed() {
+                *client = None;
+            }
+        }
+    }
+}
+
+impl Drop for Locks {
+    fn drop(&mut self) {
+        // Closing blocks on the client's own runtime, which panics on an async worker.
+        let client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(client) = client {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Waits until this process holds `login`'s lock, or `wait` passes ([`StoreError::Busy`]).
+    /// Call it on a blocking thread.
+    pub fn lock_login(&self, login: &LoginId, wait: Duration) -> Result<PracticeLock> {
+        let deadline = Instant::now() + wait;
+        let mut pause = ASK_AGAIN_FIRST;
+        loop {
+            if let Some(lock) = self.locks.try_lock(login)? {
+                return Ok(lock);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Busy);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(ASK_AGAIN_MOST);
+        }
     }
 }
 
@@ -81,17 +204,11 @@ impl PracticeLock {
 
 impl Drop for PracticeLock {
     fn drop(&mut self) {
-        // The client's close blocks on its own runtime, which must not happen on an async
-        // worker: close it on a thread of its own.
-        let taken = self
-            .session
-            .client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(client) = taken {
-            std::thread::spawn(move || drop(client));
-        }
+        // Nothing more commits under it from now; the unlock is a round trip, which must not
+        // happen on an async worker: on a thread of its own.
+        self.session.released.store(true, Ordering::SeqCst);
+        let (locks, login, number) = (self.locks.clone(), self.session.login.clone(), self.number);
+        std::thread::spawn(move || locks.unlock(&login, number));
     }
 }
 
@@ -185,8 +302,8 @@ mod tests {
         // A session that holds an advisory lock, but another login's, ends a's refresh.
         let b_lock = store.lock_login(&b, Duration::from_secs(5)).unwrap();
         let borrowed = LockSession {
-            client: b_lock.session().client,
             login: a.clone(),
+            ..b_lock.session()
         };
         assert_eq!(
             finish(&borrowed).unwrap(),

@@ -1,6 +1,6 @@
 //! The PostgreSQL backend: a practice's shared database (`database_url`), the same tables as the
 //! SQLite file, reached by every machine of the practice. One module per table group; every
-//! connection (the store's, the change feed's, each lock's) is opened by `connect::open`, with
+//! connection (the store's, the change feed's, the locks' one) is opened by `connect::open`, with
 //! the TLS `sslmode` and `sslrootcert` ask for (`tls/`: verify-full by default for a server on
 //! another machine).
 //!
@@ -50,6 +50,8 @@ pub struct PostgresStore {
     server: String,
     /// The connection and when it last answered.
     client: Mutex<Option<(Client, std::time::Instant)>>,
+    /// The connection holding this process's login locks.
+    locks: std::sync::Arc<lock::Locks>,
     tap: OnceLock<EventTap>,
     /// Who this machine acts as, written with every event and refresh in flight.
     actor: OnceLock<Actor>,
@@ -103,6 +105,7 @@ impl PostgresStore {
         let target = connect::config(url)?;
         let server = connect::server_name(&target.config);
         let store = Self {
+            locks: std::sync::Arc::new(lock::Locks::new(target.clone(), server.clone())),
             target,
             server,
             client: Mutex::new(None),
@@ -318,6 +321,37 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_already_up_to_date_is_opened_without_waiting_for_the_migration_lock() {
+        let scratch = Scratch::new("schema_current");
+        // Another machine migrating holds the lock (as a slow or stuck one would).
+        let mut migrating = scratch::admin(scratch.url());
+        migrating
+            .execute(
+                "SELECT pg_advisory_lock($1)",
+                &[&super::connect::SCHEMA_LOCK],
+            )
+            .unwrap();
+        let url = scratch.url().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(PostgresStore::connect(&url).is_ok());
+        });
+        let opened = rx.recv_timeout(std::time::Duration::from_secs(5));
+        assert_eq!(
+            opened,
+            Ok(true),
+            "one query said the schema is this binary's; the lock was not waited for"
+        );
+        // Let a connect still waiting (on code without that query) finish.
+        migrating
+            .execute(
+                "SELECT pg_advisory_unlock($1)",
+                &[&super::connect::SCHEMA_LOCK],
+            )
+            .unwrap();
+    }
 
     #[test]
     fn a_schema_from_a_newer_tenantry_is_refused() {

@@ -77,6 +77,9 @@ impl PostgresStore {
     ) -> Result<Finish> {
         let by = self.acting_as();
         let login = &lock.login;
+        if lock.released.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(Finish::LockLost);
+        }
         let mut held = lock
             .client
             .lock()

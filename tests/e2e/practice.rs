@@ -324,6 +324,49 @@ async fn machines_join_one_practice_and_share_one_refresh() {
     }
 }
 
+/// A cold `tenantry token` whose stored access token is fresh serves it without the login's
+/// lock: another machine refreshing that login (holding its lock) does not hold up a read, and
+/// no lock connection is opened for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_token_with_a_fresh_stored_token_does_not_wait_for_the_login_s_lock() {
+    let test = "a_cold_token_with_a_fresh_stored_token_does_not_wait_for_the_login_s_lock";
+    if !keyring_available(test) {
+        return;
+    }
+    let db = Database::new("cold_read");
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    let a = machine(&it, &db.url, "DESK-A", "Ann");
+    assert_eq!(a.run(&["practice", "init"]).await.status, 0);
+    it.fake.approve_as(Some(ANN));
+    let connected = a.run(&["connect"]).await;
+    assert_eq!(connected.status, 0, "{connected:?}");
+    let login = tenantry_core::model::LoginId::new(db.sql("SELECT id FROM logins")).unwrap();
+
+    // Another machine holds Ann's lock (as while it refreshes her login).
+    let url = db.url.clone();
+    let held = tokio::task::spawn_blocking(move || {
+        let other = tenantry_core::store::postgres::PostgresStore::connect(&url).unwrap();
+        let lock = other
+            .lock_login(&login, std::time::Duration::from_secs(5))
+            .unwrap();
+        (other, lock)
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let token = a.run(&["token", "Harbour Cafe Ltd"]).await;
+    assert_eq!(token.status, 0, "{token:?}");
+    assert!(!token.stdout.trim().is_empty());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "served without waiting for the lock (up to 90 s): {:?}",
+        started.elapsed()
+    );
+    tokio::task::spawn_blocking(move || drop(held))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn an_unreachable_practice_database_is_named_and_costs_no_token_request() {
     let it = instance().await;

@@ -168,6 +168,13 @@ impl Inner {
             Early::Fail(last) => return Err(last.into()),
             Early::Proceed => {}
         }
+        if mode == Mode::IfStale
+            && slot.unexpired(now).is_none()
+            && let Some(stored) = self.stored_if_fresh(login, now).await
+        {
+            slot.set(Some(stored.clone()));
+            return Ok(stored);
+        }
         let lock = self.mode.acquire(login).await?;
         let result = self.refresh_locked(login, &mode, &slot, gate, &lock).await;
         drop(lock);
@@ -274,6 +281,28 @@ impl Inner {
             });
         }
         Ok(intent)
+    }
+
+    /// In a practice, a process with nothing of the login in memory (a cold `tenantry token`)
+    /// reads what is stored before taking the lock, which costs it a connection of its own and
+    /// two round trips: a fresh access token with no refresh under way is what the locked path
+    /// would serve (`decide::must_refresh`), and serving it needs no lock, since a refresh does
+    /// not revoke it at Xero and a practice commits a refresh's end in one transaction. Anything
+    /// else (a refresh under way or abandoned, a stale or missing token, a login needing a
+    /// reconnect, a read that failed) takes the locked path, which reads again under the lock
+    /// and says what is wrong. Locally the lock is a file's, cheaper than the read.
+    async fn stored_if_fresh(
+        &self,
+        login: &LoginId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Arc<TokenSet>> {
+        // A practice's only: a local profile's lock costs less than the read.
+        self.mode.seat()?;
+        if !matches!(self.refuse_known_reconnect(login).await, Ok(None)) {
+            return None;
+        }
+        let stored = self.db.load(login).await.ok()??;
+        (!decide::must_refresh(&Mode::IfStale, false, &stored, now)).then(|| Arc::new(stored))
     }
 
     /// The token set in the vault. None there means deleted by hand or a keychain reset: only

@@ -11,7 +11,7 @@ mod rules;
 pub use rules::{
     Attention, KEEPALIVE_INTERVAL, KeepAliveSchedule, Level, NOTICE_REPEAT, Notice,
     OFFLINE_FIRST_RETRY, OFFLINE_MAX_RETRY, RunVerdict, UNREACHABLE_NOTICE_AFTER, due_notices,
-    first_needing_attention, login_level,
+    egress_notices, first_needing_attention, login_level,
 };
 
 use crate::engine::Engine;
@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+/// How many of the newest events are looked through for egress marks to say.
+const EVENTS_LOOKED_AT: usize = 200;
 /// How often another process's writes are looked for: a constant-cost query.
 const EXTERNAL_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 /// Logins some caller used within this are refreshed ahead when their token expires within
@@ -243,7 +245,14 @@ impl Shared {
             changed
         });
         let said = engine.notices_said().await.unwrap_or_default();
-        for notice in due_notices(&logins, now, days, since, &said) {
+        // The newest events are enough: a month has a handful of marks among them.
+        let events = engine
+            .events(None, EVENTS_LOOKED_AT)
+            .await
+            .unwrap_or_default();
+        let mut due = due_notices(&logins, now, days, since, &said);
+        due.extend(egress_notices(&events, now, &said));
+        for notice in due {
             if engine.record_notice(&notice.key).await.is_ok() {
                 let _ = self.notices.send(notice);
             }

@@ -93,3 +93,54 @@ async fn the_usage_view_charts_the_month_against_the_allowance() {
     screenshot(&c, "usage.png").await;
     c.close().await.unwrap();
 }
+
+/// An egress mark another process passed (a `tenantry gateway` at 80 % of the app's budget) is
+/// said by the window as a desktop notification, once, naming the setting that raises the budget.
+#[tokio::test]
+async fn the_window_says_an_egress_mark_once() {
+    let test = "the_window_says_an_egress_mark_once";
+    let Some(url) = webdriver(test) else {
+        return;
+    };
+    if !keyring_available(test) {
+        return;
+    }
+    let _turn = ONE_WINDOW.lock().await;
+    let it = instance_with(Options::default(), VaultKind::Keychain).await;
+    it.connect(ANN).await;
+    let daemon = crate::notify_daemon::NotifyDaemon::start().await;
+    let config = it.write_config();
+    let c = open_window(&url, &config, it.dir.path()).await;
+    until("the login", || async {
+        (count(&c, "article.login").await == 1).then_some(())
+    })
+    .await;
+    use tenantry_core::usage::budget::{Mark, Of, Scope};
+    let mark = Mark {
+        of: Of::Budget(Scope::App),
+        percent: 80,
+        limit: 5 * tenantry_core::usage::GB,
+        tenant_id: None,
+    };
+    let month = tenantry_core::usage::Month::of(it.engine.now());
+    assert!(it.engine.say_egress_mark(month, mark).await.unwrap());
+    let said = until("the egress notification", || async {
+        daemon
+            .shown()
+            .into_iter()
+            .find(|n| n.summary == "Xero egress this month")
+    })
+    .await;
+    assert!(
+        said.body.contains("80%") && said.body.contains("egress_budget_gb"),
+        "it says how much and how to raise it: {said:?}"
+    );
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    let times = daemon
+        .shown()
+        .iter()
+        .filter(|n| n.summary == "Xero egress this month")
+        .count();
+    assert_eq!(times, 1, "said once");
+    c.close().await.unwrap();
+}

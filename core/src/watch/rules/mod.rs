@@ -8,7 +8,7 @@ mod notices;
 mod schedule;
 
 pub use attention::{Attention, Level, first_needing_attention, login_level};
-pub use notices::{NOTICE_REPEAT, Notice, UNREACHABLE_NOTICE_AFTER, due_notices};
+pub use notices::{NOTICE_REPEAT, Notice, UNREACHABLE_NOTICE_AFTER, due_notices, egress_notices};
 pub use schedule::{
     KEEPALIVE_INTERVAL, KeepAliveSchedule, OFFLINE_FIRST_RETRY, OFFLINE_MAX_RETRY, RunVerdict,
 };

@@ -1,8 +1,9 @@
 //! Which desktop notifications are due now: a login needing a reconnect, a failing login near its
-//! deadline, Xero unreachable for a day; each at most once a day.
+//! deadline, Xero unreachable for a day, each at most once a day; and each egress mark passed
+//! this month (80 % and 100 % of a budget or the allowance), once.
 
 use super::attention::{deadline_near, plural};
-use crate::model::{Login, LoginId, LoginState};
+use crate::model::{Event, EventKind, Login, LoginId, LoginState};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
@@ -102,10 +103,95 @@ pub fn due_notices(
 
 const UNREACHABLE_KEY: &str = "unreachable";
 
+/// The egress marks this month's `egress` events say were passed (by whichever process met them:
+/// a `tenantry gateway`, the window's own, another machine's in a practice) and not yet shown:
+/// each once. `events` newest first, as the store gives them.
+pub fn egress_notices(
+    events: &[Event],
+    now: DateTime<Utc>,
+    last_said: &HashMap<String, DateTime<Utc>>,
+) -> Vec<Notice> {
+    let (month_start, _) = crate::usage::Month::of(now).bounds();
+    events
+        .iter()
+        .filter(|e| e.kind == EventKind::Egress && e.at >= month_start)
+        .map(|e| (format!("egress-shown:{}", e.id), e))
+        .filter(|(key, _)| !last_said.contains_key(key))
+        .map(|(key, e)| Notice {
+            key,
+            login: None,
+            title: if e.detail.contains("refuses further calls") {
+                "Xero egress budget used up".into()
+            } else {
+                "Xero egress this month".into()
+            },
+            body: e.detail.clone(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{at, login};
     use super::*;
+
+    fn event(id: i64, kind: EventKind, when: &str, detail: &str) -> Event {
+        Event {
+            id,
+            at: at(when),
+            login_id: None,
+            kind,
+            tenant_id: None,
+            detail: detail.into(),
+            login_name: None,
+            login_email: None,
+            by: None,
+        }
+    }
+
+    #[test]
+    fn each_egress_mark_of_this_month_is_shown_once() {
+        let now = at("2026-12-07T12:00:00Z");
+        let events = [
+            event(
+                9,
+                EventKind::Egress,
+                "2026-12-07T11:00:00Z",
+                "100% of the app's egress budget of 5 GB this month is used; the gateway refuses further calls until the month ends; raise it with `tenantry config set egress_budget_gb GB`",
+            ),
+            event(8, EventKind::Refreshed, "2026-12-07T10:00:00Z", "refreshed"),
+            event(
+                7,
+                EventKind::Egress,
+                "2026-12-03T10:00:00Z",
+                "80% of the app's egress budget of 5 GB this month is used; raise it with `tenantry config set egress_budget_gb GB`",
+            ),
+            event(
+                3,
+                EventKind::Egress,
+                "2026-11-28T10:00:00Z",
+                "80% of last month's",
+            ),
+        ];
+        let due = egress_notices(&events, now, &HashMap::new());
+        assert_eq!(
+            due.iter().map(|n| n.key.as_str()).collect::<Vec<_>>(),
+            ["egress-shown:9", "egress-shown:7"],
+            "this month's marks, not another kind of event nor last month's"
+        );
+        assert_eq!(due[0].title, "Xero egress budget used up");
+        assert!(due[0].body.contains("egress_budget_gb"), "the fix is said");
+        assert_eq!(due[1].title, "Xero egress this month");
+        let said = HashMap::from([("egress-shown:9".to_owned(), now)]);
+        assert_eq!(
+            egress_notices(&events, now, &said)
+                .iter()
+                .map(|n| n.key.as_str())
+                .collect::<Vec<_>>(),
+            ["egress-shown:7"],
+            "once each"
+        );
+    }
 
     #[test]
     fn a_login_past_its_deadline_needs_reconnecting_though_xero_has_not_said_so_yet() {

@@ -300,6 +300,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reports for a practice: who can reach which client (`access`).
+    #[command(subcommand)]
+    Report(Report),
     /// The event log: connections, refreshes, failures, organisations added and removed.
     #[command(after_help = "Examples:\n  \
             tenantry log --limit 20\n  \
@@ -354,4 +357,36 @@ pub enum Command {
 
 fn parse_month(s: &str) -> Result<tenantry_core::usage::Month, tenantry_core::usage::BadMonth> {
     s.parse()
+}
+
+#[derive(Subcommand)]
+pub enum Report {
+    /// Who can reach which client: a row per login and organisation, with the organisations
+    /// only one login reaches marked (`only_route`), and a summary by login.
+    #[command(after_help = "Examples:\n  \
+            tenantry report access\n  \
+            tenantry report access --only-routes --login ann@example.com\n  \
+            tenantry report access --format csv --excel > access.csv")]
+    Access {
+        /// How to print it: a table with a summary, CSV (RFC 4180, UTF-8), JSON or Markdown.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+        format: ReportFormat,
+        /// With CSV: begin with the byte-order mark Excel needs to read UTF-8.
+        #[arg(long)]
+        excel: bool,
+        /// Only this login's rows (email, id or unique prefix); the summary stays the whole.
+        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
+        login: Option<String>,
+        /// Only the organisations no other login reaches.
+        #[arg(long)]
+        only_routes: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Csv,
+    Json,
+    Md,
 }

@@ -133,6 +133,14 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Usage { month, top, json } => {
             crate::usage_cmd::run(&engine, month, top, json).await
         }
+        Command::Report(crate::args::Report::Access {
+            format,
+            excel,
+            login,
+            only_routes,
+        }) => {
+            crate::report_cmd::access(&engine, format, excel, login.as_deref(), only_routes).await
+        }
         Command::Log { login, json, limit } => {
             log(&engine, login.as_deref(), json, limit as usize).await
         }

@@ -20,6 +20,7 @@ mod orgs_cmd;
 mod passphrase;
 mod practice_cmd;
 mod render;
+mod report_cmd;
 mod schedule_cmd;
 mod status_cmd;
 mod stop;

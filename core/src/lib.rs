@@ -45,6 +45,7 @@ pub mod private_files;
 pub mod profile;
 pub mod quote;
 pub mod rates;
+pub mod report;
 pub mod scheduler;
 pub mod seal;
 pub mod secret;

@@ -26,6 +26,7 @@
 //! - `clients`: per-client truth through the CLI: 42 organisations, a revoked login, a removed
 //!   connection, a stuck refresh, expiring and lapsed logins; a misspelt profile.
 //! - `cli`: every `tenantry` command as a subprocess, with the real keychain.
+//! - `reports`: `tenantry report access` with 3 logins and 10 organisations, read back by Python.
 //! - `scripting`: the CLI as scripts drive it: token formats read back by sh, fish, jq and curl, `--login`,
 //!   `exec`, config, help, colour and progress, hooks, completion, connection caps, scopes.
 //! - `gateway`: the local Xero API gateway (`tenantry gateway`) and its token agent, over real
@@ -85,6 +86,9 @@ mod practice_link;
 mod practice_load;
 #[cfg(target_os = "linux")]
 mod practice_netns;
+// Reads the CSV back with Python's `csv` module, which the Windows runs under Wine lack.
+#[cfg(target_os = "linux")]
+mod reports;
 #[cfg(target_os = "linux")]
 mod scheduled;
 #[cfg(target_os = "linux")]

@@ -30,6 +30,8 @@ mod usage;
 pub use check::{CheckOutcome, LoginCheck, check_summary};
 pub use fleet::{KeepAliveOutcome, KeepAliveReport, keepalive_summary};
 pub use overview::{Connections, LoginStatus, Overview};
+#[cfg(test)]
+pub(crate) use overview::{Read as OverviewRead, overview as judge_overview};
 pub use select::{MIN_ID_PREFIX, Naming, looks_like_tenant_id, select_login, select_organisation};
 pub use signin::{LinkSignIn, LoginOutcome, LoopbackSignIn};
 pub use tokens::AccessGrant;

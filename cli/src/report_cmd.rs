@@ -1,0 +1,102 @@
+//! `tenantry report access`: who can reach which client, a row per login and organisation, with
+//! the organisations only one login reaches marked, as a table with a summary, CSV (as
+//! spreadsheets open it), JSON or Markdown. The report is the core's
+//! ([`tenantry_core::report::access`]); this only words it.
+
+use crate::args::ReportFormat;
+use crate::{Failure, exit};
+use tenantry_core::Engine;
+use tenantry_core::engine::select_login;
+use tenantry_core::report::access::{self, AccessReport, COLUMNS, Only};
+use tenantry_core::report::csv;
+
+/// How many of the newest events are read for who connected each organisation.
+const EVENTS_READ: usize = 10_000;
+
+pub async fn access(
+    engine: &Engine,
+    format: ReportFormat,
+    excel: bool,
+    login: Option<&str>,
+    only_routes: bool,
+) -> Result<u8, Failure> {
+    if excel && format != ReportFormat::Csv {
+        return Err(Failure::new(
+            exit::USAGE,
+            "--excel is for --format csv (it adds the byte-order mark Excel needs to read UTF-8)",
+        ));
+    }
+    let overview = engine.overview().await?;
+    let login = match login {
+        Some(selector) => {
+            let logins: Vec<_> = overview.logins.iter().map(|l| l.login.clone()).collect();
+            Some(select_login(&logins, selector)?.id)
+        }
+        None => None,
+    };
+    let events = engine.events(None, EVENTS_READ).await?;
+    let report = access::access(&overview, &events, &Only { login, only_routes });
+    let rows: Vec<Vec<String>> = report.rows.iter().map(access::cells).collect();
+    match format {
+        ReportFormat::Csv => print!("{}", csv::document(&COLUMNS, &rows, excel)),
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serialisable")
+        ),
+        ReportFormat::Md => print!("{}", markdown(&rows)),
+        ReportFormat::Human => human(&report),
+    }
+    Ok(exit::OK)
+}
+
+/// A Markdown table: `|` and line breaks in a cell would break its row.
+fn markdown(rows: &[Vec<String>]) -> String {
+    let cell = |c: &str| c.replace('|', "\\|").replace(['\n', '\r'], " ");
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        COLUMNS.join(" | "),
+        "---|".repeat(COLUMNS.len())
+    );
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+fn human(report: &AccessReport) {
+    let mut login = None;
+    for row in &report.rows {
+        if login != Some(&row.login_email) {
+            println!("{}", row.login_email);
+            login = Some(&row.login_email);
+        }
+        let only = if row.only_route { "  only route" } else { "" };
+        println!(
+            "  {:<36} {:<16} {}{only}",
+            crate::render::truncate(&row.organisation, 36),
+            row.state.as_str(),
+            row.tenant_id
+        );
+    }
+    let s = &report.summary;
+    println!();
+    println!(
+        "{} login{}, {} organisation{}, {} reachable through one login only.",
+        s.logins,
+        plural(s.logins),
+        s.organisations,
+        plural(s.organisations),
+        s.single_route
+    );
+    for line in &s.by_login {
+        println!(
+            "  {}: reaches {}, the only route to {}",
+            line.login_email, line.reaches, line.only_routes
+        );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

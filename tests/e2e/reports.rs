@@ -1,0 +1,210 @@
+//! `tenantry report access` through the CLI, against the fake with 3 logins and 10 organisations
+//! (two of them reached by two logins each): the CSV as Python's `csv` module reads it, the
+//! only routes, a formula in an organisation's name neutralised, the summary, the filters, and
+//! bad input refused.
+
+use crate::util::*;
+use tenantry_fake_xero::{Options, Seed};
+
+/// The standard three users with three more organisations: one shared by Ann and Cara, one with
+/// a comma in its name (Ben's), and one whose name a spreadsheet would run as a formula (Cara's).
+fn ten_organisations() -> Seed {
+    let mut seed = Seed::standard();
+    let add = |seed: &mut Seed, id: &str, name: &str, users: &[&str]| {
+        seed.tenants.push(tenantry_fake_xero::seed::Tenant {
+            id: id.into(),
+            name: name.into(),
+            tenant_type: "ORGANISATION".into(),
+        });
+        for user in seed
+            .users
+            .iter_mut()
+            .filter(|u| users.contains(&u.email.as_str()))
+        {
+            user.tenants.push(id.into());
+        }
+    };
+    add(
+        &mut seed,
+        "5e6f7a8b-0008-4c5d-9e0f-aa0000000008",
+        "Two Routes Ltd",
+        &[ANN, CARA],
+    );
+    add(
+        &mut seed,
+        "5e6f7a8b-0009-4c5d-9e0f-aa0000000009",
+        "Smith, Jones & Co",
+        &[BEN],
+    );
+    add(
+        &mut seed,
+        "5e6f7a8b-0010-4c5d-9e0f-aa0000000010",
+        "=HYPERLINK(\"http://evil.example\",\"Pay\")",
+        &[CARA],
+    );
+    seed
+}
+
+/// Rows of a CSV file as Python's `csv` module reads them (the byte-order mark taken off).
+fn python_rows(csv: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import csv, json, sys; print(json.dumps(list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig')))))",
+        ])
+        .arg(csv)
+        .output()
+        .expect("python3 (setup installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_access_report_names_every_route_and_the_clients_one_login_alone_reaches() {
+    let test = "the_access_report_names_every_route_and_the_clients_one_login_alone_reaches";
+    if !keyring_available(test) {
+        return;
+    }
+    let it = instance_with(
+        Options {
+            seed: ten_organisations(),
+            ..Options::default()
+        },
+        VaultKind::Keychain,
+    )
+    .await;
+    let cli = Tenantry::connected(&it, &[ANN, BEN, CARA]).await;
+
+    let ran = cli
+        .run(&["report", "access", "--format", "csv", "--excel"])
+        .await;
+    assert_eq!(ran.status, 0, "{ran:?}");
+    assert!(
+        ran.stdout.starts_with('\u{feff}'),
+        "the byte-order mark Excel needs"
+    );
+    let file = it.dir.path().join("access.csv");
+    std::fs::write(&file, &ran.stdout).unwrap();
+    let rows = python_rows(&file);
+    assert_eq!(
+        rows.len(),
+        12,
+        "a row per login and organisation: {rows:#?}"
+    );
+    let only: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r["only_route"] == "true")
+        .map(|r| {
+            (
+                r["login_email"].as_str().unwrap(),
+                r["organisation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        only.len(),
+        8,
+        "every organisation but the two shared ones: {only:?}"
+    );
+    for shared in ["Shared Books Trust", "Two Routes Ltd"] {
+        let routes: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| r["organisation"] == shared)
+            .collect();
+        assert_eq!(routes.len(), 2, "{shared}");
+        assert!(
+            routes.iter().all(|r| r["only_route"] == "false"),
+            "{shared}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r["organisation"] == "Smith, Jones & Co"),
+        "a comma inside a quoted cell reads back whole"
+    );
+    let formula = rows
+        .iter()
+        .find(|r| r["organisation"].as_str().unwrap().contains("HYPERLINK"))
+        .unwrap();
+    assert_eq!(
+        formula["organisation"], "'=HYPERLINK(\"http://evil.example\",\"Pay\")",
+        "a name a spreadsheet would run arrives as text"
+    );
+    let harbour = rows
+        .iter()
+        .find(|r| r["organisation"] == "Harbour Cafe Ltd")
+        .unwrap();
+    assert_eq!(harbour["login_email"], ANN);
+    assert_eq!(harbour["tenant_id"], it.tenant("Harbour Cafe Ltd"));
+    assert_eq!(harbour["state"], "connected");
+    assert!(
+        harbour["scopes"]
+            .as_str()
+            .unwrap()
+            .contains("offline_access")
+    );
+    assert!(!harbour["last_confirmed"].as_str().unwrap().is_empty());
+
+    let json = cli.run(&["report", "access", "--format", "json"]).await;
+    assert_eq!(json.status, 0, "{json:?}");
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["summary"]["logins"], 3);
+    assert_eq!(report["summary"]["organisations"], 10);
+    assert_eq!(report["summary"]["single_route"], 8);
+
+    let human = cli.run(&["report", "access"]).await;
+    assert!(
+        human
+            .stdout
+            .contains("3 logins, 10 organisations, 8 reachable through one login only.")
+            && human
+                .stdout
+                .contains("ann@example.com: reaches 4, the only route to 2"),
+        "{}",
+        human.stdout
+    );
+
+    let ann = cli
+        .run(&[
+            "report",
+            "access",
+            "--only-routes",
+            "--login",
+            ANN,
+            "--format",
+            "md",
+        ])
+        .await;
+    assert_eq!(ann.status, 0, "{ann:?}");
+    let lines: Vec<&str> = ann.stdout.lines().skip(2).collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "Harbour Cafe Ltd and Kiwi Plumbing: {}",
+        ann.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(ANN) && l.contains("| true |"))
+    );
+
+    let wrong = cli
+        .run(&["report", "access", "--format", "json", "--excel"])
+        .await;
+    assert_eq!(wrong.status, 2, "{wrong:?}");
+    assert!(wrong.stderr.contains("--format csv"), "{}", wrong.stderr);
+    let nobody = cli
+        .run(&["report", "access", "--login", "zed@example.com"])
+        .await;
+    assert_ne!(nobody.status, 0);
+    assert!(
+        nobody.stderr.contains("zed@example.com"),
+        "{}",
+        nobody.stderr
+    );
+}

@@ -300,7 +300,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Reports for a practice: who can reach which client (`access`).
+    /// Reports for a practice: who can reach which client (`access`), which logins hold scopes
+    /// Xero is retiring (`scopes`).
     #[command(subcommand)]
     Report(Report),
     /// The event log: connections, refreshes, failures, organisations added and removed.
@@ -380,6 +381,16 @@ pub enum Report {
         /// Only the organisations no other login reaches.
         #[arg(long)]
         only_routes: bool,
+    },
+    /// Which logins hold the broad scopes Xero is retiring (by September 2027 every login must
+    /// consent again: tokens are not upgraded), and the granular scopes that replace them.
+    #[command(after_help = "Examples:\n  \
+            tenantry report scopes\n  \
+            tenantry report scopes --json")]
+    Scopes {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -141,6 +141,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         }) => {
             crate::report_cmd::access(&engine, format, excel, login.as_deref(), only_routes).await
         }
+        Command::Report(crate::args::Report::Scopes { json }) => {
+            crate::report_cmd::scopes(&engine, json).await
+        }
         Command::Log { login, json, limit } => {
             log(&engine, login.as_deref(), json, limit as usize).await
         }

@@ -1,7 +1,8 @@
 //! `tenantry report access`: who can reach which client, a row per login and organisation, with
 //! the organisations only one login reaches marked, as a table with a summary, CSV (as
-//! spreadsheets open it), JSON or Markdown. The report is the core's
-//! ([`tenantry_core::report::access`]); this only words it.
+//! spreadsheets open it), JSON or Markdown; `tenantry report scopes`: the logins holding scopes
+//! Xero is retiring. The reports are the core's ([`tenantry_core::report`]); this only words
+//! them.
 
 use crate::args::ReportFormat;
 use crate::{Failure, exit};
@@ -99,4 +100,40 @@ fn human(report: &AccessReport) {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+pub async fn scopes(engine: &Engine, json: bool) -> Result<u8, Failure> {
+    let overview = engine.overview().await?;
+    let report = tenantry_core::report::scopes::scopes(&overview);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serialisable")
+        );
+        return Ok(exit::OK);
+    }
+    let mut to_move = 0;
+    for login in &report {
+        if login.retiring.is_empty() {
+            println!("{}: no scope Xero is retiring", login.login_email);
+            continue;
+        }
+        to_move += 1;
+        println!(
+            "{}: consent again for the granular scopes",
+            login.login_email
+        );
+        for r in &login.retiring {
+            println!("  {} -> {}", r.scope, r.replaced_by.join(", "));
+        }
+    }
+    println!();
+    println!(
+        "{to_move} of {} login{} hold{} broad scopes Xero is retiring; every login must consent \
+         again by September 2027 (its tokens are not upgraded).",
+        report.len(),
+        plural(report.len()),
+        if to_move == 1 { "s" } else { "" }
+    );
+    Ok(exit::OK)
 }

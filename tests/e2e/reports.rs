@@ -208,3 +208,39 @@ async fn the_access_report_names_every_route_and_the_clients_one_login_alone_rea
         nobody.stderr
     );
 }
+
+/// Logins that consented to a broad scope Xero is retiring are named with the granular scopes
+/// that replace it.
+#[tokio::test]
+async fn the_scopes_report_names_the_logins_holding_retiring_scopes() {
+    let test = "the_scopes_report_names_the_logins_holding_retiring_scopes";
+    if !keyring_available(test) {
+        return;
+    }
+    let mut it = instance_with(Options::default(), VaultKind::Keychain).await;
+    it.config.scopes = vec!["accounting.transactions.read".into()];
+    let cli = Tenantry::connected(&it, &[ANN]).await;
+    let ran = cli.run(&["report", "scopes", "--json"]).await;
+    assert_eq!(ran.status, 0, "{ran:?}");
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    let ann = &report[0];
+    assert_eq!(ann["login_email"], ANN);
+    assert_eq!(ann["retiring"][0]["scope"], "accounting.transactions.read");
+    assert_eq!(
+        ann["retiring"][0]["replaced_by"],
+        serde_json::json!([
+            "accounting.invoices.read",
+            "accounting.payments.read",
+            "accounting.banktransactions.read",
+            "accounting.manualjournals.read"
+        ])
+    );
+    let human = cli.run(&["report", "scopes"]).await;
+    assert!(
+        human
+            .stdout
+            .contains("1 of 1 login holds broad scopes Xero is retiring"),
+        "{}",
+        human.stdout
+    );
+}

@@ -79,9 +79,67 @@ pub fn unknown(scope: &str) -> Option<Option<&'static str>> {
     )
 }
 
+/// The broad scopes Xero is retiring (existing apps must move by September 2027, and existing
+/// tokens are not upgraded: every login consents again), each with the granular scopes that
+/// replace it as Xero's own code names them (FACTS §4.3). The report scopes some third parties
+/// list besides (bank summary, budget summary, executive summary, tax reports) are not
+/// confirmed by Xero and are not named here.
+pub const RETIRING: &[(&str, &[&str])] = &[
+    (
+        "accounting.transactions",
+        &[
+            "accounting.invoices",
+            "accounting.payments",
+            "accounting.banktransactions",
+            "accounting.manualjournals",
+        ],
+    ),
+    (
+        "accounting.transactions.read",
+        &[
+            "accounting.invoices.read",
+            "accounting.payments.read",
+            "accounting.banktransactions.read",
+            "accounting.manualjournals.read",
+        ],
+    ),
+    (
+        "accounting.reports.read",
+        &[
+            "accounting.reports.aged.read",
+            "accounting.reports.balancesheet.read",
+            "accounting.reports.profitandloss.read",
+            "accounting.reports.trialbalance.read",
+        ],
+    ),
+];
+
+/// The granular scopes that replace `broad`, if Xero is retiring it.
+pub fn replacing(broad: &str) -> Option<&'static [&'static str]> {
+    RETIRING
+        .iter()
+        .find(|(b, _)| *b == broad)
+        .map(|(_, granular)| *granular)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_retiring_scope_and_its_replacements_are_scopes_xero_knows() {
+        for (broad, granular) in RETIRING {
+            assert!(unknown(broad).is_none(), "{broad}");
+            for g in *granular {
+                assert!(unknown(g).is_none(), "{g}");
+            }
+        }
+        assert_eq!(replacing("accounting.contacts"), None, "unchanged");
+        assert_eq!(
+            replacing("accounting.reports.read").map(<[&str]>::len),
+            Some(4)
+        );
+    }
 
     #[test]
     fn a_mistyped_scope_is_caught_with_the_one_meant() {

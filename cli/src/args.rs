@@ -300,6 +300,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hand the organisations only FROM reaches over to TO (someone leaves): TO signs in and
+    /// consents to them, and FROM is removed (revoked at Xero) only once none would be lost.
+    /// Run it again to continue where it stopped.
+    #[command(after_help = "Examples:\n  \
+            tenantry handover ann@example.com ben@example.com\n  \
+            tenantry handover ann@example.com ben@example.com --yes\n  \
+            tenantry handover ann@example.com ben@example.com --force \"Old Client Ltd\"")]
+    Handover {
+        /// The login leaving (email, Xero user id or a unique prefix).
+        #[arg(add = ArgValueCandidates::new(crate::complete::logins))]
+        from: String,
+        /// The login taking over.
+        #[arg(add = ArgValueCandidates::new(crate::complete::logins))]
+        to: String,
+        /// Remove FROM without asking, once nothing would be lost.
+        #[arg(long, short)]
+        yes: bool,
+        /// Remove FROM although this organisation would be lost (tenant id or exact name;
+        /// repeatable): the list must be exactly those that would be.
+        #[arg(long, value_name = "ORG")]
+        force: Vec<String>,
+        /// Print TO's sign-in address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Reports for a practice: who can reach which client (`access`), which logins hold scopes
     /// Xero is retiring (`scopes`).
     #[command(subcommand)]

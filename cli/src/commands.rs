@@ -141,6 +141,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         }) => {
             crate::report_cmd::access(&engine, format, excel, login.as_deref(), only_routes).await
         }
+        Command::Handover {
+            from,
+            to,
+            yes,
+            force,
+            no_browser,
+        } => crate::handover_cmd::run(&engine, &from, &to, yes, &force, no_browser).await,
         Command::Report(crate::args::Report::Scopes { json }) => {
             crate::report_cmd::scopes(&engine, json).await
         }

@@ -5,7 +5,7 @@ use crate::{Failure, exit};
 use std::io::{IsTerminal, Write};
 use tenantry_core::{Engine, EngineError};
 
-fn confirm(question: &str, yes: bool) -> Result<(), Failure> {
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<(), Failure> {
     if yes {
         return Ok(());
     }

@@ -15,6 +15,7 @@ mod doctor;
 mod failure;
 mod fast;
 mod gateway_cmd;
+mod handover_cmd;
 mod notify;
 mod orgs_cmd;
 mod passphrase;

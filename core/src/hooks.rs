@@ -53,7 +53,8 @@ pub fn hooked(kind: EventKind) -> bool {
         | K::OrganisationRemoved
         | K::Disconnected
         | K::Removed
-        | K::Egress => true,
+        | K::Egress
+        | K::Handover => true,
         K::KeepAliveRun | K::ScheduledRun | K::CheckRun | K::CheckFailed | K::HookFailed => false,
     }
 }

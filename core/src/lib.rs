@@ -34,6 +34,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod fix;
+pub mod handover;
 pub mod health;
 pub mod hooks;
 pub mod lock;

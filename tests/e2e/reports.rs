@@ -244,3 +244,129 @@ async fn the_scopes_report_names_the_logins_holding_retiring_scopes() {
         human.stdout
     );
 }
+
+const T1: &str = "5e6f7a8b-0101-4c5d-9e0f-aa0000000101";
+const T2: &str = "5e6f7a8b-0102-4c5d-9e0f-aa0000000102";
+const T3: &str = "5e6f7a8b-0103-4c5d-9e0f-aa0000000103";
+const T4: &str = "5e6f7a8b-0104-4c5d-9e0f-aa0000000104";
+const T5: &str = "5e6f7a8b-0105-4c5d-9e0f-aa0000000105";
+
+/// Ann (leaving) reaches four organisations, three of them only through her (Ben reaches the
+/// fourth); Cara takes over, and may consent to Ann's three besides her own.
+fn leaver() -> Seed {
+    let mut seed = Seed::default();
+    for (id, name) in [
+        (T1, "Alpha Ltd"),
+        (T2, "Bravo Ltd"),
+        (T3, "Charlie Ltd"),
+        (T4, "Delta Shared"),
+        (T5, "Cara's Own"),
+    ] {
+        seed.tenants.push(tenantry_fake_xero::Tenant {
+            id: id.into(),
+            name: name.into(),
+            tenant_type: "ORGANISATION".into(),
+        });
+    }
+    let standard = Seed::standard();
+    let person = |email: &str, tenants: &[&str]| {
+        let mut user = standard
+            .users
+            .iter()
+            .find(|u| u.email == email)
+            .unwrap()
+            .clone();
+        user.tenants = tenants.iter().map(|t| (*t).to_owned()).collect();
+        user
+    };
+    seed.users = vec![
+        person(ANN, &[T1, T2, T3, T4]),
+        person(BEN, &[T4]),
+        person(CARA, &[T1, T2, T3, T5]),
+    ];
+    seed
+}
+
+#[tokio::test]
+async fn a_leaver_s_clients_are_handed_over_before_the_login_is_removed() {
+    let test = "a_leaver_s_clients_are_handed_over_before_the_login_is_removed";
+    if !keyring_available(test) {
+        return;
+    }
+    let it = instance_with(
+        Options {
+            seed: leaver(),
+            ..Options::default()
+        },
+        VaultKind::Keychain,
+    )
+    .await;
+    let grant = |tenants: &[&str]| {
+        let only: Vec<String> = tenants.iter().map(|t| (*t).to_owned()).collect();
+        it.fake.with(|w| w.grant_only = Some(only));
+    };
+    grant(&[T1, T2, T3, T4]);
+    let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
+    grant(&[T5]);
+    it.fake.approve_as(Some(CARA));
+    assert_eq!(cli.run(&["connect"]).await.status, 0, "Cara, her own only");
+    let ann_id = it.fake.with(|w| w.user(ANN).unwrap().id.clone());
+
+    // Killed while Cara's sign-in waits in the browser (nobody approves): nothing changes.
+    it.fake.approve_as(None);
+    let mut waiting = cli
+        .command(&["handover", ANN, CARA, "--yes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    waiting.start_kill().unwrap();
+    let _ = waiting.wait().await;
+
+    // Cara consents to two of Ann's three in one sign-in: Ann is kept.
+    grant(&[T1, T2]);
+    it.fake.approve_as(Some(CARA));
+    let first = cli.run(&["handover", ANN, CARA, "--yes"]).await;
+    assert_eq!(first.status, 3, "one still missing: {first:?}");
+    assert!(
+        first.stdout.contains("missing  Charlie Ltd")
+            && first.stderr.contains("run `tenantry handover"),
+        "{first:?}"
+    );
+    assert!(
+        !it.fake.with(|w| w.connections_of(&ann_id)).is_empty(),
+        "Ann is not removed while Charlie Ltd would be lost"
+    );
+    let wrong = cli
+        .run(&["handover", ANN, CARA, "--yes", "--force", "Alpha Ltd"])
+        .await;
+    assert_eq!(wrong.status, 2, "{wrong:?}");
+    assert!(
+        wrong.stderr.contains("would also be lost: Charlie Ltd"),
+        "{wrong:?}"
+    );
+
+    // Run again: it continues with the third, then removes Ann and revokes her at Xero.
+    grant(&[T3]);
+    let second = cli.run(&["handover", ANN, CARA, "--yes"]).await;
+    assert_eq!(second.status, 0, "{second:?}");
+    assert!(
+        it.fake.with(|w| w.connections_of(&ann_id)).is_empty(),
+        "revoked at Xero: her connections are gone"
+    );
+    let report = cli.run(&["report", "access", "--format", "json"]).await;
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["login_email"] != ANN), "Ann is gone");
+    for tenant in [T1, T2, T3, T4] {
+        assert!(
+            rows.iter()
+                .any(|r| r["tenant_id"] == tenant && r["state"] == "connected"),
+            "no organisation lost: {tenant}"
+        );
+    }
+    let log = cli.run(&["log", "--json", "--limit", "50"]).await;
+    let steps = log.stdout.matches("\"handover\"").count();
+    assert!(steps >= 4, "each step is an event: {}", log.stdout);
+}

@@ -17,6 +17,7 @@ mod custom;
 mod db;
 mod directory;
 mod fleet;
+mod handover;
 mod mode;
 mod organisations;
 mod overview;

@@ -195,10 +195,13 @@ pub enum EventKind {
     /// The month's egress reached 80 % or 100 % of a budget or of the tier's allowance (no
     /// login; the organisation when it is its own budget); said once each a month.
     Egress,
+    /// A step of handing a login's organisations over to another (`tenantry handover`): the
+    /// leaving login's, the detail naming both and what was done.
+    Handover,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         Self::Connected,
         Self::Refreshed,
         Self::RefreshFailed,
@@ -215,6 +218,7 @@ impl EventKind {
         Self::CheckFailed,
         Self::HookFailed,
         Self::Egress,
+        Self::Handover,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -235,6 +239,7 @@ impl EventKind {
             Self::CheckFailed => "check_failed",
             Self::HookFailed => "hook_failed",
             Self::Egress => "egress",
+            Self::Handover => "handover",
         }
     }
 

@@ -3,4 +3,4 @@
 /**
  * What happened to a login, for the activity log ("why did this org drop?").
  */
-export type EventKind = "connected" | "refreshed" | "refresh_failed" | "needs_reconnect" | "organisation_added" | "organisation_removed" | "disconnected" | "removed" | "keep_alive" | "recovered" | "keep_alive_run" | "scheduled_run" | "check_run" | "check_failed" | "hook_failed" | "egress";
+export type EventKind = "connected" | "refreshed" | "refresh_failed" | "needs_reconnect" | "organisation_added" | "organisation_removed" | "disconnected" | "removed" | "keep_alive" | "recovered" | "keep_alive_run" | "scheduled_run" | "check_run" | "check_failed" | "hook_failed" | "egress" | "handover";

@@ -71,10 +71,14 @@ pub enum Command {
         /// it to the login, e.g. `--reconnect ann@example.com --scope accounting.invoices`.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
+        /// With --reconnect: consent again for the granular scopes that replace the broad ones
+        /// Xero is retiring (`tenantry report scopes` lists them), keeping the organisations.
+        #[arg(long, requires = "reconnect", conflicts_with = "scopes")]
+        migrate_scopes: bool,
         /// Connect a Custom Connection app (Xero's client-credentials type, one organisation):
         /// no browser; its client id and secret instead (the secret from TENANTRY_CLIENT_SECRET,
         /// or asked for without echo). The secret is kept in the keychain.
-        #[arg(long, conflicts_with_all = ["reconnect", "no_browser", "scopes"])]
+        #[arg(long, conflicts_with_all = ["reconnect", "no_browser", "scopes", "migrate_scopes"])]
         custom_connection: bool,
         /// With --custom-connection: the app's client id (asked for if omitted).
         #[arg(long, value_name = "ID", requires = "custom_connection")]

@@ -92,8 +92,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             reconnect,
             no_browser,
             scopes,
+            migrate_scopes,
             ..
-        } => crate::connect_cmd::run(&engine, reconnect, no_browser, &scopes).await,
+        } => crate::connect_cmd::run(&engine, reconnect, no_browser, &scopes, migrate_scopes).await,
         Command::Status { json, check } => {
             crate::status_cmd::run(&engine, &profile, json, check).await
         }

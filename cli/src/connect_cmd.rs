@@ -14,6 +14,7 @@ pub async fn run(
     reconnect: Option<String>,
     no_browser: bool,
     scopes: &[String],
+    migrate: bool,
 ) -> Result<u8, Failure> {
     // Xero answers an unknown scope with an error page and never comes back: refuse it here.
     for scope in scopes {
@@ -43,7 +44,16 @@ pub async fn run(
             limit.unwrap_or_default()
         );
     }
-    let outcome = match sign_in(engine, expected.as_ref(), no_browser, false, scopes).await {
+    let outcome = match sign_in(
+        engine,
+        expected.as_ref(),
+        no_browser,
+        false,
+        scopes,
+        migrate,
+    )
+    .await
+    {
         // The browser never came back while the app was at its cap: most likely Xero's refusal.
         Err(f) if capped && matches!(f.status, exit::CANCELLED | exit::FAILURE) => {
             return Err(Failure::new(
@@ -67,7 +77,7 @@ pub async fn run(
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Ok(exit::NEEDS_HUMAN);
     }
-    let again = sign_in(engine, Some(&intended), true, true, scopes).await?;
+    let again = sign_in(engine, Some(&intended), true, true, scopes, migrate).await?;
     if again.expected_other.is_some() {
         say_wrong_person(&again, &intended);
         return Ok(exit::NEEDS_HUMAN);
@@ -124,10 +134,16 @@ async fn sign_in(
     no_browser: bool,
     private_window: bool,
     scopes: &[String],
+    migrate: bool,
 ) -> Result<LoginOutcome, Failure> {
-    let sign_in = engine
-        .begin_login_with(expected.map(|l| l.id.clone()), scopes)
-        .await?;
+    let sign_in = match expected {
+        Some(login) if migrate => engine.begin_scope_migration(login).await?,
+        _ => {
+            engine
+                .begin_login_with(expected.map(|l| l.id.clone()), scopes)
+                .await?
+        }
+    };
     let url = sign_in.authorize_url().to_string();
     if private_window {
         eprintln!(

@@ -53,7 +53,7 @@ pub async fn run(
             to.email
         );
         let signed =
-            crate::connect_cmd::run(engine, Some(to.email.clone()), no_browser, &[]).await?;
+            crate::connect_cmd::run(engine, Some(to.email.clone()), no_browser, &[], false).await?;
         if signed != exit::OK {
             return Ok(signed);
         }

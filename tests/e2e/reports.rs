@@ -243,6 +243,44 @@ async fn the_scopes_report_names_the_logins_holding_retiring_scopes() {
         "{}",
         human.stdout
     );
+
+    // One consent moves Ann to the granular scopes, and keeps her organisations.
+    let orgs_before = cli.run(&["orgs", "--json"]).await.stdout;
+    it.fake.approve_as(Some(ANN));
+    let moved = cli
+        .run(&["connect", "--reconnect", ANN, "--migrate-scopes"])
+        .await;
+    assert_eq!(moved.status, 0, "{moved:?}");
+    let after = cli.run(&["report", "scopes", "--json"]).await;
+    let after: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
+    assert_eq!(after[0]["retiring"], serde_json::json!([]), "{after}");
+    let granted = after[0]["granted"].as_array().unwrap();
+    assert!(granted.contains(&serde_json::json!("accounting.banktransactions.read")));
+    assert!(!granted.contains(&serde_json::json!("accounting.transactions.read")));
+    let orgs_after = cli.run(&["orgs", "--json"]).await.stdout;
+    assert_eq!(
+        organisations(&orgs_after),
+        organisations(&orgs_before),
+        "her organisations kept"
+    );
+    let alone = cli.run(&["connect", "--migrate-scopes"]).await;
+    assert_eq!(alone.status, 2, "it needs --reconnect LOGIN: {alone:?}");
+}
+
+/// The tenant ids `orgs --json` lists.
+fn organisations(json: &str) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap();
+    let list = value
+        .get("organisations")
+        .unwrap_or(&value)
+        .as_array()
+        .expect("a list of organisations");
+    let mut ids: Vec<String> = list
+        .iter()
+        .map(|o| o["tenant_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
 }
 
 const T1: &str = "5e6f7a8b-0101-4c5d-9e0f-aa0000000101";

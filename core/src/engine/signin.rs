@@ -92,24 +92,57 @@ impl Engine {
         Ok(())
     }
 
+    /// Starts a sign-in again as `login` asking for the granular scopes that replace the broad
+    /// ones Xero is retiring, in one consent: the configured scopes and those the login holds,
+    /// each retiring one replaced (`xero::scopes::migrated`). Its organisations stay connected.
+    pub async fn begin_scope_migration(
+        &self,
+        login: &crate::model::Login,
+    ) -> Result<LoopbackSignIn, EngineError> {
+        self.require_client_id()?;
+        let mut wanted = self.config().all_scopes();
+        for s in &login.scopes {
+            if !wanted.contains(s) {
+                wanted.push(s.clone());
+            }
+        }
+        let scopes = crate::xero::scopes::migrated(&wanted);
+        let listener = CallbackListener::bind(&self.config().redirect_ports).await?;
+        let attempt = self.attempt_for(listener.redirect_uri(), Some(login.id.clone()), &scopes);
+        Ok(LoopbackSignIn {
+            engine: self.clone(),
+            listener,
+            attempt,
+        })
+    }
+
     fn attempt(
         &self,
         redirect_uri: String,
         reconnect: Option<LoginId>,
         extra: &[String],
     ) -> Attempt {
-        let config = self.config();
-        let mut scopes = config.all_scopes();
+        let mut scopes = self.config().all_scopes();
         for s in extra {
             if !scopes.contains(s) {
                 scopes.push(s.clone());
             }
         }
+        self.attempt_for(redirect_uri, reconnect, &scopes)
+    }
+
+    fn attempt_for(
+        &self,
+        redirect_uri: String,
+        reconnect: Option<LoginId>,
+        scopes: &[String],
+    ) -> Attempt {
+        let config = self.config();
         Attempt::new(
             &config.xero,
             &config.client_id,
             redirect_uri,
-            &scopes,
+            scopes,
             reconnect,
         )
     }

@@ -122,9 +122,48 @@ pub fn replacing(broad: &str) -> Option<&'static [&'static str]> {
         .map(|(_, granular)| *granular)
 }
 
+/// `scopes` with each scope Xero is retiring replaced by its granular scopes, each once, in
+/// order: what a login consents to when it moves.
+pub fn migrated(scopes: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for scope in scopes {
+        let now: Vec<&str> =
+            replacing(scope).map_or_else(|| vec![scope.as_str()], <[&str]>::to_vec);
+        for s in now {
+            if !out.iter().any(|o| o == s) {
+                out.push(s.to_owned());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_migration_replaces_retiring_scopes_and_keeps_the_rest() {
+        let held: Vec<String> = [
+            "offline_access",
+            "accounting.transactions.read",
+            "accounting.invoices.read",
+            "accounting.contacts",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            migrated(&held),
+            [
+                "offline_access",
+                "accounting.invoices.read",
+                "accounting.payments.read",
+                "accounting.banktransactions.read",
+                "accounting.manualjournals.read",
+                "accounting.contacts",
+            ]
+        );
+    }
 
     #[test]
     fn every_retiring_scope_and_its_replacements_are_scopes_xero_knows() {

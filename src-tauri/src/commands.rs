@@ -273,3 +273,50 @@ pub async fn usage(desk: State<'_, Desk>) -> Result<crate::usage::UsageView, Ipc
     let report = engine.usage(month).await?;
     Ok(crate::usage::UsageView::new(&report, engine.config().tier))
 }
+
+/// Who can reach which client, for the Access view.
+#[tauri::command]
+pub async fn access(desk: State<'_, Desk>) -> Result<crate::access::AccessView, IpcError> {
+    let engine = desk.engine().await?;
+    let (report, scopes) = access_report(&engine).await?;
+    Ok(crate::access::AccessView::new(&report, &scopes))
+}
+
+async fn access_report(
+    engine: &tenantry_core::Engine,
+) -> Result<
+    (
+        tenantry_core::report::access::AccessReport,
+        Vec<tenantry_core::report::scopes::LoginScopes>,
+    ),
+    IpcError,
+> {
+    let overview = engine.overview().await?;
+    let events = engine.events(None, 10_000).await?;
+    let report = tenantry_core::report::access::access(&overview, &events, &Default::default());
+    Ok((report, tenantry_core::report::scopes::scopes(&overview)))
+}
+
+/// Saves the access report as CSV where the person chooses; the path, or null if they cancelled.
+#[tauri::command]
+pub async fn export_access_csv(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+) -> Result<Option<String>, IpcError> {
+    let engine = desk.engine().await?;
+    let (report, _) = access_report(&engine).await?;
+    let text = crate::access::csv(&report);
+    let name = format!("tenantry-access-{}.csv", engine.now().format("%Y-%m-%d"));
+    // The dialog blocks until the person answers: never on an async worker or the main thread.
+    let saved = tauri::async_runtime::spawn_blocking(move || {
+        let Some(path) = crate::access::choose_path(&app, &name) else {
+            return Ok(None);
+        };
+        std::fs::write(&path, text)
+            .map(|()| Some(path.display().to_string()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    })
+    .await
+    .map_err(|e| IpcError::new(ErrorCode::Platform, e.to_string()))?;
+    saved.map_err(|e| IpcError::new(ErrorCode::Storage, e))
+}

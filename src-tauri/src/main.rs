@@ -5,6 +5,7 @@
 //! so neither imports the state it acts on.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod access;
 mod clients;
 mod commands;
 mod desk;
@@ -109,6 +110,12 @@ fn launch_from_args() -> Launch {
             "--data-dir" => launch.data_dir = args.next().map(Into::into),
             "--hidden" => launch.hidden = true,
             #[cfg(debug_assertions)]
+            "--test-save-as" => {
+                if let Some(path) = args.next() {
+                    let _ = access::TEST_SAVE_AS.set(path.into());
+                }
+            }
+            #[cfg(debug_assertions)]
             "--test-minute-ms" => {
                 if let Some(ms) = args.next().and_then(|v| v.parse().ok()) {
                     launch.minute = std::time::Duration::from_millis(ms);
@@ -148,6 +155,7 @@ fn main() {
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
@@ -230,6 +238,8 @@ fn main() {
             commands::set_autostart,
             commands::practice_members,
             commands::usage,
+            commands::access,
+            commands::export_access_csv,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri application runs");

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 use tenantry_fake_xero::Options;
 
+mod access;
 mod clients;
 mod gateway;
 mod memory;
@@ -834,6 +835,13 @@ async fn screenshots() {
     .await;
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     screenshot(&c, &format!("usage-{theme}.png")).await;
+    click(&c, ".tab[data-view=access]").await;
+    until("the access table", || async {
+        (count(&c, "#access-rows tr").await > 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    screenshot(&c, &format!("access-{theme}.png")).await;
     c.close().await.unwrap();
 }
 

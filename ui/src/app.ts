@@ -12,9 +12,10 @@ import type { LoginsView } from "./views/logins";
 import type { ProblemView } from "./views/problem";
 import type { SettingsView } from "./views/settings";
 import type { UsageView } from "./views/usage";
+import type { AccessView } from "./views/access";
 
-export type ViewName = "logins" | "clients" | "usage" | "activity" | "settings";
-const VIEW_NAMES: readonly ViewName[] = ["logins", "clients", "usage", "activity", "settings"];
+export type ViewName = "logins" | "clients" | "usage" | "access" | "activity" | "settings";
+const VIEW_NAMES: readonly ViewName[] = ["logins", "clients", "usage", "access", "activity", "settings"];
 
 export interface Views {
   logins: LoginsView;
@@ -23,6 +24,7 @@ export interface Views {
   settings: SettingsView;
   problem: ProblemView;
   usage: UsageView;
+  access: AccessView;
 }
 
 export class App {
@@ -93,6 +95,7 @@ export class App {
     else if (this.current === "logins") this.views.logins.render(overview);
     else if (this.current === "clients") this.views.clients.render(overview);
     else if (this.current === "usage") void this.views.usage.load();
+    else if (this.current === "access") void this.views.access.load();
     else if (this.current === "activity") void this.views.activity.load();
     else if (this.current === "settings") void this.views.settings.showPractice(overview.practice);
   }

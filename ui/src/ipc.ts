@@ -1,6 +1,7 @@
 // The window's only door to the engine: typed commands, typed events and the words for its errors,
 // so that a command, argument, result or event the Rust side does not have fails to compile here.
 
+import type { AccessView } from "./bindings/AccessView";
 import type { AutostartView } from "./bindings/AutostartView";
 import type { CheckView } from "./bindings/CheckView";
 import type { ConnectView } from "./bindings/ConnectView";
@@ -48,6 +49,8 @@ export interface Commands {
   set_autostart: { args: { enabled: boolean }; result: AutostartView };
   practice_members: { args: undefined; result: MemberView[] };
   usage: { args: undefined; result: UsageView };
+  access: { args: undefined; result: AccessView };
+  export_access_csv: { args: undefined; result: string | null };
 }
 export type Command = keyof Commands;
 type ArgsOf<K extends Command> = Commands[K]["args"] extends undefined ? [] : [args: Commands[K]["args"]];

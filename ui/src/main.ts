@@ -13,6 +13,7 @@ import { LoginsView } from "./views/logins";
 import { ProblemView } from "./views/problem";
 import { SettingsView } from "./views/settings";
 import { UsageView } from "./views/usage";
+import { AccessView } from "./views/access";
 
 const connect = new ConnectDialog();
 // The views reach the app only through these callbacks, which run after `app` exists.
@@ -27,7 +28,8 @@ const activity = new ActivityView(() => app.logins);
 const settings = new SettingsView({ load: () => app.load(), connect: () => connect.start(null) });
 const problem = new ProblemView(() => app.load());
 const usage = new UsageView();
-const app: App = new App({ logins, clients, activity, settings, problem, usage });
+const access = new AccessView();
+const app: App = new App({ logins, clients, activity, settings, problem, usage, access });
 
 /** Keeps the access tokens' countdowns current without re-rendering the cards. */
 function tick() {

@@ -18,10 +18,11 @@
 //! a permit is released while a response unwinds, and a panic there would abort the process.
 
 use crate::budget::{Ledger, Limits, Problem, Remaining, Verdict};
+use shared::Shared;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tenantry_core::rates::{Observed, RateLimits, SharedRates, Slot, Taken};
+use tenantry_core::rates::{Observed, SharedRates, Slot};
 use tokio::sync::Notify;
 
 /// Calls one organisation may have waiting; past that the queue answers 429 at once, so
@@ -144,12 +145,6 @@ pub struct Limiter {
     shared: Option<Shared>,
 }
 
-#[derive(Clone)]
-struct Shared {
-    rates: SharedRates,
-    limits: RateLimits,
-}
-
 /// One call's place in its organisation's budget, held while it is in progress.
 pub struct Permit {
     limiter: Limiter,
@@ -158,11 +153,6 @@ pub struct Permit {
     /// Its place in the practice's budget, and what its answer said is left, for the release.
     slot: Option<(Slot, Mutex<Observed>)>,
 }
-
-/// How often a call held back by the practice's calls in progress asks again, at first and at
-/// most: a slot is freed by another machine, which cannot wake this one.
-const SHARED_POLL_FIRST: Duration = Duration::from_millis(2);
-const SHARED_POLL_MOST: Duration = Duration::from_millis(25);
 
 impl Limiter {
     pub fn new(limits: Limits) -> Self {
@@ -179,10 +169,7 @@ impl Limiter {
                 next_ticket: 0,
                 app_turn: Arc::new(Notify::new()),
             })),
-            shared: rates.map(|rates| Shared {
-                rates,
-                limits: rate_limits(limits),
-            }),
+            shared: rates.map(|rates| Shared::new(rates, limits)),
         }
     }
 
@@ -299,65 +286,6 @@ impl Limiter {
     }
 }
 
-/// The practice's budget in the terms of the gateway's ledger: its windows with the ledger's
-/// margin.
-fn rate_limits(limits: Limits) -> RateLimits {
-    RateLimits {
-        concurrent: limits.concurrent,
-        per_minute: limits.per_minute,
-        per_day: limits.per_day,
-        app_per_minute: limits.app_per_minute,
-        minute: limits.minute + limits.margin(),
-        day: Duration::from_secs(24 * 3600) + limits.margin(),
-    }
-}
-
-impl Shared {
-    /// Waits for the call's place in the practice's budget, as the ledger's own turn is waited
-    /// for: a window's end or a short block waited out, a longer one or a spent day refused.
-    /// `None` when the database cannot be reached: the call goes on this gateway's ledger alone.
-    async fn turn(&self, tenant: &str) -> Result<Option<Slot>, Refusal> {
-        let patience = self.limits.minute;
-        let mut poll = SHARED_POLL_FIRST;
-        loop {
-            match self.rates.take(tenant, self.limits).await {
-                Ok(Taken::Go(slot)) => return Ok(Some(slot)),
-                Ok(Taken::Refuse { limit, retry_after }) => {
-                    return Err(Refusal {
-                        problem: limit.into(),
-                        retry_after,
-                        why: Why::NotNow,
-                    });
-                }
-                Ok(Taken::Wait {
-                    limit,
-                    wait: Some(wait),
-                }) => {
-                    if wait > patience {
-                        return Err(Refusal {
-                            problem: limit.into(),
-                            retry_after: wait,
-                            why: Why::NotNow,
-                        });
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                Ok(Taken::Wait { wait: None, .. }) => {
-                    tokio::time::sleep(poll).await;
-                    poll = (poll * 2).min(SHARED_POLL_MOST);
-                }
-                Err(e) => {
-                    tracing::warn!(
-                        error = %e,
-                        "the practice's shared budget cannot be reached; this call counts on this machine's alone"
-                    );
-                    return Ok(None);
-                }
-            }
-        }
-    }
-}
-
 struct Place<'a> {
     limiter: &'a Limiter,
     tenant: &'a str,
@@ -418,16 +346,7 @@ impl Permit {
             .throttled(&self.tenant, problem, retry_after, Instant::now());
         drop(s);
         if let (Some(shared), Some(_)) = (&self.limiter.shared, &self.slot) {
-            let (shared, tenant) = (shared.clone(), self.tenant.clone());
-            tokio::spawn(async move {
-                let blocked = shared
-                    .rates
-                    .block(&tenant, problem.into(), wait, shared.limits)
-                    .await;
-                if let Err(e) = blocked {
-                    tracing::warn!(error = %e, "a 429 could not be shared with the practice");
-                }
-            });
+            shared.block(&self.tenant, problem, wait);
         }
     }
 }
@@ -438,23 +357,15 @@ impl Drop for Permit {
         s.ledger.release(&self.tenant);
         Limiter::wake(&s, &self.tenant);
         drop(s);
-        // The practice's slot is freed off this thread (a statement to the database); if no
-        // runtime is left to do it, its lease ends it within seconds.
-        if let (Some(shared), Some((slot, observed))) = (&self.limiter.shared, self.slot.take())
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
+        if let (Some(shared), Some((slot, observed))) = (&self.limiter.shared, self.slot.take()) {
             let observed = observed
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let shared = shared.clone();
-            runtime.spawn(async move {
-                if let Err(e) = shared.rates.release(slot, observed, shared.limits).await {
-                    tracing::warn!(error = %e, "a call's place in the practice's budget is left to its lease");
-                }
-            });
+            shared.release(slot, observed);
         }
     }
 }
 
+mod shared;
 #[cfg(test)]
 mod tests;

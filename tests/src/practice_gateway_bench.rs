@@ -184,7 +184,7 @@ pub async fn gateway_practice(tenantry: &Path, run: &Run) -> anyhow::Result<Valu
     });
 
     // The windows the run opened: each lasts the minute and the gateway's margin.
-    let window_ms = run.minute_ms + (run.minute_ms / 40).clamp(50, 1500);
+    let window_ms = run.minute_ms + (run.minute_ms / 40).clamp(250, 1500);
     let windows = (run.seconds * 1000).div_ceil(window_ms);
     let budget_per_org = 60.0 * windows as f64;
     let (mut refused, mut most_in_flight, mut accepted, mut rows) = (0, 0, Vec::new(), Vec::new());

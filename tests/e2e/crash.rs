@@ -125,11 +125,20 @@ async fn trials(it: &Instance, killed: &Tenantry, recovering: &Tenantry, report_
                     .env(pause::ENV_AT, point)
                     .env(pause::ENV_FILE, &marker);
             }
-            let mut child = refresh
+            refresh
                 .stderr(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("start tenantry refresh");
+                .stdout(std::process::Stdio::piped());
+            // Under Wine a process start now and then fails with ERROR_INTERNAL_ERROR (1359)
+            // and nothing started: try again rather than fail the test on Wine's account.
+            let mut started = refresh.spawn();
+            for _ in 0..3 {
+                if started.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                started = refresh.spawn();
+            }
+            let mut child = started.expect("start tenantry refresh");
             let mut exited = false;
             let reached = until_true(|| {
                 exited = matches!(child.try_wait(), Ok(Some(_)));

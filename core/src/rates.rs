@@ -35,7 +35,8 @@ pub struct RateLimits {
     pub day: Duration,
 }
 
-/// Which of Xero's limits holds a call back.
+/// Which of Xero's limits holds a call back, as `X-Rate-Limit-Problem` names them: the
+/// gateway's ledger and the practice's shared budget speak of the same four.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     Concurrent,
@@ -45,8 +46,8 @@ pub enum Limit {
 }
 
 impl Limit {
-    /// The database's word for it (the same as Xero's `X-Rate-Limit-Problem`).
-    pub fn word(self) -> &'static str {
+    /// Xero's word for it, which the database keeps too.
+    pub fn header_value(self) -> &'static str {
         match self {
             Self::Concurrent => "concurrent",
             Self::Minute => "minute",
@@ -55,12 +56,12 @@ impl Limit {
         }
     }
 
-    /// Reads the database's word; anything else it could hold is read as the minute's.
-    pub fn from_word(word: &str) -> Self {
-        match word {
+    /// Xero's `X-Rate-Limit-Problem` value (any case); an unknown one is read as the minute's.
+    pub fn from_header(value: &str) -> Self {
+        match value.trim().to_ascii_lowercase().as_str() {
             "concurrent" => Self::Concurrent,
-            "day" => Self::Day,
-            "appminute" => Self::AppMinute,
+            "day" | "daily" => Self::Day,
+            "appminute" | "app_minute" | "app-minute" => Self::AppMinute,
             _ => Self::Minute,
         }
     }
@@ -185,8 +186,8 @@ mod tests {
             Limit::Day,
             Limit::AppMinute,
         ] {
-            assert_eq!(Limit::from_word(limit.word()), limit);
+            assert_eq!(Limit::from_header(limit.header_value()), limit);
         }
-        assert_eq!(Limit::from_word("something new"), Limit::Minute);
+        assert_eq!(Limit::from_header("something new"), Limit::Minute);
     }
 }

@@ -55,58 +55,9 @@ impl Limits {
     }
 }
 
-/// Which of Xero's limits stops a call, as `X-Rate-Limit-Problem` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Problem {
-    Concurrent,
-    Minute,
-    Day,
-    AppMinute,
-}
-
-impl Problem {
-    pub fn header_value(self) -> &'static str {
-        match self {
-            Self::Concurrent => "concurrent",
-            Self::Minute => "minute",
-            Self::Day => "day",
-            Self::AppMinute => "appminute",
-        }
-    }
-
-    /// Xero's `X-Rate-Limit-Problem` value (any case); an unknown one is read as the minute's.
-    pub fn from_header(value: &str) -> Self {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "concurrent" => Self::Concurrent,
-            "day" | "daily" => Self::Day,
-            "appminute" | "app_minute" | "app-minute" => Self::AppMinute,
-            _ => Self::Minute,
-        }
-    }
-}
-
-impl From<tenantry_core::rates::Limit> for Problem {
-    fn from(limit: tenantry_core::rates::Limit) -> Self {
-        use tenantry_core::rates::Limit;
-        match limit {
-            Limit::Concurrent => Self::Concurrent,
-            Limit::Minute => Self::Minute,
-            Limit::Day => Self::Day,
-            Limit::AppMinute => Self::AppMinute,
-        }
-    }
-}
-
-impl From<Problem> for tenantry_core::rates::Limit {
-    fn from(problem: Problem) -> Self {
-        match problem {
-            Problem::Concurrent => Self::Concurrent,
-            Problem::Minute => Self::Minute,
-            Problem::Day => Self::Day,
-            Problem::AppMinute => Self::AppMinute,
-        }
-    }
-}
+/// Which of Xero's limits stops a call: the core's word for it, which the practice's shared
+/// budget uses too.
+pub use tenantry_core::rates::Limit as Problem;
 
 /// What the ledger says of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

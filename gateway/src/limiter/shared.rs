@@ -46,7 +46,7 @@ impl Shared {
                 Ok(Taken::Go(slot)) => return Ok(Some(slot)),
                 Ok(Taken::Refuse { limit, retry_after }) => {
                     return Err(Refusal {
-                        problem: limit.into(),
+                        problem: limit,
                         retry_after,
                         why: Why::NotNow,
                     });
@@ -57,7 +57,7 @@ impl Shared {
                 }) => {
                     if wait > patience {
                         return Err(Refusal {
-                            problem: limit.into(),
+                            problem: limit,
                             retry_after: wait,
                             why: Why::NotNow,
                         });
@@ -102,7 +102,7 @@ impl Shared {
         runtime.spawn(async move {
             let blocked = shared
                 .rates
-                .block(&tenant, problem.into(), wait, shared.limits)
+                .block(&tenant, problem, wait, shared.limits)
                 .await;
             if let Err(e) = blocked {
                 tracing::warn!(error = %e, "a 429 could not be shared with the practice");

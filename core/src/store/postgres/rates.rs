@@ -88,7 +88,7 @@ impl RateBook {
         let limit = row
             .try_get::<_, Option<String>>(4)
             .map_err(bad)?
-            .map(|w| Limit::from_word(&w));
+            .map(|w| Limit::from_header(&w));
         let wait = row
             .try_get::<_, Option<i64>>(5)
             .map_err(bad)?
@@ -147,7 +147,7 @@ impl RateBook {
                 "SELECT rate_block($1, $2, $3, $4, $5, $6, $7)",
                 &[
                     &scope,
-                    &limit.word(),
+                    &limit.header_value(),
                     &ms(wait),
                     &ms(limits.minute),
                     &ms(limits.day),

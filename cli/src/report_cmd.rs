@@ -7,12 +7,7 @@
 use crate::args::ReportFormat;
 use crate::{Failure, exit};
 use tenantry_core::Engine;
-use tenantry_core::engine::select_login;
 use tenantry_core::report::access::{self, AccessReport, COLUMNS, Only};
-use tenantry_core::report::csv;
-
-/// How many of the newest events are read for who connected each organisation.
-const EVENTS_READ: usize = 10_000;
 
 pub async fn access(
     engine: &Engine,
@@ -27,24 +22,21 @@ pub async fn access(
             "--excel is for --format csv (it adds the byte-order mark Excel needs to read UTF-8)",
         ));
     }
-    let overview = engine.overview().await?;
     let login = match login {
-        Some(selector) => {
-            let logins: Vec<_> = overview.logins.iter().map(|l| l.login.clone()).collect();
-            Some(select_login(&logins, selector)?.id)
-        }
+        Some(selector) => Some(engine.resolve_login(selector).await?.id),
         None => None,
     };
-    let events = engine.events(None, EVENTS_READ).await?;
-    let report = access::access(&overview, &events, &Only { login, only_routes });
-    let rows: Vec<Vec<String>> = report.rows.iter().map(access::cells).collect();
+    let report = engine.access_report(&Only { login, only_routes }).await?;
     match format {
-        ReportFormat::Csv => print!("{}", csv::document(&COLUMNS, &rows, excel)),
+        ReportFormat::Csv => print!("{}", access::csv(&report, excel)),
         ReportFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("serialisable")
         ),
-        ReportFormat::Md => print!("{}", markdown(&rows)),
+        ReportFormat::Md => {
+            let rows: Vec<Vec<String>> = report.rows.iter().map(access::cells).collect();
+            print!("{}", markdown(&rows));
+        }
         ReportFormat::Human => human(&report),
     }
     Ok(exit::OK)
@@ -103,8 +95,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 pub async fn scopes(engine: &Engine, json: bool) -> Result<u8, Failure> {
-    let overview = engine.overview().await?;
-    let report = tenantry_core::report::scopes::scopes(&overview);
+    let report = engine.scopes_report().await?;
     if json {
         println!(
             "{}",

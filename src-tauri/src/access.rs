@@ -4,14 +4,15 @@
 //! chooses in the system's save dialog.
 
 use serde::Serialize;
-use tenantry_core::report::access::{self, AccessReport};
+use tenantry_core::report::access::{AccessReport, AccessRow};
 use tenantry_core::report::scopes::LoginScopes;
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct AccessView {
-    pub rows: Vec<AccessRowView>,
+    /// The core's rows, as `report access --format json` has them.
+    pub rows: Vec<AccessRow>,
     pub logins: u32,
     pub organisations: u32,
     /// Organisations reachable through one login only.
@@ -22,53 +23,18 @@ pub struct AccessView {
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
-pub struct AccessRowView {
-    pub login_email: String,
-    pub login_id: String,
-    pub organisation: String,
-    pub tenant_id: String,
-    pub tenant_type: String,
-    pub scopes: Vec<String>,
-    /// RFC 3339, UTC.
-    pub connected_at: String,
-    pub connected_by: Option<String>,
-    pub last_confirmed: Option<String>,
-    /// `connected`, `needs_reconnect`, `disconnected` or `error`.
-    pub state: String,
-    pub only_route: bool,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
 pub struct RetiringScopes {
     pub login_email: String,
     pub scopes: Vec<String>,
 }
 
 impl AccessView {
-    pub fn new(report: &AccessReport, scopes: &[LoginScopes]) -> Self {
-        let when = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339();
+    pub fn new(report: AccessReport, scopes: &[LoginScopes]) -> Self {
         Self {
-            rows: report
-                .rows
-                .iter()
-                .map(|r| AccessRowView {
-                    login_email: r.login_email.clone(),
-                    login_id: r.login_id.clone(),
-                    organisation: r.organisation.clone(),
-                    tenant_id: r.tenant_id.clone(),
-                    tenant_type: r.tenant_type.clone(),
-                    scopes: r.scopes.clone(),
-                    connected_at: when(r.connected_at),
-                    connected_by: r.connected_by.clone(),
-                    last_confirmed: r.last_confirmed.map(when),
-                    state: r.state.as_str().to_owned(),
-                    only_route: r.only_route,
-                })
-                .collect(),
             logins: report.summary.logins as u32,
             organisations: report.summary.organisations as u32,
             single_route: report.summary.single_route as u32,
+            rows: report.rows,
             retiring_scopes: scopes
                 .iter()
                 .filter(|l| !l.retiring.is_empty())
@@ -79,12 +45,6 @@ impl AccessView {
                 .collect(),
         }
     }
-}
-
-/// The report as a spreadsheet opens it: CSV with the byte-order mark Excel needs.
-pub fn csv(report: &AccessReport) -> String {
-    let rows: Vec<Vec<String>> = report.rows.iter().map(access::cells).collect();
-    tenantry_core::report::csv::document(&access::COLUMNS, &rows, true)
 }
 
 /// Debug builds only: the path `--test-save-as` gives, which answers for the save dialog (a

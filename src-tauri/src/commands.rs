@@ -278,23 +278,9 @@ pub async fn usage(desk: State<'_, Desk>) -> Result<crate::usage::UsageView, Ipc
 #[tauri::command]
 pub async fn access(desk: State<'_, Desk>) -> Result<crate::access::AccessView, IpcError> {
     let engine = desk.engine().await?;
-    let (report, scopes) = access_report(&engine).await?;
-    Ok(crate::access::AccessView::new(&report, &scopes))
-}
-
-async fn access_report(
-    engine: &tenantry_core::Engine,
-) -> Result<
-    (
-        tenantry_core::report::access::AccessReport,
-        Vec<tenantry_core::report::scopes::LoginScopes>,
-    ),
-    IpcError,
-> {
-    let overview = engine.overview().await?;
-    let events = engine.events(None, 10_000).await?;
-    let report = tenantry_core::report::access::access(&overview, &events, &Default::default());
-    Ok((report, tenantry_core::report::scopes::scopes(&overview)))
+    let report = engine.access_report(&Default::default()).await?;
+    let scopes = engine.scopes_report().await?;
+    Ok(crate::access::AccessView::new(report, &scopes))
 }
 
 /// Saves the access report as CSV where the person chooses; the path, or null if they cancelled.
@@ -304,8 +290,9 @@ pub async fn export_access_csv(
     desk: State<'_, Desk>,
 ) -> Result<Option<String>, IpcError> {
     let engine = desk.engine().await?;
-    let (report, _) = access_report(&engine).await?;
-    let text = crate::access::csv(&report);
+    let report = engine.access_report(&Default::default()).await?;
+    // With the byte-order mark Excel needs: a saved file is for a spreadsheet.
+    let text = tenantry_core::report::access::csv(&report, true);
     let name = format!("tenantry-access-{}.csv", engine.now().format("%Y-%m-%d"));
     // The dialog blocks until the person answers: never on an async worker or the main thread.
     let saved = tauri::async_runtime::spawn_blocking(move || {

@@ -22,6 +22,7 @@ mod mode;
 mod organisations;
 mod overview;
 mod refresh;
+mod reports;
 mod select;
 mod signin;
 mod slot;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccessRow {
     pub login_email: String,
     pub login_id: String,
@@ -19,15 +20,18 @@ pub struct AccessRow {
     pub tenant_id: String,
     pub tenant_type: String,
     pub scopes: Vec<String>,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub connected_at: DateTime<Utc>,
     /// Who connected it ("Ann on DESK-A") in a practice, where the event log says.
     pub connected_by: Option<String>,
     /// When Xero last confirmed this login's connections.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_confirmed: Option<DateTime<Utc>>,
     pub state: OrgState,
     /// What Xero last said was left of the organisation's day, where the gateway heard it.
     pub calls_left_today: Option<u32>,
     /// Bytes Xero's APIs sent back for the organisation this month (UTC), on the wire.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub egress_this_month: u64,
     /// No other login reaches the organisation.
     pub only_route: bool,
@@ -73,11 +77,11 @@ pub fn access(overview: &Overview, events: &[Event], only: &Only) -> AccessRepor
         .iter()
         .map(|l| (&l.login.id, l.login.scopes.as_slice()))
         .collect();
-    let order: HashMap<&LoginId, usize> = overview
+    let order: HashMap<&str, usize> = overview
         .logins
         .iter()
         .enumerate()
-        .map(|(i, l)| (&l.login.id, i))
+        .map(|(i, l)| (l.login.id.as_str(), i))
         .collect();
     let mut rows = Vec::new();
     for org in &overview.organisations {
@@ -112,13 +116,13 @@ pub fn access(overview: &Overview, events: &[Event], only: &Only) -> AccessRepor
             });
         }
     }
+    let at = |r: &AccessRow| {
+        order
+            .get(r.login_id.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    };
     rows.sort_by(|a, b| {
-        let at = |r: &AccessRow| {
-            LoginId::new(r.login_id.clone())
-                .ok()
-                .and_then(|id| order.get(&id).copied())
-                .unwrap_or(usize::MAX)
-        };
         at(a).cmp(&at(b)).then_with(|| {
             a.organisation
                 .to_lowercase()
@@ -186,6 +190,13 @@ fn summary(rows: &[AccessRow]) -> Summary {
         single_route: rows.iter().filter(|r| r.only_route).count(),
         by_login,
     }
+}
+
+/// The report as CSV ([`csv`](super::csv)): a header of [`COLUMNS`] and a line per row;
+/// `excel` begins it with the byte-order mark Excel needs.
+pub fn csv(report: &AccessReport, excel: bool) -> String {
+    let rows: Vec<Vec<String>> = report.rows.iter().map(cells).collect();
+    super::csv::document(&COLUMNS, &rows, excel)
 }
 
 /// The report's columns, in its CSV and Markdown forms.

@@ -3,7 +3,7 @@
 // filtered as you type; the logins still on the scopes Xero is retiring; and Export CSV…, which
 // the app saves where the system's save dialog says. It fetches each time it is shown.
 
-import type { AccessRowView } from "../bindings/AccessRowView";
+import type { AccessRow } from "../bindings/AccessRow";
 import type { AccessView as Access } from "../bindings/AccessView";
 import { $, esc, toast, toastError } from "../dom";
 import { fmtDate } from "../format";
@@ -57,7 +57,7 @@ export class AccessView {
     }
   }
 
-  private shown(rows: AccessRowView[]): AccessRowView[] {
+  private shown(rows: AccessRow[]): AccessRow[] {
     const needle = $<HTMLInputElement>("access-filter").value.trim().toLowerCase();
     const only = $<HTMLInputElement>("access-only").checked;
     const kept = rows.filter(
@@ -69,7 +69,7 @@ export class AccessView {
           r.tenant_id.toLowerCase().startsWith(needle)),
     );
     const { column, ascending } = this.sort;
-    const key = (r: AccessRowView) => String(r[column] ?? "").toLowerCase();
+    const key = (r: AccessRow) => String(r[column] ?? "").toLowerCase();
     kept.sort((a, b) => (ascending ? 1 : -1) * key(a).localeCompare(key(b)));
     return kept;
   }

@@ -275,17 +275,12 @@ pub async fn budgets(
         }
     }
     let budget_per_org = 60.0 * (seconds as f64 * 1000.0 / minute_ms as f64);
-    let mut rows = Vec::new();
-    let (mut refused, mut most_in_flight, mut accepted) = (0, 0, Vec::new());
-    for t in &tenants {
-        let stats = fx.fake.with(|w| w.limit_stats(t));
-        refused += stats.refused.values().sum::<u64>();
-        most_in_flight = most_in_flight.max(stats.max_in_flight);
-        accepted.push(stats.accepted as f64);
-        rows.push(
-            json!({"tenant": t, "accepted": stats.accepted, "max_in_flight": stats.max_in_flight}),
-        );
-    }
+    let XeroSaw {
+        refused,
+        most_in_flight,
+        accepted,
+        rows,
+    } = xero_saw(&fx, &tenants);
     drop(gw);
     fx.forget();
     if refused > 0 || most_in_flight > 5 {
@@ -303,6 +298,34 @@ pub async fn budgets(
         "client_fairness_min_over_max": per_client.min / per_client.max,
         "rows": rows,
     }))
+}
+
+/// What the fake Xero counted of its limits for `tenants`: 429s, the most calls in progress for
+/// one organisation, the calls each accepted, and a row per organisation for the report.
+pub struct XeroSaw {
+    pub refused: u64,
+    pub most_in_flight: u32,
+    pub accepted: Vec<f64>,
+    pub rows: Vec<Value>,
+}
+
+pub fn xero_saw(fx: &Fixture, tenants: &[String]) -> XeroSaw {
+    let mut saw = XeroSaw {
+        refused: 0,
+        most_in_flight: 0,
+        accepted: Vec::new(),
+        rows: Vec::new(),
+    };
+    for t in tenants {
+        let stats = fx.fake.with(|w| w.limit_stats(t));
+        saw.refused += stats.refused.values().sum::<u64>();
+        saw.most_in_flight = saw.most_in_flight.max(stats.max_in_flight);
+        saw.accepted.push(stats.accepted as f64);
+        saw.rows.push(
+            json!({"tenant": t, "accepted": stats.accepted, "max_in_flight": stats.max_in_flight}),
+        );
+    }
+    saw
 }
 
 /// One client of [`budgets`]: GETs through the gateway, going round its organisations, until

@@ -7,7 +7,7 @@
 //! budget used and what the shared budget costs a call are reported.
 
 use crate::bench::{Fixture, Spread, Vault, ms};
-use crate::gateway_bench::RunningGateway;
+use crate::gateway_bench::{RunningGateway, XeroSaw, xero_saw};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -187,16 +187,12 @@ pub async fn gateway_practice(tenantry: &Path, run: &Run) -> anyhow::Result<Valu
     let window_ms = run.minute_ms + (run.minute_ms / 40).clamp(250, 1500);
     let windows = (run.seconds * 1000).div_ceil(window_ms);
     let budget_per_org = 60.0 * windows as f64;
-    let (mut refused, mut most_in_flight, mut accepted, mut rows) = (0, 0, Vec::new(), Vec::new());
-    for t in &tenants {
-        let stats = fx.fake.with(|w| w.limit_stats(t));
-        refused += stats.refused.values().sum::<u64>();
-        most_in_flight = most_in_flight.max(stats.max_in_flight);
-        accepted.push(stats.accepted as f64);
-        rows.push(
-            json!({"tenant": t, "accepted": stats.accepted, "max_in_flight": stats.max_in_flight}),
-        );
-    }
+    let XeroSaw {
+        refused,
+        most_in_flight,
+        accepted,
+        rows,
+    } = xero_saw(&fx, &tenants);
     drop(gateways);
     fx.forget();
     if refused > 0 || most_in_flight > 5 {

@@ -43,6 +43,8 @@ else
   # the tree's own debug binary (the one the tests and scripts/run.sh start) stays unmarked.
   mkdir -p "$stage/debug"
   cp target/debug/tenantry-desktop target/debug/tenantry "$stage/debug/"
+  # The install test needs the programs, not their line tables: stripped, the packages are smaller.
+  strip --strip-debug "$stage/debug/tenantry-desktop" "$stage/debug/tenantry"
   files="{\"/usr/bin/tenantry\": \"$stage/debug/tenantry\"}"
   say "Packaging the debug build ($bundles)"
   CARGO_TARGET_DIR="$stage" "$tauri" bundle --ci --debug --bundles "$bundles" \

@@ -15,7 +15,9 @@ cleanup() {
   kill "$KEYRING_PID" 2>/dev/null || true
   wait "$KEYRING_PID" 2>/dev/null || true
   # Any daemon D-Bus started again after the first ended (below).
-  while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$KEYRING_DATA/restarted" 2>/dev/null || true
+  if [ -f "$KEYRING_DATA/restarted" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$KEYRING_DATA/restarted"
+  fi
   rm -rf "$KEYRING_DATA" "${SERVICE:-}"
 }
 trap cleanup EXIT

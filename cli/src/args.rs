@@ -29,7 +29,8 @@ const GLOBAL: &str = "Global options";
                   More: docs/CLI.md, or `tenantry help COMMAND`."
 )]
 pub struct Cli {
-    /// Profile to use: each has its own configuration, data and keychain entries.
+    /// Profile to use: each has its own configuration, data and keychain entries. A file named by
+    /// --config or TENANTRY_CONFIG wins over the profile's own (a note says so).
     #[arg(
         long,
         global = true,
@@ -45,8 +46,43 @@ pub struct Cli {
     /// Data directory to use instead of the profile's (also TENANTRY_DATA_DIR).
     #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub data_dir: Option<PathBuf>,
+    /// Whether `--profile` was on the command line (not clap's default or the environment).
+    #[arg(skip)]
+    pub profile_given: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command line as clap reads it, knowing whether `--profile` was given.
+    pub fn read() -> Self {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Self::command().get_matches();
+        let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        cli.profile_given = matches.value_source("profile") == Some(ValueSource::CommandLine);
+        cli
+    }
+
+    /// What to say when `--profile` was given and a configuration file wins over it. The
+    /// keep-alive job's own line names both, and cron would mail the note every day.
+    pub fn profile_overridden(&self) -> Option<String> {
+        let scheduled = matches!(
+            self.command,
+            Command::Keepalive {
+                scheduled: true,
+                ..
+            }
+        );
+        (self.profile_given && !scheduled)
+            .then(|| {
+                tenantry_core::config::profile_overridden(
+                    &self.profile,
+                    self.config.as_deref(),
+                    self.data_dir.as_deref(),
+                )
+            })
+            .flatten()
+    }
 }
 
 #[derive(Subcommand)]

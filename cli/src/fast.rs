@@ -96,6 +96,12 @@ pub fn token() -> Fast {
     let Some(line) = token_line(&args) else {
         return Fast::NotTried;
     };
+    // A profile named with a configuration file gets a note: clap's path says it.
+    if line.profile.is_some()
+        && tenantry_core::config::config_named(line.config.as_deref()).is_some()
+    {
+        return Fast::NotTried;
+    }
     let profile = match &line.profile {
         Some(p) => p.clone(),
         // As clap reads it: the variable when it is set and not empty, else the default.

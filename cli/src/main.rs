@@ -30,7 +30,6 @@ mod usage_cmd;
 mod verdict;
 
 pub use args::{Cli, Command, ConfigAction, PracticeAction, TokenFormat};
-use clap::Parser;
 pub use failure::{Failure, exit, exit_status};
 use std::process::ExitCode;
 
@@ -51,7 +50,7 @@ fn main() -> ExitCode {
         fast::Fast::NoAgent => false,
         fast::Fast::NotTried => true,
     };
-    let cli = Cli::parse();
+    let cli = Cli::read();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TENANTRY_LOG")
@@ -69,6 +68,9 @@ fn main() -> ExitCode {
                 ExitCode::from(failure.status)
             }
         };
+    }
+    if let Some(note) = cli.profile_overridden() {
+        eprintln!("tenantry: note: {note}");
     }
     // A `token` line the hand reader left: clap's reading of it, to the same agent.
     if ask_agent

@@ -356,4 +356,51 @@ async fn a_misspelt_profile_or_missing_config_file_is_an_error_not_an_empty_heal
     );
     let fine = cli(&["--profile", "demo", "status", "--json"]).await;
     assert_eq!(fine.status, 0, "the profile that exists answers: {fine:?}");
+
+    // A configuration file named with a profile wins over it, and is said to (not silently).
+    let own = config.join("tenantry").join("demo.toml");
+    let own = own.to_str().unwrap();
+    let same = cli(&["--profile", "demo", "--config", own, "status", "--json"]).await;
+    assert!(
+        same.status == 0 && !same.stderr.contains("note:"),
+        "the profile's own file named is no conflict: {same:?}"
+    );
+    let other = cli(&["--profile", "work", "--config", own, "status", "--json"]).await;
+    assert!(
+        other.stderr.contains(&format!(
+            "tenantry: note: --config names the configuration file {own}, which wins over --profile work; the profile `work` names only the data directory"
+        )),
+        "{other:?}"
+    );
+    let mut from_env = tokio::process::Command::new(tenantry_bin());
+    from_env
+        .args(["--profile", "work", "status", "--json"])
+        .env("XDG_CONFIG_HOME", &config)
+        .env("XDG_DATA_HOME", &data)
+        .env("HOME", home.path())
+        .env("TENANTRY_CONFIG", own)
+        .env_remove("TENANTRY_DATA_DIR")
+        .env_remove("TENANTRY_PROFILE")
+        .stdin(std::process::Stdio::null());
+    let from_env = run(from_env).await;
+    assert!(
+        from_env
+            .stderr
+            .contains("note: TENANTRY_CONFIG names the configuration file")
+            && from_env.stderr.contains("drop TENANTRY_CONFIG"),
+        "{from_env:?}"
+    );
+    let scheduled = cli(&[
+        "--profile",
+        "work",
+        "--config",
+        own,
+        "keepalive",
+        "--scheduled",
+    ])
+    .await;
+    assert!(
+        !scheduled.stderr.contains("note:"),
+        "the keep-alive job's own line names both, and cron would mail a note daily: {scheduled:?}"
+    );
 }

@@ -11,7 +11,9 @@ mod validate;
 mod xero;
 
 pub use keys::{Edit, Edited, KEYS, Key, Kind, apply, edit, get, set, unset};
-pub use paths::{ENV_CONFIG, ENV_DATA_DIR, ProfilePaths, config_named, known_profiles};
+pub use paths::{
+    ENV_CONFIG, ENV_DATA_DIR, ProfilePaths, config_named, known_profiles, profile_overridden,
+};
 pub use tier::{DAILY_LIMIT, Tier, TierFit, tier_fit};
 pub use xero::XeroEndpoints;
 

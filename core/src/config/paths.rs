@@ -99,6 +99,52 @@ pub fn config_named(config_override: Option<&Path>) -> Option<PathBuf> {
         .or_else(|| std::env::var_os(ENV_CONFIG).map(PathBuf::from))
 }
 
+/// What to tell the person who named a profile on the command line (`--profile NAME`) and a
+/// configuration file (`--config`, `TENANTRY_CONFIG`) that is not NAME's own: the file wins, and
+/// the profile's name then only says where the data is (unless `--data-dir` or
+/// `TENANTRY_DATA_DIR` does). Said rather than refused: the keep-alive job's own command line
+/// names both, and a job installed with `TENANTRY_CONFIG` set must keep running.
+pub fn profile_overridden(
+    profile: &str,
+    config_override: Option<&Path>,
+    data_override: Option<&Path>,
+) -> Option<String> {
+    let (config, config_from) = match config_override {
+        Some(path) => (path.to_path_buf(), "--config"),
+        None => (PathBuf::from(std::env::var_os(ENV_CONFIG)?), ENV_CONFIG),
+    };
+    let base = directories::BaseDirs::new()?;
+    let (config_dir, _) = platform_dirs(
+        std::env::consts::OS,
+        base.config_dir(),
+        base.data_local_dir(),
+    );
+    let own = config_dir.join(format!("{profile}.toml"));
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    };
+    if same(&config, &own) {
+        return None;
+    }
+    let data = match data_override {
+        Some(_) => "--data-dir names the data directory".to_owned(),
+        None if std::env::var_os(ENV_DATA_DIR).is_some() => {
+            format!("{ENV_DATA_DIR} names the data directory")
+        }
+        None => format!("the profile `{profile}` names only the data directory"),
+    };
+    Some(overridden_words(profile, &config, config_from, &data))
+}
+
+fn overridden_words(profile: &str, config: &Path, config_from: &str, data: &str) -> String {
+    format!(
+        "{config_from} names the configuration file {}, which wins over --profile {profile}; {data}. \
+         To use the profile's own file, drop {config_from}",
+        config.display()
+    )
+}
+
 /// The profiles made on this machine (a `NAME.toml` in the configuration folder, or a data folder
 /// with a database), sorted: what an unknown profile's error lists.
 pub fn known_profiles() -> Vec<String> {
@@ -133,6 +179,21 @@ pub fn known_profiles() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configuration_file_that_wins_over_a_profile_is_said_with_both_names() {
+        let said = overridden_words(
+            "clients",
+            Path::new("/x/a.toml"),
+            "TENANTRY_CONFIG",
+            "the profile `clients` names only the data directory",
+        );
+        assert_eq!(
+            said,
+            "TENANTRY_CONFIG names the configuration file /x/a.toml, which wins over --profile clients; \
+             the profile `clients` names only the data directory. To use the profile's own file, drop TENANTRY_CONFIG"
+        );
+    }
 
     #[test]
     fn each_platform_names_its_folders_as_its_users_expect() {

@@ -6,8 +6,10 @@ use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 
 mod actions;
+mod call;
 mod report;
 pub use actions::{ConfigAction, PracticeAction, TokenFormat};
+pub use call::CallArgs;
 pub use report::{Report, ReportFormat};
 
 const GLOBAL: &str = "Global options";
@@ -206,6 +208,13 @@ pub enum Command {
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
+    /// One call to Xero's API for an organisation, through the gateway's budgets; Xero's answer
+    /// is printed. A write is previewed and sent only with --yes or once you type the
+    /// organisation's name.
+    #[command(after_help = "Examples:\n  \
+            tenantry call 'Harbour Cafe' GET /api.xro/2.0/Invoices --query page=1\n  \
+            tenantry call 'Harbour Cafe Ltd' PUT /api.xro/2.0/Contacts --body contact.json")]
+    Call(CallArgs),
     /// Refresh a login's tokens now (or every login with --all).
     #[command(after_help = "Examples:\n  \
             tenantry refresh ann@example.com\n  \

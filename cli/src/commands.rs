@@ -121,6 +121,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             login,
             command,
         } => crate::token_cmd::exec(&engine, &org, login.as_deref(), &command).await,
+        Command::Call(args) => crate::call_cmd::run(&engine, &profile, args).await,
         Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
         Command::Keepalive {
             older_than,

@@ -71,7 +71,7 @@ pub async fn mcp(profile: &Profile, allow_writes: bool) -> Result<u8, Failure> {
     engine.enable_background_retries();
     // The profile's running gateway as its token agent names it, else one of this process's
     // own (stdout is the MCP session's: say nothing).
-    let upstream = tenantry_gateway::mcp::Upstream::new(engine.clone(), &profile.paths.data_dir);
+    let upstream = tenantry_gateway::call::Upstream::new(engine.clone(), &profile.paths.data_dir);
     let tools = tenantry_gateway::mcp::XeroTools::new(engine, upstream, allow_writes);
     tenantry_gateway::mcp::serve_stdio(tools)
         .await

@@ -3,6 +3,7 @@
 //! the outcome to a documented exit status (docs/CLI.md; `failure`). This file only dispatches.
 
 mod args;
+mod call_cmd;
 mod check_cmd;
 mod commands;
 mod complete;

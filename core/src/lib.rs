@@ -31,6 +31,7 @@
 pub mod browser;
 pub mod clock;
 pub mod config;
+pub mod confirm;
 pub mod engine;
 pub mod error;
 pub mod fix;

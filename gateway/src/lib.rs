@@ -14,10 +14,12 @@
 //! - [`proxy`]: the HTTP side; [`problem`]: its own answers, in Xero's problem shape;
 //!   [`meter`]: the bytes of Xero's answers, counted for `tenantry usage`.
 //! - [`agent`]: the token agent on a local socket, and the CLI's client for it.
+//! - [`call`]: one call through a gateway, for `tenantry mcp` and `tenantry call`.
 //! - [`mcp`]: `tenantry mcp`, the MCP server for AI assistants, calling through a gateway.
 
 pub mod agent;
 pub mod budget;
+pub mod call;
 pub mod client;
 mod conn;
 pub mod guard;

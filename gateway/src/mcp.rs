@@ -1,97 +1,31 @@
 //! `tenantry mcp`: a Model Context Protocol server over stdio (the official Rust SDK, rmcp) for
 //! AI assistants. It serves every organisation every login reaches, and never hands the
-//! assistant a token: each Xero call goes through a gateway, so it is held to Xero's limits
-//! with every other local program's (the profile's running gateway when there is one, else one
-//! started in this process), and its token is always fresh, however long the session.
-//!
-//! The running gateway is found through its token agent ([`Upstream`]), never by calling the
-//! gateway's port: any local user may hold that port, and would collect whatever key was
-//! presented to it. The agent's socket proves it is this user's; it names its gateway's port and
-//! the run's own key, asked again before each call, so a gateway that stopped is not called.
+//! assistant a token: each Xero call goes through a gateway ([`crate::call`]), so it is held to
+//! Xero's limits with every other local program's, and its token is always fresh, however long
+//! the session.
 //!
 //! Tools: `list_organisations`, `connection_status`, `xero_get` (any read-only call), and, only
-//! when started with `--allow-writes`, `xero_request`, whose answer names the organisation
-//! written to.
+//! when started with `--allow-writes`, `xero_request`. A write is confirmed
+//! ([`tenantry_core::confirm`]): called without a code it sends nothing and answers a preview
+//! with a code bound to that exact write; only the same call with that code, within five minutes
+//! and once, is sent, to the organisation named by its whole tenant id or exact name.
 
-use crate::agent::{client as agent_client, wire::Answer};
-use crate::proxy::API_PREFIXES;
+use crate::call::{Caller, Upstream, api_path};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
-use tenantry_core::secret::Secret;
-use tenantry_core::{Engine, Naming};
-
-/// Where the server sends its Xero calls: the profile's running gateway, as its token agent
-/// names it, else a gateway of this process's own (started on first need, on a free port, with
-/// a key nobody else has).
-pub struct Upstream {
-    engine: Engine,
-    agent: PathBuf,
-    own: tokio::sync::OnceCell<(String, Secret, crate::Serving)>,
-    /// The URL last used, to say in the log when the choice changes.
-    last: std::sync::Mutex<Option<String>>,
-}
-
-impl Upstream {
-    /// For the profile whose data lives in `data_dir`.
-    pub fn new(engine: Engine, data_dir: &std::path::Path) -> Self {
-        Self {
-            engine,
-            agent: crate::agent::socket_path(data_dir),
-            own: tokio::sync::OnceCell::new(),
-            last: std::sync::Mutex::new(None),
-        }
-    }
-
-    fn note(&self, url: &str, whose: &str) {
-        let mut last = self
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.as_deref() != Some(url) {
-            tracing::info!("calling Xero through {whose} at {url}");
-            *last = Some(url.to_owned());
-        }
-    }
-
-    /// The gateway's base URL and the key to present there, for the next call.
-    pub async fn gateway(&self) -> Result<(String, Secret), String> {
-        let path = self.agent.clone();
-        let asked = tokio::task::spawn_blocking(move || agent_client::ask_gateway(&path)).await;
-        if let Ok(Ok(Some(Answer::Gateway { port, key }))) = asked {
-            let url = format!("http://127.0.0.1:{port}");
-            self.note(&url, "the running gateway");
-            return Ok((url, Secret::new(key)));
-        }
-        let (url, key, _) = self
-            .own
-            .get_or_try_init(|| async {
-                let key = crate::key::generate();
-                let own = crate::serve(
-                    self.engine.clone(),
-                    key.clone(),
-                    0,
-                    crate::limits_for(self.engine.config()),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                Ok::<_, String>((own.url(), key, own))
-            })
-            .await?;
-        self.note(url, "a gateway of this process's own");
-        Ok((url.clone(), key.clone()))
-    }
-}
+use std::sync::{Arc, Mutex};
+use tenantry_core::Engine;
+use tenantry_core::confirm::{self, Confirmations};
 
 #[derive(Clone)]
 pub struct XeroTools {
     engine: Engine,
-    upstream: Arc<Upstream>,
-    http: reqwest::Client,
+    caller: Arc<Caller>,
+    /// The codes this session's previews gave.
+    confirmations: Arc<Mutex<Confirmations>>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -108,7 +42,7 @@ pub struct Get {
 
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct Request {
-    /// The organisation written to: its name (any case) or tenant id.
+    /// The organisation written to: its whole tenant id or exact name (any case).
     pub organisation: String,
     /// POST, PUT, PATCH or DELETE (Xero's PUT and POST both create records).
     pub method: String,
@@ -119,6 +53,10 @@ pub struct Request {
     /// The JSON body Xero's API takes for this call.
     #[serde(default)]
     pub body: Option<serde_json::Value>,
+    /// The code a preview of this exact call gave. Without one, nothing is sent: the answer is
+    /// the preview, to show the person, and the code.
+    #[serde(default)]
+    pub confirmation: Option<String>,
 }
 
 fn text(t: impl Into<String>) -> Vec<ContentBlock> {
@@ -154,8 +92,8 @@ impl XeroTools {
         }
         Self {
             engine,
-            upstream: Arc::new(upstream),
-            http: reqwest::Client::new(),
+            caller: Arc::new(Caller::new(upstream)),
+            confirmations: Arc::default(),
             tool_router,
         }
     }
@@ -226,11 +164,11 @@ impl XeroTools {
             query,
         }): Parameters<Get>,
     ) -> Result<CallToolResult, ErrorData> {
-        self.call("GET", &organisation, &path, query, None).await
+        self.read(&organisation, &path, query).await
     }
 
     #[tool(
-        description = "A write (POST, PUT, PATCH or DELETE) to a Xero API for one organisation, with a JSON body. Only served when Tenantry's MCP server was started with --allow-writes. The answer names the organisation written to."
+        description = "A write (POST, PUT, PATCH or DELETE) to a Xero API for one organisation, named by its whole tenant id or exact name, with a JSON body. Confirmed: called without `confirmation`, it sends nothing and answers a preview (organisation, tenant id, method, path, body summary) and a code; show the preview to the person, and only if they agree call again with the same arguments and that code (good once, for 5 minutes, for exactly that call). Only served when Tenantry's MCP server was started with --allow-writes."
     )]
     async fn xero_request(
         &self,
@@ -240,6 +178,7 @@ impl XeroTools {
             path,
             query,
             body,
+            confirmation,
         }): Parameters<Request>,
     ) -> Result<CallToolResult, ErrorData> {
         let method = method.to_ascii_uppercase();
@@ -248,83 +187,116 @@ impl XeroTools {
                 "`{method}` is not a write; use POST, PUT, PATCH or DELETE (reads go through xero_get)"
             ));
         }
-        self.call(&method, &organisation, &path, query, body).await
+        let path = match api_path(&path) {
+            Ok(path) => path,
+            Err(why) => return failed(why),
+        };
+        // Exactly the organisation named, or nothing: never a prefix or a near name.
+        let org = match self.engine.organisation_for_write(&organisation).await {
+            Ok(org) => org,
+            Err(e) => return engine_failed(&e),
+        };
+        let query = query.unwrap_or_default();
+        let bytes = body
+            .as_ref()
+            .map(|b| serde_json::to_vec(b).expect("a JSON value serialises"));
+        let write = confirm::Write::new(
+            &org.tenant_id,
+            &method,
+            &path,
+            &query,
+            bytes.as_deref().unwrap_or_default(),
+        );
+        let now = self.engine.now();
+        let Some(code) = confirmation else {
+            let (code, until) = self.confirmations().issue(write.clone(), now);
+            let preview = serde_json::json!({
+                "sent": false,
+                "preview": {
+                    "organisation": org.name, "tenant_id": org.tenant_id, "method": method,
+                    "path": path, "query": query,
+                    "body": body.as_ref().map_or_else(|| "no body".to_owned(), confirm::summary),
+                    "body_bytes": bytes.as_ref().map_or(0, Vec::len),
+                    "body_sha256": write.body_hash(),
+                },
+                "confirmation": code,
+                "expires_at": tenantry_core::when::utc_rfc3339(until),
+                "next": format!(
+                    "Nothing was sent. Show this preview to the person. Only if they agree, call xero_request again with exactly the same arguments and \"confirmation\": \"{code}\" (once, within {} minutes).",
+                    confirm::VALID_FOR.num_minutes()
+                ),
+            });
+            return Ok(CallToolResult::success(text(preview.to_string())));
+        };
+        if let Err(refused) = self.confirmations().redeem(&code, &write, now) {
+            return failed(
+                serde_json::json!({
+                    "error": { "code": "confirmation_refused", "message": refused.to_string() }
+                })
+                .to_string(),
+            );
+        }
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a checked method");
+        let answer = match self
+            .caller
+            .send(method.clone(), &org.tenant_id, &path, &query, bytes)
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) => return failed(e),
+        };
+        let (status, name, tenant) = (answer.status, &org.name, &org.tenant_id);
+        if !status.is_success() {
+            return failed(format!(
+                "{method} {path} for {name} ({tenant}): {status}: {}",
+                answer.body
+            ));
+        }
+        Ok(CallToolResult::success(text(format!(
+            "Wrote to {name} ({tenant}): {method} {path} answered {status}.\n{}",
+            answer.body
+        ))))
     }
 }
 
 impl XeroTools {
-    async fn call(
+    fn confirmations(&self) -> std::sync::MutexGuard<'_, Confirmations> {
+        self.confirmations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn read(
         &self,
-        method: &str,
         organisation: &str,
         path: &str,
         query: Option<BTreeMap<String, String>>,
-        body: Option<serde_json::Value>,
     ) -> Result<CallToolResult, ErrorData> {
-        let path = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
+        let path = match api_path(path) {
+            Ok(path) => path,
+            Err(why) => return failed(why),
         };
-        if let Err(why) = crate::path::check(&path) {
-            return failed(format!("`{path}`: {}", why.detail()));
-        }
-        if !API_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        let answer = match self
+            .caller
+            .send(
+                reqwest::Method::GET,
+                organisation,
+                &path,
+                &query.unwrap_or_default(),
+                None,
+            )
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) => return failed(e),
+        };
+        if !answer.status.is_success() {
             return failed(format!(
-                "`{path}` is not one of Xero's API paths; they start with {}",
-                API_PREFIXES.join(", ")
+                "GET {path} for {organisation}: {}: {}",
+                answer.status, answer.body
             ));
         }
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a checked method");
-        let write = method != reqwest::Method::GET;
-        let (url, key) = match self.upstream.gateway().await {
-            Ok(gateway) => gateway,
-            Err(e) => return failed(format!("no gateway could be started: {e}")),
-        };
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{url}{path}"))
-            .bearer_auth(key.expose())
-            .header("xero-tenant-id", organisation)
-            .header("accept", "application/json");
-        if let Some(query) = &query {
-            request = request.query(query);
-        }
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        let answer = match request.send().await {
-            Ok(a) => a,
-            Err(e) => return failed(format!("the gateway could not be reached: {e}")),
-        };
-        let status = answer.status();
-        let body = answer.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return failed(format!(
-                "{method} {path} for {organisation}: {status}: {body}"
-            ));
-        }
-        if write {
-            let tenant = self
-                .engine
-                .tenant_for(organisation, Naming::Exact)
-                .await
-                .unwrap_or_else(|_| organisation.to_owned());
-            let name = self
-                .engine
-                .organisations()
-                .await
-                .ok()
-                .and_then(|o| {
-                    o.into_iter()
-                        .find(|o| o.tenant_id.eq_ignore_ascii_case(&tenant))
-                })
-                .map_or_else(|| organisation.to_owned(), |o| o.name);
-            return Ok(CallToolResult::success(text(format!(
-                "Wrote to {name} ({tenant}): {method} {path} answered {status}.\n{body}"
-            ))));
-        }
-        Ok(CallToolResult::success(text(body)))
+        Ok(CallToolResult::success(text(answer.body)))
     }
 }
 

@@ -4,8 +4,11 @@ over stdio, as an assistant drives it. Used by tests/e2e/gateway/mcp.rs.
 Usage: mcp_session.py TENANTRY_BIN ROUNDS PAUSE_SECONDS ORG [ORG ...] [-- EXTRA_ARGS]
 
 Lists the tools, lists the organisations, then for ROUNDS rounds reads each ORG's Organisation
-record through `xero_get`, pausing between rounds (the test makes tokens expire meanwhile), and
-tries a write through `xero_request`. Prints one JSON object saying what it saw.
+record through `xero_get`, pausing between rounds (the test makes tokens expire meanwhile), then
+tries a confirmed write through `xero_request` to the first ORG as an assistant might get it
+right and wrong: a preview, its code spent on another organisation and then replayed, a second
+code used for an altered body, a third used as previewed and then replayed, and a loose name.
+Prints one JSON object saying what it saw.
 """
 
 import asyncio
@@ -20,6 +23,45 @@ def text_of(result):
     return "".join(getattr(block, "text", "") for block in result.content)
 
 
+async def writes(session, orgs):
+    """The write steps, each as {"is_error", "text"}; they stop where the tool is not served."""
+    contact = {"Contacts": [{"Name": "Written By MCP"}]}
+    said = {}
+
+    async def step(name, organisation, body, code=None):
+        args = {
+            "organisation": organisation,
+            "method": "PUT",
+            "path": "/api.xro/2.0/Contacts",
+            "body": body,
+        }
+        if code is not None:
+            args["confirmation"] = code
+        try:
+            result = await session.call_tool("xero_request", args)
+            said[name] = {"is_error": bool(result.is_error), "text": text_of(result)}
+        except Exception as refused:  # the server does not know the tool at all
+            said[name] = {"is_error": True, "text": str(refused)}
+        return said[name]
+
+    def code_of(answer):
+        return json.loads(answer["text"])["confirmation"]
+
+    first = await step("preview", orgs[0], contact)
+    if first["is_error"]:
+        return said
+    code = code_of(first)
+    await step("other_organisation", orgs[1], contact, code)
+    await step("replayed_after_refusal", orgs[0], contact, code)
+    code = code_of(await step("preview_2", orgs[0], contact))
+    await step("altered_body", orgs[0], {"Contacts": [{"Name": "Someone Else"}]}, code)
+    code = code_of(await step("preview_3", orgs[0], contact))
+    await step("confirmed", orgs[0], contact, code)
+    await step("replayed", orgs[0], contact, code)
+    await step("loose_name", orgs[0].split()[0], contact)
+    return said
+
+
 async def main():
     argv = sys.argv[1:]
     extra = []
@@ -28,7 +70,7 @@ async def main():
         argv, extra = argv[:i], argv[i + 1 :]
     binary, rounds, pause, orgs = argv[0], int(argv[1]), float(argv[2]), argv[3:]
     server = StdioServerParameters(command=binary, args=["mcp", *extra], env=dict(os.environ))
-    seen = {"tools": [], "organisations": [], "reads": [], "failed": [], "write": None}
+    seen = {"tools": [], "organisations": [], "reads": [], "failed": [], "writes": {}}
     async with stdio_client(server) as streams:
         async with ClientSession(*streams) as session:
             await session.initialize()
@@ -48,19 +90,7 @@ async def main():
                     else:
                         body = json.loads(text_of(result))
                         seen["reads"].append(body["Organisations"][0]["Name"])
-            try:
-                write = await session.call_tool(
-                    "xero_request",
-                    {
-                        "organisation": orgs[0],
-                        "method": "PUT",
-                        "path": "/api.xro/2.0/Contacts",
-                        "body": {"Contacts": [{"Name": "Written By MCP"}]},
-                    },
-                )
-                seen["write"] = {"is_error": bool(write.is_error), "text": text_of(write)}
-            except Exception as refused:  # the server does not know the tool at all
-                seen["write"] = {"is_error": True, "text": str(refused)}
+            seen["writes"] = await writes(session, orgs)
     print(json.dumps(seen))
 
 

@@ -34,6 +34,20 @@ impl Engine {
         }
     }
 
+    /// The organisation a write goes to: named by its whole tenant id or its exact name (any
+    /// case), never a prefix; unknown or ambiguous names are refused with the near ones. The row
+    /// of a login that still reaches it comes first.
+    pub async fn organisation_for_write(&self, org: &str) -> Result<Organisation, EngineError> {
+        let organisations = self.organisations().await?;
+        let tenant = select_organisation(&organisations, org, Naming::Exact)?;
+        let mut rows: Vec<Organisation> = organisations
+            .into_iter()
+            .filter(|o| o.tenant_id.eq_ignore_ascii_case(&tenant))
+            .collect();
+        rows.sort_by_key(|o| o.disconnected_at.is_some());
+        Ok(rows.remove(0))
+    }
+
     /// A valid access token for the organisation `org` names (a tenant id goes straight to the
     /// directory, with no read of the store; a name or id prefix is looked up), through the
     /// login `login` names when given: what `tenantry token` and the token agent hand out.

@@ -1,6 +1,6 @@
 //! `tenantry mcp` driven by the official MCP Python SDK over stdio: every organisation of two
 //! logins in one session, across access-token expiries, through a gateway; writes only when
-//! allowed, and then naming the organisation written to.
+//! allowed, only with the code their preview gave, and then naming the organisation written to.
 
 use super::*;
 use tenantry_fake_xero::Options;
@@ -138,7 +138,7 @@ async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_wri
         "tokens that expired mid-session were refreshed, about once per lifetime per login (Ann {ann}, Ben {ben})"
     );
     assert_eq!(
-        seen["write"]["is_error"], true,
+        seen["writes"]["preview"]["is_error"], true,
         "the write tool is not served: {seen}"
     );
     assert!(
@@ -154,19 +154,71 @@ async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_wri
             .contains(&serde_json::json!("xero_request")),
         "--allow-writes offers it"
     );
-    let said = allowed["write"]["text"].as_str().unwrap();
-    assert!(
-        allowed["write"]["is_error"] == false
-            && said.starts_with(&format!(
-                "Wrote to Harbour Cafe Ltd ({})",
-                it.tenant("Harbour Cafe Ltd")
-            )),
-        "the write names its organisation: {said}"
-    );
     let harbour = it.tenant("Harbour Cafe Ltd");
+    let steps = &allowed["writes"];
+    let said = |step: &str| -> (bool, String) {
+        let s = &steps[step];
+        (
+            s["is_error"]
+                .as_bool()
+                .unwrap_or_else(|| panic!("{step}: {allowed}")),
+            s["text"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (error, text) = said("preview");
+    assert!(!error, "a write without a code is a preview: {text}");
+    let preview: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(preview["sent"], false, "{preview}");
+    assert_eq!(preview["preview"]["organisation"], "Harbour Cafe Ltd");
+    assert_eq!(preview["preview"]["tenant_id"], harbour.as_str());
+    assert_eq!(preview["preview"]["method"], "PUT");
+    assert_eq!(preview["preview"]["path"], "/api.xro/2.0/Contacts");
     assert_eq!(
-        it.fake.with(|w| w.contacts.get(&harbour).map(Vec::len)),
-        Some(1),
-        "and landed there"
+        preview["preview"]["body"],
+        r#"Contacts: 1 (Name "Written By MCP")"#
+    );
+    assert!(
+        preview["next"]
+            .as_str()
+            .unwrap()
+            .contains(preview["confirmation"].as_str().unwrap()),
+        "it says how to confirm: {preview}"
+    );
+    for (step, because) in [
+        (
+            "other_organisation",
+            "another write (the organisation differ",
+        ),
+        ("replayed_after_refusal", "has been used"),
+        ("altered_body", "another write (the body differ"),
+        ("replayed", "has been used"),
+    ] {
+        let (error, text) = said(step);
+        assert!(
+            error && text.contains("confirmation_refused") && text.contains(because),
+            "{step}: refused, saying {because:?}: {text}"
+        );
+    }
+    let (error, text) = said("confirmed");
+    assert!(
+        !error && text.starts_with(&format!("Wrote to Harbour Cafe Ltd ({harbour})")),
+        "the previewed write, with its code, is sent and names its organisation: {text}"
+    );
+    let (error, text) = said("loose_name");
+    assert!(
+        error && text.contains("Harbour Cafe Ltd"),
+        "a write never goes to a guess: a loose name is refused with the near names: {text}"
+    );
+    let southern = it.tenant("Southern Farms");
+    let (here, there) = it.fake.with(|w| {
+        (
+            w.contacts.get(&harbour).map(Vec::len),
+            w.contacts.get(&southern).map_or(0, Vec::len),
+        )
+    });
+    assert_eq!(
+        (here, there),
+        (Some(1), 0),
+        "exactly one write, the confirmed one, reached Xero, and only the named organisation"
     );
 }

@@ -9,7 +9,9 @@
 //! - `limits`: Xero's limits held for many clients together; 429 and 401 handled once.
 //! - `browser`: headless Chromium: a web page cannot use the gateway, even knowing the key.
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
-//! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries.
+//! - `call`: `tenantry call`, a write previewed and sent only once confirmed.
+//! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries, and its
+//!   confirmed writes.
 //! - `sdks`: Xero's xero-python and xero-node, unmodified, through the gateway.
 //! - `usage`: the egress meter, exact on the wire and decoded, and `tenantry usage`.
 
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 mod agent;
 mod browser;
+mod call;
 mod forward;
 mod hardening;
 mod limits;

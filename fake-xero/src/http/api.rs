@@ -236,7 +236,7 @@ pub(super) async fn call(
         }
         let mut w = lock(&world);
         w.release(&tenant);
-        let mut response = answer(&mut w, &method, &path, &tenant, &body);
+        let mut response = answer(&mut w, &method, &uri, &tenant, &body);
         remaining_headers(&w, &tenant, response.headers_mut());
         (response, w.options.gzip && accepts_gzip(&headers))
     });
@@ -296,7 +296,8 @@ fn remaining_headers(w: &World, tenant: &str, h: &mut HeaderMap) {
 }
 
 /// The answer to an admitted call.
-fn answer(w: &mut World, method: &Method, path: &str, tenant: &str, body: &[u8]) -> Response {
+fn answer(w: &mut World, method: &Method, uri: &Uri, tenant: &str, body: &[u8]) -> Response {
+    let path = uri.path();
     let Some(resource) = path.strip_prefix("/api.xro/2.0/") else {
         // Payroll, assets, projects and files: their paged envelope, empty.
         return if method == Method::GET {
@@ -312,13 +313,16 @@ fn answer(w: &mut World, method: &Method, path: &str, tenant: &str, body: &[u8])
     let resource = ACCOUNTING
         .iter()
         .find(|r| r.eq_ignore_ascii_case(resource.trim_end_matches('/')));
-    let envelope = |w: &World, name: &str, items: Vec<serde_json::Value>| {
+    let envelope_of = |w: &World, name: &str, items: Vec<serde_json::Value>| {
         let mut v = serde_json::json!({
             "Id": uuid::Uuid::new_v4().to_string(), "Status": "OK", "ProviderName": "Tenantry",
             "DateTimeUTC": format!("/Date({})/", w.now().timestamp_millis()),
         });
         v[name] = serde_json::Value::Array(items);
-        axum::Json(v).into_response()
+        v
+    };
+    let envelope = |w: &World, name: &str, items: Vec<serde_json::Value>| {
+        axum::Json(envelope_of(w, name, items)).into_response()
     };
     match (method.as_str(), resource.copied()) {
         ("GET", Some("Organisation")) => {
@@ -332,7 +336,15 @@ fn answer(w: &mut World, method: &Method, path: &str, tenant: &str, body: &[u8])
         }
         ("GET", Some("Contacts")) => {
             let list = w.contacts.get(tenant).cloned().unwrap_or_default();
-            envelope(w, "Contacts", list)
+            match Paging::asked(uri.query()) {
+                // Xero's paged answer: the page's records and `pagination` beside them.
+                Some(paging) => {
+                    let mut paged = envelope_of(w, "Contacts", paging.page_of(&list));
+                    paged["pagination"] = paging.describe(list.len());
+                    axum::Json(paged).into_response()
+                }
+                None => envelope(w, "Contacts", list),
+            }
         }
         ("PUT" | "POST", Some("Contacts")) => {
             let Ok(sent) = serde_json::from_slice::<serde_json::Value>(body) else {
@@ -371,5 +383,47 @@ fn answer(w: &mut World, method: &Method, path: &str, tenant: &str, body: &[u8])
         }
         ("GET", Some(name)) => envelope(w, name, Vec::new()),
         _ => api_problem(StatusCode::NOT_FOUND, "Not Found", "Resource not found"),
+    }
+}
+
+/// Xero's paging as a list call asks for it: `page` (1-based) and `pageSize` (default 100, at most
+/// 1,000), as Xero's accounting OpenAPI documents them for Contacts and Invoices; a paged answer
+/// carries `pagination` (`page`, `pageSize`, `pageCount`, `itemCount`).
+struct Paging {
+    page: usize,
+    size: usize,
+}
+
+impl Paging {
+    fn asked(query: Option<&str>) -> Option<Self> {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query?.as_bytes())
+            .map(|(k, v)| (k.to_lowercase(), v.into_owned()))
+            .collect();
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+        };
+        Some(Self {
+            page: get("page")?.max(1),
+            size: get("pagesize").unwrap_or(100).clamp(1, 1000),
+        })
+    }
+
+    fn page_of(&self, list: &[serde_json::Value]) -> Vec<serde_json::Value> {
+        list.iter()
+            .skip((self.page - 1) * self.size)
+            .take(self.size)
+            .cloned()
+            .collect()
+    }
+
+    /// The `pagination` element of a page of `items` records in all.
+    fn describe(&self, items: usize) -> serde_json::Value {
+        serde_json::json!({
+            "page": self.page, "pageSize": self.size,
+            "pageCount": items.div_ceil(self.size), "itemCount": items,
+        })
     }
 }

@@ -7,9 +7,14 @@ use std::path::PathBuf;
 
 mod actions;
 mod call;
+mod connect;
+mod each;
+mod read;
 mod report;
 pub use actions::{ConfigAction, PracticeAction, TokenFormat};
 pub use call::CallArgs;
+pub use connect::ConnectArgs;
+pub use each::{EachArgs, EachFormat};
 pub use report::{Report, ReportFormat};
 
 const GLOBAL: &str = "Global options";
@@ -55,38 +60,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-impl Cli {
-    /// The command line as clap reads it, knowing whether `--profile` was given.
-    pub fn read() -> Self {
-        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-        let matches = Self::command().get_matches();
-        let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        cli.profile_given = matches.value_source("profile") == Some(ValueSource::CommandLine);
-        cli
-    }
-
-    /// What to say when `--profile` was given and a configuration file wins over it. The
-    /// keep-alive job's own line names both, and cron would mail the note every day.
-    pub fn profile_overridden(&self) -> Option<String> {
-        let scheduled = matches!(
-            self.command,
-            Command::Keepalive {
-                scheduled: true,
-                ..
-            }
-        );
-        (self.profile_given && !scheduled)
-            .then(|| {
-                tenantry_core::config::profile_overridden(
-                    &self.profile,
-                    self.config.as_deref(),
-                    self.data_dir.as_deref(),
-                )
-            })
-            .flatten()
-    }
-}
-
 #[derive(Subcommand)]
 pub enum Command {
     /// Sign a Xero login in through your browser and list the organisations it reaches.
@@ -99,31 +72,7 @@ pub enum Command {
             tenantry connect --custom-connection --client-id 0A1B2C…\n  \
             tenantry connect --no-browser        # print the address, open it where you like"
     )]
-    Connect {
-        /// The login you mean to reconnect (email, Xero user id or a unique prefix): Tenantry
-        /// then refuses a sign-in as anyone else.
-        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
-        reconnect: Option<String>,
-        /// Print the sign-in address instead of opening a browser.
-        #[arg(long)]
-        no_browser: bool,
-        /// A scope to ask for besides the configured ones (repeatable): consenting again adds
-        /// it to the login, e.g. `--reconnect ann@example.com --scope accounting.invoices`.
-        #[arg(long = "scope", value_name = "SCOPE")]
-        scopes: Vec<String>,
-        /// With --reconnect: consent again for the granular scopes that replace the broad ones
-        /// Xero is retiring (`tenantry report scopes` lists them), keeping the organisations.
-        #[arg(long, requires = "reconnect", conflicts_with = "scopes")]
-        migrate_scopes: bool,
-        /// Connect a Custom Connection app (Xero's client-credentials type, one organisation):
-        /// no browser; its client id and secret instead (the secret from TENANTRY_CLIENT_SECRET,
-        /// or asked for without echo). The secret is kept in the keychain.
-        #[arg(long, conflicts_with_all = ["reconnect", "no_browser", "scopes", "migrate_scopes"])]
-        custom_connection: bool,
-        /// With --custom-connection: the app's client id (asked for if omitted).
-        #[arg(long, value_name = "ID", requires = "custom_connection")]
-        client_id: Option<String>,
-    },
+    Connect(ConnectArgs),
     /// Every login's health, token expiry and 60-day deadline. Exit status 3 if a human must act
     /// (a login needs reconnecting, has lapsed, or is within `notify_days` of lapsing), 5 if one
     /// is failing for a reason that may pass.
@@ -215,6 +164,13 @@ pub enum Command {
             tenantry call 'Harbour Cafe' GET /api.xro/2.0/Invoices --query page=1\n  \
             tenantry call 'Harbour Cafe Ltd' PUT /api.xro/2.0/Contacts --body contact.json")]
     Call(CallArgs),
+    /// One read sent to many organisations at once, within Xero's limits (through the gateway's
+    /// budgets); a result per organisation, and exit 0 only if every one succeeded.
+    #[command(after_help = "Examples:\n  \
+            tenantry each --all -- GET /api.xro/2.0/Organisation\n  \
+            tenantry each --login ann@example.com --format ndjson -- GET '/api.xro/2.0/Invoices?where=Status==\"AUTHORISED\"'\n  \
+            tenantry each --all --all-pages --format csv --pick '$.Contacts[*].Name' -- GET /api.xro/2.0/Contacts")]
+    Each(EachArgs),
     /// Refresh a login's tokens now (or every login with --all).
     #[command(after_help = "Examples:\n  \
             tenantry refresh ann@example.com\n  \

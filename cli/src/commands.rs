@@ -1,5 +1,6 @@
 //! One function per command: call the engine, print, return the exit status.
 
+use crate::args::ConnectArgs;
 use crate::render;
 use crate::{Cli, Command, ConfigAction, Failure, TokenFormat, exit};
 use chrono::Duration;
@@ -32,7 +33,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // `--profile` or `--config` is an error, never an empty profile that reports healthy.
     let makes_profile = matches!(
         cli.command,
-        Command::Connect { .. }
+        Command::Connect(_)
             | Command::Config {
                 action: ConfigAction::Set { .. } | ConfigAction::Path | ConfigAction::Keys
             }
@@ -83,18 +84,20 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     // token, a refresh, keep-alive), within Xero's 30-minute grace; never here for every login,
     // where one login's slow recovery would stall a command about another.
     let outcome = match cli.command {
-        Command::Connect {
+        Command::Connect(ConnectArgs {
             custom_connection: true,
             client_id,
             ..
-        } => crate::connect_cmd::custom(&engine, client_id).await,
-        Command::Connect {
+        }) => crate::connect_cmd::custom(&engine, client_id).await,
+        Command::Connect(ConnectArgs {
             reconnect,
             no_browser,
             scopes,
             migrate_scopes,
             ..
-        } => crate::connect_cmd::run(&engine, reconnect, no_browser, &scopes, migrate_scopes).await,
+        }) => {
+            crate::connect_cmd::run(&engine, reconnect, no_browser, &scopes, migrate_scopes).await
+        }
         Command::Status { json, check } => {
             crate::status_cmd::run(&engine, &profile, json, check).await
         }
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             command,
         } => crate::token_cmd::exec(&engine, &org, login.as_deref(), &command).await,
         Command::Call(args) => crate::call_cmd::run(&engine, &profile, args).await,
+        Command::Each(args) => crate::each_cmd::run(&engine, &profile, args).await,
         Command::Refresh { login, all } => refresh(&engine, login.as_deref(), all).await,
         Command::Keepalive {
             older_than,

@@ -13,6 +13,7 @@ mod connect_cmd;
 mod demo;
 mod disconnect_cmd;
 mod doctor;
+mod each_cmd;
 mod failure;
 mod fast;
 mod gateway_cmd;

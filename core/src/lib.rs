@@ -34,6 +34,7 @@ pub mod config;
 pub mod confirm;
 pub mod engine;
 pub mod error;
+pub mod fanout;
 pub mod fix;
 pub mod handover;
 pub mod health;

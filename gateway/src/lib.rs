@@ -22,6 +22,7 @@ pub mod budget;
 pub mod call;
 pub mod client;
 mod conn;
+pub mod each;
 pub mod guard;
 pub mod key;
 pub mod limiter;

@@ -4,13 +4,16 @@
 //! Xero's limits with every other local program's, and its token is always fresh, however long
 //! the session.
 //!
-//! Tools: `list_organisations`, `connection_status`, `xero_get` (any read-only call), and, only
+//! Tools: `list_organisations`, `connection_status`, `xero_get` (any read-only call),
+//! `xero_get_each` (the same read to many organisations, [`crate::each`]), and, only
 //! when started with `--allow-writes`, `xero_request`. A write is confirmed
 //! ([`tenantry_core::confirm`]): called without a code it sends nothing and answers a preview
 //! with a code bound to that exact write; only the same call with that code, within five minutes
 //! and once, is sent, to the organisation named by its whole tenant id or exact name.
 
 use crate::call::{Caller, Upstream, api_path};
+use crate::each::{Reply, bounded, each};
+use futures_util::StreamExt;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -19,6 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tenantry_core::Engine;
 use tenantry_core::confirm::{self, Confirmations};
+use tenantry_core::fanout;
 
 #[derive(Clone)]
 pub struct XeroTools {
@@ -39,6 +43,24 @@ pub struct Get {
     #[serde(default)]
     pub query: Option<BTreeMap<String, String>>,
 }
+
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct GetEach {
+    /// The organisations: names (any case) or tenant ids, as `list_organisations` gives them; or
+    /// ["all"] for every one.
+    pub organisations: Vec<String>,
+    /// Xero's path, e.g. `/api.xro/2.0/Invoices`.
+    pub path: String,
+    /// Query parameters, the same for every organisation.
+    #[serde(default)]
+    pub query: Option<BTreeMap<String, String>>,
+    /// Follow Xero's `page` parameter to the last page, joining the records.
+    #[serde(default)]
+    pub all_pages: bool,
+}
+
+/// The most JSON one `xero_get_each` hands back: bodies past it are left out and counted.
+pub const EACH_LIMIT: usize = 512 * 1024;
 
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct Request {
@@ -165,6 +187,66 @@ impl XeroTools {
         }): Parameters<Get>,
     ) -> Result<CallToolResult, ErrorData> {
         self.read(&organisation, &path, query).await
+    }
+
+    #[tool(
+        description = "The same read-only (GET) call to many Xero organisations at once, within Xero's limits: organisations [\"all\"] or a list of names or tenant ids; all_pages follows Xero's paging and joins the records. Returns {results: one per organisation (organisation, tenant_id, status, ok, pages, body, error), cut, note}; past 512 KB of bodies in all, the rest are left out (body null) and counted in cut."
+    )]
+    async fn xero_get_each(
+        &self,
+        Parameters(GetEach {
+            organisations,
+            path,
+            query,
+            all_pages,
+        }): Parameters<GetEach>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let path = match api_path(&path) {
+            Ok(path) => path,
+            Err(why) => return failed(why),
+        };
+        let selection = match organisations.as_slice() {
+            [] => return failed("name the organisations to read, or [\"all\"]"),
+            [all] if all.eq_ignore_ascii_case("all") => fanout::Selection::All,
+            named => {
+                // Every name must be one organisation, or nothing is sent.
+                let mut tenants = Vec::new();
+                for org in named {
+                    match self.engine.resolve_organisation(org).await {
+                        Ok(tenant) => tenants.push(tenant),
+                        Err(e) => return engine_failed(&e),
+                    }
+                }
+                fanout::Selection::Tenants(tenants)
+            }
+        };
+        let overview = match self.engine.overview().await {
+            Ok(o) => o,
+            Err(e) => return engine_failed(&e),
+        };
+        let targets = fanout::targets(&overview.organisations, &selection);
+        let query = query.unwrap_or_default();
+        let mut replies: Vec<(usize, Reply)> =
+            each(&self.caller, targets, &path, &query, all_pages)
+                .collect()
+                .await;
+        replies.sort_by_key(|(i, _)| *i);
+        let (results, cut) = bounded(replies.into_iter().map(|(_, r)| r).collect(), EACH_LIMIT);
+        let failed = results.iter().filter(|r| !r.ok).count();
+        let note = match (cut, failed) {
+            (0, 0) => format!("{} organisations answered", results.len()),
+            (0, f) => format!(
+                "{f} of {} organisations failed; see each error",
+                results.len()
+            ),
+            (c, f) => format!(
+                "{c} bodies were left out (past {} KB in all): ask for fewer organisations, or a narrower query (where, page); {f} failed",
+                EACH_LIMIT / 1024
+            ),
+        };
+        Ok(CallToolResult::success(text(
+            serde_json::json!({ "results": results, "cut": cut, "note": note }).to_string(),
+        )))
     }
 
     #[tool(

@@ -4,7 +4,8 @@ over stdio, as an assistant drives it. Used by tests/e2e/gateway/mcp.rs.
 Usage: mcp_session.py TENANTRY_BIN ROUNDS PAUSE_SECONDS ORG [ORG ...] [-- EXTRA_ARGS]
 
 Lists the tools, lists the organisations, then for ROUNDS rounds reads each ORG's Organisation
-record through `xero_get`, pausing between rounds (the test makes tokens expire meanwhile), then
+record through `xero_get`, pausing between rounds (the test makes tokens expire meanwhile), reads
+every organisation's at once through `xero_get_each` (and names an unknown one), then
 tries a confirmed write through `xero_request` to the first ORG as an assistant might get it
 right and wrong: a preview, its code spent on another organisation and then replayed, a second
 code used for an altered body, a third used as previewed and then replayed, and a loose name.
@@ -90,6 +91,18 @@ async def main():
                     else:
                         body = json.loads(text_of(result))
                         seen["reads"].append(body["Organisations"][0]["Name"])
+            every = await session.call_tool("xero_get_each", {"organisations": ["all"], "path": "/api.xro/2.0/Organisation"})
+            if every.is_error:
+                seen["each"] = {"error": text_of(every)}
+            else:
+                answer = json.loads(text_of(every))
+                seen["each"] = {
+                    "asked": [r["organisation"] for r in answer["results"]],
+                    "answered": [r["body"]["Organisations"][0]["Name"] for r in answer["results"] if r["ok"]],
+                    "cut": answer["cut"],
+                }
+            unknown = await session.call_tool("xero_get_each", {"organisations": [orgs[0], "Nowhere Ltd"], "path": "/api.xro/2.0/Organisation"})
+            seen["each_unknown"] = {"is_error": bool(unknown.is_error), "text": text_of(unknown)}
             seen["writes"] = await writes(session, orgs)
     print(json.dumps(seen))
 

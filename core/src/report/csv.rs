@@ -10,7 +10,8 @@ pub const BOM: &str = "\u{feff}";
 
 /// One cell, neutralised and quoted as needed.
 pub fn cell(value: &str) -> String {
-    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && !negative_number(value)
+    {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -20,6 +21,15 @@ pub fn cell(value: &str) -> String {
     } else {
         neutral
     }
+}
+
+/// `-12.5`: a number, which no spreadsheet runs, and which a `'` would turn into text.
+fn negative_number(value: &str) -> bool {
+    value.strip_prefix('-').is_some_and(|digits| {
+        digits.chars().any(|c| c.is_ascii_digit())
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.matches('.').count() <= 1
+    })
 }
 
 /// A header and rows as one CSV document.
@@ -49,6 +59,12 @@ mod tests {
         );
         for risky in ["+1", "-2+3", "@SUM(A1)", "\tx"] {
             assert!(cell(risky).trim_matches('"').starts_with('\''), "{risky}");
+        }
+        for number in ["-2", "-12.50", "-0.5"] {
+            assert_eq!(cell(number), number, "a negative number stays a number");
+        }
+        for not_number in ["-", "-1.2.3", "-1e5"] {
+            assert!(cell(not_number).starts_with('\''), "{not_number}");
         }
         assert_eq!(cell("Kiwi Plumbing"), "Kiwi Plumbing");
         assert_eq!(cell("2026-12-07T10:00:00Z"), "2026-12-07T10:00:00Z");

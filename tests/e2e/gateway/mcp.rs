@@ -97,7 +97,12 @@ async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_wri
     let seen = session(&cli, &python, "3", "3", &[]).await;
     assert_eq!(
         seen["tools"],
-        serde_json::json!(["connection_status", "list_organisations", "xero_get"]),
+        serde_json::json!([
+            "connection_status",
+            "list_organisations",
+            "xero_get",
+            "xero_get_each"
+        ]),
         "no write tool unless --allow-writes"
     );
     let names: Vec<&str> = seen["organisations"]
@@ -136,6 +141,34 @@ async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_wri
     assert!(
         (1..=3).contains(&ann) && (1..=3).contains(&ben),
         "tokens that expired mid-session were refreshed, about once per lifetime per login (Ann {ann}, Ben {ben})"
+    );
+    let every = [
+        "Ben's Practice",
+        "Harbour Cafe Ltd",
+        "Kiwi Plumbing",
+        "Shared Books Trust",
+        "Southern Farms",
+    ];
+    assert_eq!(
+        (
+            &seen["each"]["asked"],
+            &seen["each"]["answered"],
+            &seen["each"]["cut"]
+        ),
+        (
+            &serde_json::json!(every),
+            &serde_json::json!(every),
+            &serde_json::json!(0)
+        ),
+        "xero_get_each read every organisation of both logins once, each answering as itself: {seen}"
+    );
+    assert!(
+        seen["each_unknown"]["is_error"] == true
+            && seen["each_unknown"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Nowhere Ltd"),
+        "an organisation it does not know fails the whole call, before anything is sent: {seen}"
     );
     assert_eq!(
         seen["writes"]["preview"]["is_error"], true,

@@ -10,6 +10,7 @@
 //! - `browser`: headless Chromium: a web page cannot use the gateway, even knowing the key.
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
 //! - `call`: `tenantry call`, a write previewed and sent only once confirmed.
+//! - `each`: `tenantry each`, one read to many organisations, pages followed.
 //! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries, and its
 //!   confirmed writes.
 //! - `sdks`: Xero's xero-python and xero-node, unmodified, through the gateway.
@@ -21,6 +22,7 @@ use std::time::Duration;
 mod agent;
 mod browser;
 mod call;
+mod each;
 mod forward;
 mod hardening;
 mod limits;

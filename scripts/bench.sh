@@ -66,6 +66,8 @@ private "$BIN/tenantry-bench" gateway-egress "${EGRESS[@]}" --kill-after-ms 3000
 # Starter's day on the debug gateway, the only one that takes a shortened minute: 1,200 calls at
 # Xero's 60 a minute would take 20 minutes.
 private "$BIN/tenantry-bench" gateway-starter --tenantry "$PWD/target/debug/tenantry" --calls 1200 --minute-ms 500 >"$OUT/gateway-starter.json"
+if [ "$QUICK" = 1 ]; then EACH=(--logins 4 --orgs 10 --pages 3 --runs 3); else EACH=(--logins 10 --orgs 20 --pages 5 --runs 10); fi
+private "$BIN/tenantry-bench" each "${EACH[@]}" >"$OUT/each.json"
 echo "==> criterion" >&2
 rm -rf target/criterion/valid_token
 TENANTRY_BENCH_ALLOCS="$OUT/allocs.json" private \

@@ -341,5 +341,18 @@ if starter:
         f"**{starter['reached_xero']}** reached the fake, which refused {starter['refused_by_xero']} "
         f"(target exactly 1,000 and none refused: {verdict(exact)}); the clients saw {starter['client_statuses']}.")
     say("")
+each = load("each.json")
+if each:
+    ratio = each["median_over_bound"]
+    say(f"Fan-out reads: `tenantry each --all --all-pages` over {each['organisations']} organisations of "
+        f"{each['logins']} logins, {each['pages_each']} pages of 100 contacts each, the fake answering each call in "
+        f"{each['latency_ms']:.0f} ms with Xero's limits; a fresh process each run, timed from its start to its last "
+        f"line: {spread(each['wall_ms'])} over {each['runs']} runs. An organisation's pages come one after another "
+        f"and Xero lets every organisation have 5 calls in progress, so the bound its limits set is "
+        f"{each['pages_each']} answers in a row, {each['bound_ms']:.0f} ms: the median is **{ratio:.2f}×** it "
+        f"(target ≤ 1.2: {verdict(ratio <= 1.2)}). {each['calls_to_xero']:.0f} calls reached the fake, "
+        f"**{each['xero_429s']}** refused (target 0: {verdict(each['xero_429s'] == 0)}), at most "
+        f"{each['max_in_flight']} in progress for one organisation; every organisation answered once, whole.")
+    say("")
 
 print("\n".join(out))

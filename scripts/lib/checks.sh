@@ -66,12 +66,13 @@ bench gateway-mcp --seconds 6 --lifetime 2 >"$SMOKE/gateway-mcp.json"
 bench gateway-practice --machines 3 --clients 6 --orgs 2 --seconds 4 --minute-ms 2000 >"$SMOKE/gateway-practice.json"
 bench gateway-egress --calls 200 --kill-after-ms 1000 >"$SMOKE/gateway-egress.json"
 bench gateway-starter --calls 1010 --minute-ms 200 >"$SMOKE/gateway-starter.json"
+bench each --logins 2 --orgs 3 --pages 2 --runs 1 >"$SMOKE/each.json"
 TENANTRY_BENCH_ALLOCS="$SMOKE/allocs.json" cargo test --quiet --locked -p tenantry-tests --bench access_token
 TENANTRY_BENCH_DESKTOP="$SMOKE/desktop.json" TENANTRY_BENCH_LAUNCHES=1 TENANTRY_BENCH_IDLE_MINUTES=0 \
   cargo test --quiet --locked -p tenantry-tests --test e2e -- --ignored --exact desktop::desktop_benchmark
 scripts/lib/bench-report.py "$SMOKE" target/criterion >"$SMOKE/table.md"
 grep -q "Single flight" "$SMOKE/table.md" && grep -q "stalls no other" "$SMOKE/table.md" && grep -q "Desktop" "$SMOKE/table.md" &&
-  grep -q "egress meter" "$SMOKE/table.md"
+  grep -q "egress meter" "$SMOKE/table.md" && grep -q "Fan-out reads" "$SMOKE/table.md"
 rm -rf "$SMOKE"
 # ts-rs rewrote ui/src/bindings during the tests; the checked-in bindings must match the Rust types.
 echo "==> IPC bindings are current" >&2

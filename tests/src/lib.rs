@@ -3,6 +3,7 @@
 //! browser the demo's (`tenantry_demo::browser`). Nothing in the product depends on this crate.
 
 pub mod bench;
+pub mod each_bench;
 pub mod egress_bench;
 pub mod gateway_bench;
 pub mod practice_bench;

@@ -98,6 +98,19 @@ enum Scenario {
         #[arg(long, default_value_t = 3000)]
         kill_after_ms: u64,
     },
+    /// `tenantry each --all --all-pages` over LOGINS × ORGS organisations, PAGES pages of 100
+    /// contacts each, the fake answering in 100 ms: wall time against the bound Xero's limits
+    /// set; no 429, every organisation read once, whole.
+    Each {
+        #[arg(long, default_value_t = 10)]
+        logins: usize,
+        #[arg(long, default_value_t = 20)]
+        orgs: usize,
+        #[arg(long, default_value_t = 5)]
+        pages: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// `tier = "starter"`: CALLS calls to one organisation, the minute shortened to MINUTE_MS
     /// (debug builds only): exactly 1,000 reach Xero, the rest get the day's problem.
     GatewayStarter {
@@ -221,6 +234,12 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?
         }
+        Scenario::Each {
+            logins,
+            orgs,
+            pages,
+            runs,
+        } => tenantry_tests::each_bench::each(&tenantry, logins, orgs, pages, runs).await?,
         Scenario::GatewayStarter { calls, minute_ms } => {
             tenantry_tests::egress_bench::starter(&tenantry, calls, minute_ms).await?
         }

@@ -45,13 +45,31 @@ pub(super) async fn session_logged(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> (Option<serde_json::Value>, String) {
+    session_of(
+        cli,
+        python,
+        (rounds, pause),
+        &["Harbour Cafe Ltd", "Southern Farms"],
+        extra,
+        env,
+    )
+    .await
+}
+
+/// As [`session_logged`], reading `orgs` (the first two are also written to).
+pub(super) async fn session_of(
+    cli: &Tenantry,
+    python: &str,
+    (rounds, pause): (&str, &str),
+    orgs: &[&str],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<serde_json::Value>, String) {
     let mut cmd = tokio::process::Command::new(python);
-    cmd.arg(script("mcp_session.py")).arg(tenantry_bin()).args([
-        rounds,
-        pause,
-        "Harbour Cafe Ltd",
-        "Southern Farms",
-    ]);
+    cmd.arg(script("mcp_session.py"))
+        .arg(tenantry_bin())
+        .args([rounds, pause])
+        .args(orgs);
     if !extra.is_empty() {
         cmd.arg("--").args(extra);
     }
@@ -254,4 +272,54 @@ async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_wri
         (Some(1), 0),
         "exactly one write, the confirmed one, reached Xero, and only the named organisation"
     );
+}
+
+#[tokio::test]
+async fn xero_get_each_reads_twelve_organisations_of_three_logins_in_one_session() {
+    let test = "xero_get_each_reads_twelve_organisations_of_three_logins_in_one_session";
+    let Some(python) = sdk_python(test) else {
+        return;
+    };
+    if !keyring_available(test) {
+        return;
+    }
+    let options = Options {
+        seed: tenantry_fake_xero::Seed::generated(3, 4),
+        ..Options::default()
+    };
+    let it = instance_with(options, VaultKind::Keychain).await;
+    let users = [
+        "user000@example.com",
+        "user001@example.com",
+        "user002@example.com",
+    ];
+    let cli = Tenantry::connected(&it, &users).await;
+    let (seen, said) = session_of(
+        &cli,
+        &python,
+        ("0", "0"),
+        &["Client 000-00", "Client 002-03"],
+        &[],
+        &[],
+    )
+    .await;
+    let seen = seen.unwrap_or_else(|| panic!("the MCP session ran: {said}"));
+    let every: Vec<String> = (0..3)
+        .flat_map(|u| (0..4).map(move |o| format!("Client {u:03}-{o:02}")))
+        .collect();
+    assert_eq!(
+        (
+            &seen["each"]["asked"],
+            &seen["each"]["answered"],
+            &seen["each"]["cut"]
+        ),
+        (
+            &serde_json::json!(every),
+            &serde_json::json!(every),
+            &serde_json::json!(0)
+        ),
+        "one xero_get_each: 12 results, each organisation answering as itself: {seen}"
+    );
+    let orgs_called = it.fake.recorded("/api.xro/2.0/Organisation").len();
+    assert_eq!(orgs_called, 12, "and each was called once");
 }

@@ -9,12 +9,14 @@ mod actions;
 mod call;
 mod connect;
 mod each;
+mod log;
 mod read;
 mod report;
 pub use actions::{ConfigAction, PracticeAction, TokenFormat};
 pub use call::CallArgs;
 pub use connect::ConnectArgs;
 pub use each::{EachArgs, EachFormat};
+pub use log::LogArgs;
 pub use report::{Report, ReportFormat};
 
 const GLOBAL: &str = "Global options";
@@ -336,21 +338,14 @@ pub enum Command {
     /// Xero is retiring (`scopes`).
     #[command(subcommand)]
     Report(Report),
-    /// The event log: connections, refreshes, failures, organisations added and removed.
+    /// The event log: connections, refreshes, failures, organisations added and removed; with
+    /// --calls, the call log: every call programs made through the gateway.
     #[command(after_help = "Examples:\n  \
             tenantry log --limit 20\n  \
-            tenantry log --login ann@example.com --json")]
-    Log {
-        /// Only this login's events (email, id or unique prefix; a removed login's email or id).
-        #[arg(long, value_name = "LOGIN", add = ArgValueCandidates::new(crate::complete::logins))]
-        login: Option<String>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// How many events, newest first (at least 1).
-        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
-        limit: u32,
-    },
+            tenantry log --login ann@example.com --json\n  \
+            tenantry log --calls --org 'Harbour Cafe' --since 7d\n  \
+            tenantry log --calls --program python3 --json")]
+    Log(LogArgs),
     /// Check the set-up (configuration, keychain, data, scheduler), each problem with its fix.
     Doctor,
     /// Show or change the configuration.

@@ -40,9 +40,10 @@ pub async fn run(engine: &Engine, profile: &Profile, args: CallArgs) -> Result<u
     if !write {
         let tenant = engine.resolve_organisation(&args.org).await?;
         let answer = caller
-            .send(reqwest_method, &tenant, &path, &query, None)
-            .await
-            .map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
+            .send("call", reqwest_method, &tenant, &path, &query, None)
+            .await;
+        caller.settle().await;
+        let answer = answer.map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
         return answered(&answer, || format!("GET {path}"));
     }
 
@@ -69,9 +70,11 @@ pub async fn run(engine: &Engine, profile: &Profile, args: CallArgs) -> Result<u
     }
     confirmed(&org.name, args.yes, args.body.as_deref())?;
     let answer = caller
-        .send(reqwest_method, &org.tenant_id, &path, &query, bytes)
-        .await
-        .map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
+        .send("call", reqwest_method, &org.tenant_id, &path, &query, bytes)
+        .await;
+    // Its row is in the call log before the process ends.
+    caller.settle().await;
+    let answer = answer.map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
     if answer.status.is_success() {
         eprintln!(
             "Wrote to {} ({}): {method} {path} answered {}.",

@@ -157,8 +157,15 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Report(crate::args::Report::Scopes { json }) => {
             crate::report_cmd::scopes(&engine, json).await
         }
-        Command::Log { login, json, limit } => {
-            log(&engine, login.as_deref(), json, limit as usize).await
+        Command::Log(args) if args.calls => crate::calls_cmd::run(&engine, &args).await,
+        Command::Log(args) => {
+            log(
+                &engine,
+                args.login.as_deref(),
+                args.json,
+                args.limit as usize,
+            )
+            .await
         }
         #[cfg(feature = "demo")]
         Command::Demo { .. } => unreachable!("handled above"),

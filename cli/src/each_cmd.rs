@@ -68,6 +68,7 @@ pub async fn run(engine: &Engine, profile: &Profile, args: EachArgs) -> Result<u
     let total = targets.len();
     let mut stream = std::pin::pin!(tenantry_gateway::each::each(
         &caller,
+        "each",
         targets,
         &path,
         &query,
@@ -87,6 +88,8 @@ pub async fn run(engine: &Engine, profile: &Profile, args: EachArgs) -> Result<u
         }
         done.push((i, reply));
     }
+    // Every call's row is in the call log before the process ends.
+    caller.settle().await;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }

@@ -59,7 +59,8 @@ pub async fn run(
     }
     eprintln!("Press Ctrl-C to stop.");
     crate::stop::requested().await;
-    drop(hosted);
+    // Calls under way end, and the call log writes them, before the process does.
+    hosted.settle().await;
     Ok(exit::OK)
 }
 

@@ -4,6 +4,7 @@
 
 mod args;
 mod call_cmd;
+mod calls_cmd;
 mod check_cmd;
 mod commands;
 mod complete;

@@ -29,6 +29,7 @@
 //!   and [`fix`]: the one vocabulary of the steps that fix a problem, each front end wording it.
 
 pub mod browser;
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod confirm;

@@ -19,7 +19,9 @@ use tenantry_core::secret::Secret;
 pub struct Upstream {
     engine: Engine,
     agent: PathBuf,
-    own: tokio::sync::OnceCell<(String, Secret, crate::Serving)>,
+    own: tokio::sync::OnceCell<(String, Secret)>,
+    /// The gateway of this process's own, while it serves: [`Upstream::settle`] ends it.
+    serving: std::sync::Mutex<Option<crate::Serving>>,
     /// The URL last used, to say in the log when the choice changes.
     last: std::sync::Mutex<Option<String>>,
 }
@@ -31,6 +33,7 @@ impl Upstream {
             engine,
             agent: crate::agent::socket_path(data_dir),
             own: tokio::sync::OnceCell::new(),
+            serving: std::sync::Mutex::new(None),
             last: std::sync::Mutex::new(None),
         }
     }
@@ -55,7 +58,7 @@ impl Upstream {
             self.note(&url, "the running gateway");
             return Ok((url, Secret::new(key)));
         }
-        let (url, key, _) = self
+        let (url, key) = self
             .own
             .get_or_try_init(|| async {
                 let key = crate::key::generate();
@@ -67,11 +70,22 @@ impl Upstream {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-                Ok::<_, String>((own.url(), key, own))
+                let url = own.url();
+                *self.serving.lock().expect("serving lock") = Some(own);
+                Ok::<_, String>((url, key))
             })
             .await?;
         self.note(url, "a gateway of this process's own");
         Ok((url.clone(), key.clone()))
+    }
+
+    /// Ends the gateway of this process's own, if it started one, once its calls have ended and
+    /// are in the call log: what a front end does before its process ends.
+    pub async fn settle(&self) {
+        let serving = self.serving.lock().expect("serving lock").take();
+        if let Some(serving) = serving {
+            serving.settle().await;
+        }
     }
 }
 
@@ -116,9 +130,11 @@ impl Caller {
     }
 
     /// Sends one call for `organisation` (a tenant id or, for a read, a name) to `path` (checked
-    /// with [`api_path`]), with a JSON body when given.
+    /// with [`api_path`]), with a JSON body when given; `tool` names the front end's tool (MCP's,
+    /// or `each`, `call`) in the call log.
     pub async fn send(
         &self,
+        tool: &str,
         method: reqwest::Method,
         organisation: &str,
         path: &str,
@@ -135,6 +151,7 @@ impl Caller {
             .request(method, format!("{url}{path}"))
             .bearer_auth(key.expose())
             .header("xero-tenant-id", organisation)
+            .header(crate::proxy::TOOL_HEADER, tool)
             .header("accept", "application/json");
         if !query.is_empty() {
             request = request.query(query);
@@ -154,5 +171,10 @@ impl Caller {
             .await
             .map_err(|e| format!("Xero's answer broke off: {e}"))?;
         Ok(Answer { status, body })
+    }
+
+    /// See [`Upstream::settle`].
+    pub async fn settle(&self) {
+        self.upstream.settle().await;
     }
 }

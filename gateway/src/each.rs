@@ -32,21 +32,25 @@ pub struct Reply {
 }
 
 /// Sends `GET path?query` to each target, following pages when `all_pages`; results as they
-/// finish, each with its target's index.
+/// finish, each with its target's index. `tool` names the caller in the call log.
 pub fn each<'a>(
     caller: &'a Caller,
+    tool: &'a str,
     targets: Vec<Target>,
     path: &'a str,
     query: &'a BTreeMap<String, String>,
     all_pages: bool,
 ) -> impl Stream<Item = (usize, Reply)> + 'a {
     futures_util::stream::iter(targets.into_iter().enumerate())
-        .map(move |(i, target)| async move { (i, one(caller, target, path, query, all_pages).await) })
+        .map(move |(i, target)| async move {
+            (i, one(caller, tool, target, path, query, all_pages).await)
+        })
         .buffer_unordered(IN_FLIGHT)
 }
 
 async fn one(
     caller: &Caller,
+    tool: &str,
     target: Target,
     path: &str,
     query: &BTreeMap<String, String>,
@@ -70,7 +74,14 @@ async fn one(
             asked.insert("page".into(), page.to_string());
         }
         let answer = match caller
-            .send(reqwest::Method::GET, &reply.tenant_id, path, &asked, None)
+            .send(
+                tool,
+                reqwest::Method::GET,
+                &reply.tenant_id,
+                path,
+                &asked,
+                None,
+            )
             .await
         {
             Ok(answer) => answer,

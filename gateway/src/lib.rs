@@ -20,6 +20,7 @@
 pub mod agent;
 pub mod budget;
 pub mod call;
+mod calllog;
 pub mod client;
 mod conn;
 pub mod each;
@@ -51,6 +52,7 @@ struct Gateway {
     api_base: String,
     calls_left: CallsLeft,
     meter: Arc<meter::Meter>,
+    calls: Arc<calllog::CallLog>,
 }
 
 /// What Xero says is left of each organisation's day, written to the store for `orgs`, `status`
@@ -105,6 +107,9 @@ pub struct Serving {
     /// This run's own key, handed by the token agent to this user's programs (`tenantry mcp`),
     /// so they use this gateway without the profile's key ever leaving the vault for them.
     run_key: Secret,
+    calls: Arc<calllog::CallLog>,
+    /// The call log's writer, awaited by [`Serving::settle`].
+    writer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Serving {
@@ -125,6 +130,17 @@ impl Serving {
     /// This run's own key: accepted beside the profile's key until the gateway stops.
     pub fn run_key(&self) -> &Secret {
         &self.run_key
+    }
+
+    /// Stops, once the calls under way have ended (2 s at most) and the call log has written
+    /// them: what a host that is about to end (`tenantry call`, `each`, `mcp`) does, so no call
+    /// it made is missing from the log.
+    pub async fn settle(mut self) {
+        self.calls.settled(std::time::Duration::from_secs(2)).await;
+        self.stop.cancel();
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await;
+        }
     }
 }
 
@@ -179,6 +195,8 @@ pub async fn serve(
         tenantry_core::usage::budget::Budgets::of(engine.config()),
     ));
     meter.keep_writing(engine.clone(), stop.clone());
+    let calls = Arc::new(calllog::CallLog::new(engine.config().call_log_days));
+    let writer = calls.keep_writing(engine.clone(), stop.clone());
     let run_key = key::generate();
     let gateway = Arc::new(Gateway {
         engine,
@@ -189,6 +207,7 @@ pub async fn serve(
         api_base,
         calls_left,
         meter,
+        calls: calls.clone(),
     });
     let app = axum::Router::new()
         .fallback(proxy::handle)
@@ -199,6 +218,8 @@ pub async fn serve(
         stop,
         limiter,
         run_key,
+        calls,
+        writer: Some(writer),
     })
 }
 
@@ -266,6 +287,12 @@ impl Hosted {
             }
         };
         Ok(Self { serving, agent })
+    }
+
+    /// Stops the agent, then the gateway once its calls have ended and are in the call log.
+    pub async fn settle(self) {
+        drop(self.agent);
+        self.serving.settle().await;
     }
 
     /// Where the agent listens, when it does.

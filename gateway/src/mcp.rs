@@ -226,10 +226,16 @@ impl XeroTools {
         };
         let targets = fanout::targets(&overview.organisations, &selection);
         let query = query.unwrap_or_default();
-        let mut replies: Vec<(usize, Reply)> =
-            each(&self.caller, targets, &path, &query, all_pages)
-                .collect()
-                .await;
+        let mut replies: Vec<(usize, Reply)> = each(
+            &self.caller,
+            "xero_get_each",
+            targets,
+            &path,
+            &query,
+            all_pages,
+        )
+        .collect()
+        .await;
         replies.sort_by_key(|(i, _)| *i);
         let (results, cut) = bounded(replies.into_iter().map(|(_, r)| r).collect(), EACH_LIMIT);
         let failed = results.iter().filter(|r| !r.ok).count();
@@ -321,7 +327,14 @@ impl XeroTools {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a checked method");
         let answer = match self
             .caller
-            .send(method.clone(), &org.tenant_id, &path, &query, bytes)
+            .send(
+                "xero_request",
+                method.clone(),
+                &org.tenant_id,
+                &path,
+                &query,
+                bytes,
+            )
             .await
         {
             Ok(answer) => answer,
@@ -361,6 +374,7 @@ impl XeroTools {
         let answer = match self
             .caller
             .send(
+                "xero_get",
                 reqwest::Method::GET,
                 organisation,
                 &path,
@@ -396,13 +410,17 @@ impl ServerHandler for XeroTools {
 
 /// Serves the tools on stdin and stdout until the client closes them.
 pub async fn serve_stdio(tools: XeroTools) -> Result<(), String> {
+    let caller = tools.caller.clone();
     let service = tools
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|e| format!("the MCP session did not start: {e}"))?;
-    service
+    let ended = service
         .waiting()
         .await
-        .map_err(|e| format!("the MCP session ended with an error: {e}"))?;
+        .map_err(|e| format!("the MCP session ended with an error: {e}"));
+    // The session's calls are in the call log before the process ends.
+    caller.settle().await;
+    ended?;
     Ok(())
 }

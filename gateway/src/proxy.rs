@@ -13,6 +13,7 @@
 //! Other methods are not retried: Xero's PUT and POST both create.
 
 use crate::budget::{LONGEST_WAIT, Problem, Remaining};
+use crate::calllog::Entry;
 use crate::client::Lazy;
 use crate::meter::Tally;
 use crate::{Gateway, guard, path, problem};
@@ -62,8 +63,13 @@ fn passed_on(name: &HeaderName) -> bool {
             | "authorization"
             | "xero-tenant-id"
             | "content-length"
+            | TOOL_HEADER
     )
 }
+
+/// Names the MCP tool (or `each`, `call`) a call of Tenantry's own front ends was sent for, for
+/// the call log; never passed on to Xero.
+pub const TOOL_HEADER: &str = "x-tenantry-tool";
 
 pub(crate) async fn handle(
     State(gw): State<Arc<Gateway>>,
@@ -74,13 +80,44 @@ pub(crate) async fn handle(
     if let Err(why) = guard::check(&parts.method, &parts.headers, gw.port, &gw.keys) {
         return problem::refused(why, gw.port);
     }
+    // Looked up now that the key was presented, once per connection.
+    let who = client.get().await;
+    let program = who.name.as_deref().unwrap_or(UNKNOWN_PROGRAM);
+    let tool = parts.headers.get(TOOL_HEADER).and_then(|v| v.to_str().ok());
+    let mut entry = Entry::begin(
+        &gw.calls,
+        gw.engine.now(),
+        program,
+        tool,
+        parts.method.as_str(),
+        &parts.uri,
+    );
+    let response = serve(&gw, &parts, body, who.key, program, &mut entry).await;
+    // An answer of the gateway's own (Xero's are logged as their bodies end).
+    if let Some(entry) = entry {
+        let bytes = axum::body::HttpBody::size_hint(response.body())
+            .exact()
+            .unwrap_or(0);
+        entry.end(&gw.calls, response.status().as_u16(), bytes);
+    }
+    response
+}
+
+async fn serve(
+    gw: &Gateway,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    client: crate::client::ClientKey,
+    program: &str,
+    entry: &mut Option<Entry>,
+) -> Response {
     let path = match path::check(parts.uri.path()) {
         Ok(path) => path,
         Err(why) => return problem::bad_path(why),
     };
     if path.eq_ignore_ascii_case("/connections") || path.eq_ignore_ascii_case("/connections/") {
         return if parts.method == Method::GET {
-            connections(&gw).await
+            connections(gw).await
         } else {
             problem::answer(
                 StatusCode::FORBIDDEN,
@@ -117,10 +154,16 @@ pub(crate) async fn handle(
         Method::GET | Method::HEAD => Naming::Loose,
         _ => Naming::Exact,
     };
+    if let Some(entry) = entry.as_mut() {
+        entry.organisation(selector);
+    }
     let tenant = match gw.engine.tenant_for(selector, naming).await {
         Ok(t) => t,
         Err(e) => return problem::engine(&e),
     };
+    if let Some(entry) = entry.as_mut() {
+        entry.organisation(&tenant);
+    }
     let now = gw.engine.now();
     if let Some(spent) = gw.meter.spent(&tenant.to_lowercase(), now) {
         let (_, month_end) = tenantry_core::usage::Month::of(now).bounds();
@@ -132,18 +175,17 @@ pub(crate) async fn handle(
         gw.api_base,
         parts.uri.path_and_query().map_or(path, |p| p.as_str())
     );
-    // Looked up now that the key was presented, once per connection.
-    let who = client.get().await;
     let call = Call {
-        gw: &gw,
+        gw,
         method: &parts.method,
         headers: &parts.headers,
         target: &target,
         tenant: &tenant,
-        client: who.key,
-        program: who.name.as_deref().unwrap_or(UNKNOWN_PROGRAM),
+        client,
+        program,
         path,
         bytes: Bytes::new(),
+        entry,
     };
     call.run(body).await
 }
@@ -162,6 +204,8 @@ struct Call<'a> {
     path: &'a str,
     /// The body, read when the call's turn first comes (a retry sends the same bytes again).
     bytes: Bytes,
+    /// Its row in the call log, handed to the answer's tally when Xero answers.
+    entry: &'a mut Option<Entry>,
 }
 
 /// Reads a call's body, which the client has been holding while the call waited its turn.
@@ -284,7 +328,11 @@ impl Call<'_> {
                 program: self.program.to_owned(),
                 path: api_path(self.path),
             };
-            let tally = Tally::new(self.gw.meter.clone(), key, answer.headers());
+            let tally = Tally::new(self.gw.meter.clone(), key, answer.headers()).logging(
+                self.gw.calls.clone(),
+                self.entry.take(),
+                status.as_u16(),
+            );
             return stream_back(answer, permit, tally);
         }
     }

@@ -125,6 +125,11 @@ pub const KEYS: &[Key] = &[
         "the same for each organisation on its own (1-1000000)",
     ),
     key(
+        "call_log_days",
+        Kind::Number,
+        "days the call log keeps each call through the gateway (0-3650; 0 keeps none; default 90)",
+    ),
+    key(
         "gateway_port",
         Kind::Number,
         "the loopback port the Xero API gateway serves local programs on (default 53710)",

@@ -74,6 +74,8 @@ pub struct Config {
     pub egress_budget_gb: Option<u32>,
     /// The same for each organisation on its own.
     pub egress_org_budget_gb: Option<u32>,
+    /// Days the call log keeps each call through the gateway (`crate::calls`); 0 keeps none.
+    pub call_log_days: u32,
     /// The loopback port `tenantry gateway` (and the desktop app, when `serve_gateway` is on)
     /// serves the Xero API to local programs on.
     pub gateway_port: u16,
@@ -144,6 +146,7 @@ impl Default for Config {
             daily_limit: None,
             egress_allowance_gb: None,
             egress_budget_gb: None,
+            call_log_days: crate::calls::DEFAULT_DAYS,
             egress_org_budget_gb: None,
             gateway_port: DEFAULT_GATEWAY_PORT,
             serve_gateway: false,

@@ -12,6 +12,7 @@
 //!
 //! The protocol itself is drawn in docs/ARCHITECTURE.md.
 
+mod calls;
 mod check;
 mod custom;
 mod db;

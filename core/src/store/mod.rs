@@ -154,6 +154,15 @@ pub trait Store: Send + Sync {
         until: NaiveDate,
     ) -> Result<HashMap<String, EgressCount>>;
 
+    // --- the call log (`crate::calls`) ---
+
+    /// Appends the calls, in one transaction; in a practice each is marked with who serves it.
+    fn add_calls(&self, calls: &[crate::calls::CallRecord]) -> Result<()>;
+    /// The newest calls the filter names, newest first.
+    fn calls(&self, filter: &crate::calls::CallFilter) -> Result<Vec<crate::calls::CallRecord>>;
+    /// Forgets the calls before `before`; how many there were.
+    fn forget_calls(&self, before: DateTime<Utc>) -> Result<u64>;
+
     /// When each notice was last said.
     fn notices_said(&self) -> Result<HashMap<String, DateTime<Utc>>>;
     fn record_notice(&self, key: &str, at: DateTime<Utc>) -> Result<()>;

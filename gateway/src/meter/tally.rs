@@ -1,6 +1,7 @@
 //! One answer's count as its body passes ([`Tally`]), and the encodings the meter can decode.
 
 use super::Meter;
+use crate::calllog::{CallLog, Entry};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, header};
 use std::io::Write;
@@ -13,6 +14,8 @@ pub(crate) struct Tally {
     key: Option<EgressKey>,
     wire: u64,
     decoded: Decoded,
+    /// The call's row in the call log, ended with the answer's status and bytes.
+    call: Option<(Arc<CallLog>, Entry, u16)>,
 }
 
 enum Decoded {
@@ -58,7 +61,14 @@ impl Tally {
             key: Some(key),
             wire: 0,
             decoded,
+            call: None,
         }
+    }
+
+    /// Ends `entry` with `status` and this answer's bytes on the wire when the body ends.
+    pub(crate) fn logging(mut self, log: Arc<CallLog>, entry: Option<Entry>, status: u16) -> Self {
+        self.call = entry.map(|e| (log, e, status));
+        self
     }
 
     pub(crate) fn pass(&mut self, chunk: &Bytes) {
@@ -90,6 +100,9 @@ impl Drop for Tally {
                 decoded,
             },
         );
+        if let Some((log, entry, status)) = self.call.take() {
+            entry.end(&log, status, self.wire);
+        }
     }
 }
 

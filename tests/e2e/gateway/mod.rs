@@ -11,6 +11,7 @@
 //! - `agent`: `tenantry token` answered from the running gateway's memory, only for its user.
 //! - `call`: `tenantry call`, a write previewed and sent only once confirmed.
 //! - `each`: `tenantry each`, one read to many organisations, pages followed.
+//! - `calllog`: a row per call through the gateway, `tenantry log --calls`.
 //! - `mcp`: `tenantry mcp` through the official MCP Python SDK across token expiries, and its
 //!   confirmed writes.
 //! - `sdks`: Xero's xero-python and xero-node, unmodified, through the gateway.
@@ -22,6 +23,7 @@ use std::time::Duration;
 mod agent;
 mod browser;
 mod call;
+mod calllog;
 mod each;
 mod forward;
 mod hardening;

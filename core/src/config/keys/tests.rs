@@ -30,6 +30,7 @@ fn every_key_can_be_set_and_read_back() {
         ("egress_allowance_gb", "20", "20"),
         ("egress_budget_gb", "8", "8"),
         ("egress_org_budget_gb", "2", "2"),
+        ("call_log_days", "30", "30"),
         ("gateway_port", "53800", "53800"),
         ("serve_gateway", "yes", "true"),
         (
@@ -183,6 +184,12 @@ fn a_tier_or_limit_out_of_range_is_refused_naming_the_key_and_the_values() {
     assert!(refused("daily_limit", "0").contains("daily_limit"));
     assert!(refused("daily_limit", "-5").contains("daily_limit"));
     assert!(refused("egress_allowance_gb", "0").contains("egress_allowance_gb"));
+    for bad in ["3651", "-1", "lots"] {
+        assert!(
+            refused("call_log_days", bad).contains("call_log_days"),
+            "{bad}"
+        );
+    }
     for key in ["egress_budget_gb", "egress_org_budget_gb"] {
         for bad in ["0", "-1", "2000000", "lots"] {
             assert!(refused(key, bad).contains(key), "{key} = {bad}");

@@ -6,7 +6,9 @@ use super::fixtures::{at, login, org};
 use super::{RefreshIntent, Store};
 use crate::model::{EventKind, LoginId, Organisation};
 
+mod calls;
 mod egress;
+use calls::*;
 use egress::*;
 
 /// One `#[test]` per backend for each behaviour.
@@ -40,6 +42,7 @@ on_both_backends!(
     organisations_sort_and_match_in_any_case,
     a_written_event_reaches_the_tap_with_its_organisation,
     egress_counts_add_up_per_key_and_read_back_by_day,
+    calls_read_newest_first_filtered_and_are_forgotten_when_old,
 );
 
 pub(super) fn logins_round_trip_and_upsert_keeps_first_connection_date(store: &dyn Store) {

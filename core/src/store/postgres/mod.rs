@@ -10,6 +10,7 @@
 //! both create it), and a schema with steps this binary does not know is refused.
 
 mod budgets;
+mod calls;
 mod connect;
 mod egress;
 mod events;
@@ -293,6 +294,16 @@ impl Store for PostgresStore {
     }
     fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()> {
         self.with_client(|c| egress::add_egress(c, counts))
+    }
+    fn add_calls(&self, rows: &[crate::calls::CallRecord]) -> Result<()> {
+        let by = self.acting_as();
+        self.with_client(|c| calls::add(c, rows, by))
+    }
+    fn calls(&self, filter: &crate::calls::CallFilter) -> Result<Vec<crate::calls::CallRecord>> {
+        self.with_client(|c| calls::newest(c, filter))
+    }
+    fn forget_calls(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.with_client(|c| calls::forget(c, before))
     }
     fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>> {
         self.with_client(|c| egress::egress(c, from, until))

@@ -90,6 +90,21 @@ const STEPS: &[&str] = &[
         decoded INTEGER NOT NULL,
         PRIMARY KEY (day, tenant_id, program, path)
     );",
+    // 7: the call log (`crate::calls`): a row per call through the gateway, never a token, a key,
+    // a body or a query's values; forgotten after `call_log_days`.
+    "CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        program TEXT NOT NULL,
+        tool TEXT,
+        tenant_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL
+    );
+    CREATE INDEX calls_at ON calls (at);",
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@
 //! permissions.
 
 mod budgets;
+mod calls;
 mod egress;
 mod events;
 mod journal;
@@ -207,6 +208,15 @@ impl Store for SqliteStore {
     }
     fn add_egress(&self, counts: &[(EgressKey, EgressCount)]) -> Result<()> {
         self.add_egress(counts)
+    }
+    fn add_calls(&self, calls: &[crate::calls::CallRecord]) -> Result<()> {
+        self.add_calls(calls)
+    }
+    fn calls(&self, filter: &crate::calls::CallFilter) -> Result<Vec<crate::calls::CallRecord>> {
+        self.calls(filter)
+    }
+    fn forget_calls(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.forget_calls(before)
     }
     fn egress(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(EgressKey, EgressCount)>> {
         self.egress(from, until)

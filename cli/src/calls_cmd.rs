@@ -32,6 +32,11 @@ pub async fn run(engine: &Engine, args: &LogArgs) -> Result<u8, Failure> {
         .map(|o| (o.tenant_id.to_lowercase(), o.name))
         .collect();
     let name_of = |c: &CallRecord| names.get(&c.tenant_id).cloned();
+    if engine.config().call_log_days == 0 {
+        eprintln!(
+            "tenantry: note: call_log_days is 0, so new calls are not logged; these were logged before."
+        );
+    }
     if args.json {
         let rows: Vec<serde_json::Value> = calls
             .iter()
@@ -51,14 +56,7 @@ pub async fn run(engine: &Engine, args: &LogArgs) -> Result<u8, Failure> {
         return Ok(exit::OK);
     }
     if calls.is_empty() {
-        println!(
-            "No calls logged{}.",
-            if engine.config().call_log_days == 0 {
-                " (call_log_days is 0: the log keeps none)"
-            } else {
-                ""
-            }
-        );
+        println!("No calls logged.");
         return Ok(exit::OK);
     }
     let practice = calls.iter().any(|c| c.by.is_some());

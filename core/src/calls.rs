@@ -3,7 +3,7 @@
 //! which organisation, the method, the path with its query's names but not their values, the
 //! status, the bytes of the answer and how long it took. Never a token, a key or a body: a query's
 //! values can hold a customer's name or an amount, so only their names are kept. Kept
-//! `call_log_days` (90 by default; 0 keeps none). Pure: the gateway writes rows, the store keeps
+//! `call_log_days` (90 by default; 0 logs none). Pure: the gateway writes rows, the store keeps
 //! them, `tenantry log --calls` and the window read them.
 
 use chrono::{DateTime, Duration, Utc};
@@ -14,10 +14,8 @@ pub const DEFAULT_DAYS: u32 = 90;
 
 /// One call, as the gateway saw it end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallRecord {
     /// When it arrived at the gateway.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub at: DateTime<Utc>,
     /// The local program that sent it (`tenantry` for Tenantry's own `each`, `call` and MCP).
     pub program: String,
@@ -33,7 +31,6 @@ pub struct CallRecord {
     /// organisation).
     pub status: u16,
     /// The answer's bytes as they crossed the wire.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes: u64,
     pub duration_ms: u32,
     /// In a practice: the person and machine whose gateway served it ("Ann on NIGHTLY-BOX").
@@ -69,8 +66,8 @@ pub fn shape(path: &str, query: Option<&str>) -> String {
     }
 }
 
-/// Calls before this are forgotten (with `call_log_days = 0` none are written, and any written
-/// before are forgotten at once).
+/// Calls before this are forgotten (with `call_log_days = 0` none are written, and none are
+/// forgotten: in a practice the rows are every machine's).
 pub fn keep_from(now: DateTime<Utc>, days: u32) -> DateTime<Utc> {
     now - Duration::days(i64::from(days))
 }

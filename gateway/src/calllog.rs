@@ -1,7 +1,8 @@
 //! The gateway's side of the call log (`tenantry_core::calls`): each call's row is noted when it
 //! ends (its answer's last byte passed on, or the gateway's own answer given) and written by a
 //! task of its own, a batch per transaction, off the calls' path, as the egress meter's counts
-//! are. Calls older than `call_log_days` are forgotten when the gateway starts and each hour.
+//! are. Calls older than `call_log_days` are forgotten when the gateway starts and each hour (with
+//! the log off, `0`, none are written and none forgotten).
 //! A short-lived host (`tenantry call`, `each`) waits for its calls to be written before it ends
 //! ([`crate::Serving::settle`]).
 
@@ -112,7 +113,9 @@ impl CallLog {
         tokio::spawn(async move {
             let mut forgot: Option<Instant> = None;
             loop {
-                if forgot.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {
+                // With the log off, nothing is forgotten either: in a practice the rows are the
+                // whole practice's, kept as long as the machines that log say.
+                if log.on && forgot.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {
                     if let Err(e) = engine.forget_old_calls().await {
                         tracing::debug!(error = %e, "could not forget old calls");
                     }

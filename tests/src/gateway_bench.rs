@@ -163,19 +163,38 @@ pub async fn agent(tenantry: &Path, runs: usize) -> anyhow::Result<Value> {
     }))
 }
 
-/// The same GET through the gateway and straight to the fake Xero, alternating, one request at
-/// a time: what the gateway adds. The calls go round 25 organisations, so the run stays inside
-/// Xero's 60 a minute for each (a call over it would wait, and time the wait, not the gateway).
+/// The same GET through the gateway, through a second gateway whose call log is off
+/// (`call_log_days = 0`, the same profile otherwise), and straight to the fake Xero, in turn, one
+/// request at a time: what the gateway adds, and what its call log adds. The calls go round 25
+/// organisations, so the run stays inside Xero's 60 a minute for each (a call over it would wait,
+/// and time the wait, not the gateway).
 pub async fn overhead(tenantry: &Path, requests: usize) -> anyhow::Result<Value> {
     const ORGS: usize = 25;
     let fx = Fixture::new(1, ORGS, chrono::Duration::minutes(30), Vault::Keychain).await?;
     let tenants = fx.tenants[0].clone();
     let gw = RunningGateway::start(&fx, tenantry)?;
+    let quiet_config = fx.dir.path().join("no-call-log.toml");
+    let (text, _) = tenantry_core::config::set(
+        &std::fs::read_to_string(&fx.config_file)?,
+        "call_log_days",
+        "0",
+    )?;
+    std::fs::write(&quiet_config, text)?;
+    let quiet = {
+        let mut command = fx.cli(tenantry);
+        command.env("TENANTRY_CONFIG", &quiet_config);
+        RunningGateway::start_with(&fx, tenantry, command)?
+    };
     let token = fx.engine.access_token_for(&tenants[0]).await?;
     let http = reqwest::Client::new();
     let through = |tenant: &str| {
         http.get(format!("{}/api.xro/2.0/Organisation", gw.url))
             .bearer_auth(&gw.key)
+            .header("xero-tenant-id", tenant)
+    };
+    let unlogged = |tenant: &str| {
+        http.get(format!("{}/api.xro/2.0/Organisation", quiet.url))
+            .bearer_auth(&quiet.key)
             .header("xero-tenant-id", tenant)
     };
     let direct = |tenant: &str| {
@@ -187,11 +206,12 @@ pub async fn overhead(tenantry: &Path, requests: usize) -> anyhow::Result<Value>
     fx.fake.with(|w| w.options.limits.per_minute = 1000);
     let warm_up = ORGS;
     let requests = requests.min(55 * ORGS - warm_up);
-    let (mut gateway, mut straight) = (Vec::new(), Vec::new());
+    let (mut gateway, mut no_log, mut straight) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..requests + warm_up {
         let tenant = &tenants[i % ORGS];
         for (sample, request) in [
             (&mut gateway, through(tenant)),
+            (&mut no_log, unlogged(tenant)),
             (&mut straight, direct(tenant)),
         ] {
             let started = Instant::now();
@@ -207,15 +227,48 @@ pub async fn overhead(tenantry: &Path, requests: usize) -> anyhow::Result<Value>
             }
         }
     }
+    // The log is written off the calls' path: every call must be in it all the same.
+    let logged = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let n = fx
+                .engine
+                .calls(tenantry_core::calls::CallFilter {
+                    limit: usize::MAX / 2,
+                    ..Default::default()
+                })
+                .await
+                .map(|c| c.len())
+                .unwrap_or(0);
+            if n >= requests + warm_up {
+                return n;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or(0);
     drop(gw);
+    drop(quiet);
     fx.forget();
-    let (g, d) = (Spread::of(gateway.clone()), Spread::of(straight.clone()));
+    if logged != requests + warm_up {
+        bail!(
+            "the call log holds {logged} calls, not the {}",
+            requests + warm_up
+        );
+    }
+    let (g, n, d) = (
+        Spread::of(gateway.clone()),
+        Spread::of(no_log.clone()),
+        Spread::of(straight.clone()),
+    );
     let p99 = |s: &[f64]| Spread::percentile(s, 0.99);
     Ok(json!({
         "scenario": "gateway_overhead", "requests": requests,
-        "through_gateway_ms": g, "straight_ms": d,
+        "through_gateway_ms": g, "without_call_log_ms": n, "straight_ms": d,
         "added_p50_ms": g.median - d.median,
         "added_p99_ms": p99(&gateway) - p99(&straight),
+        "call_log_p50_ms": g.median - n.median,
+        "calls_logged": logged,
     }))
 }
 

@@ -127,7 +127,7 @@ pub const KEYS: &[Key] = &[
     key(
         "call_log_days",
         Kind::Number,
-        "days the call log keeps each call through the gateway (0-3650; 0 keeps none; default 90)",
+        "days the call log keeps each call through the gateway (0-3650; 0 logs none; default 90)",
     ),
     key(
         "gateway_port",

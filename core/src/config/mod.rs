@@ -74,7 +74,7 @@ pub struct Config {
     pub egress_budget_gb: Option<u32>,
     /// The same for each organisation on its own.
     pub egress_org_budget_gb: Option<u32>,
-    /// Days the call log keeps each call through the gateway (`crate::calls`); 0 keeps none.
+    /// Days the call log keeps each call through the gateway (`crate::calls`); 0 logs none.
     pub call_log_days: u32,
     /// The loopback port `tenantry gateway` (and the desktop app, when `serve_gateway` is on)
     /// serves the Xero API to local programs on.

@@ -121,7 +121,7 @@ impl Config {
         if self.call_log_days > 3650 {
             return invalid(
                 "call_log_days",
-                "must be 0 to 3650 days (0 keeps no call log; 90 is the default)",
+                "must be 0 to 3650 days (0 logs no calls; 90 is the default)",
             );
         }
         if self.gateway_port < 1024 {

@@ -16,7 +16,8 @@ impl Engine {
         Ok(self.inner.db.run(move |s| s.calls(&filter)).await?)
     }
 
-    /// Forgets the calls older than `call_log_days`; how many there were.
+    /// Forgets the calls older than `call_log_days`; how many there were. (The gateway does not
+    /// ask with the log off.)
     pub async fn forget_old_calls(&self) -> Result<u64, EngineError> {
         let before = keep_from(self.now(), self.config().call_log_days);
         Ok(self.inner.db.run(move |s| s.forget_calls(before)).await?)

@@ -11,9 +11,10 @@
 //! with a code bound to that exact write; only the same call with that code, within five minutes
 //! and once, is sent, to the organisation named by its whole tenant id or exact name.
 
+mod each;
+mod write;
+
 use crate::call::{Caller, Upstream, api_path};
-use crate::each::{Reply, bounded, each};
-use futures_util::StreamExt;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -21,8 +22,7 @@ use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tenantry_core::Engine;
-use tenantry_core::confirm::{self, Confirmations};
-use tenantry_core::fanout;
+use tenantry_core::confirm::Confirmations;
 
 #[derive(Clone)]
 pub struct XeroTools {
@@ -194,65 +194,9 @@ impl XeroTools {
     )]
     async fn xero_get_each(
         &self,
-        Parameters(GetEach {
-            organisations,
-            path,
-            query,
-            all_pages,
-        }): Parameters<GetEach>,
+        Parameters(args): Parameters<GetEach>,
     ) -> Result<CallToolResult, ErrorData> {
-        let path = match api_path(&path) {
-            Ok(path) => path,
-            Err(why) => return failed(why),
-        };
-        let selection = match organisations.as_slice() {
-            [] => return failed("name the organisations to read, or [\"all\"]"),
-            [all] if all.eq_ignore_ascii_case("all") => fanout::Selection::All,
-            named => {
-                // Every name must be one organisation, or nothing is sent.
-                let mut tenants = Vec::new();
-                for org in named {
-                    match self.engine.resolve_organisation(org).await {
-                        Ok(tenant) => tenants.push(tenant),
-                        Err(e) => return engine_failed(&e),
-                    }
-                }
-                fanout::Selection::Tenants(tenants)
-            }
-        };
-        let overview = match self.engine.overview().await {
-            Ok(o) => o,
-            Err(e) => return engine_failed(&e),
-        };
-        let targets = fanout::targets(&overview.organisations, &selection);
-        let query = query.unwrap_or_default();
-        let mut replies: Vec<(usize, Reply)> = each(
-            &self.caller,
-            "xero_get_each",
-            targets,
-            &path,
-            &query,
-            all_pages,
-        )
-        .collect()
-        .await;
-        replies.sort_by_key(|(i, _)| *i);
-        let (results, cut) = bounded(replies.into_iter().map(|(_, r)| r).collect(), EACH_LIMIT);
-        let failed = results.iter().filter(|r| !r.ok).count();
-        let note = match (cut, failed) {
-            (0, 0) => format!("{} organisations answered", results.len()),
-            (0, f) => format!(
-                "{f} of {} organisations failed; see each error",
-                results.len()
-            ),
-            (c, f) => format!(
-                "{c} bodies were left out (past {} KB in all): ask for fewer organisations, or a narrower query (where, page); {f} failed",
-                EACH_LIMIT / 1024
-            ),
-        };
-        Ok(CallToolResult::success(text(
-            serde_json::json!({ "results": results, "cut": cut, "note": note }).to_string(),
-        )))
+        self.get_each(args).await
     }
 
     #[tool(
@@ -260,107 +204,13 @@ impl XeroTools {
     )]
     async fn xero_request(
         &self,
-        Parameters(Request {
-            organisation,
-            method,
-            path,
-            query,
-            body,
-            confirmation,
-        }): Parameters<Request>,
+        Parameters(args): Parameters<Request>,
     ) -> Result<CallToolResult, ErrorData> {
-        let method = method.to_ascii_uppercase();
-        if !matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-            return failed(format!(
-                "`{method}` is not a write; use POST, PUT, PATCH or DELETE (reads go through xero_get)"
-            ));
-        }
-        let path = match api_path(&path) {
-            Ok(path) => path,
-            Err(why) => return failed(why),
-        };
-        // Exactly the organisation named, or nothing: never a prefix or a near name.
-        let org = match self.engine.organisation_for_write(&organisation).await {
-            Ok(org) => org,
-            Err(e) => return engine_failed(&e),
-        };
-        let query = query.unwrap_or_default();
-        let bytes = body
-            .as_ref()
-            .map(|b| serde_json::to_vec(b).expect("a JSON value serialises"));
-        let write = confirm::Write::new(
-            &org.tenant_id,
-            &method,
-            &path,
-            &query,
-            bytes.as_deref().unwrap_or_default(),
-        );
-        let now = self.engine.now();
-        let Some(code) = confirmation else {
-            let (code, until) = self.confirmations().issue(write.clone(), now);
-            let preview = serde_json::json!({
-                "sent": false,
-                "preview": {
-                    "organisation": org.name, "tenant_id": org.tenant_id, "method": method,
-                    "path": path, "query": query,
-                    "body": body.as_ref().map_or_else(|| "no body".to_owned(), confirm::summary),
-                    "body_bytes": bytes.as_ref().map_or(0, Vec::len),
-                    "body_sha256": write.body_hash(),
-                },
-                "confirmation": code,
-                "expires_at": tenantry_core::when::utc_rfc3339(until),
-                "next": format!(
-                    "Nothing was sent. Show this preview to the person. Only if they agree, call xero_request again with exactly the same arguments and \"confirmation\": \"{code}\" (once, within {} minutes).",
-                    confirm::VALID_FOR.num_minutes()
-                ),
-            });
-            return Ok(CallToolResult::success(text(preview.to_string())));
-        };
-        if let Err(refused) = self.confirmations().redeem(&code, &write, now) {
-            return failed(
-                serde_json::json!({
-                    "error": { "code": "confirmation_refused", "message": refused.to_string() }
-                })
-                .to_string(),
-            );
-        }
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a checked method");
-        let answer = match self
-            .caller
-            .send(
-                "xero_request",
-                method.clone(),
-                &org.tenant_id,
-                &path,
-                &query,
-                bytes,
-            )
-            .await
-        {
-            Ok(answer) => answer,
-            Err(e) => return failed(e),
-        };
-        let (status, name, tenant) = (answer.status, &org.name, &org.tenant_id);
-        if !status.is_success() {
-            return failed(format!(
-                "{method} {path} for {name} ({tenant}): {status}: {}",
-                answer.body
-            ));
-        }
-        Ok(CallToolResult::success(text(format!(
-            "Wrote to {name} ({tenant}): {method} {path} answered {status}.\n{}",
-            answer.body
-        ))))
+        self.write(args).await
     }
 }
 
 impl XeroTools {
-    fn confirmations(&self) -> std::sync::MutexGuard<'_, Confirmations> {
-        self.confirmations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     async fn read(
         &self,
         organisation: &str,

@@ -6,6 +6,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod access;
+mod calls;
 mod clients;
 mod commands;
 mod desk;
@@ -230,6 +231,7 @@ fn main() {
             commands::disconnect,
             commands::remove_login,
             commands::events,
+            calls::calls,
             commands::settings,
             commands::save_settings,
             commands::refresh_all,

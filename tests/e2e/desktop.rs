@@ -12,6 +12,7 @@ use std::time::Duration as StdDuration;
 use tenantry_fake_xero::Options;
 
 mod access;
+mod calls;
 mod clients;
 mod gateway;
 mod memory;
@@ -842,6 +843,15 @@ async fn screenshots() {
     .await;
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     screenshot(&c, &format!("access-{theme}.png")).await;
+    calls::make_calls(&it).await;
+    click(&c, ".tab[data-view=activity]").await;
+    click(&c, "#activity-tab-calls").await;
+    until("the call log", || async {
+        (count(&c, "#calls tr").await == 6).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    screenshot(&c, &format!("calls-{theme}.png")).await;
     c.close().await.unwrap();
 }
 

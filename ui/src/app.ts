@@ -3,6 +3,7 @@
 // events rather than polling, and this is where those events turn into fetches.
 
 import type { LoginView } from "./bindings/LoginView";
+import type { OrgView } from "./bindings/OrgView";
 import type { Overview } from "./bindings/Overview";
 import { $, toastError } from "./dom";
 import { invoke } from "./ipc";
@@ -36,6 +37,11 @@ export class App {
 
   get view(): ViewName {
     return this.current;
+  }
+
+  /** The organisations of the latest overview. */
+  get organisations(): readonly OrgView[] {
+    return this.overview?.organisations ?? [];
   }
 
   /** The logins of the latest overview. */

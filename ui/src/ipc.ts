@@ -3,6 +3,7 @@
 
 import type { AccessView } from "./bindings/AccessView";
 import type { AutostartView } from "./bindings/AutostartView";
+import type { CallView } from "./bindings/CallView";
 import type { CheckView } from "./bindings/CheckView";
 import type { ConnectView } from "./bindings/ConnectView";
 import type { EventView } from "./bindings/EventView";
@@ -41,6 +42,7 @@ export interface Commands {
   disconnect: { args: { login: string; tenant: string }; result: void };
   remove_login: { args: { login: string }; result: void };
   events: { args: { login: string | null }; result: EventView[] };
+  calls: { args: { org: string | null; program: string | null; hours: number | null }; result: CallView[] };
   settings: { args: undefined; result: SettingsView };
   save_settings: { args: { settings: Settings }; result: SettingsView };
   refresh_all: { args: undefined; result: void };

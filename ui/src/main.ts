@@ -24,7 +24,10 @@ const logins = new LoginsView({
   load: () => app.load(),
 });
 const clients = new ClientsView({ load: () => app.load() });
-const activity = new ActivityView(() => app.logins);
+const activity = new ActivityView(
+  () => app.logins,
+  () => app.organisations,
+);
 const settings = new SettingsView({ load: () => app.load(), connect: () => connect.start(null) });
 const problem = new ProblemView(() => app.load());
 const usage = new UsageView();
@@ -77,6 +80,11 @@ function wire() {
     if (button) void onAction(button);
   });
   $("activity-login").onchange = () => void activity.load();
+  $("activity-tab-events").onclick = () => activity.show("events");
+  $("activity-tab-calls").onclick = () => activity.show("calls");
+  $("calls-org").onchange = () => void activity.load();
+  $("calls-since").onchange = () => void activity.load();
+  $<HTMLInputElement>("calls-program").oninput = () => void activity.load();
   $("try-demo").onclick = () => settings.tryDemo($<HTMLButtonElement>("try-demo"));
   $("first-run-save").onclick = () => settings.saveFirstRun();
   $("settings-form").onsubmit = (e) => settings.submit(e);

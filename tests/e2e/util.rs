@@ -413,12 +413,36 @@ impl Tenantry {
 
 /// Runs a prepared `tenantry` command to the end.
 pub async fn run(mut command: tokio::process::Command) -> Ran {
+    #[cfg(windows)]
+    let out = wine_output(&mut command).await;
+    #[cfg(not(windows))]
     let out = command.output().await.expect("run tenantry");
     Ran {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Under Wine a `tenantry.exe` now and then never ends, blocked inside Wine (seen once in
+/// `doctor`, in 3 full runs; issue 36): such a run is killed after 120 s and run once more, said
+/// on stderr, so a Wine hang fails no test by itself and never holds the suite for its timeout.
+/// A second hang fails the test.
+#[cfg(windows)]
+async fn wine_output(command: &mut tokio::process::Command) -> std::process::Output {
+    command.kill_on_drop(true);
+    let limit = std::time::Duration::from_secs(120);
+    if let Ok(out) = tokio::time::timeout(limit, command.output()).await {
+        return out.expect("run tenantry");
+    }
+    eprintln!(
+        "tenantry.exe did not end within {} s under Wine; killed, and run once more",
+        limit.as_secs()
+    );
+    tokio::time::timeout(limit, command.output())
+        .await
+        .expect("tenantry.exe did not end under Wine twice in a row")
+        .expect("run tenantry")
 }
 
 impl std::fmt::Debug for Ran {

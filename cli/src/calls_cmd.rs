@@ -4,9 +4,8 @@
 use crate::args::LogArgs;
 use crate::{Failure, exit};
 use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
-use std::collections::HashMap;
 use tenantry_core::Engine;
-use tenantry_core::calls::{CallFilter, CallRecord};
+use tenantry_core::calls::CallFilter;
 
 pub async fn run(engine: &Engine, args: &LogArgs) -> Result<u8, Failure> {
     let since = match &args.since {
@@ -25,13 +24,6 @@ pub async fn run(engine: &Engine, args: &LogArgs) -> Result<u8, Failure> {
             limit: args.limit as usize,
         })
         .await?;
-    let names: HashMap<String, String> = engine
-        .organisations()
-        .await?
-        .into_iter()
-        .map(|o| (o.tenant_id.to_lowercase(), o.name))
-        .collect();
-    let name_of = |c: &CallRecord| names.get(&c.tenant_id).cloned();
     if engine.config().call_log_days == 0 {
         eprintln!(
             "tenantry: note: call_log_days is 0, so new calls are not logged; these were logged before."
@@ -43,7 +35,7 @@ pub async fn run(engine: &Engine, args: &LogArgs) -> Result<u8, Failure> {
             .map(|c| {
                 serde_json::json!({
                     "at": tenantry_core::when::utc_rfc3339(c.at), "program": c.program,
-                    "tool": c.tool, "organisation": name_of(c), "tenant_id": c.tenant_id,
+                    "tool": c.tool, "organisation": c.organisation, "tenant_id": c.tenant_id,
                     "method": c.method, "path": c.path, "status": c.status, "bytes": c.bytes,
                     "duration_ms": c.duration_ms, "by": c.by,
                 })
@@ -77,12 +69,12 @@ pub async fn run(engine: &Engine, args: &LogArgs) -> Result<u8, Failure> {
             Some(tool) => format!("{} ({tool})", c.program),
             None => c.program.clone(),
         };
-        let organisation = name_of(c).unwrap_or_else(|| c.tenant_id.clone());
+        let organisation = c.organisation.as_ref().unwrap_or(&c.tenant_id);
         println!(
             "{:<16}  {:<22}  {:<24}  {:<6}  {:<40}  {:>6}  {:>10}  {:>7}{}",
             tenantry_core::when::local_minute(c.at),
             clip(&program, 22),
-            clip(&organisation, 24),
+            clip(organisation, 24),
             c.method,
             clip(&c.path, 40),
             c.status,

@@ -35,6 +35,8 @@ pub struct CallRecord {
     pub duration_ms: u32,
     /// In a practice: the person and machine whose gateway served it ("Ann on NIGHTLY-BOX").
     pub by: Option<String>,
+    /// The organisation's name, as the engine reads it back (not stored: a name changes).
+    pub organisation: Option<String>,
 }
 
 /// What `tenantry log --calls` and the window's Calls tab ask for.

@@ -33,6 +33,7 @@ pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod confirm;
+pub mod crockford;
 pub mod engine;
 pub mod error;
 pub mod fanout;

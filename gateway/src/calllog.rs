@@ -6,8 +6,8 @@
 //! A short-lived host (`tenantry call`, `each`) waits for its calls to be written before it ends
 //! ([`crate::Serving::settle`]).
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tenantry_core::Engine;
 use tenantry_core::calls::{CallRecord, shape, tool_name};
@@ -25,17 +25,19 @@ pub(crate) struct CallLog {
     wake: Notify,
 }
 
-/// A call under way: what its row will say, less how it ended.
+/// A call under way: what its row will say, less how it ended. Its row is noted when it is
+/// dropped, ended or not: a call whose program went away before any answer keeps status 0.
 pub(crate) struct Entry {
+    log: Arc<CallLog>,
     started: Instant,
-    record: CallRecord,
+    record: Option<CallRecord>,
 }
 
 impl Entry {
     /// `program` sent `method path?query` (naming `tenant` as it did) at `at`, asking for `tool`
     /// when Tenantry's own front end sent it.
     pub(crate) fn begin(
-        log: &CallLog,
+        log: &Arc<CallLog>,
         at: chrono::DateTime<chrono::Utc>,
         program: &str,
         tool: Option<&str>,
@@ -47,8 +49,9 @@ impl Entry {
         }
         log.open.fetch_add(1, Ordering::SeqCst);
         Some(Self {
+            log: log.clone(),
             started: Instant::now(),
-            record: CallRecord {
+            record: Some(CallRecord {
                 at,
                 program: program.to_owned(),
                 tool: tool.and_then(tool_name),
@@ -59,24 +62,36 @@ impl Entry {
                 bytes: 0,
                 duration_ms: 0,
                 by: None,
-            },
+                organisation: None,
+            }),
         })
     }
 
     /// The organisation the call named (a tenant id once resolved).
     pub(crate) fn organisation(&mut self, tenant: &str) {
-        self.record.tenant_id = tenant.to_lowercase();
+        if let Some(record) = &mut self.record {
+            record.tenant_id = tenant.to_lowercase();
+        }
     }
 
     /// Ends the call with its status and the bytes of its answer.
-    pub(crate) fn end(mut self, log: &CallLog, status: u16, bytes: u64) {
-        self.record.status = status;
-        self.record.bytes = bytes;
-        self.record.duration_ms =
-            u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        log.pending.lock().expect("call log lock").push(self.record);
-        log.open.fetch_sub(1, Ordering::SeqCst);
-        log.wake.notify_one();
+    pub(crate) fn end(mut self, status: u16, bytes: u64) {
+        if let Some(record) = &mut self.record {
+            record.status = status;
+            record.bytes = bytes;
+        }
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let Some(mut record) = self.record.take() else {
+            return;
+        };
+        record.duration_ms = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        self.log.pending.lock().expect("call log lock").push(record);
+        self.log.open.fetch_sub(1, Ordering::SeqCst);
+        self.log.wake.notify_one();
     }
 }
 
@@ -105,7 +120,7 @@ impl CallLog {
     /// Writes what is noted as it is noted, until `stop`, then what is left; forgets old calls at
     /// the start and each hour.
     pub(crate) fn keep_writing(
-        self: &std::sync::Arc<Self>,
+        self: &Arc<Self>,
         engine: Engine,
         stop: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {

@@ -5,7 +5,6 @@ use crate::desk::Desk;
 use crate::ipc::IpcError;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
 use tauri::State;
 use tenantry_core::calls::CallFilter;
 use ts_rs::TS;
@@ -56,19 +55,10 @@ pub async fn calls(
             limit: SHOWN,
         })
         .await?;
-    let names: HashMap<String, String> = engine
-        .organisations()
-        .await?
-        .into_iter()
-        .map(|o| (o.tenant_id.to_lowercase(), o.name))
-        .collect();
     Ok(calls
         .into_iter()
         .map(|c| CallView {
-            organisation: names
-                .get(&c.tenant_id)
-                .cloned()
-                .unwrap_or_else(|| c.tenant_id.clone()),
+            organisation: c.organisation.unwrap_or_else(|| c.tenant_id.clone()),
             at: c.at,
             program: c.program,
             tool: c.tool,

@@ -11,9 +11,19 @@ impl Engine {
         Ok(())
     }
 
-    /// The newest calls `filter` names, newest first.
+    /// The newest calls `filter` names, newest first, each with its organisation's name where
+    /// an organisation has that tenant id.
     pub async fn calls(&self, filter: CallFilter) -> Result<Vec<CallRecord>, EngineError> {
-        Ok(self.inner.db.run(move |s| s.calls(&filter)).await?)
+        let (mut calls, organisations) = self
+            .inner
+            .db
+            .run(move |s| Ok((s.calls(&filter)?, s.organisations()?)))
+            .await?;
+        let names = crate::model::names_by_tenant(organisations);
+        for call in &mut calls {
+            call.organisation = names.get(&call.tenant_id).cloned();
+        }
+        Ok(calls)
     }
 
     /// Forgets the calls older than `call_log_days`; how many there were. (The gateway does not

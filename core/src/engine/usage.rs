@@ -26,10 +26,7 @@ impl Engine {
             .db
             .run(move |s| Ok((s.egress(from, until)?, s.organisations()?)))
             .await?;
-        let names: HashMap<String, String> = organisations
-            .into_iter()
-            .map(|o| (o.tenant_id.to_lowercase(), o.name))
-            .collect();
+        let names = crate::model::names_by_tenant(organisations);
         Ok(crate::usage::report(
             month,
             self.now(),

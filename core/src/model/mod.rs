@@ -147,6 +147,17 @@ impl Login {
     }
 }
 
+/// Each organisation's name by its tenant id (lower case), for output that names what a row of
+/// counts or calls keeps only the id of.
+pub fn names_by_tenant(
+    organisations: Vec<Organisation>,
+) -> std::collections::HashMap<String, String> {
+    organisations
+        .into_iter()
+        .map(|o| (o.tenant_id.to_lowercase(), o.name))
+        .collect()
+}
+
 /// An organisation (Xero tenant) reached through one login's connection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Organisation {

@@ -6,8 +6,9 @@ use crate::seal::PracticeKey;
 use crate::secret::Secret;
 use sha2::{Digest, Sha256};
 
-/// Crockford's base32: no I, L, O or U, so nothing is misread.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+use crate::crockford;
+
+/// Symbols in a join code (130 bits).
 const LEN: usize = 26;
 
 /// A join code, as typed (any case, dashes and spaces ignored).
@@ -15,29 +16,12 @@ pub struct JoinCode(Secret);
 
 impl JoinCode {
     pub fn generate() -> Self {
-        let mut bytes = zeroize::Zeroizing::new([0u8; LEN]);
-        getrandom::fill(bytes.as_mut()).expect("the OS gives random bytes");
-        // 256 is a multiple of 32: every symbol is equally likely.
-        let symbols: String = bytes
-            .iter()
-            .map(|b| ALPHABET[usize::from(b % 32)] as char)
-            .collect();
-        Self(Secret::new(symbols))
+        Self(Secret::new(crockford::random(LEN)))
     }
 
     /// Reads a typed code, or None when it cannot be one (wrong length or letters).
     pub fn parse(typed: &str) -> Option<Self> {
-        let symbols: String = typed
-            .chars()
-            .filter(|c| !matches!(c, '-' | ' '))
-            .map(|c| match c.to_ascii_uppercase() {
-                'O' => '0',
-                'I' | 'L' => '1',
-                c => c,
-            })
-            .collect();
-        (symbols.len() == LEN && symbols.bytes().all(|b| ALPHABET.contains(&b)))
-            .then(|| Self(Secret::new(symbols)))
+        crockford::read(typed, LEN).map(|symbols| Self(Secret::new(symbols)))
     }
 
     /// Grouped for reading aloud: `ABCDE-FGHJK-…`.

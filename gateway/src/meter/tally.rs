@@ -1,7 +1,7 @@
 //! One answer's count as its body passes ([`Tally`]), and the encodings the meter can decode.
 
 use super::Meter;
-use crate::calllog::{CallLog, Entry};
+use crate::calllog::Entry;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, header};
 use std::io::Write;
@@ -15,7 +15,7 @@ pub(crate) struct Tally {
     wire: u64,
     decoded: Decoded,
     /// The call's row in the call log, ended with the answer's status and bytes.
-    call: Option<(Arc<CallLog>, Entry, u16)>,
+    call: Option<(Entry, u16)>,
 }
 
 enum Decoded {
@@ -66,8 +66,8 @@ impl Tally {
     }
 
     /// Ends `entry` with `status` and this answer's bytes on the wire when the body ends.
-    pub(crate) fn logging(mut self, log: Arc<CallLog>, entry: Option<Entry>, status: u16) -> Self {
-        self.call = entry.map(|e| (log, e, status));
+    pub(crate) fn logging(mut self, entry: Option<Entry>, status: u16) -> Self {
+        self.call = entry.map(|e| (e, status));
         self
     }
 
@@ -100,8 +100,8 @@ impl Drop for Tally {
                 decoded,
             },
         );
-        if let Some((log, entry, status)) = self.call.take() {
-            entry.end(&log, status, self.wire);
+        if let Some((entry, status)) = self.call.take() {
+            entry.end(status, self.wire);
         }
     }
 }

@@ -100,7 +100,7 @@ pub(crate) async fn handle(
         let bytes = axum::body::HttpBody::size_hint(response.body())
             .exact()
             .unwrap_or(0);
-        entry.end(&gw.calls, response.status().as_u16(), bytes);
+        entry.end(response.status().as_u16(), bytes);
     }
     response
 }
@@ -302,11 +302,8 @@ impl Call<'_> {
                 program: self.program.to_owned(),
                 path: api_path(self.path),
             };
-            let tally = Tally::new(self.gw.meter.clone(), key, answer.headers()).logging(
-                self.gw.calls.clone(),
-                self.entry.take(),
-                status.as_u16(),
-            );
+            let tally = Tally::new(self.gw.meter.clone(), key, answer.headers())
+                .logging(self.entry.take(), status.as_u16());
             return stream_back(answer, permit, tally);
         }
     }

@@ -95,6 +95,25 @@ pub(super) async fn session_of(
     (seen, said)
 }
 
+/// The session's one `xero_get_each` over `["all"]` asked each of `every` once, in order, each
+/// answered as itself, and no body was cut.
+fn each_read_all(seen: &serde_json::Value, every: &[impl AsRef<str>], whose: &str) {
+    let every: Vec<&str> = every.iter().map(AsRef::as_ref).collect();
+    assert_eq!(
+        (
+            &seen["each"]["asked"],
+            &seen["each"]["answered"],
+            &seen["each"]["cut"]
+        ),
+        (
+            &serde_json::json!(every),
+            &serde_json::json!(every),
+            &serde_json::json!(0)
+        ),
+        "xero_get_each read {whose} once each, each answering as itself: {seen}"
+    );
+}
+
 #[tokio::test]
 async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_writes_only_when_allowed()
  {
@@ -167,19 +186,7 @@ async fn an_assistant_reads_two_logins_organisations_across_token_expiry_and_wri
         "Shared Books Trust",
         "Southern Farms",
     ];
-    assert_eq!(
-        (
-            &seen["each"]["asked"],
-            &seen["each"]["answered"],
-            &seen["each"]["cut"]
-        ),
-        (
-            &serde_json::json!(every),
-            &serde_json::json!(every),
-            &serde_json::json!(0)
-        ),
-        "xero_get_each read every organisation of both logins once, each answering as itself: {seen}"
-    );
+    each_read_all(&seen, &every, "every organisation of both logins");
     assert!(
         seen["each_unknown"]["is_error"] == true
             && seen["each_unknown"]["text"]
@@ -307,19 +314,7 @@ async fn xero_get_each_reads_twelve_organisations_of_three_logins_in_one_session
     let every: Vec<String> = (0..3)
         .flat_map(|u| (0..4).map(move |o| format!("Client {u:03}-{o:02}")))
         .collect();
-    assert_eq!(
-        (
-            &seen["each"]["asked"],
-            &seen["each"]["answered"],
-            &seen["each"]["cut"]
-        ),
-        (
-            &serde_json::json!(every),
-            &serde_json::json!(every),
-            &serde_json::json!(0)
-        ),
-        "one xero_get_each: 12 results, each organisation answering as itself: {seen}"
-    );
+    each_read_all(&seen, &every, "12 organisations of 3 logins");
     let orgs_called = it.fake.recorded("/api.xro/2.0/Organisation").len();
     assert_eq!(orgs_called, 12, "and each was called once");
 }

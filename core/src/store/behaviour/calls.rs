@@ -16,6 +16,7 @@ fn call(when: &str, program: &str, tenant: &str, status: u16) -> CallRecord {
         bytes: 1234,
         duration_ms: 87,
         by: None,
+        organisation: None,
     }
 }
 

@@ -69,6 +69,7 @@ pub(super) fn newest(c: &mut Client, filter: &CallFilter) -> Sql<Vec<CallRecord>
                 (Some(person), Some(machine)) => Some(format!("{person} on {machine}")),
                 _ => None,
             },
+            organisation: None,
         })
     })
     .collect()

@@ -59,6 +59,7 @@ impl SqliteStore {
                         bytes: row.get::<_, i64>(7)? as u64,
                         duration_ms: row.get(8)?,
                         by: None,
+                        organisation: None,
                     })
                 },
             )?

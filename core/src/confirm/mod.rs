@@ -8,6 +8,10 @@
 //! Pure: the caller passes the time in and keeps the [`Confirmations`] for as long as a code may
 //! be redeemed (the MCP session).
 
+mod summary;
+
+pub use summary::summary;
+
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -15,9 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 /// How long a preview's code stays good.
 pub const VALID_FOR: Duration = Duration::minutes(5);
 
-/// Crockford's base32 (no I, L, O or U), as join codes use.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-/// Eight symbols, 40 bits: a code is guessed by no one but the client it was given to, and works
+/// Eight Crockford symbols, 40 bits: a code is guessed by no one but the client it was given to, and works
 /// once, for one write, for five minutes.
 const LEN: usize = 8;
 
@@ -130,7 +132,7 @@ impl Confirmations {
     pub fn issue(&mut self, write: Write, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
         self.forget_old(now);
         let code = loop {
-            let code = generate();
+            let code = crate::crockford::random(LEN);
             if !self.pending.contains_key(&code) && !self.spent.contains_key(&code) {
                 break code;
             }
@@ -149,7 +151,7 @@ impl Confirmations {
         now: DateTime<Utc>,
     ) -> Result<(), Refused> {
         self.forget_old(now);
-        let Some(code) = normalise(typed) else {
+        let Some(code) = crate::crockford::read(typed, LEN) else {
             return Err(Refused::Unknown);
         };
         if self.spent.contains_key(&code) {
@@ -177,98 +179,9 @@ impl Confirmations {
     }
 }
 
-fn generate() -> String {
-    let mut bytes = [0u8; LEN];
-    getrandom::fill(&mut bytes).expect("the OS gives random bytes");
-    // 256 is a multiple of 32: every symbol is equally likely.
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(b % 32)] as char)
-        .collect()
-}
-
 /// `ABCD-EFGH`, for reading.
 fn display(code: &str) -> String {
     format!("{}-{}", &code[..LEN / 2], &code[LEN / 2..])
-}
-
-/// A code however it was typed (any case, dashes and spaces ignored, O read as 0 and I or L as
-/// 1), or `None` when it cannot be one.
-fn normalise(typed: &str) -> Option<String> {
-    let symbols: String = typed
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        })
-        .collect();
-    (symbols.len() == LEN && symbols.bytes().all(|b| ALPHABET.contains(&b))).then_some(symbols)
-}
-
-/// A short account of a JSON body for a preview: each top-level key, with how many records an
-/// array holds and the first few records' names, numbers or references, e.g.
-/// `Contacts: 1 (Name "Acme")`. At most about 300 characters.
-pub fn summary(body: &serde_json::Value) -> String {
-    use serde_json::Value;
-    const SAYS: &[&str] = &[
-        "Name",
-        "InvoiceNumber",
-        "CreditNoteNumber",
-        "Reference",
-        "Code",
-        "Type",
-        "Status",
-        "Total",
-        "Amount",
-    ];
-    let record = |v: &Value| -> String {
-        let Value::Object(fields) = v else {
-            return short(&v.to_string());
-        };
-        let said: Vec<String> = SAYS
-            .iter()
-            .filter_map(|k| Some(format!("{k} {}", short(&fields.get(*k)?.to_string()))))
-            .take(3)
-            .collect();
-        if said.is_empty() {
-            format!("{} fields", fields.len())
-        } else {
-            said.join(", ")
-        }
-    };
-    let said = match body {
-        Value::Object(top) if !top.is_empty() => top
-            .iter()
-            .map(|(key, value)| match value {
-                Value::Array(items) => {
-                    let first: Vec<String> = items.iter().take(3).map(record).collect();
-                    let more = if items.len() > 3 { ", …" } else { "" };
-                    format!("{key}: {} ({}{more})", items.len(), first.join("; "))
-                }
-                Value::Object(_) => format!("{key}: ({})", record(value)),
-                other => format!("{key}: {}", short(&other.to_string())),
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Value::Array(items) => format!("{} records", items.len()),
-        Value::Null => "no body".to_owned(),
-        other => short(&other.to_string()),
-    };
-    if said.chars().count() > 300 {
-        format!("{}…", said.chars().take(299).collect::<String>())
-    } else {
-        said
-    }
-}
-
-fn short(text: &str) -> String {
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(59).collect::<String>())
-    } else {
-        text.to_owned()
-    }
 }
 
 #[cfg(test)]
@@ -386,26 +299,5 @@ mod tests {
         }
         codes.issue(contact("aaaa", "new"), at(66));
         assert_eq!(codes.pending.len(), 1, "the hundred old ones are gone");
-    }
-
-    #[test]
-    fn a_summary_names_the_records_a_write_carries() {
-        let body = serde_json::json!({"Invoices": [
-            {"Type": "ACCREC", "InvoiceNumber": "INV-1", "Contact": {"Name": "Acme"}, "Total": 10.5},
-            {"Type": "ACCREC", "InvoiceNumber": "INV-2"},
-            {"Type": "ACCREC"},
-            {"Type": "ACCREC"},
-        ]});
-        assert_eq!(
-            summary(&body),
-            r#"Invoices: 4 (InvoiceNumber "INV-1", Type "ACCREC", Total 10.5; InvoiceNumber "INV-2", Type "ACCREC"; Type "ACCREC", …)"#
-        );
-        assert_eq!(
-            summary(&serde_json::json!({"Name": "Acme"})),
-            r#"Name: "Acme""#
-        );
-        assert_eq!(summary(&serde_json::Value::Null), "no body");
-        let long = serde_json::json!({"Contacts": [{"Name": "x".repeat(500)}]});
-        assert!(summary(&long).chars().count() <= 300);
     }
 }

@@ -40,7 +40,19 @@ for target in x86_64-apple-darwin x86_64-pc-windows-msvc; do
     --target "$target" -p tenantry-core -p tenantry-gateway -p tenantry-cli -p tenantry-demo -- -D warnings
 done
 echo "==> cargo test" >&2
-cargo test --workspace --locked "$@"
+# A failure's message comes first and its backtrace after; with two or three failures the
+# backtraces fill the end of the output, which is all a CI excerpt shows. So a failing run ends
+# with the messages again, each cut before its backtrace.
+TEST_LOG="$(mktemp -t tenantry-cargo-test.XXXXXX)"
+if ! cargo test --workspace --locked "$@" 2>&1 | tee "$TEST_LOG"; then
+  echo "==> what failed (the messages above, without their backtraces)" >&2
+  awk '/^---- .* ----$/ { show = 1; lines = 0 }
+       /^stack backtrace:$|^note: run with|^failures:$/ { show = 0 }
+       show && lines++ < 25' "$TEST_LOG" >&2
+  rm -f "$TEST_LOG"
+  exit 1
+fi
+rm -f "$TEST_LOG"
 # Windows, run for real under Wine: the engine's and the gateway's unit tests and the portable
 # end-to-end tests, built for x86_64-pc-windows-gnu (a full run only: it builds a second target).
 if [ $# -eq 0 ]; then

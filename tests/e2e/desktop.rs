@@ -143,10 +143,17 @@ async fn text(c: &Client, css: &str) -> Option<String> {
 }
 
 async fn until_text(c: &Client, css: &str, needle: &str) -> String {
-    until(&format!("`{needle}` in {css}"), || async {
-        text(c, css).await.filter(|t| t.contains(needle))
-    })
-    .await
+    let mut shown = None;
+    for _ in 0..150 {
+        shown = text(c, css).await;
+        if let Some(found) = shown.as_ref().filter(|t| t.contains(needle)) {
+            return found.clone();
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    // Say what was there instead, and the window's notices: the step, and the app's own words.
+    let toasts = text(c, "#toasts").await;
+    panic!("timed out waiting for `{needle}` in {css}, which showed {shown:?}; notices: {toasts:?}")
 }
 
 async fn count(c: &Client, css: &str) -> usize {

@@ -38,7 +38,10 @@ impl Failure {
 pub fn exit_status(code: ErrorCode) -> u8 {
     match code {
         // A disconnected organisation waits for a person as a refused login does.
-        ErrorCode::NeedsReconnect | ErrorCode::ConnectionGone => exit::NEEDS_HUMAN,
+        // So does a handover whose taking-over login has not consented to every organisation.
+        ErrorCode::NeedsReconnect | ErrorCode::ConnectionGone | ErrorCode::HandoverIncomplete => {
+            exit::NEEDS_HUMAN
+        }
         ErrorCode::UnknownOrganisation | ErrorCode::UnknownLogin | ErrorCode::Ambiguous => {
             exit::NOT_FOUND
         }

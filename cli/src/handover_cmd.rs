@@ -7,7 +7,7 @@
 
 use crate::{Failure, exit};
 use tenantry_core::Engine;
-use tenantry_core::handover::{Client, Handover, forced};
+use tenantry_core::handover::{Handover, Step, forced, names};
 use tenantry_core::model::Login;
 
 pub async fn run(
@@ -36,17 +36,7 @@ pub async fn run(
     if !state.complete() && force.is_empty() {
         let wanted = names(&state.missing);
         engine
-            .note_handover(
-                &from.id,
-                format!(
-                    "handing over to {}: {} of {} organisation(s) only {} reaches are still missing ({wanted}); signing {} in",
-                    to.email,
-                    state.missing.len(),
-                    state.handed(),
-                    from.email,
-                    to.email
-                ),
-            )
+            .note_handover(&from, &to, Step::SigningIn, &state)
             .await;
         println!(
             "\nSign in as {} and, in Xero's consent screen, choose: {wanted}.",
@@ -59,16 +49,7 @@ pub async fn run(
         }
         state = engine.handover(&from.id, &to.id).await?;
         engine
-            .note_handover(
-                &from.id,
-                format!(
-                    "handing over to {}: {} now reaches {} of {}",
-                    to.email,
-                    to.email,
-                    state.covered.len(),
-                    state.handed()
-                ),
-            )
+            .note_handover(&from, &to, Step::Checked, &state)
             .await;
         println!();
         say(&from, &to, &state);
@@ -106,22 +87,8 @@ pub async fn run(
         &format!("Remove {}? This revokes it at Xero.{lost}", from.email),
         yes,
     )?;
-    engine.remove_login(&from.id).await?;
-    engine
-        .note_handover(
-            &from.id,
-            format!(
-                "handed over to {}: {} removed and revoked at Xero{}",
-                to.email,
-                from.email,
-                if state.missing.is_empty() {
-                    ", no organisation lost".to_owned()
-                } else {
-                    format!("; lost as named with --force: {}", names(&state.missing))
-                }
-            ),
-        )
-        .await;
+    // Judged again as it removes: another process may have changed what TO reaches since.
+    let state = engine.finish_handover(&from, &to, force).await?;
     println!(
         "Removed {}: revoked at Xero. {} reaches every organisation it alone reached{}.",
         from.email,
@@ -133,14 +100,6 @@ pub async fn run(
         }
     );
     Ok(exit::OK)
-}
-
-fn names(clients: &[Client]) -> String {
-    clients
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn say(from: &Login, to: &Login, state: &Handover) {

@@ -59,6 +59,9 @@ pub enum ErrorCode {
     Browser,
     /// The operating system refused an integration (start at login, a scheduler).
     Platform,
+    /// Removing a login now would lose organisations only it reaches: the login taking over must
+    /// consent to them first, or the person names each one that would be lost.
+    HandoverIncomplete,
 }
 
 impl ErrorCode {
@@ -84,6 +87,7 @@ impl ErrorCode {
             Self::LoginFailed => "login_failed",
             Self::Browser => "browser",
             Self::Platform => "platform",
+            Self::HandoverIncomplete => "handover_incomplete",
         }
     }
 
@@ -195,6 +199,10 @@ pub enum EngineError {
     /// The login went away (removed by another process) while this call was using it.
     #[error("login {0} was removed while this was in progress")]
     LoginGone(LoginId),
+    /// A handover's last step refused: removing the leaving login would lose organisations
+    /// nobody named (or the names given are not exactly those).
+    #[error("{email} is kept: {why}")]
+    HandoverIncomplete { email: String, why: String },
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
@@ -259,6 +267,7 @@ impl EngineError {
             },
             Self::Listen(ListenError::Cancelled) => C::Cancelled,
             Self::Listen(_) => C::LoginFailed,
+            Self::HandoverIncomplete { .. } => C::HandoverIncomplete,
         }
     }
 

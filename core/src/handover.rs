@@ -11,6 +11,7 @@ use serde::Serialize;
 
 /// An organisation in a handover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HandoverClient"))]
 pub struct Client {
     pub tenant_id: String,
     pub name: String,
@@ -18,6 +19,7 @@ pub struct Client {
 
 /// Where a handover stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Handover {
     /// Organisations FROM reaches that a login other than FROM and TO reaches too: safe.
     pub shared: Vec<Client>,
@@ -70,6 +72,65 @@ pub fn plan(overview: &Overview, from: &LoginId, to: &LoginId) -> Handover {
         }
     }
     handover
+}
+
+/// Whether FROM may be removed now: when nothing would be lost and nothing is named, or when
+/// `named` are exactly what would be lost (see [`forced`]). `Err` says why not.
+pub fn removable(handover: &Handover, named: &[String]) -> Result<(), String> {
+    if handover.complete() && named.is_empty() {
+        return Ok(());
+    }
+    if named.is_empty() {
+        return Err(format!(
+            "removing it now would lose {}, which only it reaches",
+            names(&handover.missing)
+        ));
+    }
+    forced(handover, named)
+}
+
+/// A step of a handover, as the event log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// TO is being signed in to consent to what is missing.
+    SigningIn,
+    /// TO's sign-in ended: where the handover stands now.
+    Checked,
+    /// FROM was removed (and revoked at Xero).
+    Removed,
+}
+
+/// The event log's words for `step`, from `from` to `to`, the handover standing at `state`.
+pub fn note(step: Step, from: &str, to: &str, state: &Handover) -> String {
+    match step {
+        Step::SigningIn => format!(
+            "handing over to {to}: {} of {} organisation(s) only {from} reaches are still missing ({}); signing {to} in",
+            state.missing.len(),
+            state.handed(),
+            names(&state.missing)
+        ),
+        Step::Checked => format!(
+            "handing over to {to}: {to} now reaches {} of {}",
+            state.covered.len(),
+            state.handed()
+        ),
+        Step::Removed if state.missing.is_empty() => {
+            format!("handed over to {to}: {from} removed and revoked at Xero, no organisation lost")
+        }
+        Step::Removed => format!(
+            "handed over to {to}: {from} removed and revoked at Xero; lost as named: {}",
+            names(&state.missing)
+        ),
+    }
+}
+
+/// Organisations' names, for a sentence.
+pub fn names(clients: &[Client]) -> String {
+    clients
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether `named` (tenant ids or exact names, as given to `--force`) are exactly the missing
@@ -148,6 +209,39 @@ mod tests {
         let done = plan(&overview(&["a", "c"]), &ann, &cara);
         assert!(done.complete(), "every one reachable through Cara now");
         assert_eq!(ids(&done.covered), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn from_is_removable_only_when_nothing_unnamed_would_be_lost() {
+        let (ann, cara) = (LoginId::new("ann").unwrap(), LoginId::new("cara").unwrap());
+        let start = plan(&overview(&[]), &ann, &cara);
+        let refused = removable(&start, &[]).unwrap_err();
+        assert!(refused.contains("would lose Org a, Org c"), "{refused}");
+        assert_eq!(removable(&start, &["a".into(), "c".into()]), Ok(()));
+        let done = plan(&overview(&["a", "c"]), &ann, &cara);
+        assert_eq!(removable(&done, &[]), Ok(()));
+        assert!(
+            removable(&done, &["a".into()]).is_err(),
+            "a name for nothing that would be lost is a mistake, not a licence"
+        );
+    }
+
+    #[test]
+    fn each_step_is_noted_with_the_organisations_it_concerns() {
+        let (ann, cara) = (LoginId::new("ann").unwrap(), LoginId::new("cara").unwrap());
+        let start = plan(&overview(&[]), &ann, &cara);
+        let (from, to) = ("ann@example.com", "cara@example.com");
+        assert_eq!(
+            note(Step::SigningIn, from, to, &start),
+            "handing over to cara@example.com: 2 of 3 organisation(s) only ann@example.com reaches are still missing (Org a, Org c); signing cara@example.com in"
+        );
+        assert_eq!(
+            note(Step::Checked, from, to, &start),
+            "handing over to cara@example.com: cara@example.com now reaches 1 of 3"
+        );
+        assert!(note(Step::Removed, from, to, &start).ends_with("lost as named: Org a, Org c"));
+        let done = plan(&overview(&["a", "c"]), &ann, &cara);
+        assert!(note(Step::Removed, from, to, &done).ends_with("no organisation lost"));
     }
 
     #[test]

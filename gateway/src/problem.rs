@@ -182,6 +182,8 @@ pub fn engine(e: &EngineError) -> Response {
         // Xero's own answer for a tenant the token does not reach; not 401, which would say
         // the gateway key is wrong.
         ErrorCode::NeedsReconnect | ErrorCode::ConnectionGone => StatusCode::FORBIDDEN,
+        // Never a gateway call's: no call removes a login.
+        ErrorCode::HandoverIncomplete => StatusCode::CONFLICT,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unreachable => StatusCode::BAD_GATEWAY,
         ErrorCode::Keychain

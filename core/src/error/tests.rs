@@ -24,6 +24,7 @@ fn each_code_s_words_are_its_serialised_form() {
         C::LoginFailed,
         C::Browser,
         C::Platform,
+        C::HandoverIncomplete,
     ] {
         assert_eq!(
             serde_json::to_value(code).unwrap(),

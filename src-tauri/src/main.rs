@@ -10,6 +10,7 @@ mod calls;
 mod clients;
 mod commands;
 mod desk;
+mod handover;
 mod ipc;
 mod notices;
 mod practice;
@@ -242,6 +243,9 @@ fn main() {
             commands::usage,
             commands::access,
             commands::export_access_csv,
+            handover::handover,
+            handover::note_handover,
+            handover::finish_handover,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri application runs");

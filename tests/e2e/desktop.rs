@@ -14,6 +14,7 @@ use tenantry_fake_xero::Options;
 mod access;
 mod calls;
 mod clients;
+mod handover;
 mod gateway;
 mod memory;
 mod practice;

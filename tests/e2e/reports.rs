@@ -283,15 +283,15 @@ fn organisations(json: &str) -> Vec<String> {
     ids
 }
 
-const T1: &str = "5e6f7a8b-0101-4c5d-9e0f-aa0000000101";
-const T2: &str = "5e6f7a8b-0102-4c5d-9e0f-aa0000000102";
-const T3: &str = "5e6f7a8b-0103-4c5d-9e0f-aa0000000103";
-const T4: &str = "5e6f7a8b-0104-4c5d-9e0f-aa0000000104";
-const T5: &str = "5e6f7a8b-0105-4c5d-9e0f-aa0000000105";
+pub(crate) const T1: &str = "5e6f7a8b-0101-4c5d-9e0f-aa0000000101";
+pub(crate) const T2: &str = "5e6f7a8b-0102-4c5d-9e0f-aa0000000102";
+pub(crate) const T3: &str = "5e6f7a8b-0103-4c5d-9e0f-aa0000000103";
+pub(crate) const T4: &str = "5e6f7a8b-0104-4c5d-9e0f-aa0000000104";
+pub(crate) const T5: &str = "5e6f7a8b-0105-4c5d-9e0f-aa0000000105";
 
 /// Ann (leaving) reaches four organisations, three of them only through her (Ben reaches the
 /// fourth); Cara takes over, and may consent to Ann's three besides her own.
-fn leaver() -> Seed {
+pub(crate) fn leaver() -> Seed {
     let mut seed = Seed::default();
     for (id, name) in [
         (T1, "Alpha Ltd"),

@@ -8,6 +8,8 @@ import type { CheckView } from "./bindings/CheckView";
 import type { ConnectView } from "./bindings/ConnectView";
 import type { EventView } from "./bindings/EventView";
 import type { Fix } from "./bindings/Fix";
+import type { HandoverStep } from "./bindings/HandoverStep";
+import type { HandoverView } from "./bindings/HandoverView";
 import type { IpcError } from "./bindings/IpcError";
 import type { MemberView } from "./bindings/MemberView";
 import type { OrgTest } from "./bindings/OrgTest";
@@ -53,6 +55,9 @@ export interface Commands {
   usage: { args: undefined; result: UsageView };
   access: { args: undefined; result: AccessView };
   export_access_csv: { args: undefined; result: string | null };
+  handover: { args: { from: string; to: string }; result: HandoverView };
+  note_handover: { args: { from: string; to: string; step: HandoverStep }; result: HandoverView };
+  finish_handover: { args: { from: string; to: string; force: string[] }; result: HandoverView };
 }
 export type Command = keyof Commands;
 type ArgsOf<K extends Command> = Commands[K]["args"] extends undefined ? [] : [args: Commands[K]["args"]];

@@ -14,6 +14,7 @@ import { ProblemView } from "./views/problem";
 import { SettingsView } from "./views/settings";
 import { UsageView } from "./views/usage";
 import { AccessView } from "./views/access";
+import { HandoverDialog } from "./views/handover";
 
 const connect = new ConnectDialog();
 // The views reach the app only through these callbacks, which run after `app` exists.
@@ -32,6 +33,11 @@ const settings = new SettingsView({ load: () => app.load(), connect: () => conne
 const problem = new ProblemView(() => app.load());
 const usage = new UsageView();
 const access = new AccessView();
+const handover = new HandoverDialog({
+  logins: () => app.logins,
+  signIn: (login) => connect.start(login),
+  load: () => app.load(),
+});
 const app: App = new App({ logins, clients, activity, settings, problem, usage, access });
 
 /** Keeps the access tokens' countdowns current without re-rendering the cards. */
@@ -46,6 +52,7 @@ function onAction(button: HTMLButtonElement) {
   const d = button.dataset;
   if (d.action === "copy") return copy(d.value!);
   if (d.action === "reconnect") return connect.start(d.login!);
+  if (d.action === "handover") return handover.open(d.login!);
   if (d.action?.startsWith("client-")) return clients.act(button);
   return logins.act(button);
 }
@@ -62,6 +69,9 @@ function wire() {
   $("connect-private").onclick = () => connect.startPrivate();
   $("connect-cancel").onclick = () => connect.cancel();
   $("connect-close").onclick = () => connect.close();
+  $("handover-sign-in").onclick = () => void handover.signIn();
+  $("handover-remove").onclick = () => void handover.remove();
+  $("handover-close").onclick = () => handover.close();
   $<HTMLInputElement>("search").oninput = () => logins.applyFilter();
   $<HTMLInputElement>("clients-search").oninput = () => clients.applyFilter();
   $<HTMLInputElement>("clients-problems").onchange = () => clients.applyFilter();
@@ -102,6 +112,7 @@ async function main() {
   await listen("tenantry:changed", () => app.scheduleRefresh());
   await listen("tenantry:connect-finished", (result) => {
     connect.showResult(result);
+    handover.signInFinished();
     app.scheduleRefresh();
   });
   await listen("tenantry:deep-link-ignored", () => toast("Ignored a tenantry:// link: it matches no sign-in in progress and no login here.", "error"));

@@ -4,4 +4,4 @@
  * What kind of failure, for code that decides what to do next. Serialised in snake_case, the
  * form the desktop's TypeScript sees as a string union.
  */
-export type ErrorCode = "unknown_organisation" | "unknown_login" | "ambiguous" | "needs_reconnect" | "config" | "rate_limited" | "connection_gone" | "unreachable" | "xero_rejected" | "keychain" | "passphrase" | "storage" | "database_unreachable" | "practice" | "cancelled" | "login_failed" | "browser" | "platform";
+export type ErrorCode = "unknown_organisation" | "unknown_login" | "ambiguous" | "needs_reconnect" | "config" | "rate_limited" | "connection_gone" | "unreachable" | "xero_rejected" | "keychain" | "passphrase" | "storage" | "database_unreachable" | "practice" | "cancelled" | "login_failed" | "browser" | "platform" | "handover_incomplete";

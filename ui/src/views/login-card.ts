@@ -57,6 +57,7 @@ export function loginCard(login: LoginView, orgs: OrgView[], index: number, focu
     ${problem}${scopes}${missing}
     <div class="actions">${reconnect || (login.missing_scopes.length ? `<button type="button" data-action="reconnect" data-login="${esc(login.id)}">Reconnect</button>` : "")}
       <button type="button" data-action="refresh" data-login="${esc(login.id)}" ${login.refreshing ? "disabled" : ""}>Refresh now</button>
+      <button type="button" data-action="handover" data-login="${esc(login.id)}" title="Someone is leaving: move the organisations only this login reaches to another login, then remove it">Hand over…</button>
       <button type="button" class="danger-quiet" data-action="remove" data-login="${esc(login.id)}" data-email="${esc(login.email)}">Remove login</button>
     </div>
     <table class="orgs grid"><caption class="visually-hidden">Organisations of ${esc(login.email)}</caption>

@@ -422,8 +422,10 @@ fn rss_mib(pid: u32) -> f64 {
 async fn one_program_gets_one_turn_however_many_sockets_and_waiting_calls_hold_no_body() {
     let test = "one_program_gets_one_turn_however_many_sockets_and_waiting_calls_hold_no_body";
     let options = Options {
-        // Coarse rounds: 5 calls in progress, each a second at Xero.
-        api_latency: Duration::from_millis(1000),
+        // Coarse rounds: 5 calls in progress, each two seconds at Xero, so that the other
+        // program (a curl started, its process looked up) is in line well before the second
+        // round even on a busy machine.
+        api_latency: Duration::from_millis(2000),
         ..Options::default()
     };
     let Some((it, cli)) = connected(test, options).await else {
@@ -455,7 +457,7 @@ async fn one_program_gets_one_turn_however_many_sockets_and_waiting_calls_hold_n
         }
     }
     // Half a round in: 5 of this program's calls are at Xero, 25 wait.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     // Another program: one call, from curl.
     let (key, url) = (gw.key.clone(), gw.url.clone());
     let theirs = tokio::process::Command::new("curl")

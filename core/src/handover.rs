@@ -65,7 +65,8 @@ pub fn plan(overview: &Overview, from: &LoginId, to: &LoginId) -> Handover {
         };
         if routes.iter().any(|l| *l != from && *l != to) {
             handover.shared.push(client);
-        } else if routes.contains(&to) {
+        } else if to != from && routes.contains(&to) {
+            // A login never covers for itself: named as both, nothing is handed over.
             handover.covered.push(client);
         } else {
             handover.missing.push(client);
@@ -209,6 +210,16 @@ mod tests {
         let done = plan(&overview(&["a", "c"]), &ann, &cara);
         assert!(done.complete(), "every one reachable through Cara now");
         assert_eq!(ids(&done.covered), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_login_handed_over_to_itself_covers_nothing() {
+        let ann = LoginId::new("ann").unwrap();
+        let itself = plan(&overview(&[]), &ann, &ann);
+        assert_eq!(ids(&itself.covered), Vec::<&str>::new());
+        assert_eq!(ids(&itself.missing), ["a", "c"]);
+        assert_eq!(ids(&itself.shared), ["b", "d"], "Cara and Ben reach these");
+        assert!(removable(&itself, &[]).is_err(), "it would lose a and c");
     }
 
     #[test]

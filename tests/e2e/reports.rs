@@ -291,6 +291,12 @@ pub(crate) const T5: &str = "5e6f7a8b-0105-4c5d-9e0f-aa0000000105";
 
 /// Ann (leaving) reaches four organisations, three of them only through her (Ben reaches the
 /// fourth); Cara takes over, and may consent to Ann's three besides her own.
+/// The organisations the next consent at the fake grants: those of `tenants` the user reaches.
+pub(crate) fn grant_only(it: &Instance, tenants: &[&str]) {
+    let only: Vec<String> = tenants.iter().map(|t| (*t).to_owned()).collect();
+    it.fake.with(|w| w.grant_only = Some(only));
+}
+
 pub(crate) fn leaver() -> Seed {
     let mut seed = Seed::default();
     for (id, name) in [
@@ -339,10 +345,7 @@ async fn a_leaver_s_clients_are_handed_over_before_the_login_is_removed() {
         VaultKind::Keychain,
     )
     .await;
-    let grant = |tenants: &[&str]| {
-        let only: Vec<String> = tenants.iter().map(|t| (*t).to_owned()).collect();
-        it.fake.with(|w| w.grant_only = Some(only));
-    };
+    let grant = |tenants: &[&str]| grant_only(&it, tenants);
     grant(&[T1, T2, T3, T4]);
     let cli = Tenantry::connected(&it, &[ANN, BEN]).await;
     grant(&[T5]);

@@ -4,7 +4,7 @@
 //! arrives Ann is removed and revoked at Xero with no client lost.
 
 use super::*;
-use crate::reports::{T1, T2, T3, T4, T5, leaver};
+use crate::reports::{T1, T2, T3, T4, T5, grant_only, leaver};
 
 #[tokio::test]
 async fn a_leaver_s_clients_are_handed_over_in_the_window_before_the_login_goes() {
@@ -24,10 +24,7 @@ async fn a_leaver_s_clients_are_handed_over_in_the_window_before_the_login_goes(
         VaultKind::Keychain,
     )
     .await;
-    let grant = |tenants: &[&str]| {
-        let only: Vec<String> = tenants.iter().map(|t| (*t).to_owned()).collect();
-        it.fake.with(|w| w.grant_only = Some(only));
-    };
+    let grant = |tenants: &[&str]| grant_only(&it, tenants);
     grant(&[T1, T2, T3, T4]);
     let ann = it.connect(ANN).await.login.id;
     it.connect(BEN).await;
@@ -67,9 +64,7 @@ async fn a_leaver_s_clients_are_handed_over_in_the_window_before_the_login_goes(
     // Cara consents to two of the three in one sign-in: Ann is kept, the third is named.
     grant(&[T1, T2]);
     it.fake.approve_as(Some(CARA));
-    click(&c, "#handover-sign-in").await;
-    until_text(&c, "#connect-result", "Connected").await;
-    click(&c, "#connect-close").await;
+    sign_in_from_the_dialog(&c).await;
     until("two handed over", || async {
         (count(&c, "#handover-list li.done").await == 2).then_some(())
     })
@@ -109,9 +104,7 @@ async fn a_leaver_s_clients_are_handed_over_in_the_window_before_the_login_goes(
 
     // The third arrives: Ann may go, and goes, revoked at Xero.
     grant(&[T3]);
-    click(&c, "#handover-sign-in").await;
-    until_text(&c, "#connect-result", "Connected").await;
-    click(&c, "#connect-close").await;
+    sign_in_from_the_dialog(&c).await;
     until("all three handed over", || async {
         (count(&c, "#handover-list li.done").await == 3).then_some(())
     })
@@ -172,4 +165,11 @@ async fn disabled(c: &Client, css: &str) -> bool {
         .await
         .unwrap()
         .is_some_and(|d| d == "true")
+}
+
+/// "Sign in as …" in the handover dialog, through the connect dialog to its result, closed.
+async fn sign_in_from_the_dialog(c: &Client) {
+    click(c, "#handover-sign-in").await;
+    until_text(c, "#connect-result", "Connected").await;
+    click(c, "#connect-close").await;
 }
